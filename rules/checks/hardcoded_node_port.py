@@ -1,0 +1,123 @@
+"""A Service port pins its `nodePort`.
+
+A `nodePort:` fixes the port every node opens for the Service. Node ports are one
+pool for the whole cluster, so two Services that pin the same number cannot both
+exist, and a number outside the API server's `--service-node-port-range`
+(30000-32767 unless configured) is refused outright.
+
+Pinned once, it is a warning; the same nodePort on two different Services of the
+scanned set, or one outside the range, is an error naming both. Copies of one
+Service (same namespace and name: a kustomize base and its overlay, alternative
+packagings of the same app) are not a conflict.
+
+## Why it matters
+The second Service to claim a port fails to create with "provided port is already
+allocated", typically on deployment day, in whichever team applies last. A pinned
+port can also collide with something listening on the host.
+
+## How to fix
+Delete the `nodePort:` line and let Kubernetes assign a free port; read it back with
+`kubectl get svc`. Better yet, expose HTTP through an Ingress. If a port must be
+pinned (an external load balancer points at it), keep a registry of allocated ports
+and silence this rule on that line.
+
+## Example
+Bad:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector:
+    app: web
+  ports:
+    - port: 80
+      nodePort: 30080
+```
+Good:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector:
+    app: web
+  ports:
+    - port: 80
+```
+
+## Configuration
+- `node-port-range`: the cluster's node port range (default `30000-32767`).
+
+## Sources
+- footguns.md, "6. NodePort Range Conflict"
+- https://kubernetes.io/docs/concepts/services-networking/service/#nodeport-custom-port
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterator
+
+from ..edits import remove_key
+from ..context import Context
+from ..manifests import Resource
+from ..model import Finding, Fix, Related
+
+ID = "hardcoded-node-port"
+SEVERITY = "warning"
+SUMMARY = "Service port pins a nodePort (error when duplicated or out of range)"
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    pinned = list(_pinned_ports(ctx.inventory.of_kind("Service")))
+    claims: dict[int, list[tuple[Resource, int]]] = defaultdict(list)
+    for service, index, node_port in pinned:
+        claims[node_port].append((service, index))
+    low, high = ctx.config.node_port_range
+    for service, index, node_port in pinned:
+        rivals = [(other, i) for other, i in claims[node_port] if _identity(other) != _identity(service)]
+        path = ("spec", "ports", index, "nodePort")
+        port = service.get("spec", "ports", index)
+        field = f"spec.ports.{port.get('name') or port.get('port') or index}.nodePort"
+        if not low <= node_port <= high:
+            message = (f"nodePort {node_port} is outside the node port range {low}-{high}: "
+                       f"the API server will refuse this Service.")
+            severity = "error"
+        elif rivals:
+            names = ", ".join(f"{other.ref} ({other.path})" for other, _ in rivals)
+            message = (f"nodePort {node_port} is also pinned by {names}: only one Service can hold "
+                       f"it, the other fails with \"provided port is already allocated\".")
+            severity = "error"
+        else:
+            message = (f"nodePort {node_port} is pinned: another Service pinning the same port "
+                       f"cannot be created. Let Kubernetes assign one.")
+            severity = None
+        related = [Related(other.path, other.span("spec", "ports", i, "nodePort").key_line,
+                           f"{other.ref} also pins nodePort {node_port}") for other, i in rivals]
+        yield ctx.finding(service, path, message, fix=_fix(service, index, node_port),
+                          related=related, severity=severity, field=field)
+
+
+def _pinned_ports(services: list[Resource]) -> Iterator[tuple[Resource, int, int]]:
+    for service in services:
+        ports = service.get("spec", "ports")
+        if not isinstance(ports, list):
+            continue
+        for index, port in enumerate(ports):
+            if isinstance(port, dict) and isinstance(port.get("nodePort"), int) and port["nodePort"] != 0:
+                yield service, index, port["nodePort"]
+
+
+def _identity(service: Resource) -> tuple[str | None, str]:
+    return service.namespace, service.name
+
+
+def _fix(service: Resource, index: int, node_port: int) -> Fix | None:
+    edit = remove_key(service.source, service.get("spec", "ports", index), "nodePort")
+    if edit is None:
+        return None
+    return Fix(f"Delete `nodePort: {node_port}` and let Kubernetes assign a free port", (edit,))

@@ -1,0 +1,47 @@
+"""What a rule sees while it runs: the inventory, the config, a way to report."""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Iterable
+
+from .config import Config
+from .inventory import Inventory
+from .manifests import Resource
+from .model import Finding, Fix, Related
+
+
+class Context:
+    """What a rule sees: the inventory, the config, and a way to report."""
+
+    def __init__(self, inventory: Inventory, config: Config, rule: ModuleType) -> None:
+        self.inventory = inventory
+        self.config = config
+        self.rule_id: str = rule.ID
+        self.default_severity: str = rule.SEVERITY
+        self.origins: dict[int, Resource] = {}
+
+    def finding(self, resource: Resource, field_path: tuple[Any, ...], message: str, *,
+                fix: Fix | None = None, related: Iterable[Related] = (),
+                severity: str | None = None, lines: tuple[int, int] | None = None,
+                field: str | None = None) -> Finding:
+        """A finding on the value at ``field_path`` of ``resource`` (its key line
+        through the value's last line), or on explicit ``lines``. ``field`` names the
+        finding's subject for fingerprints when the path's list indexes would not
+        be stable (a port's name is, its position is not)."""
+        if lines is None:
+            span = resource.span(*field_path)
+            lines = (span.key_line, span.end) if span else (resource.start_line, resource.start_line)
+        found = Finding(
+            rule=self.rule_id, severity=severity or self.default_severity, message=message,
+            path=resource.path, line=lines[0], end_line=lines[1], resource=resource.ref,
+            field=field or ".".join(str(p) for p in field_path), related=list(related), fix=fix)
+        self.origins[id(found)] = resource
+        return found
+
+    def caveat(self, namespace: str | None) -> str:
+        """A sentence to append when skipped files could change the verdict."""
+        unscanned = self.inventory.unscanned_near(namespace)
+        if not unscanned:
+            return ""
+        names = ", ".join(s.path for s in unscanned[:3]) + (" and others" if len(unscanned) > 3 else "")
+        return f" This may be wrong: {names} could not be scanned and may hold what is missing."

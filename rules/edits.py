@@ -1,0 +1,249 @@
+"""Fixes as text edits on the original file, in the file's own style.
+
+A fix never re-dumps parsed YAML: it replaces whole lines, so everything it does not
+touch (comments, quoting, key order, blank lines) stays byte for byte. New lines are
+rendered by ruamel.yaml with the file's indentation width and sequence style, quoted
+the way the file quotes, and joined with the file's line ending (CRLF stays CRLF).
+Every helper returns an `Edit`, or None where a line edit cannot do it safely (a flow
+mapping, say); a rule then offers no fix rather than a wrong one.
+"""
+from __future__ import annotations
+
+import io
+import re
+import weakref
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ruamel.yaml import YAML
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+from .manifests import SourceFile
+from .model import Edit
+from .yamltree import YMap
+
+_YAML11_BOOLEANS = {"y", "yes", "n", "no", "on", "off", "true", "false"}
+_RESOLVER = VersionedResolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+@dataclass(frozen=True)
+class FileStyle:
+    indent: int = 2  # columns per mapping level
+    seq_offset: int = 2  # columns from a key to its sequence's "-" (0: indentless)
+    quote: str = '"'
+
+
+_styles: "weakref.WeakKeyDictionary[SourceFile, FileStyle]" = weakref.WeakKeyDictionary()
+
+
+def style_of(source: SourceFile) -> FileStyle:
+    """The file's indentation width, sequence style and preferred quote."""
+    if source not in _styles:
+        _styles[source] = _detect_style(source.lines)
+    return _styles[source]
+
+
+def _detect_style(lines: list[str]) -> FileStyle:
+    indents: Counter[int] = Counter()
+    offsets: Counter[int] = Counter()
+    quotes: Counter[str] = Counter()
+    opener_col = None  # column of the last "key:" line that opens a block
+    for raw in lines:
+        text = raw.rstrip("\r\n")
+        body = text.lstrip(" ")
+        if not body or body.startswith("#") or body.startswith("---"):
+            continue
+        col = len(text) - len(body)
+        if opener_col is not None:
+            if body.startswith("- ") or body == "-":
+                offsets[col - opener_col] += 1
+            elif col > opener_col:
+                indents[col - opener_col] += 1
+        value = re.search(r":\s+(['\"])", body)
+        if value:
+            quotes[value.group(1)] += 1
+        stripped = re.sub(r"\s+#.*$", "", body)
+        if stripped.endswith(":"):
+            # the key's column: past any "- " item indicators before it
+            key_body = body
+            while key_body.startswith("- "):
+                key_body = key_body[2:].lstrip(" ")
+            opener_col = len(text) - len(key_body)
+        else:
+            opener_col = None
+    indent = indents.most_common(1)[0][0] if indents else 2
+    offset = offsets.most_common(1)[0][0] if offsets else indent
+    quote = quotes.most_common(1)[0][0] if quotes else '"'
+    return FileStyle(indent=max(indent, 1), seq_offset=max(offset, 0), quote=quote)
+
+
+# --- rendering -------------------------------------------------------------------
+
+def render(value: Any, style: FileStyle, col: int) -> list[str]:
+    """``value`` (a dict or list) as block YAML lines, each starting at ``col``."""
+    yaml = YAML()
+    yaml.indent(mapping=style.indent, sequence=style.seq_offset + 2, offset=style.seq_offset)
+    yaml.width = 4096
+    buffer = io.StringIO()
+    yaml.dump(_quoted(value, style.quote), buffer)
+    return [" " * col + line if line else line for line in buffer.getvalue().splitlines()]
+
+
+def render_scalar(value: Any, quote: str = '"') -> str:
+    """One scalar as it would appear after ``key: ``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    if _needs_quotes(text):
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"') if quote == '"' else text.replace("'", "''")
+        return f"{quote}{escaped}{quote}"
+    return text
+
+
+def _needs_quotes(text: str) -> bool:
+    if text == "" or text.lower() in _YAML11_BOOLEANS:
+        return True
+    if _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR_TAG:
+        return True
+    return bool(re.search(r"^[\s\-?:,\[\]{}#&*!|>'\"%@`]|: | #|\s$", text))
+
+
+def _quoted(value: Any, quote: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _quoted(v, quote) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_quoted(v, quote) for v in value]
+    if isinstance(value, str) and _needs_quotes(value):
+        return DoubleQuotedScalarString(value) if quote == '"' else SingleQuotedScalarString(value)
+    return value
+
+
+# --- line edits --------------------------------------------------------------------
+
+def replace_lines(source: SourceFile, start: int, end: int, new_lines: Iterable[str]) -> Edit:
+    """Replace lines ``start..end`` with ``new_lines`` (given without line endings)."""
+    new_lines = list(new_lines)
+    ends_with_newline = source.lines[end - 1].endswith(("\n", "\r"))
+    text = source.newline.join(new_lines)
+    if new_lines and ends_with_newline:
+        text += source.newline
+    return Edit(source.path, start, end, text)
+
+
+def delete_lines(source: SourceFile, start: int, end: int) -> Edit:
+    return Edit(source.path, start, end, "")
+
+
+def insert_after(source: SourceFile, line: int, new_lines: Iterable[str]) -> Edit:
+    """Insert lines after ``line`` (as a suggestion: that line, then the new ones)."""
+    return replace_lines(source, line, line, [source.line(line), *new_lines])
+
+
+def line_prefix(source: SourceFile, line: int, col: int) -> str:
+    """What stands before column ``col`` on ``line`` (indentation, ``- `` indicators)."""
+    return source.line(line)[:col]
+
+
+def remove_key(source: SourceFile, mapping: YMap, key: Any) -> Edit | None:
+    """Delete ``key`` and its value from a block mapping. When the key carries the
+    ``- `` of a sequence item, the item's next key takes the indicator over."""
+    if mapping.flow or key not in mapping:
+        return None
+    span = mapping.at[key]
+    prefix = line_prefix(source, span.key_line, span.col)
+    if "-" not in prefix:
+        return delete_lines(source, span.key_line, span.end)
+    later = sorted((s for k, s in mapping.at.items() if s.key_line > span.end), key=lambda s: s.key_line)
+    if not later:
+        return None  # the item would vanish: the caller decides what that means
+    successor = later[0]
+    moved = prefix + source.line(successor.key_line)[successor.col:]
+    return replace_lines(source, span.key_line, successor.key_line, [moved])
+
+
+def remove_keys(source: SourceFile, mapping: YMap, keys: Iterable[Any]) -> list[Edit]:
+    """Delete several keys of one mapping; adjacent ones become one edit."""
+    present = sorted((k for k in keys if k in mapping), key=lambda k: mapping.at[k].key_line)
+    if not present or mapping.flow:
+        return []
+    if "-" in line_prefix(source, mapping.at[present[0]].key_line, mapping.at[present[0]].col):
+        edits = [remove_key(source, mapping, k) for k in present]
+        return [e for e in edits if e]
+    edits: list[Edit] = []
+    for key in present:
+        span = mapping.at[key]
+        if edits and edits[-1].end_line + 1 == span.key_line:
+            edits[-1] = Edit(source.path, edits[-1].start_line, span.end, "")
+        else:
+            edits.append(delete_lines(source, span.key_line, span.end))
+    return edits
+
+
+def set_scalar(source: SourceFile, mapping: YMap, key: Any, value: Any) -> Edit | None:
+    """Change a one-line scalar value in place, keeping its quoting and any comment."""
+    span = mapping.at.get(key)
+    if span is None or span.start != span.end or span.start != span.key_line:
+        return None
+    text = source.line(span.key_line)
+    match = re.match(r"^(.*?:[ \t]*)(\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^#]*?)([ \t]*(?:#.*)?)$",
+                     text[span.col:])
+    if not match:
+        return None
+    head, old, tail = match.groups()
+    quote = old[0] if old[:1] in ("'", '"') else None
+    new = render_scalar(value, quote or '"')
+    if quote and not new.startswith(quote):
+        new = f"{quote}{new}{quote}" if quote == '"' else "'" + str(value).replace("'", "''") + "'"
+    return replace_lines(source, span.key_line, span.key_line, [text[:span.col] + head + new + tail])
+
+
+def insert_entries(source: SourceFile, mapping: YMap, entries: dict[str, Any],
+                   after: Any = None) -> Edit | None:
+    """Add keys to a block mapping, after key ``after`` or at the mapping's end."""
+    if mapping.flow or not mapping:
+        return None
+    col = mapping.at[next(iter(mapping))].col
+    anchor = mapping.at[after].end if after is not None else mapping.end_line
+    return insert_after(source, anchor, render(entries, style_of(source), col))
+
+
+def set_block(source: SourceFile, mapping: YMap, key: Any, value: Any) -> Edit | None:
+    """Replace ``key``'s whole value (scalar or block) with ``value``, in block style."""
+    span = mapping.at.get(key)
+    if span is None or mapping.flow:
+        return None
+    style = style_of(source)
+    lines = render({key: value}, style, span.col)
+    first = line_prefix(source, span.key_line, span.col) + lines[0][span.col:]
+    return replace_lines(source, span.key_line, span.end, [first, *lines[1:]])
+
+
+def child_col(source: SourceFile, parent_col: int) -> int:
+    return parent_col + style_of(source).indent
+
+
+def append_document(source: SourceFile, after_line: int, document: dict[str, Any]) -> Edit:
+    """A new YAML document after line ``after_line`` (the end of another one)."""
+    return insert_after(source, after_line, ["---", *render(document, style_of(source), 0)])
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits of one file (lines as in ``text``)."""
+    lines = text.splitlines(keepends=True)
+    for edit in sorted(edits, key=lambda e: e.start_line, reverse=True):
+        before = lines[: edit.start_line - 1]
+        if before and not before[-1].endswith(("\n", "\r")) and edit.replacement:
+            before[-1] += "\r\n" if "\r\n" in text else "\n"
+        lines = before + ([edit.replacement] if edit.replacement else []) + lines[edit.end_line:]
+    return "".join(lines)
+
+
+def overlaps(a: Edit, b: Edit) -> bool:
+    return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line
+
