@@ -38,3 +38,10 @@ def _discover() -> dict[str, ModuleType]:
 
 
 RULES: dict[str, ModuleType] = _discover()
+
+DOCS_URL = "https://github.com/footgun-dev/footgun/blob/main/docs/rules.md"
+
+
+def doc_url(rule_id: str, base: str = DOCS_URL) -> str:
+    """Link to the rule's section of the generated reference page."""
+    return f"{base}#{rule_id}"
