@@ -247,3 +247,74 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 def overlaps(a: Edit, b: Edit) -> bool:
     return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line
 
+
+
+def append_items(source: SourceFile, sequence: Any, items: Iterable[Any]) -> Edit | None:
+    """Add items at the end of a block sequence, in its own column."""
+    lines = _item_lines(source, sequence, items)
+    return insert_after(source, sequence.end_line, lines) if lines is not None else None
+
+
+def _item_lines(source: SourceFile, sequence: Any, items: Iterable[Any]) -> list[str] | None:
+    if getattr(sequence, "flow", True) or not sequence:
+        return None
+    col = sequence.at[0].col
+    style = style_of(source)
+    lines: list[str] = []
+    for item in items:
+        if isinstance(item, (dict, list)):
+            body = render(item, style, col + 2)
+            lines.append(" " * col + "- " + body[0][col + 2:])
+            lines.extend(body[1:])
+        else:
+            lines.append(" " * col + "- " + render_scalar(item, style.quote))
+    return lines
+
+
+def merge_entries(source: SourceFile, mapping: YMap, entries: dict[str, Any]) -> list[Edit] | None:
+    """Add ``entries`` to a block mapping without disturbing what is there: keys it
+    lacks go at its end; into a key it has, a mapping's missing keys go in
+    (recursively) and a sequence's items are appended; a key with an empty value
+    gets the value. None when a line edit cannot do it (flow style, a scalar in the
+    way): the caller then offers no fix. Inserts are grouped per anchor line, so the
+    edits never overlap."""
+    inserts: dict[int, list[str]] = {}
+    replaced: list[Edit] = []
+    if not _merge(source, mapping, entries, inserts, replaced):
+        return None
+    edits = [insert_after(source, anchor, lines) for anchor, lines in sorted(inserts.items())]
+    edits.extend(replaced)
+    if any(overlaps(a, b) for i, a in enumerate(edits) for b in edits[i + 1:]):
+        return None
+    return sorted(edits, key=lambda e: e.start_line)
+
+
+def _merge(source: SourceFile, mapping: Any, entries: dict[str, Any],
+           inserts: dict[int, list[str]], replaced: list[Edit]) -> bool:
+    if not isinstance(mapping, YMap) or mapping.flow or not mapping:
+        return False
+    new = {}
+    for key, value in entries.items():
+        if key not in mapping:
+            new[key] = value
+            continue
+        current = mapping[key]
+        if current is None:
+            edit = set_block(source, mapping, key, value)
+            if edit is None:
+                return False
+            replaced.append(edit)
+        elif isinstance(value, dict) and isinstance(current, dict):
+            if not _merge(source, current, value, inserts, replaced):
+                return False
+        elif isinstance(value, list) and isinstance(current, list):
+            lines = _item_lines(source, current, value)
+            if lines is None:
+                return False
+            inserts.setdefault(current.end_line, []).extend(lines)
+        elif value != current:
+            return False
+    if new:
+        col = mapping.at[next(iter(mapping))].col
+        inserts.setdefault(mapping.end_line, []).extend(render(new, style_of(source), col))
+    return True

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .edits import merge_entries
 from .manifests import Resource
+from .model import Edit
 from .selectors import label_value
 
 # kind -> path of the pod template inside the resource (() means: the resource is the pod)
@@ -80,3 +82,13 @@ def workload_of(resource: Resource, paths: dict[str, tuple[str, ...]]) -> Worklo
     if not isinstance(labels, dict):
         labels = {}
     return Workload(resource, path, {str(k): label_value(v) for k, v in labels.items()})
+
+
+def insert_into_pod_spec(workload: Workload, entries: dict[str, Any]) -> list[Edit] | None:
+    """Edits that add ``entries`` to the workload's pod spec at its own indentation
+    (merged into keys already there: items appended to an existing list, missing
+    keys added to an existing mapping). None when no safe line edit exists."""
+    spec = workload.pod_spec
+    if not isinstance(spec, dict):
+        return None
+    return merge_entries(workload.resource.source, spec, entries)
