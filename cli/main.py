@@ -1,0 +1,121 @@
+"""The ``footgun`` command line: a thin shell over the engine (`rules`) and the App (`bot`).
+
+Exit codes: 0 no finding at or above the fail level, 1 findings, 2 usage or
+internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from rules.config import Config, ConfigError, find_config, load_config
+from rules.engine import scan_paths
+from rules.fixer import fix_paths
+from rules.output import FORMATS, render
+from rules.output.text import summary
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"footgun: configuration error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("footgun: interrupted", file=sys.stderr)
+    except Exception as exc:  # a crash must still say what happened and exit 2
+        print(f"footgun: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("FOOTGUN_DEBUG"):
+            raise
+    return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="footgun", description="Find Kubernetes Services & Ingress footguns, with fixes.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="scan files and folders (default: .)")
+    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    scan.add_argument("--format", choices=list(FORMATS), default="text")
+    scan.add_argument("--config", metavar="FILE", help="use this .footgun.yml instead of the nearest one")
+    scan.add_argument("--fail-level", choices=["error", "warning", "info", "never"],
+                      help="lowest severity that makes the exit code 1 (default from config: warning)")
+    scan.set_defaults(run=_scan)
+
+    fix = commands.add_parser("fix", help="apply every available fix in place")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    fix.add_argument("--config", metavar="FILE")
+    fix.set_defaults(run=_fix)
+
+    review = commands.add_parser("review", help="print the review the App would post for a git diff")
+    review.add_argument("--repo", default=".", metavar="DIR")
+    review.add_argument("--base", metavar="REF", help="default: merge base with the default branch")
+    review.add_argument("--head", default="HEAD", metavar="REF")
+    review.add_argument("--config", metavar="FILE")
+    review.set_defaults(run=_review)
+
+    serve = commands.add_parser("serve", help="run the webhook server and its worker locally")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _config(explicit: str | None, paths: Sequence[str]) -> Config:
+    if explicit:
+        return load_config(explicit)
+    found = find_config(paths[0] if paths else ".")
+    return load_config(found) if found else Config()
+
+
+def _scan(args: argparse.Namespace) -> int:
+    missing = [p for p in args.paths if not os.path.exists(p)]
+    if missing:
+        print(f"footgun: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_ERROR
+    config = _config(args.config, args.paths)
+    result = scan_paths(args.paths, config)
+    colour = args.format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    sys.stdout.write(render(result, args.format, colour=colour))
+    return EXIT_FINDINGS if result.failing(args.fail_level or config.fail_level) else EXIT_OK
+
+
+def _fix(args: argparse.Namespace) -> int:
+    config = _config(args.config, args.paths)
+    report = fix_paths(args.paths, config)
+    for path, count in report.changed.items():
+        print(f"fixed {count} finding{'s' if count != 1 else ''} in {path}")
+    for finding in report.remaining.findings:
+        why = "no automatic fix" if not finding.fix else "its fix conflicts with another edit"
+        print(f"left: {finding.path}:{finding.line}: {finding.severity} {finding.rule}: {finding.message} ({why})")
+    print(("Nothing to fix. " if not report.changed else "") + "Left: " + summary(report.remaining))
+    return EXIT_FINDINGS if report.remaining.failing(config.fail_level) else EXIT_OK
+
+
+def _review(args: argparse.Namespace) -> int:
+    from bot.local import LocalReviewError, review_markdown
+
+    config = load_config(args.config) if args.config else None
+    try:
+        sys.stdout.write(review_markdown(args.repo, base=args.base, head=args.head, config=config))
+    except LocalReviewError as exc:
+        print(f"footgun: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.serve import run
+
+    run(args.host, args.port)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

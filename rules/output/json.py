@@ -1,0 +1,16 @@
+"""The ``--format json`` document, exactly as SPEC.md fixes it."""
+from __future__ import annotations
+
+import json
+
+from ..engine import ScanResult
+
+
+def as_dict(result: ScanResult) -> dict:
+    return {"version": 1,
+            "findings": [f.to_json() for f in result.findings],
+            "skipped": [s.to_json() for s in result.skipped]}
+
+
+def render(result: ScanResult, **_: object) -> str:
+    return json.dumps(as_dict(result), indent=2) + "\n"

@@ -1,0 +1,69 @@
+"""Findings for people: ``path:line: severity rule: message``, the fix as a small
+diff, a link to the rule's docs; colour only on a terminal."""
+from __future__ import annotations
+
+from collections import Counter
+
+from ..checks import doc_url
+from ..engine import ScanResult
+from ..manifests import SourceFile
+from ..model import Edit, Finding
+
+COLOURS = {"error": "31", "warning": "33", "info": "36", "minus": "31", "plus": "32", "dim": "2"}
+
+
+class _Paint:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, colour: str) -> str:
+        return f"\033[{COLOURS[colour]}m{text}\033[0m" if self.enabled else text
+
+
+def render(result: ScanResult, colour: bool = False, **_: object) -> str:
+    paint = _Paint(colour)
+    out: list[str] = []
+    for finding in result.findings:
+        out.extend(_finding(finding, result.sources, paint))
+    for skip in result.skipped:
+        out.append(f"{skip.path}: {paint('skipped', 'dim')}: {skip.reason}")
+    out.append(summary(result))
+    return "\n".join(out) + "\n"
+
+
+def summary(result: ScanResult) -> str:
+    counts = Counter(f.severity for f in result.findings)
+    if not result.findings:
+        head = "No findings"
+    else:
+        parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in ("error", "warning", "info") if counts[s]]
+        fixable = sum(1 for f in result.findings if f.fix)
+        head = f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} ({', '.join(parts)}); {fixable} fixable with `footgun fix`"
+    scanned = len(result.sources)
+    tail = f" in {scanned} file{'s' if scanned != 1 else ''}"
+    if result.skipped:
+        tail += f", {len(result.skipped)} skipped"
+    return head + tail + "."
+
+
+def _finding(finding: Finding, sources: dict[str, SourceFile], paint: _Paint) -> list[str]:
+    where = f"{finding.path}:{finding.line}"
+    lines = [f"{where}: {paint(finding.severity, finding.severity)} {finding.rule}: {finding.message}"]
+    for related in finding.related:
+        lines.append(f"    {related.path}:{related.line}: {related.message}")
+    if finding.fix:
+        lines.append(f"    fix: {finding.fix.description}")
+        for edit in finding.fix.edits:
+            lines.extend("    " + line for line in _diff(edit, sources.get(edit.path), paint))
+    lines.append(f"    {paint('docs: ' + doc_url(finding.rule), 'dim')}")
+    return lines
+
+
+def _diff(edit: Edit, source: SourceFile | None, paint: _Paint) -> list[str]:
+    lines = [paint(f"@@ {edit.path}:{edit.start_line}-{edit.end_line} @@", "dim")]
+    if source is not None:
+        for number in range(edit.start_line, edit.end_line + 1):
+            lines.append(paint("-" + source.line(number), "minus"))
+    for new in edit.replacement.splitlines():
+        lines.append(paint("+" + new, "plus"))
+    return lines
