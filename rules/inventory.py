@@ -19,6 +19,7 @@ from .workloads import Workload, pod_template_paths, workload_of
 
 _NAMESPACE_LINE = re.compile(r"^\s*namespace:\s*[\"']?([A-Za-z0-9.-]+)", re.MULTILINE)
 ANY = None  # a namespace bucket key: resources whose namespace is unset
+SCALER_KINDS = ("HorizontalPodAutoscaler", "ScaledObject")  # what sets a workload's replicas
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,20 @@ class Inventory:
             candidates = self.workloads_near(namespace)
         return [w for w in candidates
                 if (namespace is None or w.resource.namespace in (None, namespace)) and selector.matches(w.labels)]
+
+    def may_run_several(self, workload: Workload) -> bool:
+        """False for a workload pinned to ``replicas: 0`` or ``1`` that no
+        HorizontalPodAutoscaler or KEDA ScaledObject in the scan scales; an unset
+        count is unknown (kustomize or an autoscaler may set it), so True."""
+        replicas = workload.resource.get("spec", "replicas")
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas > 1:
+            return True
+        for scaler in self.near(workload.resource.namespace, *SCALER_KINDS):
+            target = scaler.get("spec", "scaleTargetRef")
+            if isinstance(target, dict) and target.get("name") == workload.name \
+                    and target.get("kind", "Deployment") == workload.kind:
+                return True
+        return False
 
     def unscanned_near(self, namespace: str | None) -> list[Skip]:
         """Skipped files that might hold resources in ``namespace``."""

@@ -140,7 +140,6 @@ SUMMARY = "externalTrafficPolicy: Local on pods not spread one per node"
 
 HOSTNAME = "kubernetes.io/hostname"
 EXTERNAL_TYPES = ("LoadBalancer", "NodePort")
-SCALERS = ("HorizontalPodAutoscaler", "ScaledObject")
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -154,7 +153,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if any(w.kind == "DaemonSet" for w in selected):
             continue  # a pod on every node already
         unspread = [w for w in selected if w.kind in REPLICATED_KINDS
-                    and not _spread(w) and _may_run_several(ctx, w)]
+                    and not _spread(w) and ctx.inventory.may_run_several(w)]
         if unspread:
             yield _finding(ctx, service, unspread)
 
@@ -225,20 +224,6 @@ def _get(node: Any, *path: str) -> Any:
             return None
         node = node.get(step)
     return node
-
-
-def _may_run_several(ctx: Context, workload: Workload) -> bool:
-    """False for a workload pinned to at most one replica that nothing autoscales."""
-    replicas = workload.resource.get("spec", "replicas")
-    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas > 1:
-        return True
-    for scaler in ctx.inventory.near(workload.resource.namespace, *SCALERS):
-        target = scaler.get("spec", "scaleTargetRef")
-        if isinstance(target, dict) and target.get("name") == workload.name \
-                and target.get("kind", "Deployment") == workload.kind \
-                and scaler.could_share_namespace(workload.resource):
-            return True
-    return False
 
 
 # --- the fix --------------------------------------------------------------------
