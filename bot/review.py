@@ -1,0 +1,387 @@
+"""From findings and a pull request's diff to the one review the App posts.
+
+Pure functions, no network: `plan_review` decides which finding becomes an inline
+comment (its lines are in one hunk of the diff) and which goes into the review's
+body, renders every text, and returns a `ReviewPlan` whose `payload()` is exactly
+what ``POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews`` takes.
+
+GitHub's rules this follows (a single violation makes GitHub reject the whole
+review with 422):
+
+* a comment targets a ``RIGHT`` line that is an added or context line of the diff;
+* a multi-line comment has ``start_line`` < ``line``, both in the same hunk
+  ("start line must precede the end line", "must be part of the same hunk");
+  a single-line comment carries no ``start_line``;
+* a body is at most 65,536 characters.
+
+A ```` ```suggestion ```` block replaces exactly the commented lines when applied,
+so a fix becomes a suggestion only when its single edit lies in the commented hunk;
+the comment then spans the finding's and the edit's lines, and the suggestion
+carries the untouched lines of that span as they are.
+
+Every comment and the body carry hidden markers (``<!-- footgun:fp=<id> -->``), the
+short hash of each reported finding's line-independent fingerprint;
+`fingerprints_in` reads them back, so a later push does not report a finding twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from rules.checks import doc_url
+from rules.model import SEVERITY_RANK, Finding, Fix, Skip
+
+from .diff import FileDiff
+
+MAX_BODY = 65536  # GitHub: "Body is too long (maximum is 65536 characters)"
+MAX_INLINE = 30
+MARKER = "<!-- footgun:fp={} -->"
+REVIEW_MARKER = "<!-- footgun:review -->"
+_MARKER_RE = re.compile(r"<!-- footgun:fp=([0-9a-f]{16}) -->")
+_MARKER_LINE = re.compile(r"^<!-- footgun:(?:fp=[0-9a-f]{16}|review) -->$")
+_COMMAND = "/footgun"
+_ZWSP = "\u200b"
+_NOTE_RESERVE = 600  # room kept for the truncation notes
+
+
+# --- fingerprints --------------------------------------------------------------------
+
+def finding_id(finding: Finding) -> str:
+    """Short, stable hash of the finding's line-independent fingerprint."""
+    return hashlib.sha256(finding.fingerprint.encode("utf-8")).hexdigest()[:16]
+
+
+def marker(finding: Finding) -> str:
+    return MARKER.format(finding_id(finding))
+
+
+def fingerprints_in(text: str | None) -> set[str]:
+    """The finding ids marked in a comment or review body written by `plan_review`."""
+    return set(_MARKER_RE.findall(text or ""))
+
+
+def _is_known(finding: Finding, known: set[str]) -> bool:
+    return finding_id(finding) in known or finding.fingerprint in known
+
+
+# --- safe Markdown -------------------------------------------------------------------
+
+def is_command_line(line: str) -> bool:
+    """Whether a line would read as a ``/footgun`` command."""
+    return line.lstrip().lower().startswith(_COMMAND)
+
+
+def escape_prose(text: str) -> str:
+    """Text for Markdown prose: no line reads as a command (``\\/footgun`` renders as
+    ``/footgun``) and no hidden marker can be forged."""
+    text = text.replace("<!--", "&lt;!--")
+    return "\n".join(_escape_command(line, "\\") for line in text.split("\n"))
+
+
+def _escape_command(line: str, escape: str) -> str:
+    if not is_command_line(line):
+        return line
+    cut = len(line) - len(line.lstrip())
+    return line[:cut] + escape + line[cut:]
+
+
+def neutralise(text: str) -> str:
+    """Last line of defence on a whole body: a zero-width space before any command."""
+    return "\n".join(_escape_command(line, _ZWSP) for line in text.split("\n"))
+
+
+def fence_for(content: str) -> str:
+    """A backtick fence longer than any backtick run inside ``content``."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def code_block(content: str, info: str = "yaml") -> str:
+    """A fenced block showing ``content`` (text with its line endings) as it is."""
+    body = _lines(content)
+    text = "\n".join(_escape_command(line, _ZWSP) for line in body)
+    fence = fence_for(text)
+    return f"{fence}{info}\n{text}\n{fence}" if body else f"{fence}{info}\n{fence}"
+
+
+def suggestion_block(lines: list[str]) -> str:
+    """A suggestion replacing the commented lines with ``lines`` (none: delete them)."""
+    text = "\n".join(lines)
+    fence = fence_for(text)
+    return f"{fence}suggestion\n{text}\n{fence}" if lines else f"{fence}suggestion\n{fence}"
+
+
+def _lines(replacement: str) -> list[str]:
+    """An edit's replacement as lines without endings ("" -> none, "\\n" -> one empty)."""
+    if not replacement:
+        return []
+    text = replacement.replace("\r\n", "\n").replace("\r", "\n")
+    return text.removesuffix("\n").split("\n")
+
+
+def _size(text: str) -> int:
+    """Length as GitHub may count it (UTF-16 code units: never less than characters)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- fixes as text -------------------------------------------------------------------
+
+def _span(start: int, end: int) -> str:
+    return f"line {start}" if start >= end else f"lines {start}-{end}"
+
+
+def fix_markdown(fix: Fix) -> str:
+    """A fix as Markdown: its description, then each edit with its path, lines and
+    replacement in a ``yaml`` block."""
+    parts = [f"**Fix:** {escape_prose(fix.description)}"] if fix.description else []
+    for edit in fix.edits:
+        where = f"`{edit.path}` {_span(edit.start_line, edit.end_line)}"
+        if edit.replacement:
+            parts.append(f"{escape_prose(where)}, replace with:\n{code_block(edit.replacement)}")
+        else:
+            parts.append(f"{escape_prose(where)}: delete.")
+    return "\n\n".join(parts)
+
+
+def fix_text(fix: Fix) -> str:
+    """A fix as plain text (check-run annotation details)."""
+    out = [fix.description] if fix.description else []
+    for edit in fix.edits:
+        where = f"{edit.path} {_span(edit.start_line, edit.end_line)}"
+        if edit.replacement:
+            out.append(f"{where}, replace with:\n{edit.replacement.rstrip()}")
+        else:
+            out.append(f"{where}: delete.")
+    return "\n\n".join(out)
+
+
+def _severity_counts(findings: Iterable[Finding]) -> str:
+    counts = Counter(f.severity for f in findings)
+    words = {"error": "error", "warning": "warning", "info": "info"}
+    parts = []
+    for severity, word in words.items():
+        n = counts.get(severity, 0)
+        parts.append(f"{n} {word}{'s' if n != 1 and severity != 'info' else ''}")
+    return ", ".join(parts)
+
+
+# --- placing findings on the diff ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an inline comment goes, and the suggestion it carries (if any)."""
+
+    path: str
+    start_line: int
+    line: int
+    suggestion: list[str] | None = None  # the lines replacing start_line..line
+
+    def comment(self, body: str) -> dict:
+        out: dict = {"path": self.path, "line": self.line, "side": "RIGHT", "body": body}
+        if self.start_line < self.line:
+            out["start_line"] = self.start_line
+            out["start_side"] = "RIGHT"
+        return out
+
+
+def place(finding: Finding, diff: FileDiff | None) -> Placement | None:
+    """The inline placement of a finding, or None when its lines are not all in one
+    hunk of the diff (GitHub would refuse the comment)."""
+    if diff is None:
+        return None
+    start, end = sorted((finding.line, finding.end_line))
+    hunk = diff.hunk_spanning(start, end)
+    if hunk is None:
+        return None
+    edit = _single_edit(finding)
+    if edit is None or edit.path != finding.path or edit.start_line > edit.end_line:
+        return Placement(finding.path, start, end)
+    if diff.hunk_spanning(edit.start_line, edit.end_line) is not hunk:
+        return Placement(finding.path, start, end)
+    first, last = min(start, edit.start_line), max(end, edit.end_line)
+    before = [_text(diff, n) for n in range(first, edit.start_line)]
+    after = [_text(diff, n) for n in range(edit.end_line + 1, last + 1)]
+    lines = before + _lines(edit.replacement) + after
+    if any(is_command_line(line) for line in lines):
+        return Placement(finding.path, start, end)  # would have to alter the fix
+    return Placement(finding.path, first, last, lines)
+
+
+def _single_edit(finding: Finding):
+    if finding.fix is None or len(finding.fix.edits) != 1:
+        return None
+    return finding.fix.edits[0]
+
+
+def _text(diff: FileDiff, line: int) -> str:
+    return (diff.text(line) or "").rstrip("\r")
+
+
+# --- rendering -----------------------------------------------------------------------
+
+def _related(finding: Finding) -> str:
+    if not finding.related:
+        return ""
+    items = [f"- `{r.path}` line {r.line}: {escape_prose(r.message)}" for r in finding.related]
+    return "\n".join(items)
+
+
+def _silence(finding: Finding) -> str:
+    return (f"[About `{finding.rule}`]({doc_url(finding.rule)}) · to silence it, add "
+            f"`# footgun:ignore {finding.rule}` on the resource's first line or this line.")
+
+
+def comment_body(finding: Finding, placement: Placement) -> str:
+    """The inline comment: rule and severity, what breaks, the fix, docs, silencing."""
+    parts = [f"**footgun** · `{finding.rule}` · {finding.severity}", escape_prose(finding.message)]
+    if placement.suggestion is not None and finding.fix is not None:
+        description = escape_prose(finding.fix.description) if finding.fix.description else "Suggested fix"
+        parts.append(f"**Fix:** {description}\n{suggestion_block(placement.suggestion)}")
+    elif finding.fix is not None:
+        parts.append(fix_markdown(finding.fix))
+    related = _related(finding)
+    if related:
+        parts.append(related)
+    parts.append(_silence(finding))
+    parts.append(marker(finding))
+    return neutralise("\n\n".join(parts))
+
+
+def body_entry(finding: Finding, reason: str) -> str:
+    """A finding listed in the review body (under its file's heading)."""
+    where = _span(*sorted((finding.line, finding.end_line)))
+    parts = [f"**`{finding.rule}`** ({finding.severity}) · {where} · {escape_prose(str(finding.resource))}"
+             f"{f' · {reason}' if reason else ''}",
+             escape_prose(finding.message)]
+    if finding.fix is not None:
+        parts.append(fix_markdown(finding.fix))
+    related = _related(finding)
+    if related:
+        parts.append(related)
+    parts.append(f"[About `{finding.rule}`]({doc_url(finding.rule)})\n{marker(finding)}")
+    return "\n\n".join(parts)
+
+
+@dataclass
+class ReviewPlan:
+    """One review, ready to post (`payload`) or to print (`to_markdown`)."""
+
+    commit_id: str
+    body: str
+    comments: list[dict] = field(default_factory=list)
+    fingerprints: set[str] = field(default_factory=set)  # ids of the findings reported here
+    event: str = "COMMENT"
+
+    def payload(self) -> dict:
+        """The JSON body of ``POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews``."""
+        return {"commit_id": self.commit_id, "body": self.body, "event": self.event,
+                "comments": [dict(c) for c in self.comments]}
+
+    def to_markdown(self) -> str:
+        """The whole review as Markdown for a terminal: the body, then every inline
+        comment under its path and lines (hidden markers left out)."""
+        out = [_strip_markers(self.body)]
+        for comment in self.comments:
+            start = comment.get("start_line", comment["line"])
+            out.append(f"---\n\n### `{comment['path']}` {_span(start, comment['line'])}\n\n"
+                       f"{_strip_markers(comment['body'])}")
+        return "\n\n".join(out) + "\n"
+
+
+def _strip_markers(text: str) -> str:
+    kept = [line for line in text.split("\n") if not _MARKER_LINE.match(line)]
+    return "\n".join(kept).strip("\n")
+
+
+# --- the plan ------------------------------------------------------------------------
+
+def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
+                already_commented: set[str] | frozenset[str] = frozenset(), head_sha: str = "",
+                skipped: Iterable[Skip] = (), max_inline: int = MAX_INLINE) -> ReviewPlan | None:
+    """The review for ``findings`` on a PR whose files are ``diffs`` (path -> FileDiff),
+    leaving out the findings ``already_commented`` (ids from `fingerprints_in`, or raw
+    fingerprints). None when nothing new remains: no review at all."""
+    findings = list(findings)
+    known = set(already_commented)
+    new = [f for f in findings if not _is_known(f, known)]
+    if not new:
+        return None
+    new.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.path, f.line, f.rule))
+    comments: list[dict] = []
+    reported: set[str] = set()
+    listed: list[tuple[Finding, str]] = []
+    for finding in new:
+        placement = place(finding, diffs.get(finding.path))
+        if placement is None:
+            listed.append((finding, "not in this diff"))
+            continue
+        if len(comments) >= max_inline:
+            listed.append((finding, f"over the {max_inline} inline comments of a review"))
+            continue
+        body = comment_body(finding, placement)
+        if _size(body) > MAX_BODY:
+            listed.append((finding, "too long for an inline comment"))
+            continue
+        comments.append(placement.comment(body))
+        reported.add(finding_id(finding))
+    comments.sort(key=lambda c: (c["path"], c["line"]))
+    body, listed_ids = _review_body(findings, len(new), len(comments), listed, list(skipped))
+    return ReviewPlan(head_sha, body, comments, reported | listed_ids)
+
+
+def _review_body(findings: list[Finding], new: int, inline: int,
+                 listed: list[tuple[Finding, str]], skipped: list[Skip]) -> tuple[str, set[str]]:
+    old = len(findings) - new
+    summary = f"**footgun**: {_severity_counts(findings)} ({new} new, {old} already reported)."
+    where = []
+    if inline:
+        where.append(f"{inline} commented inline")
+    if listed:
+        where.append(f"{len(listed)} listed below")
+    head = summary + ("\n\n" + "; ".join(where) + "." if where else "")
+    budget = MAX_BODY - _size(head) - _size(REVIEW_MARKER) - _NOTE_RESERVE
+
+    sections: list[str] = []
+    listed_ids: set[str] = set()
+    omitted = 0
+    if listed:
+        by_file: dict[str, list[tuple[Finding, str]]] = {}
+        for finding, reason in sorted(listed, key=lambda item: (item[0].path, item[0].line)):
+            by_file.setdefault(finding.path, []).append((finding, reason))
+        parts = ["### Not commented inline"]
+        for path, entries in by_file.items():
+            heading = f"#### `{escape_prose(path)}`"
+            for finding, reason in entries:
+                entry = body_entry(finding, reason)
+                piece = f"{heading}\n\n{entry}" if heading else entry
+                cost = _size(piece) + 2
+                if cost > budget:
+                    omitted += 1
+                    continue
+                budget -= cost
+                parts.append(piece)
+                heading = ""
+                listed_ids.add(finding_id(finding))
+        sections.append("\n\n".join(parts))
+    if skipped:
+        lines = ["### Files not scanned"]
+        left_out = 0
+        for skip in skipped:
+            line = f"- `{escape_prose(skip.path)}`: {escape_prose(skip.reason)}"
+            if _size(line) + 1 > budget:
+                left_out += 1
+                continue
+            budget -= _size(line) + 1
+            lines.append(line)
+        if left_out:
+            lines.append(f"- ... and {left_out} more.")
+        sections.append("\n".join(lines))
+    if omitted:
+        sections.append(f"_{omitted} more finding{'s' if omitted != 1 else ''} did not fit in this "
+                        f"review (GitHub's limit of {MAX_BODY:,} characters); they show in the "
+                        f"`footgun` check run and in `footgun scan`._")
+    body = "\n\n".join([head, *sections, REVIEW_MARKER])
+    return neutralise(body), listed_ids
