@@ -1,0 +1,190 @@
+"""A headless Service (`clusterIP: None`) in front of replicas that clients expect to be balanced.
+
+A headless Service has no virtual IP: its DNS name resolves to every ready pod's
+address. The rule reports a headless Service whose selector picks a Deployment,
+ReplicaSet, ReplicationController or Argo Rollout that may run more than one pod,
+or picks a StatefulSet without being the Service that StatefulSet names in
+`spec.serviceName` (its governing Service).
+
+Left alone: the governing headless Service of a StatefulSet (it gives each pod its
+stable name, `web-0.web`), selector-less headless Services (endpoints managed by
+hand or by an operator), Services whose pods take per-pod DNS names through
+`spec.subdomain`, Services with `publishNotReadyAddresses: true` (peer discovery
+for clustered software, which must see every member), and workloads pinned to one
+replica that nothing autoscales.
+
+## Why it matters
+Clients resolve the name, get all pod IPs, and most of them connect to the first
+address and keep using it (connection pools, cached lookups), so one replica takes
+the load while the others sit idle; when that pod goes away, clients holding its
+address fail until they resolve again. A regular ClusterIP Service gives one stable
+virtual IP and kube-proxy spreads connections over the ready pods.
+
+Headless is right when clients balance across all addresses themselves (gRPC's
+`round_robin` policy over a `dns:///` target, database drivers that take a host
+list): silence the rule on that Service if so.
+
+## How to fix
+Delete the `clusterIP: None` line so the Service gets a cluster IP. Kubernetes does
+not convert a headless Service in place (an apply that drops the field reports
+success and leaves it headless), so delete the Service and apply it again, or
+give the regular Service a new name.
+
+For a StatefulSet, keep its governing headless Service (the one `serviceName`
+names) for per-pod addresses, and point load-balanced clients at a separate regular
+Service. The fix is offered only when that governing Service is in the scanned
+files; otherwise the headless Service may be the intended governing Service whose
+name the StatefulSet misspells, and removing `clusterIP: None` would take the pods'
+stable names away for good (a StatefulSet's `serviceName` cannot be changed in
+place either).
+
+## Example
+Bad:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  clusterIP: None
+  selector:
+    app: api
+  ports:
+    - port: 80
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+      containers:
+        - name: api
+          image: example/api:1.0
+```
+Good:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  selector:
+    app: api
+  ports:
+    - port: 80
+```
+
+## Configuration
+No options of its own; `custom-workloads` teaches it pods made by operators.
+
+## Sources
+- footguns.md, "5. Headless Service with Stateful Apps (No Load Balancing)"
+- https://kubernetes.io/docs/concepts/services-networking/service/#headless-services
+- https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#stable-network-id
+  (the governing Service and per-pod DNS names)
+- https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-s-hostname-and-subdomain-fields
+- https://github.com/kubernetes/kubernetes/issues/120937 (removing `clusterIP: None`
+  does not make an existing Service non-headless)
+- https://github.com/grpc/grpc/blob/master/doc/load-balancing.md (client-side
+  balancing over DNS)
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..context import Context
+from ..edits import remove_keys
+from ..manifests import Resource
+from ..model import Finding, Fix, Related
+from ..selectors import from_map
+from ..workloads import REPLICATED_KINDS, Workload
+
+ID = "headless-service-load-balancing"
+SEVERITY = "warning"
+SUMMARY = "headless Service in front of replicas clients expect to be load balanced"
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for service in ctx.inventory.of_kind("Service"):
+        spec = service.get("spec")
+        if not isinstance(spec, dict) or not _headless(spec) or spec.get("type") == "ExternalName" \
+                or spec.get("publishNotReadyAddresses") is True:
+            continue
+        selected = ctx.inventory.workloads_selected(from_map(spec.get("selector")), service.namespace)
+        if not selected or _governs(ctx, service, selected):
+            continue
+        targets = [w for w in selected if w.kind in REPLICATED_KINDS and ctx.inventory.may_run_several(w)]
+        if targets:
+            yield _finding(ctx, service, targets)
+
+
+def _headless(spec: dict) -> bool:
+    ips = spec.get("clusterIPs")
+    return spec.get("clusterIP") == "None" or (isinstance(ips, list) and ips[:1] == ["None"])
+
+
+def _governs(ctx: Context, service: Resource, selected: list[Workload]) -> bool:
+    """Whether the Service gives pods their own DNS names: it is some StatefulSet's
+    ``serviceName``, or the ``subdomain`` of pods it selects."""
+    for statefulset in ctx.inventory.near(service.namespace, "StatefulSet"):
+        if statefulset.get("spec", "serviceName") == service.name:
+            return True
+    return any(isinstance(w.pod_spec, dict) and w.pod_spec.get("subdomain") == service.name for w in selected)
+
+
+def _finding(ctx: Context, service: Resource, targets: list[Workload]) -> Finding:
+    names = ", ".join(f"{w.kind} {w.name}" for w in targets)
+    message = (f"Service {service.name} is headless (clusterIP: None) and selects {names}: its DNS name "
+               f"returns every pod IP, most clients connect to the first one and keep it, so one pod "
+               f"takes the traffic while the others idle.")
+    statefulsets = [w for w in targets if w.kind == "StatefulSet"]
+    missing = [s for s in statefulsets if not _governing_service(ctx, s)]
+    if statefulsets:
+        governing = ", ".join(f"{_service_name(s)} (of StatefulSet {s.name})" for s in statefulsets)
+        message += (f" Keep the headless governing Service {governing} for per-pod names, and make this "
+                    f"one a regular ClusterIP Service for load-balanced access.")
+    if missing:
+        names_missing = ", ".join(f"{_service_name(s)!r}" for s in missing)
+        message += (f" The governing Service {names_missing} is not in the scanned files: if this Service is "
+                    f"meant to govern the StatefulSet, the StatefulSet's serviceName must name it instead "
+                    f"(serviceName cannot be changed in place), so no automatic fix is offered.")
+        fix = None
+    else:
+        message += (" Remove clusterIP: None unless every client balances over all addresses itself; "
+                    "Kubernetes will not convert it in place, so delete the Service and apply it again.")
+        fix = _fix(service)
+    related = [Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}, selected by this "
+                       f"headless Service") for w in targets]
+    field = ("spec", "clusterIP") if "clusterIP" in service.get("spec") else ("spec", "clusterIPs")
+    return ctx.finding(service, field, message + ctx.caveat(service.namespace), fix=fix,
+                       related=related, field="spec.clusterIP")
+
+
+def _service_name(statefulset: Workload) -> str:
+    return str(statefulset.resource.get("spec", "serviceName") or "")
+
+
+def _governing_service(ctx: Context, statefulset: Workload) -> Resource | None:
+    name = _service_name(statefulset)
+    for service in ctx.inventory.near(statefulset.resource.namespace, "Service"):
+        if service.name == name:
+            return service
+    return None
+
+
+def _fix(service: Resource) -> Fix | None:
+    spec = service.get("spec")
+    edits = remove_keys(service.source, spec, ("clusterIP", "clusterIPs"))
+    if not edits:
+        return None
+    return Fix(f"Remove clusterIP: None: Service {service.name} becomes a regular ClusterIP Service "
+               f"(delete and re-create it when applying)", tuple(edits))
