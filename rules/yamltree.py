@@ -96,14 +96,14 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
         depth = _exact_depth(text, limits.max_depth)
         if depth > limits.max_depth:
             raise YAMLLimitError(f"nesting deeper than {limits.max_depth} levels")
-    builder = _Builder(limits.max_nodes)
+    builder = _Builder(limits.max_nodes, text.splitlines())
     docs = []
     try:
         for index, node in enumerate(_compose_all(text)):
             if node is None:
                 continue
             root = builder.build(node)
-            start, end = _node_lines(node, root)
+            start, end = builder.lines_of(node, root)
             docs.append(YamlDoc(index, root, start, end))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -146,19 +146,27 @@ def _max_block_depth(text: str) -> int:
 
 
 def _exact_depth(text: str, limit: int) -> int:
-    """Nesting depth from parser events (no recursion, so safe on any input);
-    stops counting once past the limit."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.events import (CollectionEndEvent, CollectionStartEvent)
+    """Nesting depth from parser events (libyaml's parser is a state machine, no
+    recursion, so it is safe on any input); stops counting once past the limit."""
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
+    if HAVE_LIBYAML:
+        from ruamel.yaml.cyaml import CParser
+
+        parser: Any = CParser(text)
+    else:  # pragma: no cover - the pure-Python parser is iterative too, only slower
+        from ruamel.yaml import YAML
+
+        parser = YAML(typ="safe", pure=True).parse(text)
     depth = deepest = 0
     try:
-        for event in YAML(typ="safe", pure=True).parse(text):
+        for event in _events(parser):
             if isinstance(event, CollectionStartEvent):
                 depth += 1
-                deepest = max(deepest, depth)
-                if deepest > limit:
-                    return deepest
+                if depth > deepest:
+                    deepest = depth
+                    if deepest > limit:
+                        return deepest
             elif isinstance(event, CollectionEndEvent):
                 depth -= 1
     except YAMLError:
@@ -166,19 +174,39 @@ def _exact_depth(text: str, limit: int) -> int:
     return deepest
 
 
-class _Builder:
-    """Turns composed nodes into YMap/YSeq/scalars, sharing aliased nodes."""
+def _events(parser: Any) -> Iterator[Any]:
+    if hasattr(parser, "check_event"):
+        while parser.check_event():
+            yield parser.get_event()
+    else:  # pragma: no cover
+        yield from parser
 
-    def __init__(self, max_nodes: int) -> None:
+
+class _Builder:
+    """Turns composed nodes into YMap/YSeq/scalars, sharing aliased nodes.
+
+    The composer hands an alias over as the anchored node itself, whose marks are
+    the anchor's; the line of an alias occurrence (``key: *ref``, ``- *ref``) is
+    therefore found in the text, from where the previous entry ended."""
+
+    def __init__(self, max_nodes: int, lines: list[str]) -> None:
         self.max_nodes = max_nodes
+        self.lines = lines
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
-        self.total = 0
+        self.total = 0  # per file: it accumulates over the documents
 
     def build(self, node: Any) -> Any:
-        self.total = 0
+        # Anchors do not cross documents, and nodes of an earlier document are freed
+        # once built: their ids can come back for new nodes, so the cache is per
+        # document (keeping it returned an earlier document's values).
+        self.built = {}
+        self.sizes = {}
         value, size = self._build(node)
         return value
+
+    def _is_alias(self, node: Any) -> bool:
+        return id(node) in self.built
 
     def _build(self, node: Any) -> tuple[Any, int]:
         key = id(node)
@@ -205,6 +233,19 @@ class _Builder:
             raise YAMLLimitError(
                 f"more than {self.max_nodes} nodes once aliases are expanded")
 
+    def _alias_at(self, line: int, col: int) -> tuple[int, int]:
+        """(1-based line, column) of the first ``*`` at or after ``line``/``col``,
+        skipping comment lines; ``(line, col)`` when none is found nearby."""
+        for number in range(line, min(line + 50, len(self.lines) + 1)):
+            text = self.lines[number - 1]
+            from_col = col if number == line else 0
+            if text.lstrip().startswith("#"):
+                continue
+            found = text.find("*", from_col)
+            if found >= 0:
+                return number, found
+        return line, col
+
     def _mapping(self, node: MappingNode) -> tuple[YMap, int]:
         result = YMap()
         at: dict[Any, Span] = {}
@@ -217,62 +258,80 @@ class _Builder:
             key, _ = self._build(key_node)
             if isinstance(key, (YMap, YSeq)):
                 key = str(key)  # complex keys never occur in manifests
+            key_line, key_col = key_node.start_mark.line + 1, key_node.start_mark.column
+            alias = self._is_alias(value_node)
             value, child_size = self._build(value_node)
             size += child_size
             result[key] = value
-            start, end = _node_lines(value_node, value)
-            at[key] = Span(key_node.start_mark.line + 1, start, end, key_node.start_mark.column)
+            if alias:
+                start = end = self._alias_at(key_line, key_node.end_mark.column)[0]
+            else:
+                start, end = self.lines_of(value_node, value)
+            at[key] = Span(key_line, start, end, key_col)
         for merge_node in merges:  # YAML merge keys: explicit keys win
             sources = merge_node.value if isinstance(merge_node, SequenceNode) else [merge_node]
             for source in sources:
                 merged, child_size = self._build(source)
                 size += child_size
                 if isinstance(merged, YMap):
+                    # a merged key's span is where it is written: in the anchored mapping
                     for k, v in merged.items():
                         if k not in result:
                             result[k] = v
                             at[k] = merged.at[k]
         result.at = at
-        _place(result, node)
+        self._place(result, node)
         return result, size
 
     def _sequence(self, node: SequenceNode) -> tuple[YSeq, int]:
         result = YSeq()
         at = []
         size = 1
+        flow = bool(node.flow_style)
         for item_node in node.value:
+            alias = self._is_alias(item_node)
             value, child_size = self._build(item_node)
             size += child_size
             result.append(value)
-            start, end = _node_lines(item_node, value)
-            # A block item's indicator sits two columns before its content.
-            col = item_node.start_mark.column - 2 if not node.flow_style else item_node.start_mark.column
+            if alias:
+                # a block item starts on the line after the previous one ends
+                after = at[-1].end + (0 if flow else 1) if at else node.start_mark.line + 1
+                start, found_col = self._alias_at(after, 0)
+                start = end = start
+                col = found_col if flow else found_col - 2
+            else:
+                start, end = self.lines_of(item_node, value)
+                # A block item's indicator sits two columns before its content.
+                col = item_node.start_mark.column if flow else item_node.start_mark.column - 2
             at.append(Span(start, start, end, max(col, 0)))
         result.at = at
-        _place(result, node)
+        self._place(result, node)
         return result, size
 
+    def _place(self, value: YMap | YSeq, node: Any) -> None:
+        value.flow = bool(node.flow_style)
+        value.line = node.start_mark.line + 1
+        value.col = node.start_mark.column
+        value.end_line = self.lines_of(node, value)[1]
 
-def _place(value: YMap | YSeq, node: Any) -> None:
-    value.flow = bool(node.flow_style)
-    value.line = node.start_mark.line + 1
-    value.col = node.start_mark.column
-    value.end_line = _node_lines(node, value)[1]
-
-
-def _node_lines(node: Any, value: Any) -> tuple[int, int]:
-    start = node.start_mark.line + 1
-    if isinstance(node, ScalarNode) or node.flow_style:
-        end_mark = node.end_mark
-        end = end_mark.line + 1
-        if end_mark.column == 0 and end_mark.line > node.start_mark.line:
-            end -= 1  # block scalars end at the start of the next line
-        return start, end
-    # A block collection's end mark lies past trailing comments and blank lines;
-    # its real last line is its last child's.
-    spans = value.at.values() if isinstance(value, YMap) else value.at
-    last = max((s.end for s in spans), default=start)
-    return start, last
+    def lines_of(self, node: Any, value: Any) -> tuple[int, int]:
+        """First and last line (1-based) of a node's own text."""
+        start = node.start_mark.line + 1
+        if isinstance(node, ScalarNode) or node.flow_style:
+            end_mark = node.end_mark
+            end = end_mark.line + 1
+            if end_mark.column == 0 and end_mark.line > node.start_mark.line:
+                end -= 1  # block scalars end at the start of the next line
+            if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+                # ...past their trailing blank lines, which belong to no value
+                while end > start and end <= len(self.lines) and not self.lines[end - 1].strip():
+                    end -= 1
+            return start, end
+        # A block collection's end mark lies past trailing comments and blank lines;
+        # its real last line is its last child's.
+        spans = value.at.values() if isinstance(value, YMap) else value.at
+        last = max((s.end for s in spans), default=start)
+        return start, last
 
 
 def _scalar(node: ScalarNode) -> Any:
