@@ -226,12 +226,12 @@ def _related(finding: Finding) -> str:
     if not finding.related:
         return ""
     items = [f"- `{r.path}` line {r.line}: {escape_prose(r.message)}" for r in finding.related]
-    return "\n".join(items)
+    return "**Related:**\n" + "\n".join(items)
 
 
-def _silence(finding: Finding) -> str:
+def _silence(finding: Finding, here: str = "this line") -> str:
     return (f"[About `{finding.rule}`]({doc_url(finding.rule)}) · to silence it, add "
-            f"`# footgun:ignore {finding.rule}` on the resource's first line or this line.")
+            f"`# footgun:ignore {finding.rule}` on the resource's first line or {here}.")
 
 
 def comment_body(finding: Finding, placement: Placement) -> str:
@@ -261,7 +261,7 @@ def body_entry(finding: Finding, reason: str) -> str:
     related = _related(finding)
     if related:
         parts.append(related)
-    parts.append(f"[About `{finding.rule}`]({doc_url(finding.rule)})\n{marker(finding)}")
+    parts.append(_silence(finding, "the finding's line") + "\n" + marker(finding))
     return "\n\n".join(parts)
 
 
@@ -286,7 +286,8 @@ class ReviewPlan:
         out = [_strip_markers(self.body)]
         for comment in self.comments:
             start = comment.get("start_line", comment["line"])
-            out.append(f"---\n\n### `{comment['path']}` {_span(start, comment['line'])}\n\n"
+            lines = f"{start}-{comment['line']}" if start < comment["line"] else str(start)
+            out.append(f"---\n\n### `{comment['path']}:{lines}`\n\n"
                        f"{_strip_markers(comment['body'])}")
         return "\n\n".join(out) + "\n"
 

@@ -1,0 +1,132 @@
+"""Webhook events and the router that maps ``(event, action)`` to a handler.
+
+Each concern (``pull_request``, ``commands``, ``check_run``) registers its handlers on
+`router`. A registration has two parts:
+
+* ``accept(event, app_id)``: a cheap test on the payload alone, run by the web process
+  to decide between "store it and answer 202" and "answer 200 and ignore it" (a
+  comment that is no command, a check run of another App, ...). It returns ``None`` to
+  accept or the reason it ignores the event;
+* the handler itself, run later by a worker with a `Runtime` (GitHub access, store).
+
+Handlers stay thin: they read the payload and call plain functions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Accept = Callable[["Event", "int | None"], "str | None"]
+Handler = Callable[["Event", Any], None]
+
+
+@dataclass
+class Event:
+    name: str  # X-GitHub-Event
+    delivery: str  # X-GitHub-Delivery
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def action(self) -> str | None:
+        return self.payload.get("action")
+
+    @property
+    def repo(self) -> str:
+        return self.payload.get("repository", {}).get("full_name", "")
+
+    @property
+    def installation_id(self) -> int | None:
+        inst = self.payload.get("installation") or {}
+        return inst.get("id")
+
+    @property
+    def sender(self) -> dict[str, Any]:
+        return self.payload.get("sender") or {}
+
+    def describe(self) -> str:
+        action = f".{self.action}" if self.action else ""
+        return f"{self.name}{action} {self.repo} delivery={self.delivery}"
+
+    def to_job(self) -> dict[str, Any]:
+        return {"name": self.name, "delivery": self.delivery, "payload": self.payload}
+
+    @classmethod
+    def from_job(cls, data: dict[str, Any]) -> "Event":
+        return cls(data["name"], data["delivery"], data["payload"])
+
+
+@dataclass
+class Route:
+    event: str
+    actions: frozenset[str]
+    handler: Handler
+    accept: Accept | None
+    subject: Callable[[Event], str | None]
+
+
+def _always(event: Event, app_id: int | None) -> str | None:
+    return None
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def register(self, event: str, *actions: str, accept: Accept | None = None,
+                 subject: Callable[[Event], str | None] | None = None) -> Callable[[Handler], Handler]:
+        """Decorate a handler for ``event`` with one of ``actions``. ``subject`` names
+        what runs must be serialised on (default: the pull request the event is about)."""
+        def decorate(handler: Handler) -> Handler:
+            self.routes.append(Route(event, frozenset(actions), handler, accept, subject or pull_request_key))
+            return handler
+        return decorate
+
+    def route(self, event: Event) -> Route | None:
+        for route in self.routes:
+            if route.event == event.name and (not route.actions or event.action in route.actions):
+                return route
+        return None
+
+    def accepts(self, event: Event, app_id: int | None) -> tuple[bool, str]:
+        """Whether the worker has something to do with ``event``, and if not, why."""
+        route = self.route(event)
+        if route is None:
+            return False, f"{event.name}.{event.action} is not an event footgun acts on"
+        reason = (route.accept or _always)(event, app_id)
+        return (reason is None), (reason or "accepted")
+
+    def dispatch(self, event: Event, runtime: Any) -> None:
+        route = self.route(event)
+        if route is not None:
+            route.handler(event, runtime)
+
+    def subject(self, event: Event) -> str | None:
+        route = self.route(event)
+        return route.subject(event) if route else None
+
+
+def pull_request_number(event: Event) -> int | None:
+    """The number of the pull request an event is about, when the payload says."""
+    payload = event.payload
+    if "pull_request" in payload:
+        return payload["pull_request"].get("number")
+    issue = payload.get("issue")
+    if issue and issue.get("pull_request") is not None:
+        return issue.get("number")
+    check_run = payload.get("check_run")
+    if check_run:
+        external = str(check_run.get("external_id") or "")
+        if external.isdigit():
+            return int(external)
+        pulls = check_run.get("pull_requests") or []
+        if pulls:
+            return pulls[0].get("number")
+    return None
+
+
+def pull_request_key(event: Event) -> str | None:
+    number = pull_request_number(event)
+    return f"{event.repo.lower()}#{number}" if number is not None and event.repo else None
+
+
+router = Router()

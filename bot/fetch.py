@@ -1,0 +1,172 @@
+"""Reading a pull request's manifests from GitHub with few calls.
+
+* One recursive tree call lists every file of a commit with its blob SHA and size.
+* Blob contents come from a cache keyed by blob SHA (``FOOTGUN_DATA_DIR/blobs``; a
+  blob never changes, so entries never go stale), else from GraphQL, up to 50
+  ``object(expression: "<commit>:<path>")`` aliases a query, else from the REST blob
+  endpoint for what GraphQL does not return whole (``isTruncated`` above 512 KB,
+  binary files, text that does not hash back to its SHA).
+* Files over the configuration's size limit are never downloaded: they are reported
+  as skipped, as the engine would.
+
+Everything is read through the base repository: GitHub keeps a fork's pull request
+commits in the base repository's object network, so fork PRs need no access to the
+fork.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from rules.config import CONFIG_NAMES, Config, ConfigError, parse_config
+from rules.model import Skip
+
+from .github import Installation, TreeEntry
+from .local import _is_manifest_path
+
+GRAPHQL_BATCH = 50
+GRAPHQL_BATCH_BYTES = 4 * 1024 * 1024
+GRAPHQL_TEXT_MAX = 512_000  # Blob.text stops there (isTruncated)
+
+
+class BlobCache:
+    """Blob contents on disk, one file per SHA."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, sha: str) -> Path:
+        return self.root / sha[:2] / sha[2:]
+
+    def get(self, sha: str) -> bytes | None:
+        try:
+            return self._path(sha).read_bytes()
+        except OSError:
+            return None
+
+    def put(self, sha: str, data: bytes) -> None:
+        path = self._path(sha)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache: failing to fill it only costs a later download
+
+
+def git_blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@dataclass
+class Tree:
+    commit: str
+    files: dict[str, TreeEntry]
+    truncated: bool = False
+
+
+def read_tree(gh: Installation, repo: str, commit: str) -> Tree:
+    files, truncated = gh.tree(repo, commit)
+    return Tree(commit, files, truncated)
+
+
+def read_blobs(gh: Installation, repo: str, tree: Tree, paths: list[str], cache: BlobCache) -> dict[str, bytes]:
+    """The contents of ``paths`` (files of ``tree``), by path."""
+    out: dict[str, bytes] = {}
+    missing: list[TreeEntry] = []
+    for path in paths:
+        entry = tree.files[path]
+        data = cache.get(entry.sha)
+        if data is None:
+            missing.append(entry)
+        else:
+            out[path] = data
+    for batch in _batches(missing):
+        answers = gh.blob_texts(repo, [f"{tree.commit}:{e.path}" for e in batch])
+        for entry, answer in zip(batch, answers):
+            data = _text_of(answer, entry.sha)
+            if data is None:
+                data = gh.blob(repo, entry.sha)
+            cache.put(entry.sha, data)
+            out[entry.path] = data
+    return out
+
+
+def _text_of(answer: dict | None, sha: str) -> bytes | None:
+    """A GraphQL blob's text as bytes, if it is the whole blob, byte for byte."""
+    if not answer or answer.get("isBinary") or answer.get("isTruncated") or answer.get("text") is None:
+        return None
+    data = answer["text"].encode("utf-8")
+    return data if git_blob_sha(data) == sha else None
+
+
+def _batches(entries: list[TreeEntry]) -> list[list[TreeEntry]]:
+    out: list[list[TreeEntry]] = []
+    current: list[TreeEntry] = []
+    size = 0
+    for entry in entries:
+        cost = min(entry.size or 0, GRAPHQL_TEXT_MAX)
+        if current and (len(current) >= GRAPHQL_BATCH or size + cost > GRAPHQL_BATCH_BYTES):
+            out.append(current)
+            current, size = [], 0
+        current.append(entry)
+        size += cost
+    if current:
+        out.append(current)
+    return out
+
+
+@dataclass
+class Manifests:
+    files: dict[str, bytes] = field(default_factory=dict)
+    skipped: list[Skip] = field(default_factory=list)
+
+
+def manifest_paths(tree: Tree, config: Config) -> list[str]:
+    return sorted(p for p in tree.files if _is_manifest_path(p, config))
+
+
+def read_manifests(gh: Installation, repo: str, tree: Tree, config: Config, cache: BlobCache,
+                   paths: list[str] | None = None) -> Manifests:
+    """The manifests of ``tree`` (or the given ones), less those too large to read."""
+    out = Manifests()
+    wanted = []
+    for path in manifest_paths(tree, config) if paths is None else paths:
+        size = tree.files[path].size
+        if size is not None and size > config.max_file_bytes:
+            out.skipped.append(Skip(path, f"file is {size:,} bytes, over the {config.max_file_bytes:,}-byte limit "
+                                          f"(max_file_bytes)"))
+        else:
+            wanted.append(path)
+    out.files = read_blobs(gh, repo, tree, wanted, cache)
+    return out
+
+
+def read_config(gh: Installation, repo: str, tree: Tree, cache: BlobCache) -> Config:
+    """The repository's ``.footgun.yml`` at ``tree``, or the defaults. `ConfigError`
+    names the file when it is invalid."""
+    for name in CONFIG_NAMES:
+        if name in tree.files:
+            raw = read_blobs(gh, repo, tree, [name], cache)[name]
+            try:
+                data = YAML(typ="safe").load(raw.decode("utf-8"))
+            except (UnicodeDecodeError, YAMLError) as exc:
+                raise ConfigError(f"{name}: invalid YAML: {exc}") from None
+            try:
+                return parse_config(data, name)
+            except ConfigError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+    return Config()
+
+
+def is_manifest(path: str, config: Config) -> bool:
+    return _is_manifest_path(path, config) or posixpath.basename(path) in CONFIG_NAMES
