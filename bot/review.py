@@ -76,9 +76,31 @@ def is_command_line(line: str) -> bool:
 
 def escape_prose(text: str) -> str:
     """Text for Markdown prose: no line reads as a command (``\\/footgun`` renders as
-    ``/footgun``) and no hidden marker can be forged."""
-    text = text.replace("<!--", "&lt;!--")
+    ``/footgun``), and ``<`` outside code spans is shown, not taken for HTML (GitHub
+    would hide ``<none>``; no hidden marker can be forged)."""
+    text = _outside_code_spans(text, lambda part: part.replace("<", "&lt;"))
     return "\n".join(_escape_command(line, "\\") for line in text.split("\n"))
+
+
+def _outside_code_spans(text: str, change) -> str:
+    """``change`` applied to the parts of ``text`` outside backtick code spans (a run
+    of n backticks up to the next run of exactly n, as CommonMark reads them)."""
+    out: list[str] = []
+    plain_from = i = 0
+    while i < len(text):
+        if text[i] != "`":
+            i += 1
+            continue
+        run = len(text[i:]) - len(text[i:].lstrip("`"))
+        closing = re.compile(r"(?<!`)`{%d}(?!`)" % run).search(text, i + run)
+        if closing is None:
+            i += run
+            continue
+        out.append(change(text[plain_from:i]))
+        out.append(text[i:closing.end()])
+        plain_from = i = closing.end()
+    out.append(change(text[plain_from:]))
+    return "".join(out)
 
 
 def _escape_command(line: str, escape: str) -> str:

@@ -259,3 +259,9 @@ def test_to_markdown_renders_body_and_comments_without_markers():
     assert text.startswith("**footgun**: ")
     assert "### `k8s/web.yaml:7-8`" in text and "```suggestion" in text
     assert "<!--" not in text
+
+
+def test_angle_brackets_outside_code_are_shown_not_taken_for_html():
+    message = "Run `kubectl get endpoints api -n <namespace>`: it shows <none>; ``a<b`` too."
+    plan = plan_review([finding(line=2, message=message)], {}, set(), "h")
+    assert "Run `kubectl get endpoints api -n <namespace>`: it shows &lt;none>; ``a<b`` too." in plan.body
