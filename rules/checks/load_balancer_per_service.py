@@ -153,6 +153,8 @@ from typing import Any, Iterable, Iterator
 
 from ..context import Context
 from ..edits import remove_key, remove_keys, render, set_scalar, style_of
+from ..ingress import is_ingress_controller_service
+from ..inventory import Inventory
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 
@@ -166,24 +168,16 @@ LOAD_BALANCER_ONLY_FIELDS = ("loadBalancerIP", "loadBalancerSourceRanges", "load
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
 
 # --- what an ingress controller's own Service looks like ---------------------------
+# (beyond what ``rules.ingress.is_ingress_controller_service`` tells by names, labels
+# and the selected pods' images)
 
-CONTROLLER_NAMES = (
-    "ingress-nginx", "nginx-ingress", "traefik", "istio-ingressgateway", "ingressgateway",
-    "contour", "envoy", "kong", "haproxy-ingress", "haproxy-kubernetes-ingress", "kubernetes-ingress",
-    "emissary", "emissary-ingress", "ambassador", "gloo", "gateway-proxy", "skipper", "apisix",
-    "apisix-gateway", "envoy-gateway", "nginx-gateway", "cilium-ingress", "ingress-controller",
-)
 CONTROLLER_NAMESPACES = frozenset({
     "ingress-nginx", "nginx-ingress", "traefik", "traefik-system", "istio-ingress", "projectcontour",
     "contour", "kong", "haproxy-controller", "haproxy-ingress", "emissary", "ambassador",
     "gloo-system", "envoy-gateway-system", "nginx-gateway", "apisix", "ingress", "ingress-system",
 })
-CONTROLLER_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of",
-                     "app.kubernetes.io/component", "app", "k8s-app", "name", "service", "istio",
-                     "release", "helm.sh/chart")
-_CONTROLLER_WORD = re.compile(
-    r"(?:^|[-_.])(?:" + "|".join(re.escape(n) for n in sorted(CONTROLLER_NAMES, key=len, reverse=True))
-    + r")(?:$|[-_.0-9])")
+_MORE_CONTROLLER_NAMES = re.compile(r"(^|[^a-z0-9])(gloo|gateway-proxy|apisix|nginx-gateway|cilium-ingress)"
+                                    r"($|[^a-z])")
 
 # --- which ports an HTTP ingress can carry ------------------------------------------
 
@@ -230,7 +224,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     units = _units(ctx, services)
     reported: set[int] = set()
     for unit, members in units:
-        for pool in _pools(members):
+        for pool in _pools(ctx.inventory, members):
             yield from _excess(ctx, unit, pool, reported)
 
 
@@ -330,17 +324,15 @@ def is_load_balancer(service: Resource) -> bool:
     return service.get("spec", "type") == "LoadBalancer"
 
 
-def is_ingress_controller(service: Resource) -> bool:
+def is_ingress_controller(inventory: Inventory, service: Resource) -> bool:
     """Whether a Service fronts an ingress controller or gateway proxy, by its
-    namespace, name, labels or selector."""
-    if service.namespace in CONTROLLER_NAMESPACES:
+    namespace, name, labels, selector or selected pods."""
+    if service.namespace in CONTROLLER_NAMESPACES or is_ingress_controller_service(inventory, service):
         return True
-    values = [service.name]
-    values += [v for k, v in service.labels.items() if k in CONTROLLER_LABELS]
     selector = service.get("spec", "selector")
-    if isinstance(selector, dict):
-        values += [str(v) for k, v in selector.items() if k in CONTROLLER_LABELS]
-    return any(_CONTROLLER_WORD.search(str(v).lower()) for v in values)
+    values = [service.name, *service.labels.values()]
+    values += [str(v) for v in selector.values()] if isinstance(selector, dict) else []
+    return any(_MORE_CONTROLLER_NAMES.search(v.lower()) for v in values)
 
 
 def serves_http(service: Resource) -> bool:
@@ -389,7 +381,7 @@ def _is_internal(service: Resource) -> bool:
 
 # --- deployment units ------------------------------------------------------------------
 
-def _pools(members: list[Resource]) -> Iterator[list[list[Resource]]]:
+def _pools(inventory: Inventory, members: list[Resource]) -> Iterator[list[list[Resource]]]:
     """The unit's counted Services, as lists of copies per distinct Service, split into
     public and internal load balancers. Copies share a name and could share a
     namespace; the last copy that sets ``spec.type`` decides the type (an overlay
@@ -409,7 +401,7 @@ def _pools(members: list[Resource]) -> Iterator[list[list[Resource]]]:
         typed = [s for s in group if s.get("spec", "type") is not None]
         with_ports = [s for s in group if s.get("spec", "ports")]
         if not typed or not is_load_balancer(typed[-1]) or not with_ports \
-                or not serves_http(with_ports[0]) or any(is_ingress_controller(s) for s in group):
+                or not serves_http(with_ports[0]) or any(is_ingress_controller(inventory, s) for s in group):
             continue
         balancers = [s for s in group if is_load_balancer(s)]
         pools[any(_is_internal(s) for s in group)].append(balancers)
