@@ -1,0 +1,249 @@
+"""An Ingress serves some of its hosts over plain HTTP.
+
+An Ingress without `spec.tls`, or whose `tls` entries leave some rule host
+uncovered, is served in cleartext for those hosts. A tls entry covers the hosts
+it lists; a wildcard (`*.example.com`) covers exactly one more label
+(`api.example.com`, not `example.com` nor `a.b.example.com`); an entry without
+`hosts` covers every host. An Ingress with no host at all (a default backend or
+catch-all rules) is flagged without a fix, since there is no host to put in a
+certificate.
+
+Left alone: Ingresses whose controller terminates TLS through its own
+annotations: AWS ALB `alb.ingress.kubernetes.io/certificate-arn`, or
+`alb.ingress.kubernetes.io/listen-ports` with an HTTPS port (the controller then
+discovers an ACM certificate for the hosts); GKE
+`ingress.gcp.kubernetes.io/pre-shared-cert` or
+`networking.gke.io/managed-certificates`; Traefik
+`traefik.ingress.kubernetes.io/router.tls: "true"` or a
+`traefik.ingress.kubernetes.io/router.tls.certresolver`; Azure Application
+Gateway `appgw.ingress.kubernetes.io/appgw-ssl-certificate`.
+
+## Why it matters
+Everything the application exchanges with its users (passwords, session cookies,
+API tokens, personal data) crosses the network readable and alterable by anyone
+on the path. Nothing breaks, so nobody notices.
+
+## How to fix
+Add a `tls:` entry for the hosts with a Secret name, and let cert-manager obtain
+and renew the certificate: the `cert-manager.io/cluster-issuer` annotation on the
+Ingress makes cert-manager create the Certificate for every `tls` entry. With
+ingress-nginx, `nginx.ingress.kubernetes.io/force-ssl-redirect: "true"` also
+redirects plain HTTP to HTTPS. The fix does exactly that (Secret
+`<ingress-name>-tls`, issuer from the config). With the AWS Load Balancer
+Controller, which takes certificates from ACM rather than Secrets, no fix is
+offered: add an HTTPS listener (`alb.ingress.kubernetes.io/listen-ports`) and a
+`certificate-arn`.
+
+## Example
+Bad:
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: api-ingress
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: api.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: api-server
+                port:
+                  number: 80
+```
+Good:
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: api-ingress
+  annotations:
+    cert-manager.io/cluster-issuer: letsencrypt-prod
+    nginx.ingress.kubernetes.io/force-ssl-redirect: "true"
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: api.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: api-server
+                port:
+                  number: 80
+  tls:
+    - hosts:
+        - api.example.com
+      secretName: api-ingress-tls
+```
+
+## Configuration
+- `cert-manager-issuer`: the ClusterIssuer the fix names (default `letsencrypt-prod`).
+- `ingress-classes`, `default-ingress-class`, `nginx-controller`: how the
+  controller is told (for the ingress-nginx redirect annotation).
+
+## Sources
+- footguns.md, "3. Ingress Without TLS (Plaintext)"
+- https://kubernetes.io/docs/concepts/services-networking/ingress/#tls
+- https://cert-manager.io/docs/usage/ingress/
+- https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#server-side-https-enforcement-through-redirect
+- https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/cert_discovery/
+- https://cloud.google.com/kubernetes-engine/docs/how-to/secure-traffic-management
+- https://doc.traefik.io/traefik/reference/routing-configuration/kubernetes/ingress/
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..context import Context
+from ..edits import merge_entries
+from ..ingress import ALB, INGRESS_NGINX, ingress_classes, ingress_hosts, ingress_rules, is_ingress
+from ..manifests import Resource
+from ..model import Finding, Fix
+
+ID = "ingress-without-tls"
+SEVERITY = "warning"
+SUMMARY = "Ingress serves a host without TLS (plaintext HTTP)"
+
+ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
+FORCE_SSL_REDIRECT = "nginx.ingress.kubernetes.io/force-ssl-redirect"
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    classes = ingress_classes(ctx.inventory, ctx.config)
+    for ingress in ctx.inventory.of_kind("Ingress"):
+        if not is_ingress(ingress) or terminated_by_controller(ingress.annotations):
+            continue
+        entries = tls_entries(ingress)
+        hosts = ingress_hosts(ingress)
+        if not hosts:
+            if not entries:
+                found = _hostless(ctx, ingress)
+                if found:
+                    yield found
+            continue
+        uncovered: dict[str, int] = {}
+        for host, rule_index in hosts:
+            if host.lower() not in uncovered and not covered(host, entries):
+                uncovered[host.lower()] = rule_index
+        if not uncovered:
+            continue
+        names = [ingress.get("spec", "rules", i, "host") for i in uncovered.values()]
+        listed = ", ".join(names)
+        if entries:
+            message = (f"`tls:` does not cover {listed}: requests to {_them(names)} are served "
+                       f"over plain HTTP, readable and alterable on the way.")
+        else:
+            message = (f"No `tls:` section: {listed} {_is(names)} served over plain HTTP, so "
+                       f"credentials, cookies and tokens cross the network in cleartext.")
+        controller = classes.controller_of(ingress)
+        fix = None
+        if controller == ALB:
+            message += (" The AWS Load Balancer Controller takes its certificate from ACM: add an "
+                        "HTTPS port to `alb.ingress.kubernetes.io/listen-ports` and a `certificate-arn`.")
+        else:
+            fix = _fix(ingress, names, ctx.config.cert_manager_issuer, controller == INGRESS_NGINX)
+        first = uncovered[names[0].lower()]
+        span = ingress.span("spec", "rules", first, "host")
+        yield ctx.finding(ingress, ("spec", "tls"), message, fix=fix,
+                          lines=(span.key_line, span.key_line), field="spec.tls")
+
+
+def terminated_by_controller(annotations: dict[str, str]) -> bool:
+    """TLS set up through the controller's own annotations rather than ``spec.tls``."""
+    get = annotations.get
+    return bool(
+        get("alb.ingress.kubernetes.io/certificate-arn")
+        or "https" in get("alb.ingress.kubernetes.io/listen-ports", "").lower()
+        or get("ingress.gcp.kubernetes.io/pre-shared-cert")
+        or get("networking.gke.io/managed-certificates")
+        or get("traefik.ingress.kubernetes.io/router.tls", "").lower() == "true"
+        or get("traefik.ingress.kubernetes.io/router.tls.certresolver")
+        or get("appgw.ingress.kubernetes.io/appgw-ssl-certificate"))
+
+
+def tls_entries(ingress: Resource) -> list[dict]:
+    tls = ingress.get("spec", "tls")
+    return [entry for entry in tls if isinstance(entry, dict)] if isinstance(tls, list) else []
+
+
+def covered(host: str, entries: list[dict]) -> bool:
+    """Whether some tls entry covers ``host``: listed, matched by a one-label
+    wildcard, or an entry without hosts (which covers them all)."""
+    host = host.lower()
+    for entry in entries:
+        hosts = entry.get("hosts")
+        if not hosts:
+            return True
+        for tls_host in hosts:
+            if isinstance(tls_host, str) and _matches(tls_host.lower(), host):
+                return True
+    return False
+
+
+def _matches(tls_host: str, host: str) -> bool:
+    if tls_host == host:
+        return True
+    if tls_host.startswith("*."):
+        suffix = tls_host[1:]  # ".example.com"
+        label = host[: -len(suffix)] if host.endswith(suffix) else ""
+        return bool(label) and "." not in label and label != "*"
+    return False
+
+
+def _hostless(ctx: Context, ingress: Resource) -> Finding | None:
+    for key in ("defaultBackend", "backend"):
+        if ingress.span("spec", key):
+            path: tuple[Any, ...] = ("spec", key)
+            break
+    else:
+        rules = list(ingress_rules(ingress))
+        if not rules:
+            return None
+        path = ("spec", "rules", rules[0][0])
+    span = ingress.span(*path)
+    message = ("No `tls:` section and no host: everything this Ingress serves goes over plain "
+               "HTTP. Name the host(s) in `rules` and add a `tls:` entry with a certificate for them.")
+    return ctx.finding(ingress, path, message, lines=(span.key_line, span.key_line), field="spec.tls")
+
+
+def _fix(ingress: Resource, hosts: list[str], issuer: str, ingress_nginx: bool) -> Fix | None:
+    secret = _secret_name(ingress)
+    annotations: dict[str, str] = {}
+    if not any(key in ingress.annotations for key in ISSUER_ANNOTATIONS):
+        annotations[ISSUER_ANNOTATIONS[0]] = issuer
+    if ingress_nginx and FORCE_SSL_REDIRECT not in ingress.annotations:
+        annotations[FORCE_SSL_REDIRECT] = "true"
+    entries: dict[str, Any] = {}
+    if annotations:
+        entries["metadata"] = {"annotations": annotations}
+    entries["spec"] = {"tls": [{"hosts": list(hosts), "secretName": secret}]}
+    edits = merge_entries(ingress.source, ingress.data, entries)
+    if not edits:
+        return None
+    extra = " and redirect HTTP to HTTPS" if FORCE_SSL_REDIRECT in annotations else ""
+    issued = f", issued by cert-manager (ClusterIssuer `{issuer}`)" if ISSUER_ANNOTATIONS[0] in annotations else ""
+    return Fix(f"Add a `tls:` entry for {', '.join(hosts)} with Secret `{secret}`{issued}{extra}",
+               tuple(edits))
+
+
+def _secret_name(ingress: Resource) -> str:
+    used = {entry.get("secretName") for entry in tls_entries(ingress)}
+    name, n = f"{ingress.name}-tls", 2
+    while name in used:
+        name, n = f"{ingress.name}-{n}-tls", n + 1
+    return name
+
+
+def _them(names: list[str]) -> str:
+    return "it" if len(names) == 1 else "them"
+
+
+def _is(names: list[str]) -> str:
+    return "is" if len(names) == 1 else "are"
