@@ -1,0 +1,53 @@
+"""The web process: a Flask app factory with two routes.
+
+``POST /webhook`` hands each delivery to `bot.webhook.receive` (verify, store, answer);
+``GET /healthz`` answers 200. Work happens in the workers (`bot.jobs`), never here.
+
+Run it with ``gunicorn 'bot.app:create_app()'`` (see the Procfile) or, with its worker
+in the same process, ``footgun serve``.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+
+from .jobs import Jobs
+from .settings import Settings, load_settings
+from .webhook import receive
+from .events import router
+
+
+def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Flask:
+    """The Flask app. Settings come from the environment unless given; without
+    ``GITHUB_WEBHOOK_SECRET`` this raises `bot.settings.SettingsError` (the server
+    does not start)."""
+    settings = settings or load_settings()
+    configure_logging()
+    jobs = jobs or Jobs(settings)
+    app = Flask("footgun")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies: 413
+    app.extensions["footgun.jobs"] = jobs
+
+    @app.post("/webhook")
+    def webhook() -> tuple[Response, int]:
+        answer = receive(request.get_data(cache=False), request.headers, settings.webhook_secret, router,
+                         settings.app_id, jobs.submit)
+        return jsonify(answer.body), answer.status
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        return jsonify(status="ok"), 200
+
+    @app.errorhandler(413)
+    def too_large(_exc) -> tuple[Response, int]:
+        return jsonify(error=f"body over {settings.max_body_bytes} bytes"), 413
+
+    return app
+
+
+def configure_logging() -> None:
+    """One line per event on stderr, unless the host configured logging already."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

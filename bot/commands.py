@@ -1,0 +1,82 @@
+"""``/footgun`` commands in pull request comments (``issue_comment`` created).
+
+The command is the comment's first line: ``/footgun recheck`` re-runs the analysis on
+the current head (the payload has no head: the worker reads the PR), ``/footgun help``
+lists the commands. Comments from bots, the App included, are ignored. ``recheck``
+runs only for people with admin, maintain or write permission: 👀 when accepted, 🚀
+when done, 😕 and a short reply when refused.
+
+No line footgun writes reads as a command (`bot.review.neutralise`), so the App can
+never trigger itself.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from .analysis import Trigger, analyse
+from .events import Event, router
+from .review import neutralise
+
+log = logging.getLogger("footgun.commands")
+
+COMMAND = re.compile(r"^\s*/footgun(?:\s+(\S+))?\s*$", re.IGNORECASE)
+WRITERS = ("admin", "maintain", "write")
+HELP = """**footgun** reviews the Kubernetes manifests this pull request changes. Commands, as the first line of a comment:
+
+- `/footgun recheck`: analyse the current head again (people with write access).
+- `/footgun help`: this list.
+
+Findings can be silenced with `# footgun:ignore <rule>` on the resource's first line, \
+or configured in `.footgun.yml` at the root of the repository."""
+
+
+def parse_command(body: str | None) -> str | None:
+    """The command named on a comment's first line (``help`` for a bare ``/footgun``)."""
+    first = (body or "").lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    match = COMMAND.match(first)
+    if not match:
+        return None
+    return (match.group(1) or "help").lower()
+
+
+def _accept(event: Event, app_id: int | None) -> str | None:
+    issue = event.payload.get("issue") or {}
+    comment = event.payload.get("comment") or {}
+    if issue.get("pull_request") is None:
+        return "a comment on an issue, not a pull request"
+    if parse_command(comment.get("body")) is None:
+        return "no /footgun command on the comment's first line"
+    user = comment.get("user") or {}
+    if user.get("type") == "Bot" or (comment.get("performed_via_github_app") or {}).get("id") == app_id:
+        return "commands from bots are ignored"
+    if (issue.get("state") or "open") != "open":
+        return "the pull request is closed"
+    return None
+
+
+@router.register("issue_comment", "created", accept=_accept)
+def on_comment(event: Event, ctx) -> None:
+    comment = event.payload["comment"]
+    number = event.payload["issue"]["number"]
+    login = comment["user"]["login"]
+    if ctx.app.is_self(login):
+        return
+    gh = ctx.github(event)
+    command = parse_command(comment.get("body"))
+    if command != "recheck":
+        note = "" if command == "help" else f"`{command}` is not a footgun command.\n\n"
+        gh.comment(event.repo, number, neutralise(note + HELP))
+        return
+    role = gh.permission(event.repo, login)
+    if role not in WRITERS:
+        gh.react(event.repo, comment["id"], "confused")
+        gh.comment(event.repo, number, neutralise(
+            f"@{login} footgun's recheck needs write access to this repository (yours: {role}). "
+            f"Pushing a commit runs it too."))
+        log.info("%s: recheck refused for %s (%s)", event.describe(), login, role)
+        return
+    gh.react(event.repo, comment["id"], "eyes")
+    analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
+            Trigger("recheck", force_review=True, last_attempt=ctx.last_attempt))
+    gh.react(event.repo, comment["id"], "rocket")

@@ -1,0 +1,28 @@
+"""``pull_request`` opened, synchronize, reopened, ready_for_review: analyse the head.
+
+Drafts: the check run shows the findings at once, but the review waits until the pull
+request is marked ready (``ready_for_review``) so work in progress is not buried under
+comments; ``/footgun recheck`` reviews a draft on request.
+"""
+from __future__ import annotations
+
+from .analysis import Trigger, analyse
+from .events import Event, router
+
+ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
+
+
+def _accept(event: Event, app_id: int | None) -> str | None:
+    pull = event.payload.get("pull_request") or {}
+    if not pull.get("number") or not (pull.get("head") or {}).get("sha"):
+        return "no pull request in the payload"
+    if pull.get("state") == "closed":
+        return "the pull request is closed"
+    return None
+
+
+@router.register("pull_request", *ACTIONS, accept=_accept)
+def on_pull_request(event: Event, ctx) -> None:
+    pull = event.payload["pull_request"]
+    analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],
+            Trigger(event.action or "", expected_head=pull["head"]["sha"], last_attempt=ctx.last_attempt))

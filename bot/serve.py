@@ -1,0 +1,47 @@
+"""``footgun serve``: the webhook server and its worker in one process, for local use.
+
+The huey consumer's worker threads take the jobs the web server stores (the same
+SQLite queue under ``FOOTGUN_DATA_DIR``, or Redis); Ctrl-C stops both, letting a
+running job finish. In production run the two Procfile processes instead.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from werkzeug.serving import make_server
+
+from .app import configure_logging, create_app
+from .jobs import Jobs
+from .settings import SettingsError, load_settings
+
+log = logging.getLogger("footgun.serve")
+
+
+def run(host: str = "127.0.0.1", port: int | None = None) -> None:
+    configure_logging()
+    try:
+        settings = load_settings()
+        settings.require_app_credentials()
+    except SettingsError as exc:
+        print(f"footgun serve: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    jobs = Jobs(settings)
+    server = make_server(host, port or settings.port, create_app(settings, jobs), threaded=True)
+    consumer = jobs.consumer(signals=False)
+    consumer.start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    web = threading.Thread(target=server.serve_forever, name="footgun-web", daemon=True)
+    web.start()
+    log.info("footgun listening on http://%s:%d/webhook, data in %s", host, server.port, settings.data_dir)
+    try:
+        while not stop.wait(1):
+            pass
+    finally:
+        log.info("stopping: the web server now, the worker after its running jobs")
+        server.shutdown()
+        consumer.stop(graceful=True)
