@@ -1,0 +1,528 @@
+"""An egress-restricting NetworkPolicy leaves its pods without DNS.
+
+Once a NetworkPolicy with `Egress` among its policy types selects a pod, that pod
+may only send what some egress rule of some policy selecting it allows. The rule
+takes each policy that restricts egress and asks whether the policies of its
+namespace, together, let the pods it selects reach DNS on port 53 over UDP and TCP.
+It reports an error when they do not, and a warning on the policy that allows UDP 53
+when TCP 53 is missing.
+
+How Kubernetes reads the policies (and so this rule):
+- `policyTypes` left out means `Ingress`, plus `Egress` only when the policy has at
+  least one egress rule; a policy meant to deny all egress must list `Egress`.
+- Policies add up: a pod may send what any egress rule of any policy selecting it
+  allows, so an allow-DNS policy in another file of the same namespace counts.
+- An egress rule without `ports` allows every port; one without `to` allows every
+  destination. A port entry's protocol defaults to TCP.
+
+DNS counts as allowed when a rule reaches port 53 (or the CoreDNS port names `dns`
+and `dns-tcp`, or OpenShift's DNS port 5353) of the cluster DNS: any destination,
+pods labelled for DNS (`k8s-app: kube-dns`) in `kube-system` or any namespace, a
+namespace such as `kube-system` or `openshift-dns`, or a NodeLocal DNSCache address
+by `ipBlock` (link-local, 169.254.20.10 by default). Where a rule allows port 53 to
+a destination the manifests cannot place (another `ipBlock`, a namespace picked by a
+custom label), the rule assumes it is the DNS server and stays silent. A rule that
+names the DNS pods by `podSelector` alone is the exception: without a
+`namespaceSelector` it only matches pods in the policy's own namespace, so it does
+not reach `kube-system`.
+
+An allow policy covers the restricted pods when its `podSelector` is empty, equal
+to the restricting policy's, or requires only some of the labels that one requires.
+When it selects some other group, the rule judges the scanned workloads one by one
+and stays silent if there are none to judge.
+
+## Why it matters
+Every pod in the namespace loses name resolution the moment the policy lands:
+`http://api-server:80` fails before a packet is sent, with errors that read like an
+outage of the called service rather than a policy. DNS falls back to TCP when an
+answer does not fit in a UDP message (long CNAME chains, many A records, DNSSEC), so
+UDP-only policies fail on exactly the large answers.
+
+## How to fix
+Allow egress to the cluster DNS on port 53 over UDP and TCP for the same pods. The
+fix appends an `allow-dns` NetworkPolicy after the restricting one, in the same
+namespace and with the same `podSelector` (an allow policy with a broader selector
+would put pods under egress isolation that were free before). It allows the
+`k8s-app: kube-dns` pods of `kube-system` (the label CoreDNS keeps on kubeadm, EKS,
+GKE and AKS; `kubernetes.io/metadata.name` is set on every namespace since
+Kubernetes 1.22) and the NodeLocal DNSCache address 169.254.20.10. That is tighter
+than `namespaceSelector: {}` of footguns.md, which opens port 53 to every pod of the
+cluster (a way to tunnel data out through a rogue resolver). When the manifests show
+OpenShift (`*.openshift.io` APIs), the fix allows the `openshift-dns` namespace on
+port 5353 instead, where OpenShift's DNS pods listen. A UDP-only allowance gets the
+matching TCP entry next to its UDP one.
+
+## Example
+Bad:
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: production
+spec:
+  podSelector: {}
+  policyTypes:
+    - Ingress
+    - Egress
+```
+Good:
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: production
+spec:
+  podSelector: {}
+  policyTypes:
+    - Ingress
+    - Egress
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-dns
+  namespace: production
+spec:
+  podSelector: {}
+  policyTypes:
+    - Egress
+  egress:
+    - to:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: kube-system
+          podSelector:
+            matchLabels:
+              k8s-app: kube-dns
+        - ipBlock:
+            cidr: 169.254.20.10/32
+      ports:
+        - protocol: UDP
+          port: 53
+        - protocol: TCP
+          port: 53
+```
+
+## Configuration
+No options of its own.
+
+## Sources
+- footguns.md, "4. Network Policy Default Deny Without Allowing DNS"
+- https://kubernetes.io/docs/concepts/services-networking/network-policies/
+  (isolation, policies are additive, `policyTypes`, default policies)
+- https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/
+  (`ports` and `to` left empty match all; protocol defaults to TCP)
+- https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/networking/v1/defaults.go
+  (`policyTypes` defaulting: Egress only when `len(spec.egress) != 0`)
+- https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/ (169.254.20.10)
+- https://docs.openshift.com/container-platform/latest/networking/dns-operator.html
+  (CoreDNS pods of `openshift-dns` serve on port 5353)
+- RFC 7766, "DNS Transport over TCP" (TCP is required, used for truncated answers)
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ..context import Context
+from ..edits import append_document, append_items
+from ..manifests import Resource
+from ..model import Finding, Fix, Related
+from ..selectors import Selector, from_label_selector
+
+ID = "default-deny-blocks-dns"
+SEVERITY = "error"
+SUMMARY = "egress-restricting NetworkPolicy without DNS egress for its pods"
+
+PROTOCOLS = ("UDP", "TCP")
+DNS_PORTS = (53, 5353)  # 5353: OpenShift's DNS pods
+DNS_NAMESPACES = ("kube-system", "openshift-dns")
+NODELOCAL = ipaddress.ip_network("169.254.0.0/16")
+NODELOCAL_DEFAULT = ipaddress.ip_address("169.254.20.10")
+NAMESPACE_NAME_LABELS = ("kubernetes.io/metadata.name", "name")
+YES, MAYBE, NO = 2, 1, 0
+
+
+@dataclass
+class Reach:
+    """How far one policy's egress rules reach the cluster DNS, per protocol."""
+
+    certain: set[str] = field(default_factory=set)
+    possible: set[str] = field(default_factory=set)  # depends on the cluster
+    udp_ports: Any = None  # the ports list of a rule certainly allowing UDP 53 (for the TCP fix)
+    udp_entry: Any = None  # that list's UDP entry
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> set[str]:
+        return self.certain | self.possible
+
+
+@dataclass
+class Policy:
+    resource: Resource
+    selector: Selector
+    reach: Reach
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    policies = [p for r in ctx.inventory.of_kind("NetworkPolicy") if (p := _policy(r))]
+    reported_udp: set[int] = set()
+    fixed_groups: dict[tuple[str | None, Selector], Resource] = {}
+    for restricting in policies:
+        peers = [p for p in policies if p.resource.could_share_namespace(restricting.resource)]
+        verdict = _verdict(ctx, restricting, peers)
+        if verdict is None:
+            continue
+        kind, detail = verdict
+        if kind == "udp-only":
+            allowing: Policy = detail
+            if id(allowing.resource) not in reported_udp:
+                reported_udp.add(id(allowing.resource))
+                yield _udp_only_finding(ctx, allowing, restricting)
+            continue
+        group = (restricting.resource.namespace, restricting.selector)
+        first = fixed_groups.setdefault(group, restricting.resource)
+        yield _blocked_finding(ctx, restricting, detail, policies, first)
+
+
+# --- reading policies -------------------------------------------------------------
+
+def _policy(resource: Resource) -> Policy | None:
+    spec = resource.get("spec")
+    if not isinstance(spec, dict) or not _restricts_egress(spec):
+        return None
+    selector = from_label_selector(spec.get("podSelector"))
+    if selector is None:
+        return None  # unreadable selector: nothing to judge
+    return Policy(resource, selector, _reach(resource))
+
+
+def _restricts_egress(spec: dict) -> bool:
+    types = spec.get("policyTypes")
+    if isinstance(types, list) and types:
+        return "Egress" in types
+    egress = spec.get("egress")
+    return isinstance(egress, list) and len(egress) > 0
+
+
+def _reach(policy: Resource) -> Reach:
+    reach = Reach()
+    rules = policy.get("spec", "egress")
+    for rule in rules if isinstance(rules, list) else ():
+        if not isinstance(rule, dict):
+            continue
+        for protocol in PROTOCOLS:
+            level, ports_entry = _rule_reach(rule, policy.namespace, protocol, reach.notes)
+            if level == YES:
+                reach.certain.add(protocol)
+                if protocol == "UDP" and reach.udp_ports is None and ports_entry is not None:
+                    reach.udp_ports, reach.udp_entry = rule.get("ports"), ports_entry
+            elif level == MAYBE:
+                reach.possible.add(protocol)
+    return reach
+
+
+def _rule_reach(rule: dict, namespace: str | None, protocol: str, notes: list[str]) -> tuple[int, Any]:
+    """How surely one egress rule lets ``protocol`` reach DNS, and the port entry that
+    names the DNS port (None when the rule allows every port)."""
+    ports = rule.get("ports")
+    entry = None
+    if isinstance(ports, list) and ports:
+        hits = [(p, _port_hit(p, protocol)) for p in ports if isinstance(p, dict)]
+        specific = [p for p, hit in hits if hit == "dns"]
+        if specific:
+            entry = specific[0]
+        elif not any(hit == "all" for _, hit in hits):
+            return NO, None
+    targeted = entry is not None  # port 53 named explicitly: a DNS rule, whatever the peer
+    to = rule.get("to")
+    if not isinstance(to, list) or not to:
+        return YES, entry
+    best = max((_peer_reach(peer, namespace, targeted, notes) for peer in to), default=NO)
+    return best, entry
+
+
+def _port_hit(entry: dict, protocol: str) -> str | None:
+    """'dns' when the entry names a DNS port of ``protocol``, 'all' when it allows
+    every port of it, else None."""
+    if str(entry.get("protocol") or "TCP").upper() != protocol:
+        return None
+    port = entry.get("port")
+    if port is None:
+        return "all"
+    end = entry.get("endPort")
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if isinstance(port, int) and not isinstance(port, bool):
+        if port in DNS_PORTS or (isinstance(end, int) and port <= DNS_PORTS[0] <= end):
+            return "dns"
+        return None
+    return "dns" if "dns" in str(port).lower() else None  # CoreDNS names its ports dns, dns-tcp
+
+
+def _peer_reach(peer: Any, namespace: str | None, targeted: bool, notes: list[str]) -> int:
+    unplaced = MAYBE if targeted else NO  # a destination the manifests cannot place
+    if not isinstance(peer, dict):
+        return unplaced
+    if "ipBlock" in peer:
+        return _ip_block_reach(peer["ipBlock"], unplaced)
+    pods = peer.get("podSelector")
+    namespaces = peer.get("namespaceSelector")
+    if "namespaceSelector" not in peer:  # pods of the policy's own namespace
+        if namespace in DNS_NAMESPACES:
+            return YES if _empty(pods) or _names_dns(pods) else unplaced
+        if _names_dns(pods):
+            notes.append(f"its rule to the DNS pods ({_describe(pods)}) has no namespaceSelector, "
+                         f"so it only matches pods in the policy's own namespace")
+            return NO
+        return unplaced
+    namespace_level = YES if _empty(namespaces) or _names_dns_namespace(namespaces) else unplaced
+    pod_level = YES if pods is None or _empty(pods) or _names_dns(pods) else unplaced
+    return min(namespace_level, pod_level)
+
+
+def _ip_block_reach(block: Any, unplaced: int) -> int:
+    cidr = block.get("cidr") if isinstance(block, dict) else None
+    try:
+        network = ipaddress.ip_network(str(cidr), strict=False)
+    except ValueError:
+        return unplaced
+    if network.version == 4 and network.subnet_of(NODELOCAL):
+        return YES  # a NodeLocal DNSCache address
+    if NODELOCAL_DEFAULT in network:
+        return MAYBE  # a wide block: whether it reaches pod IPs depends on the CNI
+    return unplaced
+
+
+def _empty(selector: Any) -> bool:
+    return isinstance(selector, dict) and not selector.get("matchLabels") and not selector.get("matchExpressions")
+
+
+def _selector_words(selector: Any) -> list[str]:
+    if not isinstance(selector, dict):
+        return []
+    words = []
+    labels = selector.get("matchLabels")
+    if isinstance(labels, dict):
+        words += [f"{k}={v}" for k, v in labels.items()]
+    for expr in selector.get("matchExpressions") or []:
+        if isinstance(expr, dict):
+            words += [str(expr.get("key", ""))] + [str(v) for v in expr.get("values") or []]
+    return words
+
+
+def _names_dns(selector: Any) -> bool:
+    """A pod selector aimed at DNS pods (k8s-app: kube-dns, coredns, node-local-dns)."""
+    return any("dns" in word.lower() for word in _selector_words(selector))
+
+
+def _names_dns_namespace(selector: Any) -> bool:
+    if not isinstance(selector, dict):
+        return False
+    labels = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) else {}
+    names = [str(labels[k]) for k in NAMESPACE_NAME_LABELS if k in labels]
+    for expr in selector.get("matchExpressions") or []:
+        if isinstance(expr, dict) and expr.get("key") in NAMESPACE_NAME_LABELS and expr.get("operator") == "In":
+            names += [str(v) for v in expr.get("values") or []]
+    return any(name in DNS_NAMESPACES or "dns" in name for name in names)
+
+
+def _describe(selector: Any) -> str:
+    return ", ".join(_selector_words(selector)) or "{}"
+
+
+# --- coverage ---------------------------------------------------------------------
+
+COVERS, DISJOINT, PARTIAL = "covers", "disjoint", "partial"
+
+
+def _relation(allow: Selector, restricted: Selector) -> str:
+    """Whether the pods ``allow`` selects include every pod ``restricted`` selects."""
+    if allow.is_empty or (set(allow.labels) <= set(restricted.labels)
+                          and set(allow.expressions) <= set(restricted.expressions)):
+        return COVERS
+    required = dict(restricted.labels)
+    for key, value in allow.labels:
+        if key in required and required[key] != value:
+            return DISJOINT
+    for requirement in allow.expressions:
+        if requirement.key in required and not requirement.matches({requirement.key: required[requirement.key]}):
+            return DISJOINT
+    return PARTIAL
+
+
+def _verdict(ctx: Context, restricting: Policy, peers: list[Policy]) -> tuple[str, Any] | None:
+    """None when DNS is (or may be) allowed; ('udp-only', the allowing policy) or
+    ('blocked', the workloads left without DNS, or None for all the pods)."""
+    certain: set[str] = set()
+    possible: set[str] = set()
+    partial: list[Policy] = []
+    for peer in peers:
+        relation = COVERS if peer is restricting else _relation(peer.selector, restricting.selector)
+        if relation == COVERS:
+            certain |= peer.reach.certain
+            possible |= peer.reach.possible
+        elif relation == PARTIAL and peer.reach.any:
+            partial.append(peer)
+    reachable = certain | possible
+    if set(PROTOCOLS) <= reachable:
+        return None
+    if partial:
+        blocked = _blocked_workloads(ctx, restricting, certain | possible, partial)
+        return ("blocked", blocked) if blocked else None
+    if "UDP" in reachable:
+        if "UDP" not in certain:
+            return None
+        allowing = next(p for p in peers if "UDP" in p.reach.certain and
+                        (p is restricting or _relation(p.selector, restricting.selector) == COVERS))
+        return "udp-only", allowing
+    return "blocked", None
+
+
+def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], partial: list[Policy]) -> list:
+    """Scanned workloads the restricting policy isolates and no DNS allowance
+    reaches; empty when there are none to judge."""
+    blocked = []
+    for workload in ctx.inventory.workloads_near(restricting.resource.namespace):
+        if not restricting.selector.matches(workload.labels):
+            continue
+        allowed = set(reachable)
+        for peer in partial:
+            if peer.resource.could_share_namespace(workload.resource) and peer.selector.matches(workload.labels):
+                allowed |= peer.reach.any
+        if "UDP" not in allowed:
+            blocked.append(workload)
+    return blocked
+
+
+# --- findings ---------------------------------------------------------------------
+
+def _pods(policy: Policy) -> str:
+    where = f" in namespace {policy.resource.namespace}" if policy.resource.namespace else ""
+    if policy.selector.is_empty:
+        return f"every pod{where}"
+    return f"the pods with {_describe(policy.resource.get('spec', 'podSelector'))}{where}"
+
+
+def _field_path(policy: Resource) -> tuple[str, ...]:
+    types = policy.get("spec", "policyTypes")
+    if isinstance(types, list) and "Egress" in types:
+        return ("spec", "policyTypes", types.index("Egress"))
+    return ("spec", "egress")
+
+
+def _blocked_finding(ctx: Context, restricting: Policy, blocked: list | None, policies: list[Policy],
+                     first: Resource) -> Finding:
+    resource = restricting.resource
+    if blocked:
+        subject = "the pods of " + ", ".join(f"{w.kind} {w.name}" for w in blocked)
+    else:
+        subject = _pods(restricting)
+    message = (f"NetworkPolicy {resource.name} isolates {subject} for egress, and no NetworkPolicy "
+               f"selecting them allows DNS (UDP and TCP port 53 to the cluster DNS): every name lookup "
+               f"times out, so even `my-service:80` cannot be resolved.")
+    notes = [n for p in policies if p.resource.could_share_namespace(resource) for n in p.reach.notes]
+    if notes:
+        message += f" Note: {notes[0]}."
+    fix = None
+    if first is resource:
+        fix = _allow_dns_fix(ctx, restricting, policies)
+    else:
+        message += f" The fix offered on NetworkPolicy {first.name} ({first.path}) covers these pods too."
+    related = [Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}: no DNS egress")
+               for w in blocked or ()]
+    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource.namespace),
+                       fix=fix, related=related, field="spec.egress.dns")
+
+
+def _udp_only_finding(ctx: Context, allowing: Policy, restricting: Policy) -> Finding:
+    resource = allowing.resource
+    via = "" if allowing is restricting else f" (for the pods NetworkPolicy {restricting.resource.name} isolates)"
+    message = (f"NetworkPolicy {resource.name} allows DNS over UDP but not over TCP{via}: answers too "
+               f"large for one UDP message (many records, long CNAME chains, DNSSEC) are retried over "
+               f"TCP port 53, and those lookups will fail. Allow TCP on the same port.")
+    path: tuple[Any, ...] = ("spec", "egress")
+    entry = allowing.reach.udp_entry
+    ports = allowing.reach.udp_ports
+    lines = None
+    if entry is not None and hasattr(ports, "at"):
+        span = ports.at[ports.index(entry)]
+        lines = (span.key_line, span.end)
+    return ctx.finding(resource, path, message + ctx.caveat(resource.namespace), severity="warning",
+                       fix=_tcp_fix(allowing), lines=lines, field="spec.egress.dns-tcp")
+
+
+# --- fixes ------------------------------------------------------------------------
+
+def _tcp_fix(policy: Policy) -> Fix | None:
+    ports, entry = policy.reach.udp_ports, policy.reach.udp_entry
+    if entry is None:
+        return None
+    tcp: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key == "protocol":
+            value = "TCP"
+        elif key == "port" and isinstance(value, str) and not value.isdigit():
+            value = "dns-tcp" if value.lower() in ("dns", "dns-udp") else value
+        tcp[key] = value
+    tcp.setdefault("protocol", "TCP")
+    edit = append_items(policy.resource.source, ports, [tcp])
+    if edit is None:
+        return None
+    return Fix(f"Allow TCP port {tcp.get('port', 53)} next to UDP in NetworkPolicy {policy.resource.name}",
+               (edit,))
+
+
+def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) -> Fix:
+    resource = restricting.resource
+    name = _free_name(ctx, restricting)
+    metadata: dict[str, Any] = {"name": name}
+    if resource.namespace:
+        metadata["namespace"] = resource.namespace
+    if _openshift(ctx):
+        to = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "openshift-dns"}}}]
+        port = 5353
+    else:
+        to = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}},
+              {"ipBlock": {"cidr": f"{NODELOCAL_DEFAULT}/32"}}]
+        port = 53
+    document = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata,
+        "spec": {
+            "podSelector": _plain(resource.get("spec", "podSelector")) or {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": to, "ports": [{"protocol": "UDP", "port": port},
+                                            {"protocol": "TCP", "port": port}]}],
+        },
+    }
+    edit = append_document(resource.source, resource.doc.end_line, document)
+    return Fix(f"Add NetworkPolicy {name} allowing DNS (UDP and TCP {port}) for the same pods", (edit,))
+
+
+def _free_name(ctx: Context, restricting: Policy) -> str:
+    resource = restricting.resource
+    base = "allow-dns" if restricting.selector.is_empty else f"allow-dns-{resource.name}"
+    taken = {r.name for r in ctx.inventory.near(resource.namespace, "NetworkPolicy")}
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    return name
+
+
+def _openshift(ctx: Context) -> bool:
+    return any(".openshift.io/" in r.api_version for r in ctx.inventory.resources)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
