@@ -1,0 +1,573 @@
+"""A Service whose selector matches no workload's pod labels.
+
+A Service sends traffic to the pods whose labels contain every pair of its
+`spec.selector`. The rule reports a Service with a selector that picks none of the
+pod templates in the scanned files (Deployments, StatefulSets, DaemonSets,
+ReplicaSets, ReplicationControllers, Jobs, CronJobs, Pods, Argo Rollouts, and the
+custom workloads the config declares) while some workload could share its
+namespace. The usual causes: a one-character typo (`api-server` vs `api`), labels
+put on the Deployment's own `metadata.labels` but not on its pod template
+(`spec.template.metadata.labels`, which is what a Service matches), and a key that
+differs (`app` vs `app.kubernetes.io/name`).
+
+Left alone:
+- Services without a selector (their Endpoints or EndpointSlices are managed by
+  hand or by a controller) and `type: ExternalName` Services;
+- Services whose namespace holds no scanned workload at all: the pods come from
+  elsewhere (an operator, another repository, a chart);
+- selector keys that controllers add to pods at run time: `job-name`,
+  `batch.kubernetes.io/job-name`, `controller-uid`,
+  `batch.kubernetes.io/controller-uid`, `batch.kubernetes.io/job-completion-index`,
+  `statefulset.kubernetes.io/pod-name`, `apps.kubernetes.io/pod-index`,
+  `pod-template-hash`, `controller-revision-hash`, `pod-template-generation`,
+  Argo Rollouts' `rollouts-pod-template-hash` and `leaderworkerset.sigs.k8s.io/*`.
+  The selector is matched on its other keys only (none left: nothing to check);
+- the apex Service of an SMI `TrafficSplit` (`spec.service`), which selects no pods
+  by design: the mesh sends its traffic to the split's backends.
+
+A namespace left unset is decided at apply time, so such a Service is compared
+with the workloads of every namespace, and such a workload with every Service.
+
+## Why it matters
+The Service is created, looks fine, and has no endpoints: every connection to it
+is refused or times out. `kubectl get endpoints <service>` shows `<none>`, but
+nothing else complains. It is the most common Kubernetes networking bug.
+
+## How to fix
+Make the selector equal to labels the pods really carry. The fix rewrites the
+selector to the pod labels of the most likely intended workload, chosen in this
+order: a workload whose own `metadata.labels` match the selector (the labels were
+put on the Deployment instead of its pods); else the workload whose pod labels are
+closest to the selector (same keys with nearly the same values, or the same values
+under another key), or whose name is closest to the Service's. The selector keeps
+its keys where the pods have them. When the workloads are too different to tell
+which one was meant, no fix is offered.
+
+When the labels sit on the Deployment's metadata only, the better fix is usually
+on the pod template: the missing labels are added there, as long as the
+workload's own `spec.selector` still matches the template afterwards (Kubernetes
+rejects a Deployment whose selector does not match its template labels, and the
+selector cannot be changed after creation). Adding pod labels rolls the pods.
+Otherwise the Service selector is changed.
+
+Verify after applying: `kubectl get endpoints <service> -n <namespace>` lists pod
+addresses. `kubectl expose deployment <name>` writes a Service whose selector is
+the Deployment's own.
+
+## Example
+Bad:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: api-server
+  namespace: production
+spec:
+  selector:
+    app: api-server
+  ports:
+    - port: 80
+      targetPort: 8000
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: production
+spec:
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:1.4.2
+```
+Good:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: api-server
+  namespace: production
+spec:
+  selector:
+    app: api
+  ports:
+    - port: 80
+      targetPort: 8000
+```
+
+## Configuration
+- `custom-workloads`: custom resources whose operators make pods (kind and the
+  path of the pod template), so a Service selecting those pods is not reported.
+
+## Sources
+- footguns.md, "1. Selector Mismatch Between Service and Deployment"
+- https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors
+- https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#selector
+- https://kubernetes.io/docs/reference/labels-annotations-taints/ (labels set by controllers)
+- https://github.com/servicemeshinterface/smi-spec/blob/main/apis/traffic-split/v1alpha4/traffic-split.md
+"""
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any, Iterator
+
+from ..context import Context
+from ..edits import merge_entries, render_scalar, replace_lines, set_scalar, style_of
+from ..manifests import Resource
+from ..model import Edit, Finding, Fix, Related
+from ..selectors import Selector, from_label_selector, from_map, label_value
+from ..workloads import Workload
+from ..yamltree import YMap
+
+ID = "service-selector-mismatch"
+SEVERITY = "error"
+SUMMARY = "a Service selector that matches no workload's pod labels"
+
+# Labels controllers put on pods at run time: a selector may name them, the pod
+# templates in the manifests never carry them.
+RUNTIME_KEYS = frozenset({
+    "job-name", "batch.kubernetes.io/job-name", "controller-uid",
+    "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-completion-index",
+    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
+    "pod-template-hash", "controller-revision-hash", "pod-template-generation",
+    "rollouts-pod-template-hash",
+})
+RUNTIME_PREFIXES = ("leaderworkerset.sigs.k8s.io/",)
+
+# How alike two label values (or names) must be to count as the same one misspelt.
+NEAR = 0.75
+# Custom resource kinds known not to make pods: their presence in a namespace says
+# nothing about where a Service's pods come from.
+_PODLESS_KINDS = frozenset({
+    "ServiceMonitor", "PodMonitor", "Probe", "PrometheusRule", "ScrapeConfig", "AlertmanagerConfig",
+    "Certificate", "CertificateRequest", "Issuer", "ClusterIssuer", "Order", "Challenge",
+    "TrafficSplit", "HTTPRouteGroup", "TCPRoute", "TrafficTarget", "HTTPRoute", "GRPCRoute", "TLSRoute",
+    "UDPRoute", "Gateway", "GatewayClass", "ReferenceGrant", "BackendTLSPolicy",
+    "VirtualService", "DestinationRule", "ServiceEntry", "Sidecar", "PeerAuthentication",
+    "AuthorizationPolicy", "RequestAuthentication", "EnvoyFilter", "Telemetry", "WorkloadEntry",
+    "IngressRoute", "IngressRouteTCP", "IngressRouteUDP", "Middleware", "MiddlewareTCP",
+    "TLSOption", "TLSStore", "TraefikService", "ServersTransport",
+    "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy", "GlobalNetworkPolicy",
+    "Server", "ServerAuthorization", "ServiceProfile",
+    "SealedSecret", "ExternalSecret", "ClusterExternalSecret", "SecretStore", "ClusterSecretStore",
+    "ScaledObject", "ScaledJob", "TriggerAuthentication", "ClusterTriggerAuthentication",
+    "BackendConfig", "FrontendConfig", "ManagedCertificate", "TargetGroupBinding", "IngressClassParams",
+    "Mapping", "Host", "Listener", "TLSContext", "KongPlugin", "KongIngress", "KongConsumer",
+    "HTTPProxy", "TLSCertificateDelegation", "VerticalPodAutoscaler", "Application", "AppProject",
+    "Kustomization", "HelmRelease", "HelmRepository", "GitRepository", "OCIRepository",
+})
+
+
+def is_runtime_key(key: str) -> bool:
+    return key in RUNTIME_KEYS or key.startswith(RUNTIME_PREFIXES)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    apexes = _trafficsplit_apexes(ctx)
+    for service in ctx.inventory.of_kind("Service"):
+        if service.api_version != "v1":
+            continue  # e.g. a Knative serving.knative.dev Service
+        spec = service.get("spec")
+        if not isinstance(spec, dict) or spec.get("type") == "ExternalName":
+            continue
+        raw = spec.get("selector")
+        if not isinstance(raw, YMap) or not raw:
+            continue
+        selector = from_map(raw).without_keys(is_runtime_key)
+        if selector.is_empty:
+            continue  # only run-time keys: nothing the manifests can tell
+        namespace = service.namespace
+        near = [w for w in ctx.inventory.workloads_near(namespace) if w.labels]
+        if not near:
+            continue  # the namespace holds no workload here: the pods come from elsewhere
+        if ctx.inventory.workloads_selected(selector, namespace):
+            continue
+        if _is_apex(service, apexes):
+            continue
+        found = _finding(ctx, service, raw, selector, near)
+        if found is not None:
+            yield found
+
+
+# --- the finding -------------------------------------------------------------------
+
+def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
+             near: list[Workload]) -> Finding | None:
+    ns = service.namespace
+    wanted = _pairs(selector.labels)
+    where = f" in namespace {ns}" if ns else ""
+    dropped = [str(k) for k in raw if is_runtime_key(str(k))]
+    message = f"Service {service.name} selects no pods: no workload{where} has pod labels {wanted}"
+    message += (f" (run-time label {', '.join(dropped)} left out of the comparison)." if dropped else ".")
+    related: list[Related] = []
+    fix = None
+
+    elsewhere = [w for w in ctx.inventory.workloads_selected(selector, None) if w not in near]
+    choice = None if elsewhere else _choose(ctx, service, selector, near)
+    if elsewhere:
+        other = elsewhere[0]
+        message += (f" Pods with these labels come from {other.kind} {other.name} in namespace "
+                    f"{other.resource.namespace} ({other.resource.path}), but a Service selects pods "
+                    f"of its own namespace only: move one of them.")
+        related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
+                               f"in namespace {other.resource.namespace} has these pod labels"))
+    elif choice is None:
+        if _custom_kinds_near(ctx, ns):
+            return None  # no workload here looks meant, and an operator may make the pods
+        message += _no_target_hint(near)
+    else:
+        target, by_metadata = choice
+        fix, explanation = _fix(ctx, service, raw, selector, target, by_metadata)
+        message += " " + explanation
+        related.append(Related(target.resource.path, _labels_line(target),
+                               f"pod labels of {target.kind} {target.name}: {_pairs(target.labels.items())}"))
+    message += (f" Verify with `kubectl get endpoints {service.name} -n {ns or '<namespace>'}` "
+                f"(it shows <none> while the selector matches no pod).")
+    message += ctx.caveat(ns)
+    return ctx.finding(service, ("spec", "selector"), message, fix=fix, related=related)
+
+
+def _no_target_hint(near: list[Workload]) -> str:
+    listed = "; ".join(f"{w.kind} {w.name} ({_pairs(w.labels.items())})" for w in near[:3])
+    more = f" and {len(near) - 3} more" if len(near) > 3 else ""
+    return (f" None of the workloads that could share its namespace looks like the one meant: "
+            f"{listed}{more}. If an operator makes its pods, declare that kind under `custom-workloads` "
+            f"in .footgun.yml.")
+
+
+# --- which workload was meant --------------------------------------------------------
+
+@dataclass
+class _Score:
+    workload: Workload
+    plausible: bool
+    labels: float
+    name: float
+
+    @property
+    def total(self) -> float:
+        return self.labels + 0.5 * self.name
+
+
+def _choose(ctx: Context, service: Resource, selector: Selector,
+            near: list[Workload]) -> tuple[Workload, bool] | None:
+    """The workload the Service most likely means, and whether it was found by its
+    own ``metadata.labels``; None when nothing is close enough or two tie."""
+    by_metadata = [w for w in near if w.template_path and selector.matches(_resource_labels(w))]
+    if by_metadata:
+        ranked = sorted(by_metadata, key=lambda w: -_name_score(service, selector, w))
+        if len(ranked) == 1 or _name_score(service, selector, ranked[0]) > _name_score(service, selector, ranked[1]):
+            return ranked[0], True
+        return None
+    scores = [_score(service, selector, w) for w in near]
+    candidates = [s for s in scores if s.plausible]
+    if not candidates:
+        return None
+    candidates.sort(key=lambda s: -s.total)
+    if len(candidates) > 1 and candidates[0].total - candidates[1].total < 0.05:
+        return None  # two equally likely workloads: do not guess
+    return candidates[0].workload, False
+
+
+def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
+    pods = workload.labels
+    total = 0.0
+    agree = conflict = 0
+    for key, value in selector.labels:
+        if key in pods:
+            similarity = _similar(value, pods[key])
+            total += similarity
+            if similarity >= NEAR:
+                agree += 1
+            else:
+                conflict += 1
+        else:
+            renamed = max((_similar(value, v) for k, v in pods.items() if not is_runtime_key(k)), default=0.0)
+            if renamed >= NEAR:
+                total += 0.9 * renamed
+                agree += 1
+    name = _name_score(service, selector, workload)
+    labels = total / max(len(selector.labels), 1)
+    # Plausible: every pair the pods have is at most a typo away and some pair
+    # agrees, or the names say it outright.
+    plausible = (agree > 0 and conflict == 0) or name >= 0.9
+    return _Score(workload, plausible, labels, name)
+
+
+def _name_score(service: Resource, selector: Selector, workload: Workload) -> float:
+    values = [service.name] + [v for _, v in selector.labels]
+    return max(_similar(v, workload.name) for v in values)
+
+
+def _similar(a: str, b: str) -> float:
+    """1.0 for equal strings; a word-wise prefix (`api` / `api-server`) counts 0.8;
+    else difflib's ratio (a one-letter typo in a short word is about 0.9)."""
+    a, b = a.lower(), b.lower()
+    if a == b:
+        return 1.0
+    ratio = SequenceMatcher(None, a, b).ratio()
+    wa, wb = _words(a), _words(b)
+    if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
+        ratio = max(ratio, 0.8)
+    return ratio
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[-_./]+", text) if w]
+
+
+# --- the fix ------------------------------------------------------------------------
+
+def _fix(ctx: Context, service: Resource, raw: YMap, selector: Selector, target: Workload,
+         by_metadata: bool) -> tuple[Fix | None, str]:
+    kind_name = f"{target.kind} {target.name} ({target.resource.path})"
+    own = _own_selector(target)
+    if by_metadata:
+        missing = {k: v for k, v in selector.labels if k not in target.labels}
+        conflicting = [k for k, v in selector.labels if k in target.labels and target.labels[k] != v]
+        added = {**target.labels, **missing}
+        keeps_own = own is not None and (own.is_empty or own.matches(added))
+        template = ".".join(target.template_path + ("metadata", "labels"))
+        head = (f"Most likely meant: {kind_name}, whose own metadata.labels carry {_pairs(selector.labels)}; "
+                f"but a Service selects pods, and its pod template ({template}) "
+                f"has {_pairs(target.labels.items())}.")
+        if missing and not conflicting and keeps_own:
+            edits = _add_template_labels(target, missing)
+            if edits:
+                return Fix(f"Add {_pairs(missing.items())} to the pod template of {target.kind} {target.name}",
+                           tuple(edits)), (
+                    f"{head} The fix adds {_pairs(missing.items())} to the pod template: its spec.selector "
+                    f"{_describe(own)} still matches it, so the {target.kind} stays valid (this rolls its pods). "
+                    f"Alternatively drop {', '.join(missing)} from the Service selector.")
+        relabelled = {**target.labels, **dict(selector.labels)}
+        if missing and not conflicting and keeps_own:
+            reason = "its labels cannot be extended with a line edit (flow style)"
+        elif own is None or not (own.is_empty or own.matches(relabelled)):
+            reason = (f"the {target.kind}'s spec.selector {_describe(own)} would no longer match its "
+                      f"template: Kubernetes rejects that, and the selector cannot be changed after creation")
+        else:
+            reason = (f"{', '.join(conflicting)} already has another value on the pods, and whatever "
+                      f"selects them by it would lose them")
+        fix = _selector_fix(ctx, service, raw, target, own)
+        return fix, (f"{head} Adding the labels to the pod template is not safe here ({reason}), so the fix "
+                     f"points the Service at the pods' labels instead." if fix else
+                     f"{head} Point the selector at the pods' labels, or add the labels to the pod template.")
+    fix = _selector_fix(ctx, service, raw, target, own)
+    return fix, (f"Most likely meant: {kind_name}, whose pods are labelled {_pairs(target.labels.items())}; "
+                 + ("the fix points the selector at those labels." if fix else
+                    "point the selector at those labels."))
+
+
+def _new_selector(ctx: Context, service: Resource, raw: YMap, target: Workload,
+                  own: Selector | None) -> dict[str, str] | None:
+    """The selector, key by key, rewritten to the target's pod labels: a key the
+    pods have takes their value, a key they lack becomes the pod label holding its
+    value (or is dropped), run-time keys stay as they are."""
+    pods = target.labels
+    new: dict[str, str] = {}
+    used: set[str] = set(k for k in map(str, raw) if k in pods)
+    for key, value in raw.items():
+        key, value = str(key), label_value(value)
+        if is_runtime_key(key):
+            new[key] = value
+        elif key in pods:
+            new[key] = pods[key]
+        else:
+            renamed = [(k, _similar(value, v)) for k, v in pods.items()
+                       if k not in used and k not in new and not is_runtime_key(k)]
+            renamed = [(k, s) for k, s in renamed if s >= NEAR]
+            if renamed:
+                best = max(renamed, key=lambda pair: pair[1])[0]
+                new[best] = pods[best]
+                used.add(best)
+    checked = Selector(tuple((k, v) for k, v in new.items() if not is_runtime_key(k)))
+    identity = _identity_pairs(target, own)
+    if checked.is_empty or any(w is not target for w in ctx.inventory.workloads_selected(checked, service.namespace)):
+        # too little left to tell the target's pods apart: add its own selector's pairs
+        for key, value in identity:
+            new.setdefault(key, value)
+    checked = Selector(tuple((k, v) for k, v in new.items() if not is_runtime_key(k)))
+    if checked.is_empty or not checked.matches(pods):
+        return None
+    return new
+
+
+def _selector_fix(ctx: Context, service: Resource, raw: YMap, target: Workload,
+                  own: Selector | None) -> Fix | None:
+    new = _new_selector(ctx, service, raw, target, own)
+    if new is None:
+        return None
+    edit = _rewrite_selector(service, raw, new)
+    if edit is None:
+        return None
+    return Fix(f"Select the pods of {target.kind} {target.name}: {_pairs(new.items())}", (edit,))
+
+
+def _rewrite_selector(service: Resource, raw: YMap, new: dict[str, str]) -> Edit | None:
+    """One edit over the ``selector:`` block (key line through its last line) that
+    keeps unchanged entries and comments byte for byte."""
+    source = service.source
+    span = service.span("spec", "selector")
+    if span is None:
+        return None
+    quote = style_of(source).quote
+    if raw.flow:
+        line = source.line(span.key_line)
+        if span.start != span.end or line.count("{") != 1 or line.count("}") != 1:
+            return None
+        body = ", ".join(f"{render_scalar(k, quote)}: {render_scalar(v, quote)}" for k, v in new.items())
+        return replace_lines(source, span.key_line, span.key_line,
+                             [line[:line.index("{")] + "{" + body + "}" + line[line.index("}") + 1:]])
+    entries = {str(k): s for k, s in raw.at.items()}
+    col = min(s.col for s in entries.values())
+    owner: dict[int, str] = {}
+    for key, s in entries.items():
+        for number in range(s.key_line, s.end + 1):
+            owner[number] = key
+    out = [source.line(span.key_line)]
+    pending = {k: v for k, v in new.items() if k not in entries}
+    replacement_for = _replacements(raw, new)
+    for number in range(span.start, span.end + 1):
+        key = owner.get(number)
+        if key is None:
+            out.append(source.line(number))  # a comment or blank line inside the block
+            continue
+        if number != entries[key].key_line:
+            if key in new and new[key] == label_value(raw[key]):
+                out.append(source.line(number))
+            continue
+        if key in new and new[key] == label_value(raw[key]):
+            out.append(source.line(number))
+        elif key in new:
+            edit = set_scalar(source, raw, key, new[key])
+            out.append(edit.replacement.rstrip("\r\n") if edit else
+                       " " * col + f"{render_scalar(key, quote)}: {render_scalar(new[key], quote)}")
+        elif key in replacement_for:
+            other = replacement_for[key]
+            pending.pop(other, None)
+            out.append(" " * col + f"{render_scalar(other, quote)}: {render_scalar(new[other], quote)}")
+        # else: the key is dropped
+    out.extend(" " * col + f"{render_scalar(k, quote)}: {render_scalar(v, quote)}" for k, v in pending.items())
+    return replace_lines(source, span.key_line, span.end, out)
+
+
+def _replacements(raw: YMap, new: dict[str, str]) -> dict[str, str]:
+    """Old key -> the new key written in its place (in order of appearance)."""
+    old_gone = [str(k) for k in raw if str(k) not in new]
+    added = [k for k in new if k not in {str(k) for k in raw}]
+    return dict(zip(old_gone, added))
+
+
+def _add_template_labels(target: Workload, labels: dict[str, str]) -> list[Edit] | None:
+    metadata = target.resource.get(*target.template_path, "metadata")
+    if not isinstance(metadata, YMap):
+        return None
+    return merge_entries(target.resource.source, metadata, {"labels": dict(labels)})
+
+
+# --- helpers -----------------------------------------------------------------------
+
+def _own_selector(workload: Workload) -> Selector | None:
+    """The workload's own pod selector; an empty Selector when it has none (a
+    Pod, a Job without manualSelector); None when it cannot be read."""
+    if not workload.template_path:
+        return Selector()
+    path = workload.template_path[:-1] + ("selector",)
+    value = workload.resource.get(*path)
+    if value is None:
+        return Selector()
+    if workload.kind == "ReplicationController":
+        return from_map(value)
+    return from_label_selector(value)
+
+
+def _identity_pairs(workload: Workload, own: Selector | None) -> list[tuple[str, str]]:
+    """Pod label pairs that single out the workload's pods: its own selector's
+    matchLabels and single-valued ``In`` expressions, or all its pod labels."""
+    pods = workload.labels
+    pairs: list[tuple[str, str]] = []
+    if own is not None:
+        pairs = [(k, v) for k, v in own.labels if pods.get(k) == v]
+        for requirement in own.expressions:
+            key = requirement.key
+            if requirement.operator in ("In", "Exists") and key in pods and not is_runtime_key(key):
+                pairs.append((key, pods[key]))
+    return pairs or [(k, v) for k, v in pods.items() if not is_runtime_key(k)]
+
+
+def _resource_labels(workload: Workload) -> dict[str, str]:
+    return {k: label_value(v) for k, v in workload.resource.labels.items()}
+
+
+def _labels_line(workload: Workload) -> int:
+    span = workload.resource.span(*workload.template_path, "metadata", "labels")
+    return span.key_line if span else workload.resource.start_line
+
+
+def _describe(selector: Selector | None) -> str:
+    if selector is None or selector.is_empty:
+        return "(none)"
+    parts = [f"{k}={v}" for k, v in selector.labels]
+    for r in selector.expressions:
+        values = ",".join(sorted(r.values))
+        parts.append(f"{r.key} {r.operator}" + (f" ({values})" if values else ""))
+    return ", ".join(parts)
+
+
+def _pairs(pairs: Any) -> str:
+    items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
+    return ", ".join(f"{k}={v}" for k, v in items) or "(none)"
+
+
+def _trafficsplit_apexes(ctx: Context) -> dict[str, list[str | None]]:
+    """Apex Service name -> namespaces of the TrafficSplits naming it."""
+    apexes: dict[str, list[str | None]] = {}
+    for split in ctx.inventory.of_kind("TrafficSplit"):
+        if not split.api_version.startswith("split.smi-spec.io/"):
+            continue
+        apex = split.get("spec", "service")
+        if not isinstance(apex, str) or not apex:
+            continue
+        # spec.service may be a bare name or a DNS name (name.namespace.svc...)
+        parts = apex.split(".")
+        namespace = parts[1] if len(parts) > 1 and parts[1] != "svc" else split.namespace
+        apexes.setdefault(parts[0], []).append(namespace)
+    return apexes
+
+
+def _is_apex(service: Resource, apexes: dict[str, list[str | None]]) -> bool:
+    return any(ns is None or service.namespace is None or ns == service.namespace
+               for ns in apexes.get(service.name, ()))
+
+
+def _custom_kinds_near(ctx: Context, namespace: str | None) -> list[str]:
+    """Custom resources that could share the namespace and might make pods."""
+    index = _custom_index.get(ctx.inventory)
+    if index is None:
+        index = _custom_index[ctx.inventory] = {}
+        known = {kind for kind, _ in ctx.config.custom_workloads}
+        for resource in ctx.inventory.resources:
+            group = resource.api_version.split("/")[0] if "/" in resource.api_version else ""
+            official = group.endswith(".k8s.io") and not group.endswith("x-k8s.io")
+            if "." not in group or official or resource.kind in _PODLESS_KINDS or resource.kind in known \
+                    or resource.kind == "Rollout":
+                continue
+            index.setdefault(resource.namespace, []).append(f"{resource.kind} {resource.name}")
+    if namespace is None:
+        found = [label for labels in index.values() for label in labels]
+    else:
+        found = index.get(namespace, []) + index.get(None, [])
+    return list(dict.fromkeys(found))[:3]
+
+
+_custom_index: "weakref.WeakKeyDictionary[Any, dict[str | None, list[str]]]" = weakref.WeakKeyDictionary()
