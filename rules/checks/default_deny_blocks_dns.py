@@ -21,7 +21,9 @@ pods labelled for DNS (`k8s-app: kube-dns`) in `kube-system` or any namespace, a
 namespace such as `kube-system` or `openshift-dns`, or a NodeLocal DNSCache address
 by `ipBlock` (link-local, 169.254.20.10 by default). Where a rule allows port 53 to
 a destination the manifests cannot place (another `ipBlock`, a namespace picked by a
-custom label), the rule assumes it is the DNS server and stays silent. A rule that
+custom label), or every port to an address block that may hold the DNS pods (a
+private range: whether `ipBlock` matches pod IPs depends on the network plugin), the
+rule assumes it reaches the DNS server and stays silent. A rule that
 names the DNS pods by `podSelector` alone is the exception: without a
 `namespaceSelector` it only matches pods in the policy's own namespace, so it does
 not reach `kube-system`.
@@ -116,6 +118,7 @@ No options of its own.
   (`ports` and `to` left empty match all; protocol defaults to TCP)
 - https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/networking/v1/defaults.go
   (`policyTypes` defaulting: Egress only when `len(spec.egress) != 0`)
+- https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name
 - https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/ (169.254.20.10)
 - https://docs.openshift.com/container-platform/latest/networking/dns-operator.html
   (CoreDNS pods of `openshift-dns` serve on port 5353)
@@ -142,6 +145,9 @@ DNS_PORTS = (53, 5353)  # 5353: OpenShift's DNS pods
 DNS_NAMESPACES = ("kube-system", "openshift-dns")
 NODELOCAL = ipaddress.ip_network("169.254.0.0/16")
 NODELOCAL_DEFAULT = ipaddress.ip_address("169.254.20.10")
+# Where pod and Service addresses live: private, shared (CGNAT) and unique-local ranges.
+CLUSTER_RANGES = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
 NAMESPACE_NAME_LABELS = ("kubernetes.io/metadata.name", "name")
 YES, MAYBE, NO = 2, 1, 0
 
@@ -293,8 +299,8 @@ def _ip_block_reach(block: Any, unplaced: int) -> int:
         return unplaced
     if network.version == 4 and network.subnet_of(NODELOCAL):
         return YES  # a NodeLocal DNSCache address
-    if NODELOCAL_DEFAULT in network:
-        return MAYBE  # a wide block: whether it reaches pod IPs depends on the CNI
+    if any(network.version == r.version and network.overlaps(r) for r in CLUSTER_RANGES):
+        return MAYBE  # may hold the DNS pods; whether ipBlock matches pod IPs depends on the CNI
     return unplaced
 
 

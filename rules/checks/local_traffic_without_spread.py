@@ -21,16 +21,17 @@ pod of the Service drops it. For a LoadBalancer Service, kube-proxy answers the 
 balancer's health checks on the Service's `healthCheckNodePort`, failing on nodes
 that hold no local endpoint, so the load balancer stops sending there, but only
 after its health check notices (during a rollout or a reschedule that is a window of
-dropped connections). And since most cloud load balancers weigh every healthy node
+dropped connections). And since many cloud load balancers weigh every healthy node
 the same, a node running three pods gets no more traffic than a node running one:
 the pods on crowded nodes sit idle while a lone pod elsewhere takes a full node's
 share. A NodePort Service has no health check port at all: whatever sends traffic
 to the node ports must itself avoid nodes without a pod.
 
 With MetalLB in layer 2 mode all traffic for the Service's IP enters through one
-elected node anyway, so spreading pods does not spread the load there; the rule
-still fires, since a spread keeps a local pod wherever the IP moves. Silence it per
-Service with `# footgun:ignore local-traffic-without-spread` if that is your setup.
+node anyway (with `Local`, MetalLB announces the IP from a node that runs one of the
+Service's pods), so spreading the pods spreads no load and nothing is dropped:
+silence the rule on such a Service with
+`# footgun:ignore local-traffic-without-spread`.
 
 ## How to fix
 Add a topology spread constraint on `kubernetes.io/hostname` with
@@ -121,7 +122,8 @@ No options of its own; `custom-workloads` teaches it pods made by operators.
 - https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/
   (`labelSelector`, `nodeTaintsPolicy` defaulting to Ignore)
 - https://metallb.universe.tf/concepts/layer2/ ("all traffic for a service IP goes
-  to one node")
+  to one node"), https://github.com/metallb/metallb/issues/322 (with `Local`, layer 2
+  announces only from nodes running a pod of the Service)
 """
 from __future__ import annotations
 

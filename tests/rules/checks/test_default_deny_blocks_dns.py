@@ -177,3 +177,10 @@ def test_kube_system_policy_may_select_dns_pods_by_pod_selector_alone():
         UDP + TCP, to="to: [{podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n      ").replace(
         "production", "kube-system")
     assert of_rule(scan_text(text), RULE) == []
+
+
+def test_all_ports_to_a_private_range_may_reach_dns_but_a_public_one_does_not():
+    private = DENY + _allow("", to="to: [{ipBlock: {cidr: 10.0.0.0/8}}]\n      ").replace("ports:\n", "")
+    assert of_rule(scan_text(private), RULE) == []
+    public = DENY + _allow("", to="to: [{ipBlock: {cidr: 203.0.113.0/24}}]\n      ").replace("ports:\n", "")
+    assert [f.resource.name for f in of_rule(scan_text(public), RULE)] == ["default-deny", "allow-dns"]
