@@ -382,7 +382,9 @@ def _split(ingress: Resource, entry: IngressPath) -> Edit | None:
         if key == "path" and "pathType" not in item:
             copy["pathType"] = "Prefix"
     body = render(copy, style_of(source), item.col)
-    if item.col <= span.col:
-        return None
-    first = " " * span.col + "-" + " " * (item.col - span.col - 1) + body[0][item.col:]
+    indicator = source.line(item.line)[:item.col].rstrip()
+    if not indicator.endswith("-") or indicator[:-1].strip():
+        return None  # the entry does not start on its "- " line
+    dash = len(indicator) - 1
+    first = " " * dash + "-" + " " * (item.col - dash - 1) + body[0][item.col:]
     return replace_lines(source, span.start, span.end, [*lines, first, *body[1:]])

@@ -1,0 +1,218 @@
+"""An Ingress names a class that does not exist, or relies on a default there isn't.
+
+Known classes are the IngressClasses in the scanned manifests plus those the
+config declares (`ingress-classes`, `default-ingress-class`). When some are known,
+the rule reports:
+
+- an Ingress whose `spec.ingressClassName` (or deprecated
+  `kubernetes.io/ingress.class` annotation) names a class that is not known; a
+  near miss such as `ngnix` for `nginx` is named and fixed;
+- an Ingress that names no class while no known class is marked default
+  (`ingressclass.kubernetes.io/is-default-class: "true"`): no controller picks it
+  up;
+- two or more IngressClasses marked default: a finding on each, since the API
+  server then refuses every new Ingress that names no class.
+
+Left alone: everything when no class is known (the classes live in the cluster;
+declare them in the config to have them checked); class-less Ingresses when a
+known class is the default, or when a known controller serves class-less Ingresses
+out of the box: Traefik (its Kubernetes Ingress provider processes Ingresses with
+no class unless told to watch one) and GKE's built-in controller (it handles every
+Ingress without a class); the annotation values `gce` and `gce-internal`, which
+GKE's controller reads without any IngressClass object.
+
+## Why it matters
+Every controller watches only the Ingresses of its class. An Ingress whose class
+does not exist, or that names none while no default is set, is accepted by the API
+server and then ignored by every controller: no error, no event, no address in its
+status, and the site is simply not served.
+
+## How to fix
+Name an existing class: correct the typo, or set `ingressClassName` to the class
+that should serve the Ingress. The fix does that when it can tell which one (a
+near miss, the only known class, or the one class of the controller whose
+annotations the Ingress carries); with several candidates it guesses none. To let
+class-less Ingresses work, mark exactly one IngressClass as the default:
+`kubectl annotate ingressclass nginx ingressclass.kubernetes.io/is-default-class=true`.
+
+## Example
+Bad:
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+spec:
+  controller: k8s.io/ingress-nginx
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: admin
+spec:
+  ingressClassName: ngnix
+  defaultBackend:
+    service:
+      name: admin
+      port:
+        number: 80
+```
+Good:
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+spec:
+  controller: k8s.io/ingress-nginx
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: admin
+spec:
+  ingressClassName: nginx
+  defaultBackend:
+    service:
+      name: admin
+      port:
+        number: 80
+```
+
+## Configuration
+- `ingress-classes`: the classes that exist in the cluster (names, or
+  `{name, controller, default}`), when their IngressClasses are not in the
+  scanned manifests.
+- `default-ingress-class`: the class the cluster gives Ingresses that name none.
+
+## Sources
+- footguns.md, "10. Forgetting to Create IngressClass"
+- https://kubernetes.io/docs/concepts/services-networking/ingress/#ingress-class
+- https://kubernetes.io/docs/concepts/services-networking/ingress/#default-ingress-class
+- https://github.com/traefik/traefik/blob/master/pkg/provider/kubernetes/ingress/kubernetes.go (`shouldProcessIngress`)
+- https://cloud.google.com/kubernetes-engine/docs/how-to/custom-ingress-controller
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterator
+
+from ..context import Context
+from ..edits import insert_after, insert_entries, render, set_scalar, style_of
+from ..ingress import (CLASS_ANNOTATION, DEFAULT_CLASS_ANNOTATION, IngressClasses, controller_by_annotations,
+                       ingress_classes, is_ingress)
+from ..manifests import Resource
+from ..model import Finding, Fix, Related
+
+ID = "missing-ingress-class"
+SEVERITY = "error"
+SUMMARY = "Ingress names a class that does not exist, or relies on a default there isn't"
+
+# Annotation values GKE's built-in controller serves without an IngressClass object.
+GKE_ANNOTATION_CLASSES = frozenset({"gce", "gce-internal"})
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    classes = ingress_classes(ctx.inventory, ctx.config)
+    if not classes.known:
+        return
+    yield from _several_defaults(ctx, classes)
+    several_defaults = len({c.name for c in classes.defaults()}) > 1
+    for ingress in ctx.inventory.of_kind("Ingress"):
+        if not is_ingress(ingress):
+            continue
+        declared = classes.declared(ingress)
+        if declared is None:
+            if classes.default_class() or several_defaults or classes.classless_server():
+                continue
+            yield _classless(ctx, classes, ingress)
+        elif declared.name not in classes.known and not (
+                declared.by_annotation and declared.name in GKE_ANNOTATION_CLASSES):
+            yield _unknown(ctx, classes, ingress, declared.name, declared.field_path)
+
+
+def _several_defaults(ctx: Context, classes: IngressClasses) -> Iterator[Finding]:
+    defaults = [r for r in classes.manifests
+                if r.annotations.get(DEFAULT_CLASS_ANNOTATION, "").lower() == "true"]
+    if len({r.name for r in defaults}) < 2:
+        return
+    for resource in defaults:
+        others = [o for o in defaults if o.name != resource.name]
+        names = ", ".join(f"`{o.name}` ({o.path})" for o in others)
+        message = (f"IngressClass `{resource.name}` is marked default, and so is {names}: with more than "
+                   f"one default the API server refuses every new Ingress that names no class. "
+                   f"Keep `{DEFAULT_CLASS_ANNOTATION}: \"true\"` on one IngressClass only.")
+        related = [Related(o.path, o.span("metadata", "annotations", DEFAULT_CLASS_ANNOTATION).key_line,
+                           f"IngressClass `{o.name}` is marked default too") for o in others]
+        yield ctx.finding(resource, ("metadata", "annotations", DEFAULT_CLASS_ANNOTATION), message,
+                          related=related, field="metadata.annotations.is-default-class")
+
+
+def _known_list(classes: IngressClasses) -> str:
+    names = sorted(classes.known)
+    shown = ", ".join(f"`{n}`" for n in names[:6]) + (", ..." if len(names) > 6 else "")
+    return shown
+
+
+def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str,
+             field_path: tuple) -> Finding:
+    by_lower = {known.lower(): known for known in classes.known}
+    near = by_lower.get(name.lower())
+    if near is None:
+        matches = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+        near = by_lower[matches[0]] if matches else None
+    where = "`ingressClassName`" if field_path[0] == "spec" else f"annotation `{CLASS_ANNOTATION}`"
+    message = (f"{where} names class `{name}`, which does not exist (known: {_known_list(classes)}): "
+               f"no controller will serve this Ingress, and nothing reports it.")
+    fix = None
+    if near:
+        message += f" Did you mean `{near}`?"
+        mapping = ingress.get(*field_path[:-1])
+        edit = set_scalar(ingress.source, mapping, field_path[-1], near)
+        if edit:
+            fix = Fix(f"Use class `{near}`", (edit,))
+    message += ctx.caveat(None)
+    span = ingress.span(*field_path)
+    return ctx.finding(ingress, field_path, message, fix=fix, lines=(span.key_line, span.key_line),
+                       field="spec.ingressClassName")
+
+
+def _classless(ctx: Context, classes: IngressClasses, ingress: Resource) -> Finding:
+    message = (f"No `ingressClassName`, and no known IngressClass is marked default (known: "
+               f"{_known_list(classes)}): no controller will serve this Ingress.")
+    choice, why = _choice(classes, ingress)
+    fix = None
+    if choice:
+        edit = _insert_class(ingress, choice)
+        if edit:
+            fix = Fix(f"Set `ingressClassName: {choice}`, {why}", (edit,))
+    else:
+        message += " Name the class that should serve it, or mark one IngressClass as the default."
+    message += ctx.caveat(None)
+    span = ingress.span("spec")
+    lines = (span.key_line, span.key_line) if span else (ingress.start_line, ingress.start_line)
+    return ctx.finding(ingress, ("spec",), message, fix=fix, lines=lines, field="spec.ingressClassName")
+
+
+def _choice(classes: IngressClasses, ingress: Resource) -> tuple[str | None, str]:
+    """The class to name when the evidence points at exactly one."""
+    if len(classes.known) == 1:
+        return next(iter(classes.known)), "the only class the cluster has"
+    vendor = controller_by_annotations(ingress.annotations)
+    if vendor:
+        matching = [c.name for c in classes.known.values() if c.controller_id == vendor]
+        if len(matching) == 1:
+            return matching[0], "the only class of the controller whose annotations the Ingress carries"
+    return None, ""
+
+
+def _insert_class(ingress: Resource, name: str):
+    """``ingressClassName`` as the first key of ``spec``."""
+    spec, span = ingress.get("spec"), ingress.span("spec")
+    if not isinstance(spec, dict) or span is None or getattr(spec, "flow", True) or not spec:
+        return None
+    first = spec.at[next(iter(spec))]
+    if first.key_line > span.key_line:
+        return insert_after(ingress.source, span.key_line,
+                            render({"ingressClassName": name}, style_of(ingress.source), first.col))
+    return insert_entries(ingress.source, spec, {"ingressClassName": name})
