@@ -7,13 +7,12 @@ per create/update request (`batches`), later requests appending to the earlier o
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Iterable, Iterator, Sequence, TypeVar
 
 from rules.checks import RULES, doc_url
 from rules.model import SEVERITY_RANK, Finding, Skip
 
-from .review import finding_id, fix_text, neutralise
+from .review import fix_text, is_marked, neutralise, severity_counts
 
 MAX_SUMMARY_BYTES = 65535
 MAX_DETAIL_BYTES = 64 * 1024 - 1024  # 64 KB, with room to spare
@@ -23,17 +22,13 @@ LEVELS = {"error": "failure", "warning": "warning", "info": "notice"}
 T = TypeVar("T")
 
 
-def _is_new(finding: Finding, new: set[str] | frozenset[str]) -> bool:
-    """``new`` holds finding ids (`bot.review.finding_id`) or raw fingerprints."""
-    return finding_id(finding) in new or finding.fingerprint in new
-
-
 def conclusion_for(findings: Iterable[Finding], new: set[str] | frozenset[str]) -> str:
     """``failure`` when an error-severity finding is new in the PR, ``neutral`` when
     findings remain (warnings, info, or errors the PR did not introduce), ``success``
-    when clean."""
+    when clean. ``new``: the findings the PR introduced (absent at its base), as ids
+    (`bot.review.finding_id`) or raw fingerprints."""
     findings = list(findings)
-    if any(f.severity == "error" and _is_new(f, new) for f in findings):
+    if any(f.severity == "error" and is_marked(f, new) for f in findings):
         return "failure"
     return "neutral" if findings else "success"
 
@@ -72,11 +67,8 @@ def batches(items: Sequence[T], size: int = ANNOTATIONS_PER_REQUEST) -> Iterator
 def _title(findings: list[Finding], new: set[str] | frozenset[str]) -> str:
     if not findings:
         return "No footguns found"
-    counts = Counter(f.severity for f in findings)
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
-             for s in ("error", "warning", "info") if counts[s]]
-    fresh = sum(1 for f in findings if _is_new(f, new))
-    return f"{', '.join(parts)} ({fresh} new)"
+    fresh = sum(1 for f in findings if is_marked(f, new))
+    return f"{severity_counts(findings, include_zero=False)} ({fresh} new)"
 
 
 def _summary(findings: list[Finding], new: set[str] | frozenset[str], skipped: list[Skip]) -> str:
@@ -85,7 +77,7 @@ def _summary(findings: list[Finding], new: set[str] | frozenset[str], skipped: l
         for f in findings:
             row = rows.setdefault((f.rule, f.severity), [0, 0])
             row[0] += 1
-            row[1] += _is_new(f, new)
+            row[1] += is_marked(f, new)
         order = list(RULES)
         keyed = sorted(rows.items(), key=lambda kv: (-SEVERITY_RANK.get(kv[0][1], 0),
                                                      order.index(kv[0][0]) if kv[0][0] in order else len(order)))

@@ -162,7 +162,9 @@ def _read_blobs(repo: str, shas: list[str]) -> dict[str, bytes]:
     return blobs
 
 
-def _is_manifest_path(path: str, config: Config) -> bool:
+def is_manifest_path(path: str, config: Config) -> bool:
+    """A YAML file to scan: not the config file, not under a vendored or tool folder,
+    and in the config's include/exclude scope."""
     name = posixpath.basename(path)
     if not name.endswith(YAML_SUFFIXES) or name in CONFIG_NAMES:
         return False
@@ -174,7 +176,7 @@ def _is_manifest_path(path: str, config: Config) -> bool:
 def manifests_at(repo: str, commit: str, config: Config) -> dict[str, bytes]:
     """Every YAML file of the repository at ``commit`` (bounded to the config's file
     size limit: the engine reports larger ones as skipped)."""
-    entries = [e for e in _tree(repo, commit) if _is_manifest_path(e.path, config)]
+    entries = [e for e in _tree(repo, commit) if is_manifest_path(e.path, config)]
     blobs = _read_blobs(repo, [e.sha for e in entries])
     limit = config.max_file_bytes + 1
     return {e.path: blobs[e.sha][:limit] for e in entries if e.sha in blobs}
@@ -194,6 +196,9 @@ def config_at(repo: str, commit: str) -> Config:
             except ConfigError as exc:
                 raise LocalReviewError(f"{name}: {exc}") from None
     return Config(root=repo)
+
+
+_is_manifest_path = is_manifest_path  # earlier name, still imported elsewhere
 
 
 # --- the review ------------------------------------------------------------------------

@@ -63,8 +63,9 @@ def fingerprints_in(text: str | None) -> set[str]:
     return set(_MARKER_RE.findall(text or ""))
 
 
-def _is_known(finding: Finding, known: set[str]) -> bool:
-    return finding_id(finding) in known or finding.fingerprint in known
+def is_marked(finding: Finding, ids: set[str] | frozenset[str]) -> bool:
+    """Whether ``ids`` (finding ids, or raw fingerprints) name this finding."""
+    return finding_id(finding) in ids or finding.fingerprint in ids
 
 
 # --- safe Markdown -------------------------------------------------------------------
@@ -158,35 +159,36 @@ def _span(start: int, end: int) -> str:
 def fix_markdown(fix: Fix) -> str:
     """A fix as Markdown: its description, then each edit with its path, lines and
     replacement in a ``yaml`` block."""
-    parts = [f"**Fix:** {escape_prose(fix.description)}"] if fix.description else []
-    for edit in fix.edits:
-        where = f"`{edit.path}` {_span(edit.start_line, edit.end_line)}"
-        if edit.replacement:
-            parts.append(f"{escape_prose(where)}, replace with:\n{code_block(edit.replacement)}")
-        else:
-            parts.append(f"{escape_prose(where)}: delete.")
-    return "\n\n".join(parts)
+    return _render_fix(fix, markdown=True)
 
 
 def fix_text(fix: Fix) -> str:
     """A fix as plain text (check-run annotation details)."""
-    out = [fix.description] if fix.description else []
+    return _render_fix(fix, markdown=False)
+
+
+def _render_fix(fix: Fix, markdown: bool) -> str:
+    prose = escape_prose if markdown else (lambda text: text)
+    parts = [f"{'**Fix:** ' if markdown else ''}{prose(fix.description)}"] if fix.description else []
     for edit in fix.edits:
-        where = f"{edit.path} {_span(edit.start_line, edit.end_line)}"
-        if edit.replacement:
-            out.append(f"{where}, replace with:\n{edit.replacement.rstrip()}")
-        else:
-            out.append(f"{where}: delete.")
-    return "\n\n".join(out)
+        path = f"`{edit.path}`" if markdown else edit.path
+        where = prose(f"{path} {_span(edit.start_line, edit.end_line)}")
+        if not edit.replacement:
+            parts.append(f"{where}: delete.")
+            continue
+        shown = code_block(edit.replacement) if markdown else edit.replacement.rstrip()
+        parts.append(f"{where}, replace with:\n{shown}")
+    return "\n\n".join(parts)
 
 
-def _severity_counts(findings: Iterable[Finding]) -> str:
+def severity_counts(findings: Iterable[Finding], include_zero: bool = True) -> str:
+    """"1 error, 2 warnings, 0 info" (without the zero counts if asked)."""
     counts = Counter(f.severity for f in findings)
-    words = {"error": "error", "warning": "warning", "info": "info"}
     parts = []
-    for severity, word in words.items():
+    for severity in ("error", "warning", "info"):
         n = counts.get(severity, 0)
-        parts.append(f"{n} {word}{'s' if n != 1 and severity != 'info' else ''}")
+        if n or include_zero:
+            parts.append(f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}")
     return ", ".join(parts)
 
 
@@ -329,7 +331,7 @@ def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
     fingerprints). None when nothing new remains: no review at all."""
     findings = list(findings)
     known = set(already_commented)
-    new = [f for f in findings if not _is_known(f, known)]
+    new = [f for f in findings if not is_marked(f, known)]
     if not new:
         return None
     new.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.path, f.line, f.rule))
@@ -358,7 +360,7 @@ def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
 def _review_body(findings: list[Finding], new: int, inline: int,
                  listed: list[tuple[Finding, str]], skipped: list[Skip]) -> tuple[str, set[str]]:
     old = len(findings) - new
-    summary = f"**footgun**: {_severity_counts(findings)} ({new} new, {old} already reported)."
+    summary = f"**footgun**: {severity_counts(findings)} ({new} new, {old} already reported)."
     where = []
     if inline:
         where.append(f"{inline} commented inline")
