@@ -52,17 +52,19 @@ def scan_paths(paths: Iterable[str], config: Config | None = None) -> ScanResult
     loaded = []
     for path in collect_files(paths, config):
         try:
-            raw = _read_bounded(path, config.max_file_bytes)
+            raw, size = _read_bounded(path, config.max_file_bytes)
         except OSError as exc:
             loaded.append(LoadedFile(None, skip=Skip(path, f"cannot read: {exc.strerror or exc}")))
             continue
-        loaded.append(load_file(path, raw, config.limits, config.max_file_bytes))
+        loaded.append(load_file(path, raw, config.limits, config.max_file_bytes, size))
     return run_rules(loaded, config)
 
 
-def _read_bounded(path: str, max_bytes: int) -> bytes:
+def _read_bounded(path: str, max_bytes: int) -> tuple[bytes, int]:
+    """At most one byte more than the limit (enough to tell "too large"), and the
+    file's size for the message."""
     with open(path, "rb") as handle:
-        return handle.read(max_bytes + 1)  # one byte more tells "too large"
+        return handle.read(max_bytes + 1), os.fstat(handle.fileno()).st_size
 
 
 def collect_files(paths: Iterable[str], config: Config) -> list[str]:

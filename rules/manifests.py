@@ -108,10 +108,12 @@ class LoadedFile:
     kustomization: dict | None = None
 
 
-def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int) -> LoadedFile:
-    """Decode and parse one file's bytes into resources, or a skip with its reason."""
+def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int, size: int | None = None) -> LoadedFile:
+    """Decode and parse one file's bytes into resources, or a skip with its reason.
+    ``size`` is the file's real size when ``raw`` was read only up to the limit."""
     if len(raw) > max_bytes:
-        return _skipped(path, f"file is {len(raw):,} bytes, over the {max_bytes:,}-byte limit")
+        size = max(size or 0, len(raw))
+        return _skipped(path, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
     if b"\0" in raw:
         return _skipped(path, "binary file (contains NUL bytes), not YAML text")
     try:
@@ -142,7 +144,7 @@ def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
         return LoadedFile(source, is_kustomization=True,
                           kustomization=root if isinstance(root, dict) else {})
     resources = [r for doc in docs for r in _resources_in(source, doc)]
-    if not resources and docs:
+    if not resources and any(doc.root is not None for doc in docs):  # empty documents are not YAML data
         return LoadedFile(source, skip=Skip(path, "not a Kubernetes manifest (no document has apiVersion and kind)"))
     return LoadedFile(source, resources)
 
