@@ -70,10 +70,19 @@ def from_label_selector(value: Any) -> Selector | None:
     match_labels = value.get("matchLabels") or {}
     if not isinstance(match_labels, dict):
         return None
+    expressions = value.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        return None
     requirements = []
-    for expr in value.get("matchExpressions") or []:
+    for expr in expressions:
         if not isinstance(expr, dict) or expr.get("operator") not in OPERATORS or "key" not in expr:
             return None
-        values = frozenset(label_value(v) for v in expr.get("values") or [])
+        raw_values = expr.get("values") or []
+        if not isinstance(raw_values, list):
+            return None
+        # As the API validates: In and NotIn need values, Exists and DoesNotExist take none.
+        if bool(raw_values) != (expr["operator"] in ("In", "NotIn")):
+            return None
+        values = frozenset(label_value(v) for v in raw_values)
         requirements.append(Requirement(str(expr["key"]), expr["operator"], values))
     return Selector(tuple((str(k), label_value(v)) for k, v in match_labels.items()), tuple(requirements))
