@@ -183,7 +183,8 @@ class FakeGitHubServer:
         return f"{self.url}/graphql"
 
     def start(self) -> "FakeGitHubServer":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fakegithub", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fakegithub", daemon=True)
         self._thread.start()
         self.fake.url = self.url
         return self
