@@ -820,3 +820,33 @@ def test_served_standalone_without_the_fixture():
         gi = GithubIntegration(auth=Auth.AppAuth(7, server.fake.app.private_key_pem), base_url=server.url)
         assert gi.get_app().slug == "other"
         assert server.fake.app_env()["GITHUB_API_URL"] == server.url
+
+
+def test_webhook_deliveries_match_the_api_and_are_signed(world):
+    import hashlib
+    import hmac
+    import json as jsonlib
+
+    fake, inst, pr = world
+    opened = fake.webhooks.pull_request("acme/web", 1, "opened")
+    body = opened.body
+    headers = opened.headers("s3cret")
+    assert headers["X-GitHub-Event"] == "pull_request"
+    assert headers["X-Hub-Signature-256"] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    payload = jsonlib.loads(body)
+    assert payload["installation"]["id"] == inst.id and payload["number"] == 1
+    assert payload["pull_request"]["head"]["sha"] == pr.head_sha
+    assert payload["pull_request"]["url"] == f"{fake.url}/repos/acme/web/pulls/1"
+    assert opened.redelivery().delivery_id == opened.delivery_id
+
+    old = pr.head_sha
+    fake.push("acme/web", 1, changes={"new.yaml": "a: 2\n"})
+    sync = jsonlib.loads(fake.webhooks.pull_request("acme/web", 1, "synchronize").body)
+    assert (sync["before"], sync["after"]) == (old, pr.head_sha)
+
+    c = fake.add_issue_comment("acme/web", 1, "alice", "/footgun recheck")
+    ic = jsonlib.loads(fake.webhooks.issue_comment(c.id).body)
+    assert ic["comment"]["id"] == c.id and "pull_request" in ic["issue"] and ic["sender"]["login"] == "alice"
+    # the payload's URLs work against the fake through PyGithub
+    g = installation_client(fake, inst)
+    assert g.get_repo(ic["repository"]["full_name"]).get_pull(ic["issue"]["number"]).head.sha == pr.head_sha

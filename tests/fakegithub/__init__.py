@@ -14,6 +14,7 @@ from .diff import FileDiff, Hunk
 from .errors import APIError
 from .faults import FaultInjector, FaultRule, RequestLog, RequestRecord
 from .server import FakeGitHubServer, create_wsgi_app
+from .webhooks import Delivery, Webhooks, signature_256
 from .state import (
     App,
     CheckRun,
@@ -35,5 +36,5 @@ __all__ = [
     "APIError", "App", "CheckRun", "FakeGitHub", "FakeGitHubServer", "FaultInjector", "FaultRule", "FileDiff",
     "Hunk", "Installation", "InstallationToken", "Issue", "IssueComment", "Limits", "PullRequest", "Reaction",
     "Repository", "RequestLog", "RequestRecord", "Review", "ReviewComment", "ReviewThread", "User",
-    "create_wsgi_app",
+    "create_wsgi_app", "Delivery", "Webhooks", "signature_256",
 ]

@@ -364,6 +364,13 @@ class FakeGitHub:
         self.app = App(app_id, app_slug, app_slug.capitalize(), owner, f"Iv1.{app_id:016x}",
                        private_pem, public_pem, bot)
 
+    @property
+    def webhooks(self) -> "Any":
+        """Builder of signed webhook deliveries for this state (:class:`tests.fakegithub.webhooks.Webhooks`)."""
+        from .webhooks import Webhooks  # local import: webhooks imports this module
+
+        return Webhooks(self)
+
     def app_env(self) -> dict[str, str]:
         """The App's environment as the spec names it (GITHUB_APP_ID, GITHUB_PRIVATE_KEY,
         GITHUB_API_URL), pointing at this fake."""
