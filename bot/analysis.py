@@ -68,6 +68,8 @@ class Evaluation:
     all_skips: list[Skip] = field(default_factory=list)
     diffs: dict[str, FileDiff] = field(default_factory=dict)
     manifests_changed: bool = True
+    tree: Tree | None = None  # the head's, and its configuration: to scan it later if needed
+    config: Config | None = None
 
 
 def now_iso() -> str:
@@ -113,8 +115,8 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
                 outcome.status = "superseded"
             elif posted is not None:
                 outcome.status, outcome.review_id = "reviewed", posted
-        if outcome.status != "superseded":
-            outcome.resolved = resolve_fixed_threads(app, gh, pr, evaluation.head_findings)
+    if outcome.status != "superseded":
+        outcome.resolved = resolve_fixed_threads(app, gh, cache, pr, evaluation)
 
     outcome.conclusion = complete_check_run(gh, pr.repo, run_id, evaluation, new_ids)
     log.info("pr=%s#%d head=%s %s conclusion=%s owned=%d resolved=%d", repo, number, pr.head_sha[:7],
@@ -132,7 +134,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo) -> Evaluation:
     head_tree = read_tree(gh, pr.repo, pr.head_sha)
     config = read_config(gh, pr.repo, head_tree, cache)
     if not any(is_manifest(path, config) for path in diffs):
-        return Evaluation(diffs=diffs, manifests_changed=False)
+        return Evaluation(diffs=diffs, manifests_changed=False, tree=head_tree, config=config)
     notes = _complete_tree(head_tree, files)
 
     head_result = _scan(gh, cache, pr.repo, head_tree, config)
@@ -144,7 +146,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo) -> Evaluation:
     owned = select_findings(head_result, base_fingerprints, changed)
     return Evaluation(head_findings=list(head_result.findings), owned=owned,
                       review_skips=select_skipped(head_result.skipped, changed),
-                      all_skips=notes + list(head_result.skipped), diffs=diffs)
+                      all_skips=notes + list(head_result.skipped), diffs=diffs, tree=head_tree, config=config)
 
 
 def _scan(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config) -> ScanResult:
@@ -200,11 +202,11 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
     return gh.create_review(pr.repo, pr.number, **fallback.payload())
 
 
-def resolve_fixed_threads(app: GitHubApp, gh: Installation, pr: PullInfo, present: list[Finding]) -> int:
+def resolve_fixed_threads(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo,
+                          evaluation: Evaluation) -> int:
     """Resolve the App's own open threads whose findings are gone from the head, unless
     someone replied in them (then the conversation is theirs to close)."""
-    still_there = {finding_id(f) for f in present}
-    resolved = 0
+    candidates = []
     for thread in gh.review_threads(pr.repo, pr.number):
         if thread.resolved or not thread.comments:
             continue
@@ -212,8 +214,18 @@ def resolve_fixed_threads(app: GitHubApp, gh: Installation, pr: PullInfo, presen
         if not app.is_self(author) or any(not app.is_self(a) for a, _ in thread.comments[1:]):
             continue
         ids = fingerprints_in(body)
-        if ids and not ids & still_there:
-            gh.resolve_thread(thread.id)
+        if ids:
+            candidates.append((thread.id, ids))
+    if not candidates:
+        return 0
+    present = evaluation.head_findings
+    if not evaluation.manifests_changed and evaluation.tree is not None and evaluation.config is not None:
+        present = _scan(gh, cache, pr.repo, evaluation.tree, evaluation.config).findings  # not scanned yet
+    still_there = {finding_id(f) for f in present}
+    resolved = 0
+    for thread_id, ids in candidates:
+        if not ids & still_there:
+            gh.resolve_thread(thread_id)
             resolved += 1
     return resolved
 

@@ -9,6 +9,7 @@
   are not idempotent (a review, a reply) are sent by a client that never retries a
   POST by itself: a timeout there may still have created the thing, so the job re-reads
   what exists before trying again (huey retries the whole job).
+* Pacing: a second between writes of one client, as GitHub asks; reads unpaced.
 * Pagination: 100 a page (GitHub's maximum), following the ``Link`` header.
 * Errors: GitHub's exceptions become `NotFound` (end quietly), `Unprocessable` (422),
   `Forbidden` (a permission the App lacks) or `Transient` (try the job again later).
@@ -33,6 +34,9 @@ PER_PAGE = 100
 PR_FILES_MAX = 3000  # "Responses include a maximum of 3000 files"
 USER_AGENT = "footgun-app"
 TIMEOUT = 20
+# GitHub asks integrations to wait a second between requests that create content;
+# reads need no pacing (retries handle the rate limits).
+WRITE_INTERVAL = 1.0
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE", "POST"})
 WRITE_METHODS = READ_METHODS - {"POST"}  # PUT/PATCH/DELETE are idempotent; POST is not
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
@@ -185,11 +189,12 @@ class GitHubApp:
     """The App: its JWT client, and one cached `Installation` client per installation."""
 
     def __init__(self, app_id: int, private_key: str, api_url: str = "https://api.github.com",
-                 retries: int = 5, timeout: int = TIMEOUT) -> None:
+                 retries: int = 5, timeout: int = TIMEOUT, write_interval: float = WRITE_INTERVAL) -> None:
         self.app_id = app_id
         self.api_url = api_url.rstrip("/")
         self.retries = retries
         self.timeout = timeout
+        self.write_interval = write_interval
         self.auth = Auth.AppAuth(app_id, private_key)
         self.integration = GithubIntegration(auth=self.auth, base_url=self.api_url, timeout=timeout,
                                              retry=_retry(READ_METHODS, retries), user_agent=USER_AGENT)
@@ -230,7 +235,8 @@ class GitHubApp:
 
     def github(self, auth: Auth.Auth, methods: frozenset[str]) -> Github:
         return Github(auth=auth, base_url=self.api_url, timeout=self.timeout, per_page=PER_PAGE, lazy=True,
-                      retry=_retry(methods, self.retries), user_agent=USER_AGENT)
+                      retry=_retry(methods, self.retries), user_agent=USER_AGENT,
+                      seconds_between_requests=None, seconds_between_writes=self.write_interval)
 
 
 class Installation:
@@ -295,9 +301,17 @@ class Installation:
         return [p["number"] for p in self._pages(f"/repos/{repo}/commits/{sha}/pulls")
                 if p.get("state") == "open"]
 
-    @_api
     def merge_base(self, repo: str, base: str, head: str) -> str:
-        """The commit the PR's diff is taken from."""
+        """The commit the PR's diff is taken from; the base's tip when GitHub cannot say
+        (a comparison too large to compute)."""
+        try:
+            return self._merge_base(repo, base, head)
+        except (NotFound, Transient, Unprocessable) as exc:
+            log.info("compare %s...%s in %s failed (%s): using the base's tip", base[:7], head[:7], repo, exc)
+            return base
+
+    @_api
+    def _merge_base(self, repo: str, base: str, head: str) -> str:
         _, data = self._request("GET", f"/repos/{repo}/compare/{base}...{head}", params={"per_page": 1})
         return (data.get("merge_base_commit") or {}).get("sha") or base
 

@@ -1,0 +1,145 @@
+"""The App under test: its web app, its durable SQLite queue and a real huey consumer,
+talking to the fake GitHub over HTTP; plus webhook payloads built from the fake's state
+(the fields GitHub sends that the App reads, named as in GitHub's payloads)."""
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app import create_app
+from bot.github import GitHubApp
+from bot.jobs import Jobs, Runtime
+from bot.settings import Settings
+from bot.webhook import signature_of
+from tests.fakegithub.state import FakeGitHub, IssueComment, PullRequest, Repository
+
+SECRET = "test-webhook-secret"
+
+
+def repo_json(repo: Repository) -> dict[str, Any]:
+    return {"id": repo.id, "name": repo.name, "full_name": repo.full_name, "private": repo.private,
+            "owner": {"login": repo.owner.login, "id": repo.owner.id, "type": repo.owner.type},
+            "default_branch": repo.default_branch}
+
+
+def user_json(fake: FakeGitHub, login: str) -> dict[str, Any]:
+    user = fake.user(login)
+    return {"login": user.login, "id": user.id, "type": user.type}
+
+
+@dataclass
+class Bot:
+    fake: FakeGitHub
+    settings: Settings
+    jobs: Jobs
+    client: Any
+    consumer: Any = None
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    # -- sending ------------------------------------------------------------------------------
+    def post(self, event: str, payload: dict[str, Any] | bytes, delivery: str | None = None,
+             signature: str | None = "sign", headers: dict[str, str] | None = None):
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        sent = {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+                "Content-Type": "application/json"}
+        if signature == "sign":
+            sent["X-Hub-Signature-256"] = signature_of(SECRET, body)
+        elif signature is not None:
+            sent["X-Hub-Signature-256"] = signature
+        sent.update(headers or {})
+        return self.client.post("/webhook", data=body, headers=sent)
+
+    def installation_id(self, repo: Repository) -> int:
+        inst = self.fake.installation_for(repo)
+        assert inst is not None
+        return inst.id
+
+    def pull_request_payload(self, action: str, pr: PullRequest) -> dict[str, Any]:
+        return {
+            "action": action, "number": pr.number,
+            "pull_request": {
+                "number": pr.number, "state": pr.state, "draft": pr.draft,
+                "head": {"sha": pr.head_sha, "ref": pr.head_ref, "repo": repo_json(pr.head_repo)},
+                "base": {"sha": pr.base_sha, "ref": pr.base_ref, "repo": repo_json(pr.repo)},
+                "user": user_json(self.fake, pr.user.login)},
+            "repository": repo_json(pr.repo),
+            "installation": {"id": self.installation_id(pr.repo)},
+            "sender": user_json(self.fake, pr.user.login),
+        }
+
+    def comment_payload(self, pr: PullRequest, comment: IssueComment) -> dict[str, Any]:
+        author = {"login": comment.user.login, "id": comment.user.id, "type": comment.user.type}
+        return {
+            "action": "created",
+            "issue": {"number": pr.number, "state": pr.state, "title": pr.title, "user": user_json(self.fake, pr.user.login),
+                      "pull_request": {"url": f"{self.fake.url}/repos/{pr.repo.full_name}/pulls/{pr.number}",
+                                       "merged_at": None}},
+            "comment": {"id": comment.id, "body": comment.body, "user": author},
+            "repository": repo_json(pr.repo),
+            "installation": {"id": self.installation_id(pr.repo)},
+            "sender": author,
+        }
+
+    def check_run_payload(self, repo: Repository, run_id: int, with_pulls: bool = True) -> dict[str, Any]:
+        """``with_pulls=False``: an empty ``pull_requests``, as GitHub sends for fork PRs."""
+        run = self.fake.check_runs_by_id[run_id]
+        pulls = []
+        if with_pulls and run.external_id and run.external_id.isdigit():
+            pulls = [{"number": int(run.external_id)}]
+        return {
+            "action": "rerequested",
+            "check_run": {"id": run.id, "name": run.name, "head_sha": run.head_sha, "status": run.status,
+                          "external_id": run.external_id,
+                          "app": {"id": self.fake.app.id, "slug": self.fake.app.slug}, "pull_requests": pulls},
+            "repository": repo_json(repo),
+            "installation": {"id": self.installation_id(repo)},
+            "sender": {"login": "octocat", "id": 1, "type": "User"},
+        }
+
+    def open(self, pr: PullRequest, action: str = "opened"):
+        return self.post("pull_request", self.pull_request_payload(action, pr))
+
+    # -- waiting --------------------------------------------------------------------------------
+    def wait(self, timeout: float = 30.0) -> None:
+        """Until the queue is empty, nothing is scheduled and no task runs."""
+        huey = self.jobs.huey
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            busy = huey.pending_count() or huey.scheduled_count() or huey._tasks_in_flight
+            quiet = 0 if busy else quiet + 1
+            if quiet >= 4:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the job queue did not drain in time")
+
+    # -- reading back ---------------------------------------------------------------------------
+    def reviews(self, repo: str, number: int):
+        return [r for r in self.fake.reviews(repo, number) if r.user.login == f"{self.fake.app.slug}[bot]"]
+
+
+def make_settings(fake: FakeGitHub, data_dir: Path) -> Settings:
+    return Settings(webhook_secret=SECRET, app_id=fake.app.id, private_key=fake.app.private_key_pem,
+                    api_url=fake.url or "", data_dir=data_dir, workers=2)
+
+
+def start_bot(fake: FakeGitHub, data_dir: Path, consume: bool = True) -> Bot:
+    settings = make_settings(fake, data_dir)
+    # GitHub's pacing of writes (a second apart) only slows the tests down.
+    app = GitHubApp(fake.app.id, fake.app.private_key_pem, settings.api_url, write_interval=0.01)
+    jobs = Jobs(settings, runtime=Runtime(settings, app))
+    bot = Bot(fake, settings, jobs, create_app(settings, jobs).test_client())
+    if consume:
+        bot.consumer = jobs.consumer(workers=2, signals=False)
+        bot.consumer.start()
+    return bot
+
+
+def stop_bot(bot: Bot) -> None:
+    if bot.consumer is not None:
+        bot.consumer.stop(graceful=True)
