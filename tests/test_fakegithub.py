@@ -5,6 +5,7 @@ where the App depends on it."""
 from __future__ import annotations
 
 import base64
+import importlib.util
 import io
 import subprocess
 import tarfile
@@ -23,6 +24,9 @@ from tests.fakegithub.auth import generate_key_pair
 from tests.fakegithub.gitobjects import blob_sha
 
 pytest_plugins = ["tests.fakegithub.fixtures"]
+
+needs_graphql = pytest.mark.skipif(importlib.util.find_spec("graphql") is None,
+                                   reason="graphql-core is not installed (it belongs in the test extras)")
 
 SERVICE = """apiVersion: v1
 kind: Service
@@ -559,6 +563,7 @@ def test_issue_comments_reactions_and_permissions(world):
 # --------------------------------------------------------------------------- GraphQL
 
 
+@needs_graphql
 def test_graphql_batches_blob_reads_with_aliases(fake_github):
     fake = fake_github
     inst = fake.install("acme", repos=["acme/web"])
@@ -593,6 +598,7 @@ def test_graphql_batches_blob_reads_with_aliases(fake_github):
     assert record.graphql["object_lookups"] == 6 and fake.requests.count("POST", "/graphql") == 1
 
 
+@needs_graphql
 def test_graphql_errors_look_like_githubs(world):
     fake, inst, _ = world
     g = installation_client(fake, inst)
@@ -625,6 +631,7 @@ query($owner: String!, $name: String!, $number: Int!, $after: String) {
 """
 
 
+@needs_graphql
 def test_graphql_review_threads_pagination_and_resolution(world):
     fake, inst, _ = world
     g = installation_client(fake, inst)
@@ -663,6 +670,7 @@ def test_graphql_review_threads_pagination_and_resolution(world):
         g.requester.graphql_named_mutation("resolveReviewThread", {"threadId": "PRRT_nope"}, "thread { id }")
 
 
+@needs_graphql
 def test_graphql_needs_pull_request_write_to_resolve(fake_github):
     fake = fake_github
     inst = fake.install("acme", repos=["acme/web"], permissions={"metadata": "read", "pull_requests": "read"})
@@ -802,6 +810,7 @@ def test_request_log_counts_calls(world):
     assert fake.requests.filter(status=422)[0].message == "Unprocessable Entity"
 
 
+@needs_graphql
 def test_enterprise_style_base_url_and_graphql_prefix(world):
     fake, inst, _ = world
     token = token_for(fake, inst)

@@ -27,8 +27,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import graphql_api, routes_apps, routes_checks, routes_issues, routes_pulls, routes_repos
+from . import routes_apps, routes_checks, routes_issues, routes_pulls, routes_repos
 from .errors import APIError
+
+try:  # GraphQL needs graphql-core; without it the REST API still works.
+    from . import graphql_api
+except ImportError:  # pragma: no cover - depends on the environment
+    graphql_api = None  # type: ignore[assignment]
 from .faults import RequestRecord
 from .http import json_response
 from .state import FakeGitHub
@@ -38,7 +43,13 @@ def create_flask_app(fake: FakeGitHub) -> Flask:
     app = Flask("fakegithub")
     app.extensions["fakegithub"] = fake
     for module in (routes_apps, routes_repos, routes_pulls, routes_checks, routes_issues, graphql_api):
-        app.register_blueprint(module.bp)
+        if module is not None:
+            app.register_blueprint(module.bp)
+    if graphql_api is None:
+        @app.post("/graphql")
+        def graphql_unavailable() -> Response:
+            return json_response({"message": "the fake's GraphQL API needs graphql-core (pip install graphql-core)"},
+                                 status=501)
 
     @app.errorhandler(APIError)
     def api_error(e: APIError) -> Response:
