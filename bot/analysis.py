@@ -92,7 +92,7 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
 
     run_id = start_check_run(gh, pr, fresh=trigger.new_check_run)
     try:
-        evaluation = evaluate(gh, cache, pr)
+        outcome = _run(app, gh, cache, pr, trigger, run_id)
     except ConfigError as exc:
         finish_check_run(gh, pr.repo, run_id, "failure", {
             "title": "Invalid footgun configuration",
@@ -100,12 +100,18 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
                        f"```\n{exc}\n```\n\nFix the file and push, or comment `/footgun recheck`."})
         return Outcome("config-error", pr.head_sha, conclusion="failure")
     except Exception as exc:
-        if trigger.last_attempt:
+        if trigger.last_attempt or isinstance(exc, NotFound):  # no further attempt will finish it
             fail_check_run(gh, pr.repo, run_id, exc)
         raise
+    log.info("pr=%s#%d head=%s %s conclusion=%s resolved=%d", repo, number, pr.head_sha[:7],
+             outcome.status, outcome.conclusion, outcome.resolved)
+    return outcome
 
+
+def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigger: Trigger,
+         run_id: int) -> Outcome:
+    evaluation = evaluate(gh, cache, pr)
     outcome = Outcome("no-manifests" if not evaluation.manifests_changed else "nothing-new", pr.head_sha)
-    new_ids = {finding_id(f) for f in evaluation.owned}
     if evaluation.manifests_changed:
         if pr.draft and not trigger.force_review:
             outcome.status = "draft"
@@ -117,10 +123,8 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
                 outcome.status, outcome.review_id = "reviewed", posted
     if outcome.status != "superseded":
         outcome.resolved = resolve_fixed_threads(app, gh, cache, pr, evaluation)
-
-    outcome.conclusion = complete_check_run(gh, pr.repo, run_id, evaluation, new_ids)
-    log.info("pr=%s#%d head=%s %s conclusion=%s owned=%d resolved=%d", repo, number, pr.head_sha[:7],
-             outcome.status, outcome.conclusion, len(evaluation.owned), outcome.resolved)
+    outcome.conclusion = complete_check_run(gh, pr.repo, run_id, evaluation,
+                                            {finding_id(f) for f in evaluation.owned})
     return outcome
 
 
