@@ -100,14 +100,21 @@ def render_scalar(value: Any, quote: str = '"') -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    if _needs_quotes(text):
-        escaped = text.replace("\\", "\\\\").replace('"', '\\"') if quote == '"' else text.replace("'", "''")
-        return f"{quote}{escaped}{quote}"
-    return text
+    return _in_quotes(text, quote) if _needs_quotes(text) else text
+
+
+def _in_quotes(text: str, quote: str) -> str:
+    """``text`` as a quoted scalar in the given quote style, escaped as YAML wants
+    (a single-quoted scalar cannot hold a line break: those get double quotes)."""
+    if quote == "'" and not any(c in text for c in "\n\r\t"):
+        return "'" + text.replace("'", "''") + "'"
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\r", "\\r").replace("\t", "\\t"))
+    return f'"{escaped}"'
 
 
 def _needs_quotes(text: str) -> bool:
-    if text == "" or text.lower() in _YAML11_BOOLEANS:
+    if text == "" or text.lower() in _YAML11_BOOLEANS or any(c in text for c in "\n\r\t"):
         return True
     if _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR_TAG:
         return True
@@ -197,9 +204,8 @@ def set_scalar(source: SourceFile, mapping: YMap, key: Any, value: Any) -> Edit 
         return None
     head, old, tail = match.groups()
     quote = old[0] if old[:1] in ("'", '"') else None
-    new = render_scalar(value, quote or '"')
-    if quote and not new.startswith(quote):
-        new = f"{quote}{new}{quote}" if quote == '"' else "'" + str(value).replace("'", "''") + "'"
+    new = _in_quotes(render_scalar(value) if isinstance(value, bool) else str(value), quote) \
+        if quote else render_scalar(value, style_of(source).quote)
     return replace_lines(source, span.key_line, span.key_line, [text[:span.col] + head + new + tail])
 
 
@@ -238,9 +244,13 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     lines = text.splitlines(keepends=True)
     for edit in sorted(edits, key=lambda e: e.start_line, reverse=True):
         before = lines[: edit.start_line - 1]
+        after = lines[edit.end_line:]
         if before and not before[-1].endswith(("\n", "\r")) and edit.replacement:
             before[-1] += "\r\n" if "\r\n" in text else "\n"
-        lines = before + ([edit.replacement] if edit.replacement else []) + lines[edit.end_line:]
+        if not edit.replacement and not after and before and lines and not lines[-1].endswith(("\n", "\r")):
+            # the file's last lines deleted from a file without a final newline: it still has none
+            before[-1] = before[-1].rstrip("\r\n")
+        lines = before + ([edit.replacement] if edit.replacement else []) + after
     return "".join(lines)
 
 
@@ -258,16 +268,23 @@ def append_items(source: SourceFile, sequence: Any, items: Iterable[Any]) -> Edi
 def _item_lines(source: SourceFile, sequence: Any, items: Iterable[Any]) -> list[str] | None:
     if getattr(sequence, "flow", True) or not sequence:
         return None
-    col = sequence.at[0].col
+    # The items' own layout: where the "-" stands and where the content starts
+    # (``- port`` or ``-   port``; an item span's column assumes one space).
+    content = sequence.at[0].col + 2
+    first = source.line(sequence.at[0].start)
+    dash = first.rfind("-", 0, content)
+    if dash < 0 or first[:dash].strip():
+        dash, content = sequence.at[0].col, sequence.at[0].col + 2
+    indicator = " " * dash + "-" + " " * (content - dash - 1)
     style = style_of(source)
     lines: list[str] = []
     for item in items:
         if isinstance(item, (dict, list)):
-            body = render(item, style, col + 2)
-            lines.append(" " * col + "- " + body[0][col + 2:])
+            body = render(item, style, content)
+            lines.append(indicator + body[0][content:])
             lines.extend(body[1:])
         else:
-            lines.append(" " * col + "- " + render_scalar(item, style.quote))
+            lines.append(indicator + render_scalar(item, style.quote))
     return lines
 
 
