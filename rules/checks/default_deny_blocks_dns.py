@@ -502,7 +502,7 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
         "kind": "NetworkPolicy",
         "metadata": metadata,
         "spec": {
-            "podSelector": _plain(resource.get("spec", "podSelector")) or {},
+            "podSelector": resource.get("spec", "podSelector") or {},
             "policyTypes": ["Egress"],
             "egress": [{"to": to, "ports": [{"protocol": "UDP", "port": port},
                                             {"protocol": "TCP", "port": port}]}],
@@ -525,10 +525,3 @@ def _free_name(ctx: Context, restricting: Policy) -> str:
 def _openshift(ctx: Context) -> bool:
     return any(".openshift.io/" in r.api_version for r in ctx.inventory.resources)
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

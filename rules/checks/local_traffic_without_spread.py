@@ -195,7 +195,8 @@ def _spread(workload: Workload) -> bool:
         if constraint.get("whenUnsatisfiable") == "DoNotSchedule" \
                 and _counts_own_pods(constraint.get("labelSelector"), workload.labels):
             return True
-    anti = _get(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+    anti = workload.resource.get(*workload.pod_spec_path, "affinity", "podAntiAffinity",
+                                 "requiredDuringSchedulingIgnoredDuringExecution")
     for term in anti if isinstance(anti, list) else ():
         if isinstance(term, dict) and term.get("topologyKey") == HOSTNAME \
                 and _counts_own_pods(term.get("labelSelector"), workload.labels):
@@ -218,14 +219,6 @@ def _counts_own_pods(selector: Any, labels: dict[str, str]) -> bool:
         return False
     parsed = from_label_selector(selector)
     return parsed is None or parsed.matches(labels)
-
-
-def _get(node: Any, *path: str) -> Any:
-    for step in path:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(step)
-    return node
 
 
 # --- the fix --------------------------------------------------------------------
