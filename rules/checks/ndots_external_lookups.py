@@ -26,6 +26,9 @@ What counts as an external host, to keep false alarms out:
   domains that double as file extensions (`.py`, `.sh`, `.md`, `.pl`, `.rs`, `.so`,
   `.zip`, `.mov`, `.in`, `.cc`, `.tf`, ...) are never taken as hosts, so
   `config.yaml`, `app.py`, `run.sh` or `README.md` stay quiet;
+- with two labels only, not ending in a word-like top-level domain (`app`, `dev`,
+  `shop`, `cloud`, ...) nor in the name of a scanned namespace: `api.dev` is far
+  more likely Service `api` in namespace `dev` than a public host;
 - in lower case, with fewer than five dots (five or more are tried as written first),
   not ending in a dot (already absolute), not an IP address, not `localhost`, no
   label `svc` and not under `cluster.local` (in-cluster names, which the search
@@ -36,8 +39,11 @@ What counts as an external host, to keep false alarms out:
   (`*.k8s.io`, `*.kubernetes.io`, ...) written bare;
 - not the pod's own public name: values of env vars and flags whose name says so
   (`PUBLIC_URL`, `BASE_URL`, `EXTERNAL_URL`, `--web.external-url`, `DOMAIN`,
-  `ALLOWED_HOSTS`, `CORS_ORIGINS`, `SERVER_NAME`, `REDIRECT_URI`, `NO_PROXY`, ...)
-  are not lookups this pod makes.
+  `ALLOWED_HOSTS`, `CORS_ORIGINS`, `SERVER_NAME`, `REDIRECT_URI`, `NO_PROXY`,
+  `KC_HOSTNAME`, ...) are not lookups this pod makes (`DB_HOSTNAME` is).
+
+Names in ConfigMaps and Secrets the pod reads (`envFrom`, `valueFrom`, mounted
+files) are not looked at: the rule reads the pod template only.
 
 ## Why it matters
 At scale (thousands of pods making frequent external calls) the amplification
@@ -164,9 +170,13 @@ API_GROUP_DOMAINS = ("k8s.io", "kubernetes.io", "openshift.io", "istio.io", "cer
 # Env var and flag names whose values are the pod's own names, not lookups it makes.
 OWN_NAME_WORDS = frozenset({
     "public", "domain", "domains", "origin", "origins", "cors", "allowed", "redirect",
-    "callback", "email", "homepage", "virtual", "advertise", "advertised", "cookie",
+    "callback", "homepage", "virtual", "advertise", "advertised", "cookie",
     "servername", "baseurl", "canonical", "frontend", "nonproxyhosts", "noproxy", "vhost",
 })
+# `KC_HOSTNAME`, `SERVER_HOSTNAME`: the pod's own name; `DB_HOSTNAME`: a lookup.
+OWN_HOSTNAME_WORDS = frozenset({"server", "public", "external", "app", "site", "web", "own", "self"})
+CLIENT_WORDS = frozenset({"db", "pg", "es", "mq", "s3", "api", "sql", "dns", "ftp", "rds", "sftp",
+                          "ssh", "git", "bus", "log", "otel", "otlp", "nfs", "cdn", "sso", "idp"})
 OWN_NAME_PAIRS = (("external", "url"), ("external", "host"), ("external", "hostname"),
                   ("base", "url"), ("root", "url"), ("app", "url"), ("site", "url"),
                   ("server", "name"), ("web", "url"), ("no", "proxy"), ("non", "proxy"), ("self", "url"))
@@ -357,6 +367,9 @@ def _own_name(key: str) -> bool:
     """Whether an env var or flag names the pod's own public name (not a lookup)."""
     words = set(w for w in re.split(r"[^a-z0-9]+", _uncamel(key).lower()) if w)
     if words & OWN_NAME_WORDS:
+        return True
+    if "hostname" in words and all(w in OWN_HOSTNAME_WORDS or (len(w) <= 3 and w not in CLIENT_WORDS)
+                                   for w in words - {"hostname"}):
         return True
     return any(a in words and b in words for a, b in OWN_NAME_PAIRS)
 

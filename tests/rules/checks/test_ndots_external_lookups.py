@@ -63,6 +63,12 @@ def external(text: str, flag: str | None = None) -> list[str]:
     ("--web.external-url=https://prom.example.com", []),
     ("PUBLIC_URL=https://shop.example.com", []),
     ("-Dhttp.nonProxyHosts=internal.example.com", []),
+    ("KC_HOSTNAME=auth.example.com", []), ("--hostname=auth.example.com", []),
+    ("DB_HOSTNAME=db.example.com", ["db.example.com"]),
+    ("EMAIL_HOST=smtp.gmail.com", ["smtp.gmail.com"]),
+    ("DJANGO_ALLOWED_HOSTS=shop.example.com", []),
+    ("SENTRY_DSN=https://key@o1.ingest.sentry.io/4", ["o1.ingest.sentry.io"]),
+    ("http://otel-collector.observability:4317", []),
 ])
 def test_which_strings_name_external_hosts(text, hosts):
     assert external(text) == hosts
