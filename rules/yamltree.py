@@ -7,6 +7,11 @@ item's line span. Rules read the data as ordinary dicts and lists and ask the ta
 for lines only when they report something, so no round-trip loader is needed to
 point at a field or to edit it (edits are made on the text, see `rules.edits`).
 
+This is a scan's hot path (``python -m bench.engine`` measures it against a bare
+libyaml load): plain-scalar tags are resolved once per distinct text, a file without
+anchors is built without per-node alias bookkeeping, spans are plain named tuples,
+and the cyclic garbage collector is paused while one file is built.
+
 Hostile input is bounded before it reaches C code: the nesting depth is estimated
 from the text (the C composer recurses and would overflow the stack on a 100,000-deep
 document) and alias expansion is measured while building (a "billion laughs" file
@@ -14,24 +19,15 @@ costs linear time here, and is refused once its expanded size passes a limit).
 """
 from __future__ import annotations
 
+import gc
+import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import VersionedResolver
-
-try:  # libyaml-backed parser; the pure-Python one is a slow but correct fallback
-    from ruamel.yaml.cyaml import CParser as _CParser
-
-    class _CComposer(_CParser, VersionedResolver):
-        def __init__(self, text: str) -> None:
-            _CParser.__init__(self, text)
-            VersionedResolver.__init__(self, loadumper=self)
-
-    HAVE_LIBYAML = True
-except ImportError:  # pragma: no cover - exercised only where clib is missing
-    HAVE_LIBYAML = False
+from ruamel.yaml.resolver import BaseResolver, VersionedResolver
+from ruamel.yaml.tag import Tag
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -39,6 +35,61 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
+
+# One shared Tag per resolved implicit tag, so the builder tells a plain string from
+# the rest by identity instead of through Tag.__str__ (a Python call per node).
+_T_STR = BaseResolver.DEFAULT_SCALAR_TAG
+_T_MERGE = Tag(suffix=_MERGE)
+_CANONICAL_TAGS = {str(t): t for t in (_T_STR, _T_MERGE, *(Tag(suffix=s) for s in (_INT, _FLOAT, _BOOL, _NULL)))}
+_DEFAULT_TAGS = {ScalarNode: BaseResolver.DEFAULT_SCALAR_TAG, SequenceNode: BaseResolver.DEFAULT_SEQUENCE_TAG,
+                 MappingNode: BaseResolver.DEFAULT_MAPPING_TAG}
+# Plain scalar text -> its resolved tag. The C composer calls back into the resolver
+# for every node and ruamel's VersionedResolver looks its rule table up through three
+# properties each time; that lookup was most of the parse. The answer depends on the
+# text alone: the C parser never reports a %YAML directive to the resolver, so the
+# version is always the default 1.2 (see test_yaml_1_1_directive_keeps_1_2_types).
+_PLAIN_TAGS: dict[str, Tag] = {}
+_PLAIN_TAGS_MAX = 50_000  # bounded: values that repeat (keys, small numbers) fill it first
+_PLAIN_TAG_MAX_LEN = 64
+_VERSION_TABLES: dict[Any, Any] = {}
+
+try:  # libyaml-backed parser; the pure-Python one is a slow but correct fallback
+    from ruamel.yaml.cyaml import CParser as _CParser
+
+    class _CComposer(_CParser, VersionedResolver):
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            # No loadumper: it would point the parser at itself, a reference cycle
+            # that kept every parser and its text alive until the next full garbage
+            # collection. The resolver then uses the default YAML version, 1.2, which
+            # is what it used anyway (the C parser never reports %YAML to it).
+            VersionedResolver.__init__(self)
+            # the version's rule table is the same for every parser: build it once
+            self._version_implicit_resolver = _VERSION_TABLES
+
+        if not VersionedResolver.yaml_path_resolvers:  # none registered: skip the calls' work
+            def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+                pass
+
+            def ascend_resolver(self) -> None:
+                pass
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode and implicit[0]:
+                tag = _PLAIN_TAGS.get(value)
+                if tag is None:
+                    tag = VersionedResolver.resolve(self, kind, value, implicit)
+                    tag = _CANONICAL_TAGS.get(str(tag), tag)
+                    if len(value) <= _PLAIN_TAG_MAX_LEN and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                        _PLAIN_TAGS[value] = tag
+                return tag
+            if not self.yaml_path_resolvers:
+                return _DEFAULT_TAGS[kind]
+            return VersionedResolver.resolve(self, kind, value, implicit)  # pragma: no cover
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - exercised only where clib is missing
+    HAVE_LIBYAML = False
 
 
 class YAMLLimitError(ValueError):
@@ -51,16 +102,19 @@ class YAMLParseError(ValueError):
         self.line = line
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Where a value sits: ``key_line`` is the line of its key (or ``-`` for a
     sequence item), ``start``..``end`` the lines of the value itself, ``col`` the
-    column of the key or item indicator (0-based)."""
+    column of the key or item indicator (0-based). A tuple: there is one per key and
+    item of every file, so it is made without a Python-level constructor call."""
 
     key_line: int
     start: int
     end: int
     col: int
+
+
+_new_tuple = tuple.__new__  # _new_tuple(Span, (key_line, start, end, col))
 
 
 class YMap(dict):
@@ -92,12 +146,20 @@ class Limits:
 def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
     """Parse every document of a YAML stream. Raises `YAMLParseError` (with the
     1-based line where parsing failed) or `YAMLLimitError`."""
-    if _estimated_depth(text) > limits.max_depth:
+    if _may_be_too_deep(text, limits.max_depth):
         depth = _exact_depth(text, limits.max_depth)
         if depth > limits.max_depth:
             raise YAMLLimitError(f"nesting deeper than {limits.max_depth} levels")
-    builder = _Builder(limits.max_nodes, text.splitlines())
+    # Anchors need ``&``: a text without one has no aliases, and takes the builder
+    # that needs no per-node bookkeeping for them.
+    builder = _Builder(limits.max_nodes, text) if "&" in text else _PlainBuilder(limits.max_nodes, text)
     docs = []
+    # Building allocates several objects per node and frees none in cycles; the
+    # cyclic garbage collector would traverse every live object again and again
+    # meanwhile (it was 40% of a scan's parse time). Paused for this file only.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
         for index, node in enumerate(_compose_all(text)):
             if node is None:
@@ -114,6 +176,9 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
         raise YAMLParseError(f"invalid YAML: {exc}", None) from None
     except RecursionError:
         raise YAMLLimitError("nesting too deep to parse") from None
+    finally:
+        if collecting:
+            gc.enable()
     return docs
 
 
@@ -126,6 +191,16 @@ def _compose_all(text: str) -> Iterator[Any]:
     from ruamel.yaml import YAML  # pragma: no cover
 
     yield from YAML(typ="safe", pure=True).compose_all(text)  # pragma: no cover
+
+
+def _may_be_too_deep(text: str, limit: int) -> bool:
+    """Whether `_estimated_depth` exceeds ``limit``, without splitting the text in
+    lines when no run of spaces and dashes is long enough for it to."""
+    brackets = text.count("[") + text.count("{")
+    run = limit - brackets  # the block depth it takes, in leading spaces and dashes
+    if run > 0 and not re.search(f"[ -]{{{run}}}", text):
+        return False
+    return brackets + _max_block_depth(text) > limit
 
 
 def _estimated_depth(text: str) -> int:
@@ -189,9 +264,10 @@ class _Builder:
     the anchor's; the line of an alias occurrence (``key: *ref``, ``- *ref``) is
     therefore found in the text, from where the previous entry ended."""
 
-    def __init__(self, max_nodes: int, lines: list[str]) -> None:
+    def __init__(self, max_nodes: int, text: str) -> None:
         self.max_nodes = max_nodes
-        self.lines = lines
+        self.text = text
+        self._lines: list[str] | None = None
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.total = 0  # per file: it accumulates over the documents
@@ -204,6 +280,13 @@ class _Builder:
         self.sizes = {}
         value, size = self._build(node)
         return value
+
+    @property
+    def lines(self) -> list[str]:
+        """The text's lines, split on first need (aliases, block scalars)."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
 
     def _is_alias(self, node: Any) -> bool:
         return id(node) in self.built
@@ -267,7 +350,7 @@ class _Builder:
                 start = end = self._alias_at(key_line, key_node.end_mark.column)[0]
             else:
                 start, end = self.lines_of(value_node, value)
-            at[key] = Span(key_line, start, end, key_col)
+            at[key] = _new_tuple(Span, (key_line, start, end, key_col))
         for merge_node in merges:  # YAML merge keys: explicit keys win
             sources = merge_node.value if isinstance(merge_node, SequenceNode) else [merge_node]
             for source in sources:
@@ -303,7 +386,7 @@ class _Builder:
                 start, end = self.lines_of(item_node, value)
                 # A block item's indicator sits two columns before its content.
                 col = item_node.start_mark.column if flow else item_node.start_mark.column - 2
-            at.append(Span(start, start, end, max(col, 0)))
+            at.append(_new_tuple(Span, (start, start, end, max(col, 0))))
         result.at = at
         self._place(result, node)
         return result, size
@@ -332,6 +415,147 @@ class _Builder:
         spans = value.at.values() if isinstance(value, YMap) else value.at
         last = max((s.end for s in spans), default=start)
         return start, last
+
+
+class _PlainBuilder(_Builder):
+    """The builder for a text without anchors, hence without aliases: the same
+    values, spans and node count as `_Builder`, in one pass with no per-node cache.
+    This is the hot path of a scan: scalars are handled inline, plain strings are
+    told by their tag's identity, a collection's last line is tracked on the way."""
+
+    def build(self, node: Any) -> Any:
+        cls = type(node)
+        if cls is MappingNode:
+            value = self._mapping(node)
+        elif cls is SequenceNode:
+            value = self._sequence(node)
+        else:
+            value = node.value if node.ctag is _T_STR else _scalar(node)
+            self.total += 1
+        self._check_total()
+        return value
+
+    def _check_total(self) -> None:
+        if self.total > self.max_nodes:
+            raise YAMLLimitError(
+                f"more than {self.max_nodes} nodes once aliases are expanded")
+
+    def _scalar_end(self, node: Any, start: int) -> int:
+        """Last line of a scalar node starting on ``start`` (see `lines_of`)."""
+        end_mark = node.end_mark
+        end = end_mark.line + 1
+        if end > start:
+            if end_mark.column == 0:
+                end -= 1  # block scalars end at the start of the next line
+            if node.style in ("|", ">"):
+                lines = self.lines
+                while end > start and end <= len(lines) and not lines[end - 1].strip():
+                    end -= 1
+        return end
+
+    def _mapping(self, node: Any) -> YMap:
+        result = YMap()
+        at: dict[Any, Span] = {}
+        merges = None
+        mapping_node, sequence_node, str_tag, new, span = MappingNode, SequenceNode, _T_STR, _new_tuple, Span
+        count = 1
+        last = 0  # the last line of any entry
+        for key_node, value_node in node.value:
+            key_tag = key_node.ctag
+            if key_tag is str_tag:
+                key = key_node.value
+                count += 1
+            elif key_tag is _T_MERGE or key_node.tag == _MERGE:
+                if merges is None:
+                    merges = []
+                merges.append(value_node)
+                continue
+            else:
+                key = self.build(key_node)
+                if isinstance(key, (YMap, YSeq)):
+                    key = str(key)  # complex keys never occur in manifests
+            mark = key_node.start_mark
+            cls = type(value_node)
+            if cls is mapping_node:
+                value = self._mapping(value_node)
+                start, end = value.line, value.end_line
+            elif cls is sequence_node:
+                value = self._sequence(value_node)
+                start, end = value.line, value.end_line
+            else:
+                value = value_node.value if value_node.ctag is str_tag else _scalar(value_node)
+                count += 1
+                start = value_node.start_mark.line + 1
+                end = start if value_node.end_mark.line + 1 == start else self._scalar_end(value_node, start)
+            result[key] = value
+            at[key] = new(span, (mark.line + 1, start, end, mark.column))
+            if end > last:
+                last = end
+        self.total += count
+        if merges:
+            for merge_node in merges:  # YAML merge keys: explicit keys win
+                sources = merge_node.value if type(merge_node) is sequence_node else [merge_node]
+                for source in sources:
+                    merged = self.build(source)
+                    if isinstance(merged, YMap):
+                        for k, v in merged.items():
+                            if k not in result:
+                                result[k] = v
+                                at[k] = merged_span = merged.at[k]
+                                if merged_span.end > last:
+                                    last = merged_span.end
+        result.at = at
+        self._place_at(result, node, last if at else 0)
+        self._check_total()
+        return result
+
+    def _sequence(self, node: Any) -> YSeq:
+        result = YSeq()
+        at = []
+        mapping_node, sequence_node, str_tag, new, span = MappingNode, SequenceNode, _T_STR, _new_tuple, Span
+        # A block item's indicator sits two columns before its content.
+        shift = 0 if node.flow_style else 2
+        count = 1
+        last = 0
+        for item_node in node.value:
+            cls = type(item_node)
+            if cls is mapping_node:
+                value = self._mapping(item_node)
+                start, end = value.line, value.end_line
+            elif cls is sequence_node:
+                value = self._sequence(item_node)
+                start, end = value.line, value.end_line
+            else:
+                value = item_node.value if item_node.ctag is str_tag else _scalar(item_node)
+                count += 1
+                start = item_node.start_mark.line + 1
+                end = start if item_node.end_mark.line + 1 == start else self._scalar_end(item_node, start)
+            result.append(value)
+            col = item_node.start_mark.column - shift
+            at.append(new(span, (start, start, end, col if col > 0 else 0)))
+            if end > last:
+                last = end
+        self.total += count
+        result.at = at
+        self._place_at(result, node, last)
+        self._check_total()
+        return result
+
+    def _place_at(self, value: YMap | YSeq, node: Any, last: int) -> None:
+        """`_place`, given the last line of the entries (0: no entries)."""
+        mark = node.start_mark
+        value.line = start = mark.line + 1
+        value.col = mark.column
+        if node.flow_style:
+            value.flow = True
+            end_mark = node.end_mark
+            end = end_mark.line + 1
+            if end_mark.column == 0 and end > start:
+                end -= 1
+            value.end_line = end
+        else:
+            value.flow = False
+            value.end_line = last if last else start
 
 
 def _scalar(node: ScalarNode) -> Any:
