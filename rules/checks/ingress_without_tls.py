@@ -102,10 +102,11 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..context import Context
-from ..edits import merge_entries
+from ..edits import merge_entries, overlaps, set_block
 from ..ingress import ALB, INGRESS_NGINX, ingress_classes, ingress_hosts, ingress_rules, is_ingress
 from ..manifests import Resource
-from ..model import Finding, Fix
+from ..model import Edit, Finding, Fix
+from ..yamltree import YMap
 
 ID = "ingress-without-tls"
 SEVERITY = "warning"
@@ -220,17 +221,29 @@ def _fix(ingress: Resource, hosts: list[str], issuer: str, ingress_nginx: bool) 
         annotations[ISSUER_ANNOTATIONS[0]] = issuer
     if ingress_nginx and FORCE_SSL_REDIRECT not in ingress.annotations:
         annotations[FORCE_SSL_REDIRECT] = "true"
-    entries: dict[str, Any] = {}
-    if annotations:
-        entries["metadata"] = {"annotations": annotations}
-    entries["spec"] = {"tls": [{"hosts": list(hosts), "secretName": secret}]}
-    edits = merge_entries(ingress.source, ingress.data, entries)
+    edits = _add(ingress, "spec", "tls", [{"hosts": list(hosts), "secretName": secret}])
+    if annotations and edits is not None:
+        more = _add(ingress, "metadata", "annotations", annotations)
+        edits = None if more is None or any(overlaps(a, b) for a in edits for b in more) else edits + more
     if not edits:
         return None
     extra = " and redirect HTTP to HTTPS" if FORCE_SSL_REDIRECT in annotations else ""
     issued = f", issued by cert-manager (ClusterIssuer `{issuer}`)" if ISSUER_ANNOTATIONS[0] in annotations else ""
     return Fix(f"Add a `tls:` entry for {', '.join(hosts)} with Secret `{secret}`{issued}{extra}",
                tuple(edits))
+
+
+def _add(ingress: Resource, section: str, key: str, value: Any) -> list[Edit] | None:
+    """Edits adding ``value`` (a mapping's entries, or a list's items) under
+    ``<section>.<key>``: merged into a block value, or the key rewritten whole when
+    its value is in flow style (``annotations: {}``, ``tls: []``)."""
+    parent = ingress.get(section)
+    current = parent.get(key) if isinstance(parent, YMap) else None
+    if isinstance(parent, YMap) and not parent.flow and getattr(current, "flow", False):
+        merged = {**current, **value} if isinstance(current, dict) else [*current, *value]
+        edit = set_block(ingress.source, parent, key, merged)
+        return [edit] if edit else None
+    return merge_entries(ingress.source, ingress.data, {section: {key: value}})
 
 
 def _secret_name(ingress: Resource) -> str:

@@ -116,3 +116,13 @@ def test_flow_metadata_gets_no_fix_rather_than_a_wrong_one():
 ])
 def test_coverage(host, entries, expected):
     assert covered(host, entries) is expected
+
+
+def test_flow_annotations_and_tls_are_rewritten_whole():
+    text = TRAEFIK.replace("  annotations:\n    cert-manager.io/issuer: team-issuer\n", "  annotations: {}\n") \
+        .replace("  ingressClassName: traefik\n", "  ingressClassName: traefik\n  tls: []\n")
+    [found] = findings(text)
+    after = apply_fix({"manifest.yaml": text}, found.fix)["manifest.yaml"]
+    assert "  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt-prod\n" in after
+    assert "  tls:\n  - hosts:\n    - blog.example.com\n    secretName: blog-tls\n" in after
+    assert findings(after) == []
