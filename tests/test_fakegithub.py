@@ -651,8 +651,9 @@ def test_graphql_review_threads_pagination_and_resolution(world):
             break
         after = conn["pageInfo"]["endCursor"]
     assert [n["path"] for n in nodes] == ["k8s/svc.yaml", "new.yaml", "k8s/deploy.txt"]
+    # GraphQL names a bot by its slug, without REST's "[bot]" suffix
     assert [(c["body"], c["author"]["login"]) for c in nodes[0]["comments"]["nodes"]] == [
-        ("one", "footgun[bot]"), ("but why", "alice")]
+        ("one", "footgun"), ("but why", "alice")]
     assert nodes[0]["comments"]["nodes"][0]["databaseId"] == first_comment.id
     assert not any(n["isResolved"] for n in nodes)
 
@@ -859,3 +860,17 @@ def test_webhook_deliveries_match_the_api_and_are_signed(world):
     # the payload's URLs work against the fake through PyGithub
     g = installation_client(fake, inst)
     assert g.get_repo(ic["repository"]["full_name"]).get_pull(ic["issue"]["number"]).head.sha == pr.head_sha
+
+
+def test_content_creation_secondary_rate_limit(world):
+    fake, inst, _ = world
+    assert (fake.limits.content_per_minute, fake.limits.content_per_hour) == (80, 500)  # GitHub's numbers
+    fake.limits.content_per_minute = 3
+    p = installation_client(fake, inst).get_repo("acme/web").get_pull(1)
+    for i in range(3):
+        p.create_issue_comment(f"comment {i}")
+    with pytest.raises(RateLimitExceededException) as e:
+        p.create_review(body="one too many", event="COMMENT")
+    assert e.value.status == 403 and 1 <= int(e.value.headers["retry-after"]) <= 60
+    assert fake.reviews("acme/web", 1) == []
+    assert p.get_reviews().totalCount == 0  # reads are not content creation

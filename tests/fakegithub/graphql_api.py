@@ -20,6 +20,7 @@ Mirrors https://docs.github.com/en/graphql :
   ``MISSING_PAGINATION_BOUNDARIES`` / ``EXCESSIVE_PAGINATION`` errors;
 * ``mutation resolveReviewThread(input: {threadId})`` / ``unresolveReviewThread``
   https://docs.github.com/en/graphql/reference/mutations#resolvereviewthread ;
+* a Bot's ``login`` is its slug without ``[bot]`` (unlike REST);
 * errors come back with HTTP 200 and ``{"type", "path", "locations", "message"}``
   entries; a missing or bad token is a 401 like REST.
 """
@@ -368,14 +369,19 @@ class Connection:
 
 
 class GActor:
+    """A User, Organization or Bot. Like GitHub, a Bot's GraphQL ``login`` has no
+    ``[bot]`` suffix (REST says ``footgun[bot]``, GraphQL ``footgun``; see
+    fullsend-ai/fullsend#6205) and its URL is ``/apps/<slug>``."""
+
     def __init__(self, ctx: Ctx, user: User) -> None:
         self.typename = {"User": "User", "Organization": "Organization", "Bot": "Bot"}[user.type]
         self.id = user.node_id
         self.databaseId = user.id
-        self.login = user.login
-        self.name = user.login
-        self.url = f"{ctx.urls.html}/{user.login}"
-        self.resourcePath = f"/{user.login}"
+        self.login = user.login.removesuffix("[bot]") if user.type == "Bot" else user.login
+        self.name = self.login
+        path = f"/apps/{self.login}" if user.type == "Bot" else f"/{user.login}"
+        self.url = f"{ctx.urls.html}{path}"
+        self.resourcePath = path
         self._avatar = f"{ctx.urls.html}/avatars/u/{user.id}"
 
     def avatarUrl(self, info: Any, size: int | None = None) -> str:

@@ -12,7 +12,10 @@ checks, JSON answers and Link-header pagination.
   ``per_page`` (default 30, max 100) and ``page``; a ``link`` header with ``rel="next"``,
   ``"last"``, ``"first"``, ``"prev"`` as applicable.
 * Rate limits: every authenticated answer carries ``x-ratelimit-*`` headers; when the
-  hourly budget is spent, 403 "API rate limit exceeded for installation ID N.".
+  hourly budget is spent, 403 "API rate limit exceeded for installation ID N.". Content
+  creation beyond 80 a minute or 500 an hour answers GitHub's secondary rate limit (403
+  with ``retry-after``), per
+  https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits .
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from flask import Response, current_app, g, request
 
 from .auth import InstallationToken, check_app_jwt
 from .errors import APIError, bad_credentials, not_accessible, not_found, requires_authentication
-from .faults import PRIMARY_DOCS
+from .faults import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE
 from .serializers import Urls
 from .state import FakeGitHub, Installation, Repository
 
@@ -144,6 +147,29 @@ def repo_access(owner: str, name: str, *needs: tuple[str, str]) -> tuple[Caller,
         raise not_found()
     need(caller, *(needs or (("metadata", "read"),)))
     return caller, repo
+
+
+def content_created(caller: Caller) -> None:
+    """Count a content-creating request (review, comment, reply, check run) against the
+    secondary rate limit; 403 with ``retry-after`` when over it."""
+    f = fake()
+    now = f.now()
+    per_min, per_hour = f.limits.content_per_minute, f.limits.content_per_hour
+    if per_min is None and per_hour is None:
+        return
+    times = [t for t in f.content_log.get(caller.installation.id, []) if t > now - 3600]
+    last_minute = [t for t in times if t > now - 60]
+    wait = 0.0
+    if per_min is not None and len(last_minute) >= per_min:
+        wait = last_minute[len(last_minute) - per_min] + 60 - now
+    if per_hour is not None and len(times) >= per_hour:
+        wait = max(wait, times[len(times) - per_hour] + 3600 - now)
+    if wait > 0:
+        f.content_log[caller.installation.id] = times
+        raise APIError(403, SECONDARY_MESSAGE, documentation_url=SECONDARY_DOCS,
+                       headers={"retry-after": str(max(1, math.ceil(wait)))})
+    times.append(now)
+    f.content_log[caller.installation.id] = times
 
 
 def paginate(items: list[Any], max_total: int | None = None) -> tuple[list[Any], dict[str, str]]:

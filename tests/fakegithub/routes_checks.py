@@ -22,7 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from .errors import APIError, invalid_request, not_found
-from .http import fake, json_body, json_response, paginate, repo_access, urls
+from .http import content_created, fake, json_body, json_response, paginate, repo_access, urls
 from .serializers import annotation_json, check_run_json
 from .state import Annotation, CheckRun, Repository
 
@@ -118,9 +118,10 @@ def _run(repo: Repository, run_id: int) -> CheckRun:
 
 @bp.post("/repos/<owner>/<name>/check-runs")
 def create(owner: str, name: str) -> Response:
-    _, repo = repo_access(owner, name, CHECKS_WRITE)
+    caller, repo = repo_access(owner, name, CHECKS_WRITE)
     f = fake()
     body = json_body()
+    content_created(caller)
     for key in ("name", "head_sha"):
         if not body.get(key):
             raise invalid_request(f'"{key}" wasn\'t supplied.', DOCS_CREATE)

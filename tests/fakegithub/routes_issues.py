@@ -19,7 +19,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from .errors import APIError, invalid_request, not_found
-from .http import fake, json_body, json_response, paginate, repo_access, urls
+from .http import content_created, fake, json_body, json_response, paginate, repo_access, urls
 from .serializers import issue_comment_json, issue_json, reaction_json
 from .state import REACTIONS, Issue, IssueComment, Reaction, Repository
 
@@ -72,9 +72,10 @@ def list_comments(owner: str, name: str, number: int) -> Response:
 
 @bp.post("/repos/<owner>/<name>/issues/<int:number>/comments")
 def create_comment(owner: str, name: str, number: int) -> Response:
-    _, repo = repo_access(owner, name, *WRITE)
+    caller, repo = repo_access(owner, name, *WRITE)
     f = fake()
     issue = _issue(repo, number)
+    content_created(caller)
     body = _check_body(json_body().get("body"), DOCS_COMMENT)
     now = f.now()
     c = IssueComment(f.next_id(), issue, f.app.bot, body, now, now, via_app=True)

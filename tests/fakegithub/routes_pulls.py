@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from .errors import not_found
-from .http import fake, json_body, json_response, paginate, repo_access, urls
+from .http import content_created, fake, json_body, json_response, paginate, repo_access, urls
 from .reviews import add_reply, create_review
 from .routes_repos import commit_json
 from .serializers import file_json, pull_json, review_comment_json, review_json
@@ -107,10 +107,12 @@ def list_review_comments_of_review(owner: str, name: str, number: int, review_id
 
 @bp.post("/repos/<owner>/<name>/pulls/<int:number>/reviews")
 def post_review(owner: str, name: str, number: int) -> Response:
-    _, repo = repo_access(owner, name, PR_WRITE)
+    caller, repo = repo_access(owner, name, PR_WRITE)
     f = fake()
     pr = _pull(repo, number)
-    review = create_review(f, pr, json_body(), f.app.bot)
+    payload = json_body()
+    content_created(caller)
+    review = create_review(f, pr, payload, f.app.bot)
     return json_response(review_json(urls(), review))
 
 
@@ -138,10 +140,11 @@ def get_review_comment(owner: str, name: str, comment_id: int) -> Response:
 
 @bp.post("/repos/<owner>/<name>/pulls/<int:number>/comments/<int:comment_id>/replies")
 def reply(owner: str, name: str, number: int, comment_id: int) -> Response:
-    _, repo = repo_access(owner, name, PR_WRITE)
+    caller, repo = repo_access(owner, name, PR_WRITE)
     f = fake()
     pr = _pull(repo, number)
     body = json_body().get("body")
+    content_created(caller)
     if not isinstance(body, str):
         from .errors import invalid_request
 

@@ -55,6 +55,11 @@ class Limits:
     contents_max: int = 1024 * 1024  # contents API returns no content above 1 MB
     token_ttl: float = 3600.0  # installation tokens last one hour
     connection_max: int = 100  # GraphQL first/last
+    # Secondary rate limit on content creation: "no more than 80 content-generating
+    # requests per minute and no more than 500 content-generating requests per hour"
+    # (reviews, comments, replies, check runs). None disables.
+    content_per_minute: int | None = 80
+    content_per_hour: int | None = 500
     diff: DiffLimits = field(default_factory=DiffLimits)
 
 
@@ -356,6 +361,7 @@ class FakeGitHub:
         self.threads_by_id: dict[str, ReviewThread] = {}
         self.check_runs_by_id: dict[int, CheckRun] = {}
         self.archive_tokens: dict[str, float] = {}
+        self.content_log: dict[int, list[float]] = {}  # installation id -> creation times
         self._diff_cache: dict[tuple[str, str], list[FileDiff]] = {}
         self.url: str | None = None  # set when served by FakeGitHubServer
         owner = self.add_user(f"{app_slug}-owner", type="Organization")
