@@ -279,7 +279,8 @@ def _finding(ctx: Context, ingress: Resource, entry: IngressPath, controller: st
         message = (f"`{entry.path}` is a character wildcard with {NAMES[controller]}: it matches {also}, "
                    f"not only `{prefix}` and `{prefix}/...`.")
     else:
-        message = (f"`{entry.path}` ({found.path_type}) is a character prefix with {NAMES[controller]}: "
+        written = found.path_type if entry.path_type else "no pathType, so ImplementationSpecific"
+        message = (f"`{entry.path}` ({written}) is a character prefix with {NAMES[controller]}: "
                    f"it also matches {also}, not only `{prefix}` and `{prefix}/...`.")
     fix = _fix(ingress, entry, controller, found)
     return ctx.finding(ingress, entry.field_path + ("path",), message, fix=fix, related=related,

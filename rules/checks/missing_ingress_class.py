@@ -165,7 +165,9 @@ def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str
     message = (f"{where} names class `{name}`, which does not exist (known: {_known_list(classes)}): "
                f"no controller will serve this Ingress, and nothing reports it.")
     fix = None
-    if near:
+    if not near:
+        message += " If the cluster does have it, declare it under `ingress-classes` in `.footgun.yml`."
+    else:
         message += f" Did you mean `{near}`?"
         mapping = ingress.get(*field_path[:-1])
         edit = set_scalar(ingress.source, mapping, field_path[-1], near)
@@ -188,6 +190,7 @@ def _classless(ctx: Context, classes: IngressClasses, ingress: Resource) -> Find
             fix = Fix(f"Set `ingressClassName: {choice}`, {why}", (edit,))
     else:
         message += " Name the class that should serve it, or mark one IngressClass as the default."
+    message += " If the cluster has a default class, set `default-ingress-class` in `.footgun.yml`."
     message += ctx.caveat(None)
     span = ingress.span("spec")
     lines = (span.key_line, span.key_line) if span else (ingress.start_line, ingress.start_line)

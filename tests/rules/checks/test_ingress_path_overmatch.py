@@ -184,3 +184,8 @@ def test_the_example_from_the_docstring_is_caught_and_its_good_twin_is_not():
     files = read_case(CASES / RULE / "implementation-specific-nginx.yaml")
     lines = {f.line for f in of_rule(scan_texts(files), RULE)}
     assert lines == {14, 22, 28}
+
+
+def test_a_missing_path_type_is_said_so():
+    [found] = findings(ingress("/api", path_type=None))
+    assert found.message.startswith("`/api` (no pathType, so ImplementationSpecific) is a character prefix")

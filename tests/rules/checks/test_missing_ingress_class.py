@@ -110,3 +110,11 @@ def test_gke_and_traefik_serve_classless_ingresses():
     assert findings(traefik + "---\n" + ingress()) == []
     nginx = CLASS.format(name="edge", controller="k8s.io/ingress-nginx")
     assert len(findings(nginx + "---\n" + ingress())) == 1
+
+
+def test_messages_say_how_to_declare_what_the_cluster_has():
+    [unknown] = findings(CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n"
+                         + ingress("  ingressClassName: haproxy\n"))
+    assert "declare it under `ingress-classes` in `.footgun.yml`" in unknown.message
+    [classless] = findings(CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n" + ingress())
+    assert "set `default-ingress-class` in `.footgun.yml`" in classless.message
