@@ -211,7 +211,10 @@ def _rules(key: str, value: Any) -> dict[str, RuleSetting]:
             settings[rule_id] = RuleSetting(enabled=setting)
         elif isinstance(setting, str) and setting in SEVERITIES:
             settings[rule_id] = RuleSetting(severity=setting)
-        elif isinstance(setting, dict) and not set(setting) - {"enabled", "severity"}:
+        elif isinstance(setting, dict) and set(setting) - {"enabled", "severity"}:
+            unknown = sorted(map(str, set(setting) - {"enabled", "severity"}))[0]
+            raise ConfigError(f"{where}.{unknown}: unknown key (expected enabled, severity)")
+        elif isinstance(setting, dict):
             severity = setting.get("severity")
             if severity is not None:
                 _choice(SEVERITIES)(f"{where}.severity", severity)

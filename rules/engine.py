@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from .checks import RULES
-from .config import Config
+from .config import CONFIG_NAMES, Config
 from .inventory import Inventory
 from .manifests import LoadedFile, Resource, SourceFile, load_file
 from .context import Context
@@ -75,7 +75,9 @@ def collect_files(paths: Iterable[str], config: Config) -> list[str]:
         if os.path.isdir(path):
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                found.extend(os.path.join(folder, n) for n in sorted(names) if n.endswith(YAML_SUFFIXES))
+                # footgun's own config is YAML but no manifest: not worth a "skipped" line
+                found.extend(os.path.join(folder, n) for n in sorted(names)
+                             if n.endswith(YAML_SUFFIXES) and n not in CONFIG_NAMES)
         else:
             found.append(path)
     seen: set[str] = set()
