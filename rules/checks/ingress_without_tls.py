@@ -180,8 +180,12 @@ def covered(host: str, entries: list[dict]) -> bool:
     host = host.lower()
     for entry in entries:
         hosts = entry.get("hosts")
+        if isinstance(hosts, str):
+            hosts = [hosts]
         if not hosts:
             return True
+        if not isinstance(hosts, list):
+            continue
         for tls_host in hosts:
             if isinstance(tls_host, str) and _matches(tls_host.lower(), host):
                 return True
