@@ -98,12 +98,12 @@ class Context:
 
 class Jobs:
     def __init__(self, settings: Settings, huey: Huey | None = None, store: Store | None = None,
-                 runtime: Runtime | None = None) -> None:
+                 runtime: Runtime | None = None, retry_delay: float = RETRY_DELAY) -> None:
         self.settings = settings
         self.huey = huey or make_huey(settings)
         self.store = store or make_store(settings, self.huey)
         self._runtime = runtime
-        self.task = self.huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2, context=True,
+        self.task = self.huey.task(retries=RETRIES, retry_delay=retry_delay, retry_backoff=2, context=True,
                                    name="footgun.delivery")(self._run)
 
     @property

@@ -3,11 +3,10 @@ talking to the fake GitHub over HTTP; plus webhook payloads built from the fake'
 (the fields GitHub sends that the App reads, named as in GitHub's payloads)."""
 from __future__ import annotations
 
-import itertools
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,57 @@ def user_json(fake: FakeGitHub, login: str) -> dict[str, Any]:
     return {"login": user.login, "id": user.id, "type": user.type}
 
 
+def installation_id(fake: FakeGitHub, repo: Repository) -> int:
+    inst = fake.installation_for(repo)
+    assert inst is not None
+    return inst.id
+
+
+def pull_request_payload(fake: FakeGitHub, action: str, pr: PullRequest) -> dict[str, Any]:
+    return {
+        "action": action, "number": pr.number,
+        "pull_request": {
+            "number": pr.number, "state": pr.state, "draft": pr.draft,
+            "head": {"sha": pr.head_sha, "ref": pr.head_ref, "repo": repo_json(pr.head_repo)},
+            "base": {"sha": pr.base_sha, "ref": pr.base_ref, "repo": repo_json(pr.repo)},
+            "user": user_json(fake, pr.user.login)},
+        "repository": repo_json(pr.repo),
+        "installation": {"id": installation_id(fake, pr.repo)},
+        "sender": user_json(fake, pr.user.login),
+    }
+
+
+def comment_payload(fake: FakeGitHub, pr: PullRequest, comment: IssueComment) -> dict[str, Any]:
+    author = {"login": comment.user.login, "id": comment.user.id, "type": comment.user.type}
+    return {
+        "action": "created",
+        "issue": {"number": pr.number, "state": pr.state, "title": pr.title, "user": user_json(fake, pr.user.login),
+                  "pull_request": {"url": f"{fake.url}/repos/{pr.repo.full_name}/pulls/{pr.number}",
+                                   "merged_at": None}},
+        "comment": {"id": comment.id, "body": comment.body, "user": author},
+        "repository": repo_json(pr.repo),
+        "installation": {"id": installation_id(fake, pr.repo)},
+        "sender": author,
+    }
+
+
+def check_run_payload(fake: FakeGitHub, repo: Repository, run_id: int, with_pulls: bool = True) -> dict[str, Any]:
+    """``with_pulls=False``: an empty ``pull_requests``, as GitHub sends for fork PRs."""
+    run = fake.check_runs_by_id[run_id]
+    pulls = []
+    if with_pulls and run.external_id and run.external_id.isdigit():
+        pulls = [{"number": int(run.external_id)}]
+    return {
+        "action": "rerequested",
+        "check_run": {"id": run.id, "name": run.name, "head_sha": run.head_sha, "status": run.status,
+                      "external_id": run.external_id,
+                      "app": {"id": fake.app.id, "slug": fake.app.slug}, "pull_requests": pulls},
+        "repository": repo_json(repo),
+        "installation": {"id": installation_id(fake, repo)},
+        "sender": {"login": "octocat", "id": 1, "type": "User"},
+    }
+
+
 @dataclass
 class Bot:
     fake: FakeGitHub
@@ -39,7 +89,6 @@ class Bot:
     jobs: Jobs
     client: Any
     consumer: Any = None
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     # -- sending ------------------------------------------------------------------------------
     def post(self, event: str, payload: dict[str, Any] | bytes, delivery: str | None = None,
@@ -54,52 +103,14 @@ class Bot:
         sent.update(headers or {})
         return self.client.post("/webhook", data=body, headers=sent)
 
-    def installation_id(self, repo: Repository) -> int:
-        inst = self.fake.installation_for(repo)
-        assert inst is not None
-        return inst.id
-
     def pull_request_payload(self, action: str, pr: PullRequest) -> dict[str, Any]:
-        return {
-            "action": action, "number": pr.number,
-            "pull_request": {
-                "number": pr.number, "state": pr.state, "draft": pr.draft,
-                "head": {"sha": pr.head_sha, "ref": pr.head_ref, "repo": repo_json(pr.head_repo)},
-                "base": {"sha": pr.base_sha, "ref": pr.base_ref, "repo": repo_json(pr.repo)},
-                "user": user_json(self.fake, pr.user.login)},
-            "repository": repo_json(pr.repo),
-            "installation": {"id": self.installation_id(pr.repo)},
-            "sender": user_json(self.fake, pr.user.login),
-        }
+        return pull_request_payload(self.fake, action, pr)
 
     def comment_payload(self, pr: PullRequest, comment: IssueComment) -> dict[str, Any]:
-        author = {"login": comment.user.login, "id": comment.user.id, "type": comment.user.type}
-        return {
-            "action": "created",
-            "issue": {"number": pr.number, "state": pr.state, "title": pr.title, "user": user_json(self.fake, pr.user.login),
-                      "pull_request": {"url": f"{self.fake.url}/repos/{pr.repo.full_name}/pulls/{pr.number}",
-                                       "merged_at": None}},
-            "comment": {"id": comment.id, "body": comment.body, "user": author},
-            "repository": repo_json(pr.repo),
-            "installation": {"id": self.installation_id(pr.repo)},
-            "sender": author,
-        }
+        return comment_payload(self.fake, pr, comment)
 
     def check_run_payload(self, repo: Repository, run_id: int, with_pulls: bool = True) -> dict[str, Any]:
-        """``with_pulls=False``: an empty ``pull_requests``, as GitHub sends for fork PRs."""
-        run = self.fake.check_runs_by_id[run_id]
-        pulls = []
-        if with_pulls and run.external_id and run.external_id.isdigit():
-            pulls = [{"number": int(run.external_id)}]
-        return {
-            "action": "rerequested",
-            "check_run": {"id": run.id, "name": run.name, "head_sha": run.head_sha, "status": run.status,
-                          "external_id": run.external_id,
-                          "app": {"id": self.fake.app.id, "slug": self.fake.app.slug}, "pull_requests": pulls},
-            "repository": repo_json(repo),
-            "installation": {"id": self.installation_id(repo)},
-            "sender": {"login": "octocat", "id": 1, "type": "User"},
-        }
+        return check_run_payload(self.fake, repo, run_id, with_pulls)
 
     def open(self, pr: PullRequest, action: str = "opened"):
         return self.post("pull_request", self.pull_request_payload(action, pr))
@@ -132,7 +143,7 @@ def start_bot(fake: FakeGitHub, data_dir: Path, consume: bool = True) -> Bot:
     settings = make_settings(fake, data_dir)
     # GitHub's pacing of writes (a second apart) only slows the tests down.
     app = GitHubApp(fake.app.id, fake.app.private_key_pem, settings.api_url, write_interval=0.01)
-    jobs = Jobs(settings, runtime=Runtime(settings, app))
+    jobs = Jobs(settings, runtime=Runtime(settings, app), retry_delay=1)
     bot = Bot(fake, settings, jobs, create_app(settings, jobs).test_client())
     if consume:
         bot.consumer = jobs.consumer(workers=2, signals=False)

@@ -1,0 +1,49 @@
+"""What GitHub throws at the job: expired tokens, server errors, a review whose POST
+failed after GitHub stored it, an uninstalled App."""
+from __future__ import annotations
+
+from .test_app_flow import REPO, TYPO, setup_repo
+
+
+def open_typo(bot):
+    setup_repo(bot.fake)
+    return bot.fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+
+
+def test_an_expired_token_is_renewed(bot):
+    pr = open_typo(bot)
+    bot.fake.faults.add("GET", f"/repos/{REPO}/pulls/*/files", kind="expired_token")
+    bot.open(pr)
+    bot.wait()
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    assert bot.fake.requests.count("POST", "/app/installations/*/access_tokens") == 2
+
+
+def test_server_errors_on_reads_are_retried(bot):
+    pr = open_typo(bot)
+    bot.fake.faults.server_error("GET", f"/repos/{REPO}/git/trees/*", status=502, times=2)
+    bot.fake.faults.server_error("POST", "/graphql", status=503, times=1)
+    bot.open(pr)
+    bot.wait()
+    assert len(bot.reviews(REPO, pr.number)) == 1
+
+
+def test_a_review_stored_despite_an_error_is_not_posted_twice(bot):
+    pr = open_typo(bot)
+    bot.fake.faults.add("POST", f"/repos/{REPO}/pulls/*/reviews", status=500, when="after")
+    bot.open(pr)
+    bot.wait(timeout=60)
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    assert len(bot.fake.review_comments(REPO, pr.number)) == 1
+    [run] = bot.fake.check_runs(REPO, pr.head_sha, "footgun")  # the retry finished the same run
+    assert run.status == "completed"
+
+
+def test_an_uninstalled_app_ends_the_job_quietly(bot):
+    pr = open_typo(bot)
+    payload = bot.pull_request_payload("opened", pr)
+    bot.fake.uninstall(payload["installation"]["id"])
+    assert bot.post("pull_request", payload).status_code == 202
+    bot.wait()
+    assert bot.fake.requests.count("POST", "/app/installations/*/access_tokens") == 1  # 404: no retries
+    assert bot.fake.check_runs(REPO) == []

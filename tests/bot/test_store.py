@@ -1,0 +1,74 @@
+"""The delivery log and the per-PR locks on SQLite, and the jobs' serialisation."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.store import LockBusy, SqliteStore, locked
+
+from .test_app_flow import REPO, TYPO, setup_repo
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_delivery_is_remembered_once_across_processes(tmp_path):
+    one, two = SqliteStore(tmp_path / "q.db"), SqliteStore(tmp_path / "q.db")
+    assert one.remember_delivery("d-1")
+    assert not two.remember_delivery("d-1")
+    two.forget_delivery("d-1")
+    assert one.remember_delivery("d-1")
+
+
+def test_concurrent_deliveries_of_one_id_store_one(tmp_path):
+    store = SqliteStore(tmp_path / "q.db")
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(store.remember_delivery("same"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_lock_is_exclusive_and_released(tmp_path):
+    clock = Clock()
+    one, two = SqliteStore(tmp_path / "q.db", clock), SqliteStore(tmp_path / "q.db", clock)
+    with locked(one, "pr:acme/shop#1"):
+        with pytest.raises(LockBusy):
+            with locked(two, "pr:acme/shop#1"):
+                pass
+        with locked(two, "pr:acme/shop#2"):  # another PR is free
+            pass
+    with locked(two, "pr:acme/shop#1"):
+        pass
+
+
+def test_a_dead_holders_lock_expires(tmp_path):
+    clock = Clock()
+    store = SqliteStore(tmp_path / "q.db", clock)
+    token = store.acquire("pr:x", ttl=60)  # its holder is killed: never released
+    assert token and store.acquire("pr:x", ttl=60) is None
+    clock.now += 61
+    taken = store.acquire("pr:x", ttl=60)
+    assert taken and taken != token
+    store.release("pr:x", token)  # the old holder's late release frees nothing
+    assert store.acquire("pr:x", ttl=60) is None
+
+
+def test_deliveries_for_one_pr_run_one_at_a_time(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    payload = bot.pull_request_payload("opened", pr)
+    for n in range(3):  # e.g. opened, plus redeliveries GitHub gave new ids
+        assert bot.post("pull_request", payload, delivery=f"d-{n}").status_code == 202
+    bot.wait(timeout=60)
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    assert len(fake.review_comments(REPO, pr.number)) == 1
