@@ -134,13 +134,13 @@ class Bot:
         return [r for r in self.fake.reviews(repo, number) if r.user.login == f"{self.fake.app.slug}[bot]"]
 
 
-def make_settings(fake: FakeGitHub, data_dir: Path) -> Settings:
+def make_settings(fake: FakeGitHub, data_dir: Path, redis_url: str | None = None) -> Settings:
     return Settings(webhook_secret=SECRET, app_id=fake.app.id, private_key=fake.app.private_key_pem,
-                    api_url=fake.url or "", data_dir=data_dir, workers=2)
+                    api_url=fake.url or "", data_dir=data_dir, workers=2, redis_url=redis_url)
 
 
-def start_bot(fake: FakeGitHub, data_dir: Path, consume: bool = True) -> Bot:
-    settings = make_settings(fake, data_dir)
+def start_bot(fake: FakeGitHub, data_dir: Path, consume: bool = True, redis_url: str | None = None) -> Bot:
+    settings = make_settings(fake, data_dir, redis_url)
     # GitHub's pacing of writes (a second apart) only slows the tests down.
     app = GitHubApp(fake.app.id, fake.app.private_key_pem, settings.api_url, write_interval=0.01)
     jobs = Jobs(settings, runtime=Runtime(settings, app), retry_delay=1)

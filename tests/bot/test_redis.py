@@ -1,0 +1,69 @@
+"""With ``REDIS_URL`` set, the queue, the delivery log and the locks live in Redis
+(a smoke test of the switch against a real redis-server; skipped without one)."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from bot.store import LockBusy, RedisStore, locked
+
+from .harness import start_bot, stop_bot
+from .test_app_flow import REPO, TYPO, setup_repo
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_redis_store(redis_url):
+    one, two = RedisStore(redis.Redis.from_url(redis_url)), RedisStore(redis.Redis.from_url(redis_url))
+    assert one.remember_delivery("d-1") and not two.remember_delivery("d-1")
+    with locked(one, "pr:x", ttl=0.2):
+        with pytest.raises(LockBusy):
+            with locked(two, "pr:x"):
+                pass
+    stale = one.acquire("pr:y", ttl=0.1)  # a holder that died
+    time.sleep(0.2)
+    assert stale and two.acquire("pr:y", ttl=5)
+
+
+def test_a_pull_request_reviewed_through_redis(fake_github, tmp_path, redis_url):
+    bot = start_bot(fake_github, tmp_path / "data", redis_url=redis_url)
+    try:
+        assert bot.jobs.huey.__class__.__name__ == "RedisHuey"
+        setup_repo(fake_github)
+        pr = fake_github.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+        payload = bot.pull_request_payload("opened", pr)
+        assert bot.post("pull_request", payload, delivery="r-1").status_code == 202
+        assert bot.post("pull_request", payload, delivery="r-1").status_code == 200
+        bot.wait()
+        assert len(bot.reviews(REPO, pr.number)) == 1
+    finally:
+        stop_bot(bot)
