@@ -23,7 +23,11 @@ Left alone:
   Argo Rollouts' `rollouts-pod-template-hash` and `leaderworkerset.sigs.k8s.io/*`.
   The selector is matched on its other keys only (none left: nothing to check);
 - the apex Service of an SMI `TrafficSplit` (`spec.service`), which selects no pods
-  by design: the mesh sends its traffic to the split's backends.
+  by design: the mesh sends its traffic to the split's backends;
+- a Service that no scanned workload resembles while custom resources that may
+  make pods (an operator's `Prometheus`, `Kafka`, `LeaderWorkerSet`, ...) could share
+  its namespace: the pods are likely the operator's. Declare such kinds under
+  `custom-workloads` to have their pods checked.
 
 A namespace left unset is decided at apply time, so such a Service is compared
 with the workloads of every namespace, and such a workload with every Service.
