@@ -30,13 +30,15 @@ from rules.model import Finding, Skip
 from .annotations import batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
 from .fetch import BlobCache, Tree, is_manifest, read_config, read_manifests, read_tree
-from .github import Forbidden, GitHubApp, Installation, NotFound, PullInfo, Transient, TreeEntry, Unprocessable
+from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, Transient, TreeEntry,
+                     Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
-from .review import finding_id, fingerprints_in, plan_review
+from .review import finding_id, fingerprints_in, neutralise, plan_review
 
 log = logging.getLogger("footgun.analysis")
 
 CHECK_NAME = "footgun"
+SUPERSEDED = "superseded"  # the head moved on: a newer run owns the PR now
 MAX_ANNOTATIONS = 1000  # 20 requests of 50; the summary table still counts every finding
 
 
@@ -88,7 +90,7 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
     if trigger.expected_head and pr.head_sha != trigger.expected_head:
         log.info("pr=%s#%d head moved from %s to %s, leaving it to the newer run",
                  repo, number, trigger.expected_head[:7], pr.head_sha[:7])
-        return Outcome("superseded", pr.head_sha)
+        return Outcome(SUPERSEDED, pr.head_sha)
 
     run_id = start_check_run(gh, pr, fresh=trigger.new_check_run)
     try:
@@ -117,11 +119,11 @@ def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigg
             outcome.status = "draft"
         else:
             posted = post_review(app, gh, pr, evaluation)
-            if posted == "superseded":
-                outcome.status = "superseded"
+            if posted == SUPERSEDED:
+                outcome.status = SUPERSEDED
             elif posted is not None:
                 outcome.status, outcome.review_id = "reviewed", posted
-    if outcome.status != "superseded":
+    if outcome.status != SUPERSEDED:
         outcome.resolved = resolve_fixed_threads(app, gh, cache, pr, evaluation)
     outcome.conclusion = complete_check_run(gh, pr.repo, run_id, evaluation,
                                             {finding_id(f) for f in evaluation.owned})
@@ -140,6 +142,9 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo) -> Evaluation:
     if not any(is_manifest(path, config) for path in diffs):
         return Evaluation(diffs=diffs, manifests_changed=False, tree=head_tree, config=config)
     notes = _complete_tree(head_tree, files)
+    if len(files) >= PR_FILES_MAX:
+        notes.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
+                               f"findings in the others are not attributed to it"))
 
     head_result = _scan(gh, cache, pr.repo, head_tree, config)
     base_fingerprints: set[str] = set()
@@ -185,7 +190,7 @@ def already_reported(app: GitHubApp, gh: Installation, pr: PullInfo) -> set[str]
 
 
 def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Evaluation) -> int | str | None:
-    """Post the review of what is new; its id, None when nothing is, or "superseded"
+    """Post the review of what is new; its id, None when nothing is, or `SUPERSEDED`
     when the head moved meanwhile."""
     known = already_reported(app, gh, pr)
     plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips)
@@ -193,7 +198,7 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
         return None
     if gh.pull(pr.repo, pr.number).head_sha != pr.head_sha:
         log.info("pr=%s#%d head moved before posting, leaving it to the newer run", pr.repo, pr.number)
-        return "superseded"
+        return SUPERSEDED
     try:
         return gh.create_review(pr.repo, pr.number, **plan.payload())
     except Unprocessable as exc:
@@ -272,6 +277,7 @@ def finish_check_run(gh: Installation, repo: str, run_id: int, conclusion: str, 
                      annotations: list[dict[str, Any]] | None = None) -> None:
     """Send the output with its annotations, 50 a request (GitHub appends them), and
     complete the run with the last request."""
+    output = {key: neutralise(value) if isinstance(value, str) else value for key, value in output.items()}
     parts = list(batches(annotations or [])) or [[]]
     for n, part in enumerate(parts, 1):
         body: dict[str, Any] = {"output": {**output, "annotations": part} if part else dict(output)}
