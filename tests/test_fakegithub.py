@@ -808,7 +808,7 @@ def test_request_log_counts_calls(world):
     ]
     assert fake.requests.count("GET") == 3 and fake.requests.count(path="/repos/acme/web/pulls/*") == 3
     assert all(r.installation_id == inst.id for r in fake.requests.filter(path="/repos/*"))
-    assert fake.requests.filter(status=422)[0].message == "Unprocessable Entity"
+    assert fake.requests.filter(status=422)[0].message == 'Unprocessable Entity: [""]'
 
 
 @needs_graphql

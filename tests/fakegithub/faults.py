@@ -217,7 +217,7 @@ class RequestRecord:
     fault: str | None = None
     started: float = 0.0
     duration: float = 0.0
-    message: str | None = None  # the error message of a 4xx/5xx answer, for debugging
+    message: str | None = None  # a 4xx/5xx answer's message (and "errors"), for debugging
     graphql: dict[str, Any] | None = None  # {"operation": "query"|"mutation", "fields": [...]}
 
 

@@ -148,7 +148,10 @@ class FakeGitHubWSGI:
             record.installation_id = environ.get("fakegithub.installation_id")
         if status >= 400:
             try:
-                record.message = json.loads(body).get("message")
+                data = json.loads(body)
+                record.message = data.get("message")
+                if data.get("errors"):
+                    record.message = f"{record.message}: {json.dumps(data['errors'])}"
             except (ValueError, AttributeError):
                 record.message = body[:200].decode("utf-8", errors="replace")
         self.fake.requests.append(record)
