@@ -713,7 +713,7 @@ def test_hang_past_client_timeout(world):
     started = time.time()
     with pytest.raises(requests.exceptions.ReadTimeout):
         repo.get_pull(1).create_review(body="slow", event="COMMENT")
-    assert time.time() - started < 2.5
+    assert time.time() - started < 2.9  # the client gave up before the server answered
     # the slow request still went through on the server, as a real one can
     deadline = time.time() + 5
     while not fake.reviews("acme/web", 1) and time.time() < deadline:

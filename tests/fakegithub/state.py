@@ -13,12 +13,15 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .auth import InstallationToken, generate_key_pair, new_token
 from .diff import DiffLimits, FileDiff, diff_trees
 from .faults import FaultInjector, RateLimiter, RequestLog
 from .gitobjects import CommitObject, ObjectStore
+
+if TYPE_CHECKING:
+    from .webhooks import Webhooks
 
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 # https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user :
@@ -371,7 +374,7 @@ class FakeGitHub:
                        private_pem, public_pem, bot)
 
     @property
-    def webhooks(self) -> "Any":
+    def webhooks(self) -> "Webhooks":
         """Builder of signed webhook deliveries for this state (:class:`tests.fakegithub.webhooks.Webhooks`)."""
         from .webhooks import Webhooks  # local import: webhooks imports this module
 
