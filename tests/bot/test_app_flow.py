@@ -52,6 +52,21 @@ def setup_repo(fake, files=None):
     fake.set_permission(REPO, "alice", "write")
 
 
+def open_typo(fake, **kwargs):
+    """A PR that puts a typo in the Service's selector."""
+    return fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO}, **kwargs)
+
+
+def typo_pr(bot, send: bool = True, **kwargs):
+    """`open_typo` in a new repository, sent as "opened" and run unless ``send`` is false."""
+    setup_repo(bot.fake)
+    pr = open_typo(bot.fake, **kwargs)
+    if send:
+        assert bot.open(pr).status_code == 202
+        bot.wait()
+    return pr
+
+
 def apply_suggestion(text: str, comment, ) -> str:
     """The file after clicking "Commit suggestion" on ``comment``."""
     match = re.search(r"(`{3,})suggestion\n(.*?)\n?\1", comment.body, re.S)
@@ -64,8 +79,7 @@ def apply_suggestion(text: str, comment, ) -> str:
 
 def test_selector_typo_gets_one_review_whose_suggestion_fixes_it(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = typo_pr(bot, send=False)
 
     answer = bot.open(pr)
     assert answer.status_code == 202
@@ -96,8 +110,7 @@ def test_selector_typo_gets_one_review_whose_suggestion_fixes_it(bot):
 
 def test_redelivery_and_repeated_events_add_nothing(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = typo_pr(bot, send=False)
     payload = bot.pull_request_payload("opened", pr)
 
     assert bot.post("pull_request", payload, delivery="d-1").status_code == 202
@@ -117,10 +130,7 @@ def test_redelivery_and_repeated_events_add_nothing(bot):
 
 def test_synchronize_without_new_findings_posts_no_review(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot)
     fake.push(REPO, pr.number, changes={"k8s/deploy.yaml": DEPLOY.replace("replicas: 2", "replicas: 3")})
     assert bot.open(pr, "synchronize").status_code == 202
     bot.wait()
@@ -133,10 +143,7 @@ def test_synchronize_without_new_findings_posts_no_review(bot):
 
 def test_pushing_the_fix_resolves_the_thread(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot)
     comment = fake.review_comments(REPO, pr.number)[0]
     fake.push(REPO, pr.number, changes={"k8s/svc.yaml": apply_suggestion(TYPO, comment)})
     bot.open(pr, "synchronize")
@@ -151,10 +158,7 @@ def test_pushing_the_fix_resolves_the_thread(bot):
 
 def test_a_thread_someone_replied_in_stays_open(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot)
     comment = fake.review_comments(REPO, pr.number)[0]
     fake.reply_to_review_comment(REPO, pr.number, comment.id, "alice", "Good catch, fixing.")
     fake.push(REPO, pr.number, changes={"k8s/svc.yaml": SERVICE})
@@ -203,10 +207,7 @@ def test_clean_change_gets_a_success_check_and_no_review(bot):
 
 def test_draft_gets_the_check_run_and_the_review_when_ready(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", draft=True, changes={"k8s/svc.yaml": TYPO})
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot, draft=True)
     assert bot.reviews(REPO, pr.number) == []
     assert fake.check_runs(REPO, pr.head_sha, "footgun")[0].conclusion == "failure"
 
@@ -219,8 +220,7 @@ def test_draft_gets_the_check_run_and_the_review_when_ready(bot):
 
 def test_an_event_for_an_old_head_does_nothing(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = typo_pr(bot, send=False)
     stale = bot.pull_request_payload("opened", pr)
     fake.push(REPO, pr.number, changes={"k8s/svc.yaml": SERVICE})
     bot.post("pull_request", stale)
@@ -231,8 +231,7 @@ def test_an_event_for_an_old_head_does_nothing(bot):
 
 def test_rejected_inline_comments_move_into_the_body(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = typo_pr(bot, send=False)
     fake.faults.add("POST", "/repos/*/pulls/*/reviews", status=422, times=1, body={
         "message": "Unprocessable Entity",
         "errors": ["Line could not be resolved"],
@@ -259,10 +258,7 @@ def test_fork_pull_request_is_read_through_the_base_repository(bot):
 
 def test_rerun_requested_on_the_check(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot)
     [first] = fake.check_runs(REPO, pr.head_sha, "footgun")
 
     answer = bot.post("check_run", bot.check_run_payload(pr.repo, first.id, with_pulls=False))
@@ -275,10 +271,7 @@ def test_rerun_requested_on_the_check(bot):
 
 def test_check_runs_of_other_apps_are_ignored(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot)
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     payload = bot.check_run_payload(pr.repo, run.id)
     payload["check_run"]["app"]["id"] = 1

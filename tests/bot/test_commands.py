@@ -6,7 +6,7 @@ import pytest
 from bot.commands import parse_command
 from bot.review import is_command_line
 
-from .test_app_flow import REPO, TYPO, setup_repo
+from .test_app_flow import REPO, typo_pr
 
 
 def reactions(fake, comment):
@@ -19,8 +19,7 @@ def replies(fake, number):
 
 @pytest.fixture
 def pr(bot):
-    setup_repo(bot.fake)
-    return bot.fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    return typo_pr(bot, send=False)
 
 
 @pytest.mark.parametrize("role", ["write", "maintain", "admin"])
@@ -38,8 +37,7 @@ def test_recheck_by_a_writer_runs_and_acknowledges(bot, pr, role):
 
 def test_recheck_reviews_a_draft(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", draft=True, changes={"k8s/svc.yaml": TYPO})
+    pr = typo_pr(bot, send=False, draft=True)
     comment = fake.add_issue_comment(REPO, pr.number, "alice", "/footgun recheck")
     bot.post("issue_comment", bot.comment_payload(pr, comment))
     bot.wait()

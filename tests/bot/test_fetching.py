@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules.engine import scan_files
 
-from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, setup_repo
+from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo
 
 INGRESS = """apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -53,7 +53,7 @@ def test_blobs_graphql_cuts_short_come_from_rest(bot):
     fake = bot.fake
     fake.limits.blob_text_max = 64
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = open_typo(fake)
     bot.open(pr)
     bot.wait()
     assert len(bot.reviews(REPO, pr.number)) == 1
@@ -63,7 +63,7 @@ def test_blobs_graphql_cuts_short_come_from_rest(bot):
 def test_blobs_are_read_once(bot):
     fake = bot.fake
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = open_typo(fake)
     bot.open(pr)
     bot.wait()
     before = fake.requests.count("POST", "/graphql")

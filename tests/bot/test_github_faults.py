@@ -2,16 +2,11 @@
 failed after GitHub stored it, an uninstalled App."""
 from __future__ import annotations
 
-from .test_app_flow import REPO, TYPO, setup_repo
-
-
-def open_typo(bot):
-    setup_repo(bot.fake)
-    return bot.fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+from .test_app_flow import REPO, typo_pr
 
 
 def test_an_expired_token_is_renewed(bot):
-    pr = open_typo(bot)
+    pr = typo_pr(bot, send=False)
     bot.fake.faults.add("GET", f"/repos/{REPO}/pulls/*/files", kind="expired_token")
     bot.open(pr)
     bot.wait()
@@ -20,7 +15,7 @@ def test_an_expired_token_is_renewed(bot):
 
 
 def test_server_errors_on_reads_are_retried(bot):
-    pr = open_typo(bot)
+    pr = typo_pr(bot, send=False)
     bot.fake.faults.server_error("GET", f"/repos/{REPO}/git/trees/*", status=502, times=2)
     bot.fake.faults.server_error("POST", "/graphql", status=503, times=1)
     bot.open(pr)
@@ -29,7 +24,7 @@ def test_server_errors_on_reads_are_retried(bot):
 
 
 def test_a_review_stored_despite_an_error_is_not_posted_twice(bot):
-    pr = open_typo(bot)
+    pr = typo_pr(bot, send=False)
     bot.fake.faults.add("POST", f"/repos/{REPO}/pulls/*/reviews", status=500, when="after")
     bot.open(pr)
     bot.wait(timeout=60)
@@ -40,7 +35,7 @@ def test_a_review_stored_despite_an_error_is_not_posted_twice(bot):
 
 
 def test_an_uninstalled_app_ends_the_job_quietly(bot):
-    pr = open_typo(bot)
+    pr = typo_pr(bot, send=False)
     payload = bot.pull_request_payload("opened", pr)
     bot.fake.uninstall(payload["installation"]["id"])
     assert bot.post("pull_request", payload).status_code == 202

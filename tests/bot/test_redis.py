@@ -13,7 +13,7 @@ import redis
 from bot.store import LockBusy, RedisStore, locked
 
 from .harness import start_bot, stop_bot
-from .test_app_flow import REPO, TYPO, setup_repo
+from .test_app_flow import REPO, open_typo, setup_repo
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 
@@ -59,7 +59,7 @@ def test_a_pull_request_reviewed_through_redis(fake_github, tmp_path, redis_url)
     try:
         assert bot.jobs.huey.__class__.__name__ == "RedisHuey"
         setup_repo(fake_github)
-        pr = fake_github.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+        pr = open_typo(fake_github)
         payload = bot.pull_request_payload("opened", pr)
         assert bot.post("pull_request", payload, delivery="r-1").status_code == 202
         assert bot.post("pull_request", payload, delivery="r-1").status_code == 200

@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.webhook import signature_of
 
 from .harness import SECRET, pull_request_payload
-from .test_app_flow import REPO, TYPO, setup_repo
+from .test_app_flow import REPO, open_typo, setup_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def until(predicate, timeout: float = 30.0):
 
 def test_serve_answers_webhooks_and_runs_the_jobs(fake_github, tmp_path):
     setup_repo(fake_github)
-    pr = fake_github.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = open_typo(fake_github)
     port = free_port()
     env = {**os.environ, **fake_github.app_env(), "GITHUB_WEBHOOK_SECRET": SECRET,
            "FOOTGUN_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}

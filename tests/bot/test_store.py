@@ -7,7 +7,7 @@ import pytest
 
 from bot.store import LockBusy, SqliteStore, locked
 
-from .test_app_flow import REPO, TYPO, setup_repo
+from .test_app_flow import REPO, open_typo, setup_repo
 
 
 class Clock:
@@ -65,7 +65,7 @@ def test_a_dead_holders_lock_expires(tmp_path):
 def test_deliveries_for_one_pr_run_one_at_a_time(bot):
     fake = bot.fake
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = open_typo(fake)
     payload = bot.pull_request_payload("opened", pr)
     for n in range(3):  # e.g. opened, plus redeliveries GitHub gave new ids
         assert bot.post("pull_request", payload, delivery=f"d-{n}").status_code == 202

@@ -12,7 +12,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.webhook import signature_of, valid_signature
 
 from .harness import SECRET, start_bot, stop_bot
-from .test_app_flow import REPO, TYPO, setup_repo
+from .test_app_flow import REPO, open_typo, setup_repo
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_ping(idle):
 @pytest.mark.parametrize("signature", [None, "", "sha256=" + "0" * 64, "sha1=abc",
                                        signature_of("another-secret", b"{}")])
 def test_missing_or_wrong_signature_is_refused_and_nothing_stored(idle, signature):
-    pr = idle.fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = open_typo(idle.fake)
     answer = idle.post("pull_request", idle.pull_request_payload("opened", pr), delivery="d-forged",
                        signature=signature)
     assert answer.status_code == 401
@@ -48,7 +48,7 @@ def test_missing_or_wrong_signature_is_refused_and_nothing_stored(idle, signatur
 
 
 def test_signature_covers_the_raw_body(idle):
-    pr = idle.fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = open_typo(idle.fake)
     body = json.dumps(idle.pull_request_payload("opened", pr)).encode()
     signature = signature_of(SECRET, body)
     reformatted = json.dumps(json.loads(body), indent=2).encode()  # same JSON, other bytes
@@ -100,7 +100,7 @@ def test_other_events_are_ignored_with_a_200(idle, event, payload):
 
 
 def test_accepted_delivery_is_stored_durably_and_once(idle, fake_github, tmp_path):
-    pr = fake_github.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
+    pr = open_typo(fake_github)
     payload = idle.pull_request_payload("opened", pr)
     assert idle.post("pull_request", payload, delivery="d-1").status_code == 202
     assert idle.post("pull_request", payload, delivery="d-1").status_code == 200
