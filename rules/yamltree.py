@@ -117,16 +117,45 @@ class Span(NamedTuple):
 _new_tuple = tuple.__new__  # _new_tuple(Span, (key_line, start, end, col))
 
 
+# The builder stores each collection's spans as plain tuples (``_at``) and `Span`s are
+# made on first access to ``at``: a plain tuple of ints drops out of the cyclic garbage
+# collector's lists at its first pass, a Span (a tuple subclass) never does, and there
+# is one per key and item of every file while rules look at few of them.
+
 class YMap(dict):
     """A mapping; ``at[key]`` is the `Span` of that key's entry."""
 
-    __slots__ = ("at", "line", "end_line", "col", "flow")
+    __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
+
+    @property
+    def at(self) -> dict[Any, Span]:
+        try:
+            return self._spans
+        except AttributeError:
+            self._spans = spans = {k: _new_tuple(Span, v) for k, v in self._at.items()}
+            return spans
+
+    @at.setter
+    def at(self, spans: dict[Any, Span]) -> None:
+        self._at = self._spans = spans
 
 
 class YSeq(list):
     """A sequence; ``at[i]`` is the `Span` of item i."""
 
-    __slots__ = ("at", "line", "end_line", "col", "flow")
+    __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
+
+    @property
+    def at(self) -> list[Span]:
+        try:
+            return self._spans
+        except AttributeError:
+            self._spans = spans = [_new_tuple(Span, v) for v in self._at]
+            return spans
+
+    @at.setter
+    def at(self, spans: list[Span]) -> None:
+        self._at = self._spans = spans
 
 
 @dataclass
@@ -412,8 +441,8 @@ class _Builder:
             return start, end
         # A block collection's end mark lies past trailing comments and blank lines;
         # its real last line is its last child's.
-        spans = value.at.values() if isinstance(value, YMap) else value.at
-        last = max((s.end for s in spans), default=start)
+        spans = value._at.values() if isinstance(value, YMap) else value._at
+        last = max((s[2] for s in spans), default=start)  # s[2]: the end line
         return start, last
 
 
@@ -457,7 +486,7 @@ class _PlainBuilder(_Builder):
         result = YMap()
         at: dict[Any, Span] = {}
         merges = None
-        mapping_node, sequence_node, str_tag, new, span = MappingNode, SequenceNode, _T_STR, _new_tuple, Span
+        mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
         count = 1
         last = 0  # the last line of any entry
         for key_node, value_node in node.value:
@@ -488,7 +517,7 @@ class _PlainBuilder(_Builder):
                 start = value_node.start_mark.line + 1
                 end = start if value_node.end_mark.line + 1 == start else self._scalar_end(value_node, start)
             result[key] = value
-            at[key] = new(span, (mark.line + 1, start, end, mark.column))
+            at[key] = (mark.line + 1, start, end, mark.column)
             if end > last:
                 last = end
         self.total += count
@@ -501,10 +530,10 @@ class _PlainBuilder(_Builder):
                         for k, v in merged.items():
                             if k not in result:
                                 result[k] = v
-                                at[k] = merged_span = merged.at[k]
-                                if merged_span.end > last:
-                                    last = merged_span.end
-        result.at = at
+                                at[k] = merged_span = merged._at[k]
+                                if merged_span[2] > last:
+                                    last = merged_span[2]
+        result._at = at
         self._place_at(result, node, last if at else 0)
         self._check_total()
         return result
@@ -512,7 +541,7 @@ class _PlainBuilder(_Builder):
     def _sequence(self, node: Any) -> YSeq:
         result = YSeq()
         at = []
-        mapping_node, sequence_node, str_tag, new, span = MappingNode, SequenceNode, _T_STR, _new_tuple, Span
+        mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
         # A block item's indicator sits two columns before its content.
         shift = 0 if node.flow_style else 2
         count = 1
@@ -532,11 +561,11 @@ class _PlainBuilder(_Builder):
                 end = start if item_node.end_mark.line + 1 == start else self._scalar_end(item_node, start)
             result.append(value)
             col = item_node.start_mark.column - shift
-            at.append(new(span, (start, start, end, col if col > 0 else 0)))
+            at.append((start, start, end, col if col > 0 else 0))
             if end > last:
                 last = end
         self.total += count
-        result.at = at
+        result._at = at
         self._place_at(result, node, last)
         self._check_total()
         return result

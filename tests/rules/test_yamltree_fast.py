@@ -119,3 +119,25 @@ def test_garbage_collection_is_restored_after_parsing():
 @pytest.mark.parametrize("limit", [1, 5, 50, 100])
 def test_depth_prefilter_agrees_with_the_estimate(text, limit):
     assert yamltree._may_be_too_deep(text, limit) == (yamltree._estimated_depth(text) > limit)
+
+
+def test_spans_are_made_on_first_access_and_stay_the_same_objects():
+    root = parse_documents("a:\n  b: 1\n  c: [x, y]\n")[0].root
+    inner = root["a"]
+    assert inner.at is inner.at
+    assert inner.at["b"] == Span(2, 2, 2, 2) and isinstance(inner.at["b"], Span)
+    assert [tuple(s) for s in inner["c"].at] == [(3, 3, 3, 6), (3, 3, 3, 9)]
+    assert all(isinstance(s, Span) for s in inner["c"].at)
+
+
+def test_merged_keys_keep_the_span_where_they_are_written():
+    root = parse_documents("a:\n  <<: {x: 1, y: 2}\n  y: 3\n")[0].root["a"]
+    assert root == {"y": 3, "x": 1}
+    assert root.at["x"] == Span(2, 2, 2, 7)
+    assert root.at["y"] == Span(3, 3, 3, 2)
+
+
+def test_spans_can_be_assigned():
+    root = parse_documents("a: 1\n")[0].root
+    root.at = {"a": Span(9, 9, 9, 0)}
+    assert root.at["a"].key_line == 9
