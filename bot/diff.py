@@ -80,6 +80,12 @@ class FileDiff:
         hunk = self._hunk_by_line.get(line)
         return hunk.right[line] if hunk is not None else None
 
+    def texts(self, start: int, end: int) -> list[str] | None:
+        """The head's text of every line of ``start..end``, or None when they are not
+        all lines of one hunk (a suggestion over them could not be posted)."""
+        hunk = self.hunk_spanning(start, end)
+        return [hunk.right[n] for n in range(start, end + 1)] if hunk is not None else None
+
     @property
     def added_lines(self) -> set[int]:
         return {n for h in self.hunks for n in h.added}

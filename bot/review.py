@@ -15,9 +15,15 @@ review with 422):
 * a body is at most 65,536 characters.
 
 A ```` ```suggestion ```` block replaces exactly the commented lines when applied,
-so a fix becomes a suggestion only when its single edit lies in the commented hunk;
-the comment then spans the finding's and the edit's lines, and the suggestion
-carries the untouched lines of that span as they are.
+so a fix becomes a suggestion only when every edit it makes in the finding's file
+lies, with the finding's lines, in one hunk: the comment then spans the finding and
+all those edits (at most `MAX_SUGGESTION_SPAN` lines), and the suggestion carries the
+untouched lines between them as the diff shows them, so applying it does exactly
+what the fix's edits of that file do. Edits in other files cannot be part of a
+suggestion: they follow it as ``yaml`` blocks, with their paths and lines, under a
+note to also apply them. A fix with edits of the finding's file outside that span of
+the hunk is shown whole as ``yaml`` blocks: applying part of a file's edits could
+leave the file half changed, and would move the lines the others name.
 
 Every comment and the body carry hidden markers (``<!-- footgun:fp=<id> -->``), the
 short hash of each reported finding's line-independent fingerprint;
@@ -32,12 +38,13 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from rules.checks import doc_url
-from rules.model import SEVERITY_RANK, Finding, Fix, Skip
+from rules.model import SEVERITY_RANK, Edit, Finding, Fix, Skip
 
 from .diff import FileDiff
 
 MAX_BODY = 65536  # GitHub: "Body is too long (maximum is 65536 characters)"
 MAX_INLINE = 30
+MAX_SUGGESTION_SPAN = 60  # lines a suggestion may cover; a longer span reads better as the edits
 MARKER = "<!-- footgun:fp={} -->"
 REVIEW_MARKER = "<!-- footgun:review -->"
 _MARKER_RE = re.compile(r"<!-- footgun:fp=([0-9a-f]{16}) -->")
@@ -170,15 +177,19 @@ def fix_text(fix: Fix) -> str:
 def _render_fix(fix: Fix, markdown: bool) -> str:
     prose = escape_prose if markdown else (lambda text: text)
     parts = [f"{'**Fix:** ' if markdown else ''}{prose(fix.description)}"] if fix.description else []
-    for edit in fix.edits:
-        path = f"`{edit.path}`" if markdown else edit.path
-        where = prose(f"{path} {_span(edit.start_line, edit.end_line)}")
-        if not edit.replacement:
-            parts.append(f"{where}: delete.")
-            continue
-        shown = code_block(edit.replacement) if markdown else edit.replacement.rstrip()
-        parts.append(f"{where}, replace with:\n{shown}")
+    parts.extend(_render_edit(edit, markdown) for edit in fix.edits)
     return "\n\n".join(parts)
+
+
+def _render_edit(edit: Edit, markdown: bool = True) -> str:
+    """One edit with its path and lines: "delete.", or its replacement in a block."""
+    prose = escape_prose if markdown else (lambda text: text)
+    path = f"`{edit.path}`" if markdown else edit.path
+    where = prose(f"{path} {_span(edit.start_line, edit.end_line)}")
+    if not edit.replacement:
+        return f"{where}: delete."
+    shown = code_block(edit.replacement) if markdown else edit.replacement.rstrip()
+    return f"{where}, replace with:\n{shown}"
 
 
 def severity_counts(findings: Iterable[Finding], include_zero: bool = True) -> str:
@@ -202,6 +213,7 @@ class Placement:
     start_line: int
     line: int
     suggestion: list[str] | None = None  # the lines replacing start_line..line
+    rest: tuple[Edit, ...] = ()  # the fix's edits in other files, to apply besides the suggestion
 
     def comment(self, body: str) -> dict:
         out: dict = {"path": self.path, "line": self.line, "side": "RIGHT", "body": body}
@@ -213,35 +225,50 @@ class Placement:
 
 def place(finding: Finding, diff: FileDiff | None) -> Placement | None:
     """The inline placement of a finding, or None when its lines are not all in one
-    hunk of the diff (GitHub would refuse the comment)."""
+    hunk of the diff (GitHub would refuse the comment).
+
+    The placement carries a suggestion when the fix's edits of the finding's file
+    can all be applied by one: they do not overlap, and the span from the first to
+    the last line that the finding or an edit touches is at most
+    `MAX_SUGGESTION_SPAN` lines, all in the finding's hunk. Its lines are the edits'
+    replacements with the untouched lines between them copied from the diff. Edits
+    in other files go to ``rest``, shown after the suggestion to be applied too: a
+    part is offered alone only along file lines (the rules' fixes make each file's
+    part an improvement by itself, e.g. dropping ``sessionAffinity`` before the
+    Ingress gets its cookie annotations), never part of one file's edits. Otherwise
+    the comment sits on the finding's lines alone and the fix is shown as its
+    edits."""
     if diff is None:
         return None
     start, end = sorted((finding.line, finding.end_line))
-    hunk = diff.hunk_spanning(start, end)
-    if hunk is None:
+    if diff.hunk_spanning(start, end) is None:
         return None
-    edit = _single_edit(finding)
-    if edit is None or edit.path != finding.path or edit.start_line > edit.end_line:
-        return Placement(finding.path, start, end)
-    if diff.hunk_spanning(edit.start_line, edit.end_line) is not hunk:
-        return Placement(finding.path, start, end)
-    first, last = min(start, edit.start_line), max(end, edit.end_line)
-    before = [_text(diff, n) for n in range(first, edit.start_line)]
-    after = [_text(diff, n) for n in range(edit.end_line + 1, last + 1)]
-    lines = before + _lines(edit.replacement) + after
+    plain = Placement(finding.path, start, end)
+    if finding.fix is None:
+        return plain
+    here = sorted((e for e in finding.fix.edits if e.path == finding.path), key=lambda e: e.start_line)
+    rest = tuple(e for e in finding.fix.edits if e.path != finding.path)
+    if not here or any(e.start_line > e.end_line or e.start_line < 1 for e in here):
+        return plain
+    if any(later.start_line <= earlier.end_line for earlier, later in zip(here, here[1:])):
+        return plain  # overlapping edits: no single text does what they mean
+    first = min(start, here[0].start_line)
+    last = max(end, max(e.end_line for e in here))
+    if last - first + 1 > MAX_SUGGESTION_SPAN:
+        return plain
+    shown = diff.texts(first, last)
+    if shown is None:
+        return plain  # a line of the span is outside the finding's hunk
+    lines: list[str] = []
+    at = first  # the next line of the span not yet accounted for
+    for edit in here:
+        lines += [text.rstrip("\r") for text in shown[at - first:edit.start_line - first]]
+        lines += _lines(edit.replacement)
+        at = edit.end_line + 1
+    lines += [text.rstrip("\r") for text in shown[at - first:]]
     if any(is_command_line(line) for line in lines):
-        return Placement(finding.path, start, end)  # would have to alter the fix
-    return Placement(finding.path, first, last, lines)
-
-
-def _single_edit(finding: Finding):
-    if finding.fix is None or len(finding.fix.edits) != 1:
-        return None
-    return finding.fix.edits[0]
-
-
-def _text(diff: FileDiff, line: int) -> str:
-    return (diff.text(line) or "").rstrip("\r")
+        return plain  # would have to alter the fix
+    return Placement(finding.path, first, last, lines, rest)
 
 
 # --- rendering -----------------------------------------------------------------------
@@ -264,6 +291,12 @@ def comment_body(finding: Finding, placement: Placement) -> str:
     if placement.suggestion is not None and finding.fix is not None:
         description = escape_prose(finding.fix.description) if finding.fix.description else "Suggested fix"
         parts.append(f"**Fix:** {description}\n{suggestion_block(placement.suggestion)}")
+        if placement.rest:
+            files = sorted({e.path for e in placement.rest})
+            where = "another file" if len(files) == 1 else "other files"
+            parts.append(f"The suggestion above is only part of the fix: also apply "
+                         f"{'this edit' if len(placement.rest) == 1 else 'these edits'} in {where}:")
+            parts.extend(_render_edit(edit) for edit in placement.rest)
     elif finding.fix is not None:
         parts.append(fix_markdown(finding.fix))
     related = _related(finding)

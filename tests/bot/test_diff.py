@@ -34,6 +34,16 @@ def test_patch_right_lines_by_hunk():
     assert diff.hunk_spanning(5, 6) is None
 
 
+def test_texts_of_a_span_only_within_one_hunk():
+    diff = parse_patch(PATCH, "svc.yaml")
+    assert diff.texts(2, 4) == ["kind: Service", "metadata: {}", "spec:"]
+    assert diff.texts(5, 5) == ["  type: NodePort"]
+    assert diff.texts(21, 22) == ["a", "c"]
+    assert diff.texts(4, 21) is None  # across hunks
+    assert diff.texts(5, 6) is None and diff.texts(30, 31) is None  # past the hunk, outside the diff
+    assert diff.texts(3, 2) is None
+
+
 def test_no_newline_marker_and_empty_context_line():
     patch = "@@ -1,3 +1,3 @@\n a\n\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file"
     diff = parse_patch(patch, "f.yaml")

@@ -4,12 +4,14 @@ from __future__ import annotations
 import difflib
 import re
 
+from bot import review
 from bot.diff import parse_patch
 from bot.review import (
-    MAX_BODY, finding_id, fingerprints_in, is_command_line, place, plan_review,
+    MAX_BODY, code_block, finding_id, fingerprints_in, is_command_line, place, plan_review,
 )
 from rules.checks import doc_url
 from rules.edits import apply_edits
+from rules.engine import scan_files
 from rules.model import Edit, Finding, Fix, Related, ResourceRef, Skip
 from tests.helpers import scan_texts
 
@@ -265,3 +267,201 @@ def test_angle_brackets_outside_code_are_shown_not_taken_for_html():
     message = "Run `kubectl get endpoints api -n <namespace>`: it shows <none>; ``a<b`` too."
     plan = plan_review([finding(line=2, message=message)], {}, set(), "h")
     assert "Run `kubectl get endpoints api -n <namespace>`: it shows &lt;none>; ``a<b`` too." in plan.body
+
+
+# --- fixes of several edits as one suggestion ----------------------------------------
+
+LOAD_BALANCERS = """apiVersion: v1
+kind: Service
+metadata:
+  name: blog
+spec:
+  type: LoadBalancer
+  selector:
+    app: blog
+  ports:
+    - port: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: docs
+spec:
+  type: LoadBalancer
+  loadBalancerIP: 203.0.113.7
+  selector:
+    app: docs
+  ports:
+    - name: http
+      port: 80
+      nodePort: 30080
+"""
+AFFINITY_SERVICE = """apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+spec:
+  sessionAffinity: ClientIP
+  selector:
+    app: cart
+  sessionAffinityConfig:
+    clientIP:
+      timeoutSeconds: 600
+  ports:
+    - port: 80
+"""
+CART_INGRESS = """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: cart
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: cart.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: cart
+                port:
+                  number: 80
+"""
+
+
+def added(files: dict[str, str]) -> dict:
+    """Diffs adding every file whole: each of its lines is commentable, in one hunk."""
+    return {path: parse_patch(make_patch("", text), path, "added") for path, text in files.items()}
+
+
+def engine_finding(files: dict[str, str], rule: str) -> Finding:
+    [found] = [f for f in scan_files({p: t.encode() for p, t in files.items()}).findings if f.rule == rule]
+    return found
+
+
+def comment_for(plan, found: Finding) -> dict:
+    [comment] = [c for c in plan.comments if finding_id(found) in fingerprints_in(c["body"])]
+    return comment
+
+
+def assert_suggestion_is_the_fix(text: str, comment: dict, found: Finding) -> None:
+    """Committing the suggestion gives the file the fix's edits of that file give."""
+    assert suggestion_of(comment["body"]) is not None
+    ours = [e for e in found.fix.edits if e.path == comment["path"]]
+    assert apply_suggestion(text, comment) == apply_edits(text, ours)
+
+
+def test_load_balancer_fix_of_three_edits_is_one_suggestion():
+    files = {"k8s/lb.yaml": LOAD_BALANCERS}
+    found = engine_finding(files, "load-balancer-per-service")
+    assert [(e.start_line, e.end_line) for e in found.fix.edits] == [(17, 17), (18, 18), (24, 24)]
+    plan = plan_review(scan_files({p: t.encode() for p, t in files.items()}).findings, added(files), set(), "h")
+    comment = comment_for(plan, found)
+    assert (comment["start_line"], comment["line"]) == (17, 24)  # type: ... nodePort
+    assert_suggestion_is_the_fix(LOAD_BALANCERS, comment, found)
+    fixed = apply_suggestion(LOAD_BALANCERS, comment)
+    assert "type: ClusterIP" in fixed and "loadBalancerIP" not in fixed and "nodePort" not in fixed
+    assert "      port: 80\n" in fixed and "also apply" not in comment["body"]
+
+
+def test_session_affinity_suggestion_with_the_ingress_edit_to_also_apply():
+    files = {"k8s/svc.yaml": AFFINITY_SERVICE, "k8s/ing.yaml": CART_INGRESS}
+    found = engine_finding(files, "client-ip-session-affinity")
+    assert {e.path for e in found.fix.edits} == {"k8s/svc.yaml", "k8s/ing.yaml"}
+    for diffs in (added(files), added({"k8s/svc.yaml": AFFINITY_SERVICE})):  # Ingress changed or not
+        plan = plan_review([found], diffs, set(), "h")
+        [comment] = plan.comments
+        assert (comment["path"], comment["start_line"], comment["line"]) == ("k8s/svc.yaml", 6, 11)
+        assert_suggestion_is_the_fix(AFFINITY_SERVICE, comment, found)
+        assert "sessionAffinity" not in apply_suggestion(AFFINITY_SERVICE, comment)
+        body = comment["body"]
+        assert "only part of the fix: also apply this edit in another file:" in body
+        assert body.index("```suggestion") < body.index("also apply") < body.index("`k8s/ing.yaml` line 4")
+        [ingress_edit] = [e for e in found.fix.edits if e.path == "k8s/ing.yaml"]
+        assert code_block(ingress_edit.replacement) in body
+        assert "nginx.ingress.kubernetes.io/affinity: cookie" in body
+
+
+def test_tls_fix_of_two_insertions_is_one_suggestion():
+    files = {"k8s/ing.yaml": CART_INGRESS}
+    found = engine_finding(files, "ingress-without-tls")
+    assert sorted((e.start_line, e.end_line) for e in found.fix.edits) == [(4, 4), (17, 17)]
+    plan = plan_review([found], added(files), set(), "h")
+    [comment] = plan.comments
+    assert (comment["start_line"], comment["line"]) == (4, 17)  # the finding (host, line 8) lies between
+    assert_suggestion_is_the_fix(CART_INGRESS, comment, found)
+    fixed = apply_suggestion(CART_INGRESS, comment)
+    assert "  annotations:\n    cert-manager.io/cluster-issuer" in fixed and fixed.endswith("secretName: cart-tls\n")
+
+
+def test_edits_in_two_hunks_fall_back_to_yaml_blocks():
+    labels = "".join(f"    {key}: docs\n" for key in ("app", "tier", "team", "site", "part"))
+    head = LOAD_BALANCERS.replace("    app: docs\n", labels)
+    base = head.replace("  type: LoadBalancer\n  loadBalancerIP", "  type: NodePort\n  loadBalancerIP")
+    base = base.replace("nodePort: 30080", "nodePort: 30081")
+    diffs = {"k8s/lb.yaml": parse_patch(make_patch(base, head), "k8s/lb.yaml")}
+    found = engine_finding({"k8s/lb.yaml": head}, "load-balancer-per-service")
+    diff = diffs["k8s/lb.yaml"]
+    assert len(diff.hunks) == 2
+    assert all(diff.commentable(n) for e in found.fix.edits for n in (e.start_line, e.end_line))
+    assert diff.hunk_of(found.fix.edits[0].start_line) is not diff.hunk_of(found.fix.edits[-1].end_line)
+    plan = plan_review([found], diffs, set(), "h")
+    [comment] = plan.comments
+    assert comment["line"] == found.line == 17 and "start_line" not in comment
+    body = comment["body"]
+    assert suggestion_of(body) is None and "also apply" not in body
+    assert "`k8s/lb.yaml` line 17, replace with:\n```yaml\n  type: ClusterIP\n```" in body
+    assert "`k8s/lb.yaml` line 18: delete." in body and "`k8s/lb.yaml` line 28: delete." in body
+
+
+def test_span_over_the_cap_falls_back_to_yaml_blocks(monkeypatch):
+    path_item = """          - path: /{n}
+            pathType: Prefix
+            backend:
+              service:
+                name: cart
+                port:
+                  number: 80
+"""
+    head = CART_INGRESS + "".join(path_item.format(n=f"v{n}") for n in range(1, 8))
+    files = {"k8s/ing.yaml": head}
+    found = engine_finding(files, "ingress-without-tls")
+    touched = [n for e in found.fix.edits for n in (e.start_line, e.end_line)]
+    assert max(touched) - min(touched) + 1 > review.MAX_SUGGESTION_SPAN == 60
+    diffs = added(files)
+    assert diffs["k8s/ing.yaml"].hunk_spanning(1, head.count("\n")) is not None  # all in one hunk
+    plan = plan_review([found], diffs, set(), "h")
+    [comment] = plan.comments
+    assert comment["line"] == found.line == 8 and "start_line" not in comment
+    assert suggestion_of(comment["body"]) is None and comment["body"].count("```yaml") == 2
+    monkeypatch.setattr(review, "MAX_SUGGESTION_SPAN", 100)  # only the cap stood in the way
+    [comment] = plan_review([found], diffs, set(), "h").comments
+    assert_suggestion_is_the_fix(head, comment, found)
+
+
+def test_edit_of_the_same_file_outside_the_hunk_means_no_partial_suggestion():
+    fix = Fix("Three edits", (Edit(PATH, 11, 11, ""), Edit(PATH, 4, 4, "  name: site\n"),
+                              Edit("k8s/ingress.yaml", 3, 3, "  name: site\n")))
+    plan = plan_review([finding(line=11, fix=fix)], diffs_for(PATH, SERVICE_BASE, SERVICE_HEAD), set(), "h")
+    [comment] = plan.comments
+    assert comment["line"] == 11 and "start_line" not in comment
+    body = comment["body"]
+    assert suggestion_of(body) is None and "also apply" not in body
+    assert "`k8s/web.yaml` line 4" in body and "`k8s/ingress.yaml` line 3" in body
+
+
+def test_overlapping_edits_are_not_merged_into_a_suggestion():
+    fix = Fix("Overlap", (Edit(PATH, 9, 10, "  ports: []\n"), Edit(PATH, 10, 11, "")))
+    placement = place(finding(line=11, fix=fix), diffs_for(PATH, SERVICE_BASE, SERVICE_HEAD)[PATH])
+    assert placement.suggestion is None and (placement.start_line, placement.line) == (11, 11)
+
+
+def test_untouched_lines_between_edits_are_copied_as_they_are():
+    head = SERVICE_BASE.replace("app: web", "app: wbe") + "      nodePort: 30080\n"
+    fix = Fix("Two edits", (Edit(PATH, 11, 11, ""), Edit(PATH, 8, 8, "    app: web  # `x`\n")))
+    plan = plan_review([finding(line=10, fix=fix)], diffs_for(PATH, SERVICE_BASE, head), set(), "h")
+    [comment] = plan.comments
+    assert (comment["start_line"], comment["line"]) == (8, 11)
+    assert suggestion_of(comment["body"]) == ["    app: web  # `x`", "  ports:", "    - port: 80"]
+    assert apply_suggestion(head, comment) == apply_edits(head, fix.edits)
