@@ -102,7 +102,7 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
                        f"```\n{exc}\n```\n\nFix the file and push, or comment `/footgun recheck`."})
         return Outcome("config-error", pr.head_sha, conclusion="failure")
     except Exception as exc:
-        if trigger.last_attempt or isinstance(exc, NotFound):  # no further attempt will finish it
+        if trigger.last_attempt or isinstance(exc, (NotFound, Forbidden)):  # no later attempt will finish it
             fail_check_run(gh, pr.repo, run_id, exc)
         raise
     log.info("pr=%s#%d head=%s %s conclusion=%s resolved=%d", repo, number, pr.head_sha[:7],

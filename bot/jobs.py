@@ -11,8 +11,8 @@ A job is one webhook delivery. Running it:
    goes back on the queue for a few seconds, without using up a try);
 2. dispatches the event to its handler (`bot.events.router`);
 3. on failure, huey tries again, at most `RETRIES` more times, waiting 10 s, 20 s,
-   40 s...; a 404 (App uninstalled, PR gone) ends the job quietly; the last failure
-   is reported on the check run by the handler.
+   40 s...; a 404 (App uninstalled, PR gone) ends the job quietly, a 403 (a missing
+   permission) with a warning; the last failure is reported on the check run.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from huey.exceptions import RetryTask
 
 from .events import Event, router
 from .fetch import BlobCache
-from .github import GitHubApp, Installation, NotFound
+from .github import Forbidden, GitHubApp, Installation, NotFound
 from .settings import Settings
 from .store import LockBusy, RedisStore, SqliteStore, Store, locked
 
@@ -135,6 +135,8 @@ class Jobs:
             raise RetryTask(delay=LOCK_WAIT) from None
         except NotFound as exc:
             log.info("%s ends: %s (App uninstalled, or the pull request is gone)", event.describe(), exc)
+        except Forbidden as exc:  # trying again will not grant the permission
+            log.warning("%s ends: %s (check the App's permissions on this installation)", event.describe(), exc)
         except Exception as exc:
             log.warning("%s failed%s: %s", event.describe(), "" if last_attempt else ", will retry", exc)
             raise

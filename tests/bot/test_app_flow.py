@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
 from rules.engine import scan_files
 
 REPO = "acme/shop"
+MANIFEST = YAML(typ="safe").load(Path(__file__).resolve().parents[2].joinpath("app.yml").read_text())
 
 DEPLOY = """apiVersion: apps/v1
 kind: Deployment
@@ -45,9 +50,11 @@ TYPO = SERVICE.replace("app: api", "app: apii")
 
 
 def setup_repo(fake, files=None):
+    """The repository, with the App installed on it with exactly the permissions its
+    manifest (app.yml) asks for."""
     fake.create_repo(REPO, files=files if files is not None else {
         "k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE, "README.md": "# shop\n"})
-    fake.install("acme", repos=[REPO])
+    fake.install("acme", repos=[REPO], permissions=MANIFEST["default_permissions"])
     fake.add_user("alice")
     fake.set_permission(REPO, "alice", "write")
 

@@ -2,7 +2,7 @@
 failed after GitHub stored it, an uninstalled App."""
 from __future__ import annotations
 
-from .test_app_flow import REPO, typo_pr
+from .test_app_flow import REPO, open_typo, setup_repo, typo_pr
 
 
 def test_an_expired_token_is_renewed(bot):
@@ -42,3 +42,16 @@ def test_an_uninstalled_app_ends_the_job_quietly(bot):
     bot.wait()
     assert bot.fake.requests.count("POST", "/app/installations/*/access_tokens") == 1  # 404: no retries
     assert bot.fake.check_runs(REPO) == []
+
+
+def test_a_missing_permission_fails_the_check_run_once_and_says_so(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    installation = fake.installation_for(fake.repo(REPO))
+    installation.permissions.pop("contents")  # the owner unticked it
+    pr = open_typo(fake)
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.conclusion == "failure" and "permission" in run.output["summary"]
+    assert fake.requests.count("GET", f"/repos/{REPO}/git/trees/*") == 1  # not retried
