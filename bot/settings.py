@@ -54,11 +54,12 @@ class Settings:
         return self.app_id, self.private_key
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the environment; `SettingsError` names what is missing or wrong."""
+def load_settings(environ: Mapping[str, str] | None = None, *, webhooks: bool = True) -> Settings:
+    """Settings from the environment; `SettingsError` names what is missing or wrong.
+    ``webhooks=False``: for the worker, which verifies no webhook and needs no secret."""
     env = os.environ if environ is None else environ
     secret = env.get("GITHUB_WEBHOOK_SECRET", "")
-    if not secret:
+    if not secret and webhooks:
         raise SettingsError(
             "GITHUB_WEBHOOK_SECRET is not set: footgun refuses to accept webhooks it cannot verify. "
             "Set it to the webhook secret of your GitHub App (App settings > Webhook secret).")

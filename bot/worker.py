@@ -12,7 +12,7 @@ from .settings import SettingsError, load_settings
 def main() -> int:
     configure_logging()
     try:
-        settings = load_settings()
+        settings = load_settings(webhooks=False)
         settings.require_app_credentials()
     except SettingsError as exc:
         print(f"footgun worker: {exc}", file=sys.stderr)

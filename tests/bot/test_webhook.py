@@ -150,3 +150,8 @@ def test_bad_settings_name_the_variable(env, message):
 def test_worker_needs_the_app_credentials():
     with pytest.raises(SettingsError, match="GITHUB_APP_ID"):
         load_settings({"GITHUB_WEBHOOK_SECRET": "s"}).require_app_credentials()
+
+
+def test_the_worker_needs_no_webhook_secret(fake_github):
+    settings = load_settings({**fake_github.app_env()}, webhooks=False)
+    assert settings.webhook_secret == "" and settings.require_app_credentials()[0] == fake_github.app.id
