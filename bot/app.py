@@ -8,11 +8,10 @@ in the same process, ``footgun serve``.
 """
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, Response, jsonify, request
 
 from .jobs import Jobs
+from .logs import configure_logging
 from .settings import Settings, load_settings
 from .webhook import receive
 from .events import router
@@ -44,10 +43,3 @@ def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Fl
         return jsonify(error=f"body over {settings.max_body_bytes} bytes"), 413
 
     return app
-
-
-def configure_logging() -> None:
-    """One line per event on stderr, unless the host configured logging already."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

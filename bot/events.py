@@ -45,7 +45,7 @@ class Event:
 
     def describe(self) -> str:
         action = f".{self.action}" if self.action else ""
-        return f"{self.name}{action} {self.repo} delivery={self.delivery}"
+        return f"{self.name}{action} {self.repo}"
 
     def to_job(self) -> dict[str, Any]:
         return {"name": self.name, "delivery": self.delivery, "payload": self.payload}

@@ -30,6 +30,7 @@ from huey.exceptions import RetryTask
 from .events import Event, router
 from .fetch import BlobCache
 from .github import Forbidden, GitHubApp, Installation, NotFound
+from .logs import for_delivery
 from .settings import Settings
 from .store import LockBusy, RedisStore, SqliteStore, Store, locked
 
@@ -125,7 +126,10 @@ class Jobs:
 
     def _run(self, job: dict[str, Any], task: Any = None) -> None:
         event = Event.from_job(job)
-        last_attempt = task is None or not task.retries
+        with for_delivery(event.delivery):
+            self._handle(event, last_attempt=task is None or not task.retries)
+
+    def _handle(self, event: Event, last_attempt: bool) -> None:
         key = router.subject(event)
         try:
             with locked(self.store, f"pr:{key}") if key else contextlib.nullcontext():

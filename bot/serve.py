@@ -13,7 +13,8 @@ import threading
 
 from werkzeug.serving import make_server
 
-from .app import configure_logging, create_app
+from .app import create_app
+from .logs import configure_logging
 from .jobs import Jobs
 from .settings import SettingsError, load_settings
 

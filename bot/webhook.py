@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .events import Event, Router
+from .logs import for_delivery
 
 log = logging.getLogger("footgun.webhook")
 
@@ -40,8 +41,14 @@ def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
 
 def receive(body: bytes, headers: Any, secret: str, router: Router, app_id: int | None,
             submit: Callable[[Event], bool]) -> Answer:
+    with for_delivery(headers.get("X-GitHub-Delivery") or "-"):
+        return _receive(body, headers, secret, router, app_id, submit)
+
+
+def _receive(body: bytes, headers: Any, secret: str, router: Router, app_id: int | None,
+             submit: Callable[[Event], bool]) -> Answer:
     if not valid_signature(secret, body, headers.get(SIGNATURE_HEADER)):
-        log.warning("delivery=%s refused: missing or wrong signature", headers.get("X-GitHub-Delivery", "-"))
+        log.warning("refused: missing or wrong %s", SIGNATURE_HEADER)
         return Answer(401, {"error": "invalid signature"})
     name = headers.get("X-GitHub-Event")
     if not name:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .app import configure_logging
+from .logs import configure_logging
 from .jobs import Jobs
 from .settings import SettingsError, load_settings
 
