@@ -88,8 +88,13 @@ class Inventory:
     def may_run_several(self, workload: Workload) -> bool:
         """False for a workload pinned to ``replicas: 0`` or ``1`` that no
         HorizontalPodAutoscaler or KEDA ScaledObject in the scan scales; an unset
-        count is unknown (kustomize or an autoscaler may set it), so True."""
+        count is unknown (kustomize or an autoscaler may set it), so True, except
+        on a Deployment with ``strategy: Recreate``: that strategy exists so that two
+        pods never run at once (a single-writer database on its own volume), and the
+        unset count keeps Kubernetes' default of one."""
         replicas = workload.resource.get("spec", "replicas")
+        if replicas is None and _recreates(workload):
+            replicas = 1
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas > 1:
             return True
         for scaler in self.near(workload.resource.namespace, *SCALER_KINDS):
@@ -102,6 +107,11 @@ class Inventory:
     def unscanned_near(self, namespace: str | None) -> list[Skip]:
         """Skipped files that might hold resources in ``namespace``."""
         return [u.skip for u in self.unscanned if u.could_hold(namespace)]
+
+
+def _recreates(workload: Workload) -> bool:
+    strategy = workload.resource.get("spec", "strategy")
+    return workload.kind == "Deployment" and isinstance(strategy, dict) and strategy.get("type") == "Recreate"
 
 
 def _could_hold_resources(skip: Skip) -> bool:

@@ -11,7 +11,9 @@ stable name, `web-0.web`), selector-less headless Services (endpoints managed by
 hand or by an operator), Services whose pods take per-pod DNS names through
 `spec.subdomain`, Services with `publishNotReadyAddresses: true` (peer discovery
 for clustered software, which must see every member), and workloads pinned to one
-replica that nothing autoscales.
+replica that nothing autoscales (a Deployment with `strategy: Recreate` and no
+replica count is one: Recreate is how a single-instance database keeps two pods
+off its volume).
 
 ## Why it matters
 Clients resolve the name, get all pod IPs, and most of them connect to the first

@@ -13,7 +13,8 @@ spreads nothing).
 
 Left alone: DaemonSets (one pod per node already), Services whose pods come from
 workloads outside the scanned files, and workloads pinned to `replicas: 0` or `1`
-that no HorizontalPodAutoscaler or KEDA ScaledObject in the scan scales.
+that no HorizontalPodAutoscaler or KEDA ScaledObject in the scan scales (a
+Deployment with `strategy: Recreate` and no replica count runs one pod).
 
 ## Why it matters
 kube-proxy does not forward Local traffic to another node: a node without a ready
