@@ -291,7 +291,7 @@ def fail_check_run(gh: Installation, repo: str, run_id: int, exc: Exception) -> 
     try:
         finish_check_run(gh, repo, run_id, "failure", {
             "title": "footgun could not finish",
-            "summary": f"footgun stopped after several attempts: {_explain(exc)}\n\n"
+            "summary": f"footgun could not analyse this commit: {_explain(exc)}\n\n"
                        f"Comment `/footgun recheck` on the pull request to try again."})
     except Exception:  # the original error matters more
         log.exception("could not report the failure on check run %s", run_id)
