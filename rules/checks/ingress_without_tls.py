@@ -18,6 +18,17 @@ discovers an ACM certificate for the hosts); GKE
 `traefik.ingress.kubernetes.io/router.tls.certresolver`; Azure Application
 Gateway `appgw.ingress.kubernetes.io/appgw-ssl-certificate`.
 
+Also left alone with ingress-nginx, which builds one server per host out of every
+Ingress of its class: a host that another Ingress of the same class gives a
+certificate (a `tls` entry covering it, on an Ingress with a rule for that host) is
+served over HTTPS for every Ingress that adds paths to it, and plain HTTP is
+redirected, since `ssl-redirect` (on by default) applies whenever the server has a
+certificate; unless this Ingress sets `nginx.ingress.kubernetes.io/ssl-redirect:
+"false"`. A canary Ingress (`nginx.ingress.kubernetes.io/canary: "true"`) only adds a
+backend to its main Ingress's server: when the main Ingress is in the scanned files,
+the finding and its fix belong to it. Other controllers (Traefik, GKE, ...) make
+routes per Ingress, so there each Ingress needs its own `tls`.
+
 ## Why it matters
 Everything the application exchanges with its users (passwords, session cookies,
 API tokens, personal data) crosses the network readable and alterable by anyone
@@ -93,6 +104,9 @@ spec:
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#tls
 - https://cert-manager.io/docs/usage/ingress/
 - https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#server-side-https-enforcement-through-redirect
+- https://github.com/kubernetes/ingress-nginx/blob/main/rootfs/etc/nginx/template/nginx.tmpl
+  (the redirect is gated on the server's certificate, `$server.SSLCert`)
+- https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
 - https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/cert_discovery/
 - https://cloud.google.com/kubernetes-engine/docs/how-to/secure-traffic-management
 - https://doc.traefik.io/traefik/reference/routing-configuration/kubernetes/ingress/
@@ -114,12 +128,16 @@ SUMMARY = "Ingress serves a host without TLS (plaintext HTTP)"
 
 ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 FORCE_SSL_REDIRECT = "nginx.ingress.kubernetes.io/force-ssl-redirect"
+SSL_REDIRECT = "nginx.ingress.kubernetes.io/ssl-redirect"
+CANARY = "nginx.ingress.kubernetes.io/canary"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
     classes = ingress_classes(ctx.inventory, ctx.config)
-    for ingress in ctx.inventory.of_kind("Ingress"):
-        if not is_ingress(ingress) or terminated_by_controller(ingress.annotations):
+    ingresses = [i for i in ctx.inventory.of_kind("Ingress") if is_ingress(i)]
+    servers = _NginxServers(ingresses, classes)
+    for ingress in ingresses:
+        if terminated_by_controller(ingress.annotations):
             continue
         entries = tls_entries(ingress)
         hosts = ingress_hosts(ingress)
@@ -131,7 +149,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         uncovered: dict[str, int] = {}
         for host, rule_index in hosts:
-            if host.lower() not in uncovered and not covered(host, entries):
+            if host.lower() not in uncovered and not covered(host, entries) \
+                    and not servers.secured_elsewhere(ingress, host):
                 uncovered[host.lower()] = rule_index
         if not uncovered:
             continue
@@ -154,6 +173,40 @@ def check(ctx: Context) -> Iterator[Finding]:
         span = ingress.span("spec", "rules", first, "host")
         yield ctx.finding(ingress, ("spec", "tls"), message, fix=fix,
                           lines=(span.key_line, span.key_line), field="spec.tls")
+
+
+class _NginxServers:
+    """ingress-nginx builds one server per host from every Ingress of its class: a
+    certificate that one Ingress gives the host serves the paths the others add, and
+    HTTP requests to them are redirected to HTTPS (`ssl-redirect`, on by default,
+    applies whenever the server has a certificate; nginx.tmpl: "redirect to HTTPS can
+    be achieved forcing the redirect or having a SSL Certificate configured for the
+    server"). A canary Ingress adds no server of its own: its main Ingress decides."""
+
+    def __init__(self, ingresses: list[Resource], classes) -> None:
+        self.classes = classes
+        self.by_host: dict[tuple[str | None, str], list[Resource]] = {}
+        for ingress in ingresses:
+            if classes.controller_of(ingress) != INGRESS_NGINX:
+                continue
+            for host, _ in ingress_hosts(ingress):
+                self.by_host.setdefault((classes.class_of(ingress), host.lower()), []).append(ingress)
+
+    def secured_elsewhere(self, ingress: Resource, host: str) -> bool:
+        """Whether the host's ingress-nginx server gets its certificate, or its
+        finding, from another Ingress of the same class."""
+        if self.classes.controller_of(ingress) != INGRESS_NGINX:
+            return False
+        others = [o for o in self.by_host.get((self.classes.class_of(ingress), host.lower()), ())
+                  if o is not ingress]
+        redirects = ingress.annotations.get(SSL_REDIRECT, "true").lower() != "false"
+        if redirects and any(covered(host, tls_entries(o)) for o in others):
+            return True
+        return _canary(ingress) and any(not _canary(o) for o in others)
+
+
+def _canary(ingress: Resource) -> bool:
+    return ingress.annotations.get(CANARY, "").lower() == "true"
 
 
 def terminated_by_controller(annotations: dict[str, str]) -> bool:
