@@ -52,6 +52,10 @@ _PLAIN_TAGS: dict[str, Tag] = {}
 _PLAIN_TAGS_MAX = 50_000  # bounded: values that repeat (keys, small numbers) fill it first
 _PLAIN_TAG_MAX_LEN = 64
 _VERSION_TABLES: dict[Any, Any] = {}
+# First characters that some implicit rule of YAML 1.2 looks at; a plain scalar
+# starting with any other character is a string (the resolver finds no rule for it).
+_RULE_TABLE = VersionedResolver().versioned_resolver
+_RULE_FIRST_CHARS = None if None in _RULE_TABLE else frozenset(_RULE_TABLE)
 
 try:  # libyaml-backed parser; the pure-Python one is a slow but correct fallback
     from ruamel.yaml.cyaml import CParser as _CParser
@@ -76,6 +80,8 @@ try:  # libyaml-backed parser; the pure-Python one is a slow but correct fallbac
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode and implicit[0]:
+                if value and _RULE_FIRST_CHARS is not None and value[0] not in _RULE_FIRST_CHARS:
+                    return _T_STR
                 tag = _PLAIN_TAGS.get(value)
                 if tag is None:
                     tag = VersionedResolver.resolve(self, kind, value, implicit)

@@ -191,11 +191,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         if selector.is_empty:
             continue  # only run-time keys: nothing the manifests can tell
         namespace = service.namespace
+        # The label index answers for most Services; listing the namespace's
+        # workloads for each Service made the rule quadratic in namespace size.
+        if ctx.inventory.workloads_selected(selector, namespace):
+            continue
         near = [w for w in ctx.inventory.workloads_near(namespace) if w.labels]
         if not near:
             continue  # the namespace holds no workload here: the pods come from elsewhere
-        if ctx.inventory.workloads_selected(selector, namespace):
-            continue
         if _is_apex(service, apexes):
             continue
         found = _finding(ctx, service, raw, selector, near)
@@ -273,7 +275,9 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
         if len(ranked) == 1 or _name_score(service, selector, ranked[0]) > _name_score(service, selector, ranked[1]):
             return ranked[0], True
         return None
-    scores = [_score(service, selector, w) for w in near]
+    # Only workloads that can be plausible are scored: difflib for every workload of
+    # the namespace made this quadratic in namespace size (see `_may_be_plausible`).
+    scores = [_score(service, selector, w) for w in near if _may_be_plausible(service, selector, w)]
     candidates = [s for s in scores if s.plausible]
     if not candidates:
         return None
@@ -306,6 +310,65 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
     # agrees, or the names say it outright.
     plausible = (agree > 0 and conflict == 0) or name >= 0.9
     return _Score(workload, plausible, labels, name)
+
+
+def _may_be_plausible(service: Resource, selector: Selector, workload: Workload) -> bool:
+    """False only when `_score` would find the workload implausible: the same test
+    with `_similar_bound`, a cheap upper bound of `_similar`, in place of it."""
+    values = [service.name] + [v for _, v in selector.labels]
+    if any(_similar_bound(v, workload.name) >= 0.9 for v in values):
+        return True
+    pods = workload.labels
+    agree = False
+    for key, value in selector.labels:
+        if key in pods:
+            if _similar_bound(value, pods[key]) < NEAR:
+                return False  # a sure conflict
+            agree = True
+        elif not agree:
+            agree = any(_similar_bound(value, v) >= NEAR for k, v in pods.items() if not is_runtime_key(k))
+    return agree
+
+
+def _similar_bound(a: str, b: str) -> float:
+    """At least `_similar`: difflib's ratio, 2 * matched / (len a + len b), never
+    exceeds 2 * (characters the strings have in common) / (len a + len b), its
+    `quick_ratio`; a word-wise prefix scores 0.8."""
+    a, b = a.lower(), b.lower()
+    if a == b:
+        return 1.0
+    bound = 2.0 * _common_characters(a, b) / (len(a) + len(b))
+    if bound < 0.8:
+        wa, wb = _words(a), _words(b)
+        if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
+            return 0.8
+    return bound
+
+
+def _common_characters(a: str, b: str) -> int:
+    counts = _character_counts(b)
+    seen: dict[str, int] = {}
+    common = 0
+    for char in a:
+        used = seen.get(char, 0)
+        if used < counts.get(char, 0):
+            seen[char] = used + 1
+            common += 1
+    return common
+
+
+_counts_cache: dict[str, dict[str, int]] = {}
+
+
+def _character_counts(text: str) -> dict[str, int]:
+    counts = _counts_cache.get(text)
+    if counts is None:
+        counts = {}
+        for char in text:
+            counts[char] = counts.get(char, 0) + 1
+        if len(_counts_cache) < 100_000:
+            _counts_cache[text] = counts
+    return counts
 
 
 def _name_score(service: Resource, selector: Selector, workload: Workload) -> float:

@@ -1,0 +1,54 @@
+"""service-selector-mismatch scores only workloads that can be plausible; the choice
+it makes is the one scoring every workload of the namespace makes."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from rules.checks import service_selector_mismatch as rule
+from tests.helpers import scan_texts
+
+WORDS = ["api", "api-server", "apiserver", "web", "web-v2", "worker", "billing", "billing-web", "orders",
+         "order", "cart", "carts", "search", "serach", "auth", "oauth", "Auth-Server", "db", "x", "payments"]
+
+
+def test_bound_is_never_below_the_similarity():
+    rng = random.Random(7)
+    pool = WORDS + ["".join(rng.choice("ab-c.d_e") for _ in range(rng.randint(0, 9))) for _ in range(60)]
+    for a in pool:
+        for b in pool:
+            assert rule._similar_bound(a, b) >= rule._similar(a, b), (a, b)
+
+
+def _manifests(rng: random.Random) -> dict[str, str]:
+    files = {}
+    for i in range(rng.randint(2, 8)):
+        name = rng.choice(WORDS)
+        labels = {"app": rng.choice(WORDS), "tier": rng.choice(["web", "backend"])}
+        if rng.random() < 0.3:
+            labels["app.kubernetes.io/name"] = rng.choice(WORDS)
+        pod_labels = "".join(f"        {k}: {v}\n" for k, v in labels.items())
+        files[f"d{i}.yaml"] = (
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n"
+            f"    team: {rng.choice(WORDS)}\nspec:\n  template:\n    metadata:\n      labels:\n{pod_labels}")
+    for i in range(rng.randint(1, 4)):
+        selector = {rng.choice(["app", "app.kubernetes.io/name", "team", "tier"]): rng.choice(WORDS)
+                    for _ in range(rng.randint(1, 2))}
+        body = "".join(f"    {k}: {v}\n" for k, v in selector.items())
+        files[f"s{i}.yaml"] = (f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {rng.choice(WORDS)}\n"
+                               f"spec:\n  selector:\n{body}  ports:\n    - port: 80\n")
+    return files
+
+
+def _findings(files):
+    return [(f.path, f.line, f.message, f.fix.to_json() if f.fix else None)
+            for f in scan_texts(files).findings if f.rule == rule.ID]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pruned_choice_equals_scoring_every_workload(seed, monkeypatch):
+    files = _manifests(random.Random(seed))
+    pruned = _findings(files)
+    monkeypatch.setattr(rule, "_may_be_plausible", lambda *args: True)
+    assert pruned == _findings(files)
