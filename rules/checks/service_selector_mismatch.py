@@ -150,6 +150,9 @@ RUNTIME_PREFIXES = ("leaderworkerset.sigs.k8s.io/",)
 
 # How alike two label values (or names) must be to count as the same one misspelt.
 NEAR = 0.75
+# The same, for a value the pods carry under another key: the key already differs,
+# so the value must be the same one, give or take a typo.
+RENAMED = 0.9
 # Custom resource kinds known not to make pods: their presence in a namespace says
 # nothing about where a Service's pods come from.
 _PODLESS_KINDS = frozenset({
@@ -300,8 +303,11 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
             else:
                 conflict += 1
         else:
-            renamed = max((_similar(value, v) for k, v in pods.items() if not is_runtime_key(k)), default=0.0)
-            if renamed >= NEAR:
+            # The same value under another key (`app` vs `app.kubernetes.io/name`), or
+            # a typo of it. Not a word-wise prefix: `release: argocd` under another key
+            # says nothing about `name: argocd-server`.
+            renamed = max((_typo(value, v) for k, v in pods.items() if not is_runtime_key(k)), default=0.0)
+            if renamed >= RENAMED:
                 total += 0.9 * renamed
                 agree += 1
     name = _name_score(service, selector, workload)
@@ -326,7 +332,8 @@ def _may_be_plausible(service: Resource, selector: Selector, workload: Workload)
                 return False  # a sure conflict
             agree = True
         elif not agree:
-            agree = any(_similar_bound(value, v) >= NEAR for k, v in pods.items() if not is_runtime_key(k))
+            # `_similar_bound` is at least `_typo` too
+            agree = any(_similar_bound(value, v) >= RENAMED for k, v in pods.items() if not is_runtime_key(k))
     return agree
 
 
@@ -387,6 +394,12 @@ def _similar(a: str, b: str) -> float:
     if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
         ratio = max(ratio, 0.8)
     return ratio
+
+
+def _typo(a: str, b: str) -> float:
+    """difflib's ratio of two values, without `_similar`'s word-prefix credit."""
+    a, b = a.lower(), b.lower()
+    return 1.0 if a == b else SequenceMatcher(None, a, b).ratio()
 
 
 def _words(text: str) -> list[str]:

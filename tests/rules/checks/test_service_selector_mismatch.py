@@ -164,3 +164,11 @@ def test_many_services_and_workloads_scan_without_pairwise_work():
         parts.append(service(f"app{i}", {"app": f"app{i}" if i % 10 else f"app{i}x"}, namespace=ns))
     found = of_rule(scan_text("---\n".join(parts)), RULE)
     assert len(found) == 40 and all(f.fix for f in found)
+
+
+def test_a_value_that_only_starts_like_another_label_under_another_key_is_no_typo():
+    # `release: invoice` is no misspelling of `app.kubernetes.io/name: invoice-api`
+    files = read_case(CASE / "unrelated-workload-shares-a-word-no-fix.yaml")
+    found = only(scan_texts(files))
+    assert found.fix is None
+    assert "None of the workloads" in found.message
