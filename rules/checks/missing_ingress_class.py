@@ -4,9 +4,10 @@ Known classes are the IngressClasses in the scanned manifests plus those the
 config declares (`ingress-classes`, `default-ingress-class`). When some are known,
 the rule reports:
 
-- an Ingress whose `spec.ingressClassName` (or deprecated
-  `kubernetes.io/ingress.class` annotation) names a class that is not known; a
-  near miss such as `ngnix` for `nginx` is named and fixed;
+- an Ingress whose `spec.ingressClassName` names a class that is not known; a
+  near miss such as `ngnix` for `nginx` is named and fixed. The deprecated
+  `kubernetes.io/ingress.class` annotation is reported only when its value is such a
+  near miss (`Traefk` for `traefik`);
 - an Ingress that names no class while no known class is marked default
   (`ingressclass.kubernetes.io/is-default-class: "true"`): no controller picks it
   up;
@@ -18,8 +19,12 @@ declare them in the config to have them checked); class-less Ingresses when a
 known class is the default, or when a known controller serves class-less Ingresses
 out of the box: Traefik (its Kubernetes Ingress provider processes Ingresses with
 no class unless told to watch one) and GKE's built-in controller (it handles every
-Ingress without a class); the annotation values `gce` and `gce-internal`, which
-GKE's controller reads without any IngressClass object.
+Ingress without a class); any other value of the deprecated annotation. Controllers
+match that annotation against their own class flag (ingress-nginx's
+`--ingress-class`, `nginx` by default; the AWS Load Balancer Controller's `alb`;
+Istio's mesh `ingressClass`, `istio`; GKE's `gce` and `gce-internal`), with no
+IngressClass object involved, so `kubernetes.io/ingress.class: alb` in a repository
+that only holds an `nginx` IngressClass is served all the same.
 
 ## Why it matters
 Every controller watches only the Ingresses of its class. An Ingress whose class
@@ -89,6 +94,11 @@ spec:
 - footguns.md, "10. Forgetting to Create IngressClass"
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#ingress-class
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#default-ingress-class
+- https://kubernetes.io/docs/concepts/services-networking/ingress/#deprecated-annotation
+- https://kubernetes.github.io/ingress-nginx/user-guide/multiple-ingress/ (the
+  annotation is matched against the controller's `--ingress-class`)
+- https://github.com/istio/istio/blob/master/pilot/pkg/config/kube/ingress/conversion.go
+  (`shouldProcessIngressWithClass`: the annotation is compared with the mesh's class)
 - https://github.com/traefik/traefik/blob/master/pkg/provider/kubernetes/ingress/kubernetes.go (`shouldProcessIngress`)
 - https://cloud.google.com/kubernetes-engine/docs/how-to/custom-ingress-controller
 """
@@ -108,8 +118,10 @@ ID = "missing-ingress-class"
 SEVERITY = "error"
 SUMMARY = "Ingress names a class that does not exist, or relies on a default there isn't"
 
-# Annotation values GKE's built-in controller serves without an IngressClass object.
-GKE_ANNOTATION_CLASSES = frozenset({"gce", "gce-internal"})
+# How close a deprecated-annotation value must be to a known class to be its typo
+# (`ngnix`, `Traefk`): other values are matched by a controller's own flag.
+TYPO = 0.8
+
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -127,7 +139,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             yield _classless(ctx, classes, ingress)
         elif declared.name not in classes.known and not (
-                declared.by_annotation and declared.name in GKE_ANNOTATION_CLASSES):
+                declared.by_annotation and _near(classes, declared.name, TYPO) is None):
             yield _unknown(ctx, classes, ingress, declared.name, declared.field_path)
 
 
@@ -154,13 +166,19 @@ def _known_list(classes: IngressClasses) -> str:
     return shown
 
 
-def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str,
-             field_path: tuple) -> Finding:
+def _near(classes: IngressClasses, name: str, cutoff: float = 0.6) -> str | None:
+    """The known class ``name`` misspells, if any."""
     by_lower = {known.lower(): known for known in classes.known}
     near = by_lower.get(name.lower())
     if near is None:
-        matches = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+        matches = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=cutoff)
         near = by_lower[matches[0]] if matches else None
+    return near
+
+
+def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str,
+             field_path: tuple) -> Finding:
+    near = _near(classes, name)
     where = "`ingressClassName`" if field_path[0] == "spec" else f"annotation `{CLASS_ANNOTATION}`"
     message = (f"{where} names class `{name}`, which does not exist (known: {_known_list(classes)}): "
                f"no controller will serve this Ingress, and nothing reports it.")
