@@ -20,6 +20,7 @@ from .context import Context
 from .model import SEVERITY_RANK, Finding, Skip
 
 IGNORE_ANNOTATION = "footgun.dev/ignore"
+_IGNORE_MARK = "footgun:ignore"  # every match of _IGNORE_COMMENT contains it
 _IGNORE_COMMENT = re.compile(r"#\s*footgun:ignore\b[ \t]*([A-Za-z0-9_,\- \t]*)")
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__", ".venv", "venv"}
@@ -124,6 +125,8 @@ def is_suppressed(found: Finding, resource: Resource | None) -> bool:
     if _names_rule(resource.annotations.get(IGNORE_ANNOTATION), found.rule):
         return True
     source = resource.source
+    if _IGNORE_MARK not in source.text:
+        return False  # no ignore comment anywhere: the file's lines need not be split
     for line in {found.line, resource.start_line}:
         for ids in _ignore_comments_at(source, line):
             if _names_rule(ids, found.rule):

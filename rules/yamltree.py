@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import re
+from sys import intern
 from dataclasses import dataclass
 from typing import Any, Iterator, NamedTuple
 
@@ -123,10 +124,26 @@ class Span(NamedTuple):
 _new_tuple = tuple.__new__  # _new_tuple(Span, (key_line, start, end, col))
 
 
-# The builder stores each collection's spans as plain tuples (``_at``) and `Span`s are
-# made on first access to ``at``: a plain tuple of ints drops out of the cyclic garbage
-# collector's lists at its first pass, a Span (a tuple subclass) never does, and there
-# is one per key and item of every file while rules look at few of them.
+# The builder stores each collection's spans raw (``_at``) and `Span`s are made on
+# first access to ``at``: there is one per key and item of every file while rules look
+# at few of them. Raw, an entry whose key and value sit on one line (most of them) is
+# one int, ``line * _ONE_LINE + col`` (28 bytes, outside the garbage collector's
+# lists), any other a plain tuple ``(key_line, start, end, col)`` (which drops out of
+# those lists at the collector's first pass; a Span, a tuple subclass, never does).
+_ONE_LINE = 1 << 20
+
+
+def _span_of(raw: Any) -> Span:
+    if raw.__class__ is int:
+        line, col = divmod(raw, _ONE_LINE)
+        return _new_tuple(Span, (line, line, line, col))
+    return _new_tuple(Span, raw)
+
+
+def _end_of(raw: Any) -> int:
+    """The end line of a raw entry."""
+    return raw // _ONE_LINE if raw.__class__ is int else raw[2]
+
 
 class YMap(dict):
     """A mapping; ``at[key]`` is the `Span` of that key's entry."""
@@ -138,7 +155,7 @@ class YMap(dict):
         try:
             return self._spans
         except AttributeError:
-            self._spans = spans = {k: _new_tuple(Span, v) for k, v in self._at.items()}
+            self._spans = spans = {k: _span_of(v) for k, v in self._at.items()}
             return spans
 
     @at.setter
@@ -156,7 +173,7 @@ class YSeq(list):
         try:
             return self._spans
         except AttributeError:
-            self._spans = spans = [_new_tuple(Span, v) for v in self._at]
+            self._spans = spans = [_span_of(v) for v in self._at]
             return spans
 
     @at.setter
@@ -448,7 +465,7 @@ class _Builder:
         # A block collection's end mark lies past trailing comments and blank lines;
         # its real last line is its last child's.
         spans = value._at.values() if isinstance(value, YMap) else value._at
-        last = max((s[2] for s in spans), default=start)  # s[2]: the end line
+        last = max((_end_of(s) for s in spans), default=start)
         return start, last
 
 
@@ -492,13 +509,13 @@ class _PlainBuilder(_Builder):
         result = YMap()
         at: dict[Any, Span] = {}
         merges = None
-        mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
+        mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
         count = 1
         last = 0  # the last line of any entry
         for key_node, value_node in node.value:
             key_tag = key_node.ctag
             if key_tag is str_tag:
-                key = key_node.value
+                key = intern(key_node.value)  # keys repeat in every document: one copy each
                 count += 1
             elif key_tag is _T_MERGE or key_node.tag == _MERGE:
                 if merges is None:
@@ -523,7 +540,11 @@ class _PlainBuilder(_Builder):
                 start = value_node.start_mark.line + 1
                 end = start if value_node.end_mark.line + 1 == start else self._scalar_end(value_node, start)
             result[key] = value
-            at[key] = (mark.line + 1, start, end, mark.column)
+            key_line, col = mark.line + 1, mark.column
+            if start == end == key_line and col < one_line:
+                at[key] = key_line * one_line + col
+            else:
+                at[key] = (key_line, start, end, col)
             if end > last:
                 last = end
         self.total += count
@@ -537,8 +558,8 @@ class _PlainBuilder(_Builder):
                             if k not in result:
                                 result[k] = v
                                 at[k] = merged_span = merged._at[k]
-                                if merged_span[2] > last:
-                                    last = merged_span[2]
+                                if _end_of(merged_span) > last:
+                                    last = _end_of(merged_span)
         result._at = at
         self._place_at(result, node, last if at else 0)
         self._check_total()
@@ -547,7 +568,7 @@ class _PlainBuilder(_Builder):
     def _sequence(self, node: Any) -> YSeq:
         result = YSeq()
         at = []
-        mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
+        mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
         # A block item's indicator sits two columns before its content.
         shift = 0 if node.flow_style else 2
         count = 1
@@ -567,7 +588,9 @@ class _PlainBuilder(_Builder):
                 end = start if item_node.end_mark.line + 1 == start else self._scalar_end(item_node, start)
             result.append(value)
             col = item_node.start_mark.column - shift
-            at.append((start, start, end, col if col > 0 else 0))
+            if col < 0:
+                col = 0
+            at.append(start * one_line + col if start == end and col < one_line else (start, start, end, col))
             if end > last:
                 last = end
         self.total += count

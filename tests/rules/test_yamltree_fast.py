@@ -141,3 +141,16 @@ def test_spans_can_be_assigned():
     root = parse_documents("a: 1\n")[0].root
     root.at = {"a": Span(9, 9, 9, 0)}
     assert root.at["a"].key_line == 9
+
+
+def test_spans_past_a_very_long_line_keep_their_column():
+    text = "[" + "x" * 1_100_000 + ", y]\n"
+    root = parse_documents(text)[0].root
+    assert root.at[1] == Span(1, 1, 1, 1_100_003)
+    assert root.at[0] == Span(1, 1, 1, 1)
+
+
+def test_multi_line_entries_keep_all_four_lines():
+    root = parse_documents("a: |\n  x\n  y\nb:\n  - 1\n")[0].root
+    assert root.at["a"] == Span(1, 1, 3, 0)
+    assert root.at["b"] == Span(4, 5, 5, 0)
