@@ -29,6 +29,9 @@ backend to its main Ingress's server: when the main Ingress is in the scanned fi
 the finding and its fix belong to it. Other controllers (Traefik, GKE, ...) make
 routes per Ingress, so there each Ingress needs its own `tls`.
 
+Hosts `localhost` and `*.localhost` are left alone too: they resolve to the loopback
+address (RFC 6761), so that traffic never crosses a network.
+
 ## Why it matters
 Everything the application exchanges with its users (passwords, session cookies,
 API tokens, personal data) crosses the network readable and alterable by anyone
@@ -43,7 +46,11 @@ redirects plain HTTP to HTTPS. The fix does exactly that (Secret
 `<ingress-name>-tls`, issuer from the config). With the AWS Load Balancer
 Controller, which takes certificates from ACM rather than Secrets, no fix is
 offered: add an HTTPS listener (`alb.ingress.kubernetes.io/listen-ports`) and a
-`certificate-arn`.
+`certificate-arn`. Nor for a host no public CA can certify (`*.local`, `*.test`,
+`*.internal`, `*.lan`, `*.home.arpa`, a name without a dot, ...) while the issuer is
+the default Let's Encrypt one: the finding stays and says to take the certificate
+from an internal CA; with `cert-manager-issuer` configured, or an issuer annotation
+already on the Ingress, the fix uses that issuer.
 
 ## Example
 Bad:
@@ -115,6 +122,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ..config import Config
 from ..context import Context
 from ..edits import merge_entries, overlaps, set_block
 from ..ingress import ALB, INGRESS_NGINX, ingress_classes, ingress_hosts, ingress_rules, is_ingress
@@ -149,7 +157,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         uncovered: dict[str, int] = {}
         for host, rule_index in hosts:
-            if host.lower() not in uncovered and not covered(host, entries) \
+            if host.lower() not in uncovered and not covered(host, entries) and not loopback(host) \
                     and not servers.secured_elsewhere(ingress, host):
                 uncovered[host.lower()] = rule_index
         if not uncovered:
@@ -164,9 +172,18 @@ def check(ctx: Context) -> Iterator[Finding]:
                        f"credentials, cookies and tokens cross the network in cleartext.")
         controller = classes.controller_of(ingress)
         fix = None
+        # the default issuer is a public ACME CA; a configured one, or the Ingress's own,
+        # may be an internal CA
+        own_issuer = any(key in ingress.annotations for key in ISSUER_ANNOTATIONS)
+        private = [n for n in names if not public_name(n)] \
+            if ctx.config.cert_manager_issuer == Config.cert_manager_issuer and not own_issuer else []
         if controller == ALB:
             message += (" The AWS Load Balancer Controller takes its certificate from ACM: add an "
                         "HTTPS port to `alb.ingress.kubernetes.io/listen-ports` and a `certificate-arn`.")
+        elif private:
+            message += (f" {', '.join(f'`{n}`' for n in private)} {_is(private)} not a public DNS name, so no "
+                        f"public CA (Let's Encrypt) can issue {_its(private)} certificate: add a `tls:` entry "
+                        f"with a certificate from an internal CA (a cert-manager CA Issuer, for instance).")
         else:
             fix = _fix(ingress, names, ctx.config.cert_manager_issuer, controller == INGRESS_NGINX)
         first = uncovered[names[0].lower()]
@@ -207,6 +224,27 @@ class _NginxServers:
 
 def _canary(ingress: Resource) -> bool:
     return ingress.annotations.get(CANARY, "").lower() == "true"
+
+
+# Names no public CA issues certificates for: RFC 2606 / RFC 6761 reserved names
+# (not `.example` and `example.com`, the placeholders documentation writes for a
+# real public name), mDNS (.local), the private-use .internal, home networks, and
+# common private zones.
+_PRIVATE_SUFFIXES = (".local", ".localhost", ".test", ".invalid", ".internal", ".lan",
+                     ".home.arpa", ".localdomain", ".corp", ".intranet", ".private")
+
+
+def loopback(host: str) -> bool:
+    """`localhost` and `*.localhost` resolve to the loopback address (RFC 6761 6.3):
+    that traffic never crosses a network."""
+    host = host.lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def public_name(host: str) -> bool:
+    """Whether a public CA could issue a certificate for the host."""
+    host = host.lower().rstrip(".")
+    return "." in host.lstrip("*.") and not host.endswith(_PRIVATE_SUFFIXES)
 
 
 def terminated_by_controller(annotations: dict[str, str]) -> bool:
@@ -313,6 +351,10 @@ def _secret_name(ingress: Resource) -> str:
 
 def _them(names: list[str]) -> str:
     return "it" if len(names) == 1 else "them"
+
+
+def _its(names: list[str]) -> str:
+    return "its" if len(names) == 1 else "their"
 
 
 def _is(names: list[str]) -> str:

@@ -126,3 +126,20 @@ def test_flow_annotations_and_tls_are_rewritten_whole():
     assert "  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt-prod\n" in after
     assert "  tls:\n  - hosts:\n    - blog.example.com\n    secretName: blog-tls\n" in after
     assert findings(after) == []
+
+
+def test_hosts_no_public_ca_can_certify_get_no_lets_encrypt_fix():
+    files = read_case(CASES / RULE / "loopback-and-private-hosts.yaml")
+    found = of_rule(scan_texts(files), RULE)
+    assert [f.line for f in found] == [30]  # the *.localhost Ingress is left alone
+    assert found[0].fix is None
+    assert "`grafana.lab.local`, `wiki.corp.internal` are not a public DNS name" in found[0].message
+
+
+def test_a_configured_issuer_may_be_an_internal_ca_and_is_offered_for_private_hosts():
+    files = read_case(CASES / RULE / "loopback-and-private-hosts.yaml")
+    config = parse_config({"cert-manager-issuer": "corp-ca"})
+    (found,) = of_rule(scan_texts(files, config), RULE)
+    assert found.fix is not None
+    fixed = apply_fix(files, found.fix)["loopback-and-private-hosts.yaml"]
+    assert "cert-manager.io/cluster-issuer: corp-ca" in fixed
