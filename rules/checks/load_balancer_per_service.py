@@ -29,7 +29,14 @@ Left alone:
   `https`, `grpc` or `web` wins over the number. An HTTP ingress cannot carry these,
   and a Service with even one such port stays as it is. gRPC counts as HTTP: it is
   HTTP/2, which ingress controllers route (ingress-nginx with
-  `nginx.ingress.kubernetes.io/backend-protocol: GRPC`).
+  `nginx.ingress.kubernetes.io/backend-protocol: GRPC`);
+- Services whose address comes from a bare-metal load balancer, not a billed
+  cloud one: MetalLB, kube-vip, Cilium LB IPAM or PureLB, told by the Service's
+  annotations (`metallb.universe.tf/*`, `metallb.io/*`, `kube-vip.io/*`,
+  `lbipam.cilium.io/*`, `purelb.io/*`) or `loadBalancerClass`, or by the
+  implementation's address pools in the scanned files (a MetalLB `IPAddressPool`,
+  a `CiliumLoadBalancerIPPool`, a PureLB `ServiceGroup`), which make every
+  LoadBalancer of the repository a local address.
 
 Deployment units (`deployment-unit` in `.footgun.yml`):
 - `folder` (the default): the manifests of one folder. Not the whole repository,
@@ -142,6 +149,9 @@ spec:
 - https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/
   (the `<protocol>[-<suffix>]` port naming convention)
 - https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#backend-protocol
+- https://metallb.universe.tf/usage/ (address pools, `allow-shared-ip`),
+  https://kube-vip.io/docs/usage/kubernetes-services/,
+  https://docs.cilium.io/en/stable/network/lb-ipam/
 """
 from __future__ import annotations
 
@@ -211,6 +221,17 @@ INTERNAL_ANNOTATIONS = {
     "service.beta.kubernetes.io/openstack-internal-load-balancer": {"true"},
     "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": {"intranet"},
 }
+
+
+# Bare-metal load balancer implementations (MetalLB, kube-vip, Cilium LB IPAM, PureLB):
+# their LoadBalancer Services take an address from a local pool, not a billed cloud
+# load balancer. Told by the Service's annotations or loadBalancerClass, or by the
+# implementation's address pools in the scanned files.
+BARE_METAL_ANNOTATIONS = ("metallb.universe.tf/", "metallb.io/", "kube-vip.io/", "lbipam.cilium.io/",
+                          "io.cilium/lb-ipam", "purelb.io/")
+BARE_METAL_CLASSES = ("metallb", "kube-vip.io/", "io.cilium/", "purelb.io/")
+BARE_METAL_POOLS = (("IPAddressPool", "metallb.io/"), ("AddressPool", "metallb.io/"),
+                    ("CiliumLoadBalancerIPPool", "cilium.io/"), ("ServiceGroup", "purelb.io/"))
 
 
 @dataclass(frozen=True)
@@ -368,6 +389,17 @@ def _http_port(port: dict) -> bool:
     return not any(isinstance(n, int) and n in NON_HTTP_PORTS for n in numbers)
 
 
+def _bare_metal(service: Resource) -> bool:
+    lb_class = service.get("spec", "loadBalancerClass")
+    return any(key.startswith(BARE_METAL_ANNOTATIONS) for key in service.annotations) \
+        or (isinstance(lb_class, str) and lb_class.startswith(BARE_METAL_CLASSES))
+
+
+def _bare_metal_pools(inventory: Inventory) -> bool:
+    return any(r.api_version.startswith(group) for kind, group in BARE_METAL_POOLS
+               for r in inventory.of_kind(kind))
+
+
 def _is_internal(service: Resource) -> bool:
     for key, values in INTERNAL_ANNOTATIONS.items():
         value = service.annotations.get(key)
@@ -397,11 +429,14 @@ def _pools(inventory: Inventory, members: list[Resource]) -> Iterator[list[list[
             groups.append([service])
             by_name[service.name].append(groups[-1])
     pools: dict[bool, list[list[Resource]]] = {False: [], True: []}
+    if _bare_metal_pools(inventory):
+        return
     for group in groups:
         typed = [s for s in group if s.get("spec", "type") is not None]
         with_ports = [s for s in group if s.get("spec", "ports")]
         if not typed or not is_load_balancer(typed[-1]) or not with_ports \
-                or not serves_http(with_ports[0]) or any(is_ingress_controller(inventory, s) for s in group):
+                or not serves_http(with_ports[0]) or any(is_ingress_controller(inventory, s) for s in group) \
+                or any(_bare_metal(s) for s in group):
             continue
         balancers = [s for s in group if is_load_balancer(s)]
         pools[any(_is_internal(s) for s in group)].append(balancers)
