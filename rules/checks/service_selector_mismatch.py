@@ -344,38 +344,47 @@ def _similar_bound(a: str, b: str) -> float:
     a, b = a.lower(), b.lower()
     if a == b:
         return 1.0
-    bound = 2.0 * _common_characters(a, b) / (len(a) + len(b))
+    bound = 2.0 * (_character_mask(a) & _character_mask(b)).bit_count() / (len(a) + len(b))
     if bound < 0.8:
-        wa, wb = _words(a), _words(b)
+        wa, wb = _cached_words(a), _cached_words(b)
         if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
             return 0.8
     return bound
 
 
-def _common_characters(a: str, b: str) -> int:
-    counts = _character_counts(b)
-    seen: dict[str, int] = {}
-    common = 0
-    for char in a:
-        used = seen.get(char, 0)
-        if used < counts.get(char, 0):
-            seen[char] = used + 1
-            common += 1
-    return common
+# A string's characters as a bit set of (character, nth occurrence): the size of the
+# intersection of two such sets is the number of characters the strings have in
+# common, counted with multiplicity, in one C-level ``&``. Per string, cached: the
+# workloads' names and labels come back for every Service that selects nothing.
+_occurrence_bits: dict[tuple[str, int], int] = {}
+_masks: dict[str, int] = {}
+_words_of: dict[str, list[str]] = {}
+_CACHE_MAX = 100_000
 
 
-_counts_cache: dict[str, dict[str, int]] = {}
-
-
-def _character_counts(text: str) -> dict[str, int]:
-    counts = _counts_cache.get(text)
-    if counts is None:
-        counts = {}
+def _character_mask(text: str) -> int:
+    mask = _masks.get(text)
+    if mask is None:
+        mask = 0
+        seen: dict[str, int] = {}
         for char in text:
-            counts[char] = counts.get(char, 0) + 1
-        if len(_counts_cache) < 100_000:
-            _counts_cache[text] = counts
-    return counts
+            nth = seen[char] = seen.get(char, 0) + 1
+            bit = _occurrence_bits.get((char, nth))
+            if bit is None:
+                bit = _occurrence_bits[(char, nth)] = 1 << len(_occurrence_bits)
+            mask |= bit
+        if len(_masks) < _CACHE_MAX:
+            _masks[text] = mask
+    return mask
+
+
+def _cached_words(text: str) -> list[str]:
+    words = _words_of.get(text)
+    if words is None:
+        words = _words(text)
+        if len(_words_of) < _CACHE_MAX:
+            _words_of[text] = words
+    return words
 
 
 def _name_score(service: Resource, selector: Selector, workload: Workload) -> float:
@@ -586,7 +595,9 @@ def _identity_pairs(workload: Workload, own: Selector | None) -> list[tuple[str,
 
 
 def _resource_labels(workload: Workload) -> dict[str, str]:
-    return {k: label_value(v) for k, v in workload.resource.labels.items()}
+    # `Resource.labels` holds label values already (strings, as `label_value` makes
+    # them); not copied, as this runs for every workload near an unmatched Service.
+    return workload.resource.labels
 
 
 def _labels_line(workload: Workload) -> int:

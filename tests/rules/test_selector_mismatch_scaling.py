@@ -52,3 +52,22 @@ def test_pruned_choice_equals_scoring_every_workload(seed, monkeypatch):
     pruned = _findings(files)
     monkeypatch.setattr(rule, "_may_be_plausible", lambda *args: True)
     assert pruned == _findings(files)
+
+
+def test_resource_labels_are_label_values_already():
+    from rules.selectors import label_value
+
+    result = scan_texts({"d.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  labels:\n"
+                                   "    a: true\n    b: 1\n    c:\n    d: x\nspec:\n  template:\n"
+                                   "    metadata:\n      labels:\n        app: d\n"})
+    workload = result.inventory.workloads[0]
+    assert rule._resource_labels(workload) == {k: label_value(v) for k, v in
+                                                workload.resource.data["metadata"]["labels"].items()}
+
+
+def test_character_masks_count_common_characters_with_multiplicity():
+    from collections import Counter
+
+    for a, b in [("aab", "abb"), ("api-server", "apiserver"), ("", "x"), ("zzz", "z"), ("éé", "é")]:
+        common = sum((Counter(a) & Counter(b)).values())
+        assert (rule._character_mask(a) & rule._character_mask(b)).bit_count() == common
