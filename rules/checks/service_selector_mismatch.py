@@ -344,6 +344,8 @@ def _similar_bound(a: str, b: str) -> float:
     a, b = a.lower(), b.lower()
     if a == b:
         return 1.0
+    if len(a) > _MASKED_LENGTH or len(b) > _MASKED_LENGTH:
+        return 1.0  # no bound worth its cost (label values have at most 63 characters)
     bound = 2.0 * (_character_mask(a) & _character_mask(b)).bit_count() / (len(a) + len(b))
     if bound < 0.8:
         wa, wb = _cached_words(a), _cached_words(b)
@@ -360,6 +362,7 @@ _occurrence_bits: dict[tuple[str, int], int] = {}
 _masks: dict[str, int] = {}
 _words_of: dict[str, list[str]] = {}
 _CACHE_MAX = 100_000
+_MASKED_LENGTH = 253  # a DNS name's length: a mask has at most that many bits set
 
 
 def _character_mask(text: str) -> int:

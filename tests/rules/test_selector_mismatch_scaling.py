@@ -71,3 +71,8 @@ def test_character_masks_count_common_characters_with_multiplicity():
     for a, b in [("aab", "abb"), ("api-server", "apiserver"), ("", "x"), ("zzz", "z"), ("éé", "é")]:
         common = sum((Counter(a) & Counter(b)).values())
         assert (rule._character_mask(a) & rule._character_mask(b)).bit_count() == common
+
+
+def test_long_values_get_the_trivial_bound():
+    assert rule._similar_bound("a" * 100_000, "a" * 99_999) == 1.0
+    assert "a" * 100_000 not in rule._masks
