@@ -298,10 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         cpu, wall = timing["cpu"], timing["wall"]
         scan = cpu.pop("scan")
         scans[size] = scan
-        print(f"  full scan (scan_paths)         {scan:8.2f} s [{wall['scan']:6.2f}] "
+        print(f"  {'full scan (scan_paths)':42s}{scan:8.2f} s [{wall['scan']:6.2f}] "
               f"{size / scan:8,.0f} documents/s  {timing['findings']:,} findings")
         for name, t in sorted(cpu.items(), key=lambda kv: kv[1]):
-            print(f"  bare parse, {name:19s}{t:8.2f} s [{wall[name]:6.2f}] "
+            print(f"  {'bare parse, ' + name:42s}{t:8.2f} s [{wall[name]:6.2f}] "
                   f"{size / t:8,.0f} documents/s  scan is {scan / t:4.2f}x")
         base_name = min(cpu, key=cpu.get)
         ratio = scan / cpu[base_name]
@@ -328,16 +328,18 @@ def main(argv: list[str] | None = None) -> int:
               f"(target <= {TARGET_GROWTH:g}x: {verdict(growth <= TARGET_GROWTH)})")
     if stages:
         shown = sorted(stages)
-        print("\nstages (CPU s)" + "".join(f"{s:>12,}" for s in shown) + "   growth of the last two")
+        print(f"\n  {'stages, CPU s':42s}" + "".join(f"{s:>10,}" for s in shown) + "   growth of the last two")
         for name in stages[shown[-1]]:
             row = [stages[s].get(name, 0.0) for s in shown]
             growth = f"{row[-1] / row[-2]:8.1f}x" if len(row) > 1 and row[-2] > 0.005 else ""
-            print(f"  {name:32s}" + "".join(f"{t:12.3f}" for t in row) + f"   {growth}")
+            print(f"  {name:42s}" + "".join(f"{t:10.3f}" for t in row) + f"   {growth}")
     if not args.keep:
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\nall targets met: {'yes' if all(verdicts) else 'NO'}")
+    if not (5_000 in scans and 50_000 in scans):
+        print("\n(growth not measured: it takes the 5,000 and 50,000 sizes)")
+    print(f"\nall targets measured met: {'yes' if all(verdicts) else 'NO'}")
     return 0
 
 
