@@ -33,6 +33,15 @@ to the restricting policy's, or requires only some of the labels that one requir
 When it selects some other group, the rule judges the scanned workloads one by one
 and stays silent if there are none to judge.
 
+The network plugin's own policies count too: a Calico `GlobalNetworkPolicy` or
+`NetworkPolicy` (`projectcalico.org`), a Cilium `CiliumClusterwideNetworkPolicy` or
+`CiliumNetworkPolicy`, an Antrea `ClusterNetworkPolicy`, or an `AdminNetworkPolicy`
+(which takes precedence over NetworkPolicies) with an egress rule that allows port
+53, or every port, lets DNS through. Their selector languages are not read: when
+such a policy is cluster-wide or could share the namespace, the rule stays silent.
+Calico's `NetworkPolicy` shares the kind name with Kubernetes' and is never read as
+one.
+
 ## Why it matters
 Every pod in the namespace loses name resolution the moment the policy lands:
 `http://api-server:80` fails before a packet is sent, with errors that read like an
@@ -123,6 +132,12 @@ No options of its own.
 - https://docs.openshift.com/container-platform/latest/networking/dns-operator.html
   (CoreDNS pods of `openshift-dns` serve on port 5353)
 - RFC 7766, "DNS Transport over TCP" (TCP is required, used for truncated answers)
+- https://docs.tigera.io/calico/latest/network-policy/get-started/kubernetes-default-deny
+  (a GlobalNetworkPolicy allowing kube-dns next to default deny; policy order and tiers)
+- https://docs.cilium.io/en/stable/security/policy/language/ (policies are additive
+  allow lists; DNS rules under `toPorts`)
+- https://network-policy-api.sigs.k8s.io/api-overview/ (AdminNetworkPolicy is
+  evaluated before NetworkPolicy)
 """
 from __future__ import annotations
 
@@ -175,10 +190,15 @@ class Policy:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    policies = [p for r in ctx.inventory.of_kind("NetworkPolicy") if (p := _policy(r))]
+    policies = [p for r in ctx.inventory.of_kind("NetworkPolicy")
+                if r.api_version.startswith(K8S_POLICY_GROUP) and (p := _policy(r))]
+    plugin_dns = [r for kind in PLUGIN_POLICY_KINDS for r in ctx.inventory.of_kind(kind)
+                  if r.api_version.startswith(PLUGIN_POLICY_GROUPS) and _plugin_allows_dns(r)]
     reported_udp: set[int] = set()
     fixed_groups: dict[tuple[str | None, Selector], Resource] = {}
     for restricting in policies:
+        if any(_plugin_covers(r, restricting.resource) for r in plugin_dns):
+            continue  # the network plugin's own policies let DNS through
         peers = [p for p in policies if p.resource.could_share_namespace(restricting.resource)]
         verdict = _verdict(ctx, restricting, peers)
         if verdict is None:
@@ -193,6 +213,58 @@ def check(ctx: Context) -> Iterator[Finding]:
         group = (restricting.resource.namespace, restricting.selector)
         first = fixed_groups.setdefault(group, restricting.resource)
         yield _blocked_finding(ctx, restricting, detail, policies, first)
+
+
+# --- the network plugin's own policies -----------------------------------------------
+
+K8S_POLICY_GROUP = "networking.k8s.io/"
+# Policies of network plugins (and the cluster-wide AdminNetworkPolicy, which takes
+# precedence over NetworkPolicies) that can allow DNS to pods a NetworkPolicy isolates.
+PLUGIN_POLICY_KINDS = ("GlobalNetworkPolicy", "NetworkPolicy", "CiliumClusterwideNetworkPolicy",
+                       "CiliumNetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy")
+PLUGIN_POLICY_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/", "cilium.io/", "crd.antrea.io/",
+                        "policy.networking.k8s.io/")
+CLUSTER_WIDE_KINDS = frozenset({"GlobalNetworkPolicy", "CiliumClusterwideNetworkPolicy",
+                                "ClusterNetworkPolicy", "AdminNetworkPolicy"})
+
+
+def _plugin_allows_dns(policy: Resource) -> bool:
+    """Whether some egress rule of a Calico, Cilium, Antrea or AdminNetworkPolicy policy
+    allows port 53 (or every port). Selectors in these languages are not read: when
+    such a policy could apply, the rule cannot tell, and stays silent."""
+    rules = policy.get("spec", "egress")
+    for rule in rules if isinstance(rules, list) else ():
+        if not isinstance(rule, dict):
+            continue
+        action = rule.get("action")
+        if isinstance(action, str) and action.lower() != "allow":
+            continue  # Deny, Pass, Log
+        found = _port_values(rule)
+        if not found or any(str(v).strip().lower() in ("53", "dns", "dns-tcp") for v in found):
+            return True
+    return False
+
+
+def _port_values(node: Any) -> list:
+    """Every value under a key that names ports, anywhere in an egress rule."""
+    found: list = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if "port" in str(key).lower() and not isinstance(value, (dict, list)):
+                found.append(value)
+            elif isinstance(value, list) and "port" in str(key).lower() \
+                    and all(not isinstance(v, (dict, list)) for v in value):
+                found.extend(value)
+            else:
+                found.extend(_port_values(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_port_values(item))
+    return found
+
+
+def _plugin_covers(plugin: Resource, restricting: Resource) -> bool:
+    return plugin.kind in CLUSTER_WIDE_KINDS or plugin.could_share_namespace(restricting)
 
 
 # --- reading policies -------------------------------------------------------------
