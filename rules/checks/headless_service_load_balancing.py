@@ -10,10 +10,12 @@ Left alone: the governing headless Service of a StatefulSet (it gives each pod i
 stable name, `web-0.web`), selector-less headless Services (endpoints managed by
 hand or by an operator), Services whose pods take per-pod DNS names through
 `spec.subdomain`, Services with `publishNotReadyAddresses: true` (peer discovery
-for clustered software, which must see every member), and workloads pinned to one
-replica that nothing autoscales (a Deployment with `strategy: Recreate` and no
-replica count is one: Recreate is how a single-instance database keeps two pods
-off its volume).
+for clustered software, which must see every member), Services whose every port is
+a metrics port by name (`metrics`, `http-metrics`, `https-metrics`, `telemetry`,
+`*-metrics`, ...: Prometheus lists their endpoints and scrapes each pod, so nothing
+balances through them), and workloads pinned to one replica that nothing
+autoscales (a Deployment with `strategy: Recreate` and no replica count is one:
+Recreate is how a single-instance database keeps two pods off its volume).
 
 ## Why it matters
 Clients resolve the name, get all pod IPs, and most of them connect to the first
@@ -98,6 +100,8 @@ No options of its own; `custom-workloads` teaches it pods made by operators.
   does not make an existing Service non-headless)
 - https://github.com/grpc/grpc/blob/master/doc/load-balancing.md (client-side
   balancing over DNS)
+- https://prometheus.io/docs/prometheus/latest/configuration/configuration/#kubernetes_sd_config
+  (the `endpoints` role scrapes every endpoint of a Service)
 """
 from __future__ import annotations
 
@@ -119,7 +123,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     for service in ctx.inventory.of_kind("Service"):
         spec = service.get("spec")
         if not isinstance(spec, dict) or not _headless(spec) or spec.get("type") == "ExternalName" \
-                or spec.get("publishNotReadyAddresses") is True:
+                or spec.get("publishNotReadyAddresses") is True or _metrics_only(spec):
             continue
         selected = ctx.inventory.workloads_selected(from_map(spec.get("selector")), service.namespace)
         if not selected or _governs(ctx, service, selected):
@@ -127,6 +131,27 @@ def check(ctx: Context) -> Iterator[Finding]:
         targets = [w for w in selected if w.kind in REPLICATED_KINDS and ctx.inventory.may_run_several(w)]
         if targets:
             yield _finding(ctx, service, targets)
+
+
+# Port names of metrics endpoints: a Service exposing nothing else is there for
+# Prometheus, whose service discovery lists the endpoints and scrapes each one.
+METRICS_PORT_NAMES = frozenset({"metrics", "http-metrics", "https-metrics", "prometheus", "prom",
+                                "telemetry", "monitoring", "exporter"})
+
+
+def _metrics_only(spec: dict) -> bool:
+    ports = spec.get("ports")
+    if not isinstance(ports, list) or not ports:
+        return False
+    return all(isinstance(p, dict) and _metrics_port(p) for p in ports)
+
+
+def _metrics_port(port: dict) -> bool:
+    for name in (port.get("name"), port.get("targetPort")):
+        if isinstance(name, str) and (name.lower() in METRICS_PORT_NAMES
+                                      or name.lower().endswith(("-metrics", "-prometheus"))):
+            return True
+    return False
 
 
 def _headless(spec: dict) -> bool:
