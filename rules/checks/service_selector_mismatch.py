@@ -24,6 +24,12 @@ Left alone:
   The selector is matched on its other keys only (none left: nothing to check);
 - the apex Service of an SMI `TrafficSplit` (`spec.service`), which selects no pods
   by design: the mesh sends its traffic to the split's backends;
+- a Service of `kube-system` (or of no namespace) that selects pods the cluster runs
+  itself: kubeadm's static control-plane pods (`component: kube-apiserver`,
+  `kube-controller-manager`, `kube-scheduler`, `etcd`; `tier: control-plane`) and
+  the add-ons kubeadm or the cloud provider installs (`k8s-app: kube-dns`,
+  `kube-proxy`, `node-local-dns`, `metrics-server`, ...), typically to scrape their
+  metrics;
 - a Service that no scanned workload resembles while custom resources that may
   make pods (an operator's `Prometheus`, `Kafka`, `LeaderWorkerSet`, ...) could share
   its namespace: the pods are likely the operator's. Declare such kinds under
@@ -116,6 +122,8 @@ spec:
 - https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#selector
 - https://kubernetes.io/docs/reference/labels-annotations-taints/ (labels set by controllers)
 - https://github.com/servicemeshinterface/smi-spec/blob/main/apis/traffic-split/v1alpha4/traffic-split.md
+- https://kubernetes.io/docs/reference/setup-tools/kubeadm/implementation-details/
+  (static Pod manifests of the control plane, labelled `component` and `tier`)
 """
 from __future__ import annotations
 
@@ -175,6 +183,25 @@ _PODLESS_KINDS = frozenset({
 })
 
 
+# Pods the cluster runs itself in kube-system, never in a repository's manifests:
+# kubeadm's static control-plane pods (from /etc/kubernetes/manifests) and the
+# add-ons kubeadm or the cloud provider installs.
+CLUSTER_COMPONENTS = {
+    "component": frozenset({"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"}),
+    "tier": frozenset({"control-plane"}),
+    "k8s-app": frozenset({"kube-dns", "kube-proxy", "node-local-dns", "metrics-server",
+                          "konnectivity-agent", "kube-controller-manager", "kube-scheduler"}),
+}
+
+
+def _cluster_component(service: Resource, selector: Selector) -> bool:
+    """A kube-system Service selecting control-plane or add-on pods (typically to
+    scrape their metrics)."""
+    if service.namespace not in (None, "kube-system"):
+        return False
+    return any(value in CLUSTER_COMPONENTS.get(key, ()) for key, value in selector.labels)
+
+
 def is_runtime_key(key: str) -> bool:
     return key in RUNTIME_KEYS or key.startswith(RUNTIME_PREFIXES)
 
@@ -201,7 +228,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         near = [w for w in ctx.inventory.workloads_near(namespace) if w.labels]
         if not near:
             continue  # the namespace holds no workload here: the pods come from elsewhere
-        if _is_apex(service, apexes):
+        if _is_apex(service, apexes) or _cluster_component(service, selector):
             continue
         found = _finding(ctx, service, raw, selector, near)
         if found is not None:
