@@ -33,7 +33,10 @@ Left alone:
 - a Service that no scanned workload resembles while custom resources that may
   make pods (an operator's `Prometheus`, `Kafka`, `LeaderWorkerSet`, ...) could share
   its namespace: the pods are likely the operator's. Declare such kinds under
-  `custom-workloads` to have their pods checked.
+  `custom-workloads` to have their pods checked. Likewise when a Flux `HelmRelease`,
+  an Argo CD `Application` or a k3s `HelmChart` installs into its namespace
+  (`targetNamespace`, `destination.namespace`, else the release's own): the pods
+  are likely the chart's.
 
 A namespace left unset is decided at apply time, so such a Service is compared
 with the workloads of every namespace, and such a workload with every Service.
@@ -258,8 +261,8 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
         related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
                                f"in namespace {other.resource.namespace} has these pod labels"))
     elif choice is None:
-        if _custom_kinds_near(ctx, ns):
-            return None  # no workload here looks meant, and an operator may make the pods
+        if _custom_kinds_near(ctx, ns) or _releases_into(ctx, ns):
+            return None  # no workload here looks meant, and an operator or a chart may make the pods
         message += _no_target_hint(near)
     else:
         target, by_metadata = choice
@@ -669,6 +672,28 @@ def _trafficsplit_apexes(ctx: Context) -> dict[str, list[str | None]]:
 def _is_apex(service: Resource, apexes: dict[str, list[str | None]]) -> bool:
     return any(ns is None or service.namespace is None or ns == service.namespace
                for ns in apexes.get(service.name, ()))
+
+
+# GitOps resources that install workloads the manifests do not hold (a Helm chart,
+# another repository) into a namespace: kind, API group, the fields naming the
+# target namespace (the resource's own namespace when unset).
+RELEASES = (("HelmRelease", "helm.toolkit.fluxcd.io/", (("spec", "targetNamespace"),)),
+            ("Application", "argoproj.io/", (("spec", "destination", "namespace"),)),
+            ("HelmChart", "helm.cattle.io/", (("spec", "targetNamespace"),)))
+
+
+def _releases_into(ctx: Context, namespace: str | None) -> bool:
+    """Whether a Flux HelmRelease, an Argo CD Application or a k3s HelmChart in the
+    scanned files may install workloads into ``namespace``."""
+    for kind, group, fields in RELEASES:
+        for release in ctx.inventory.of_kind(kind):
+            if not release.api_version.startswith(group):
+                continue
+            target = next((t for f in fields if isinstance(t := release.get(*f), str) and t),
+                          release.namespace)
+            if namespace is None or target is None or target == namespace:
+                return True
+    return False
 
 
 def _custom_kinds_near(ctx: Context, namespace: str | None) -> list[str]:
