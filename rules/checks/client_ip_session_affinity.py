@@ -8,6 +8,12 @@ traffic to that Service (an Ingress reaches Services of its own namespace throug
 `spec.rules[].http.paths[].backend.service.name` or `spec.defaultBackend`): then
 every request comes from the proxy's few pods.
 
+Left alone: a LoadBalancer or NodePort Service with `externalTrafficPolicy: Local`
+that no Ingress or route in the scanned files sends traffic to. Local keeps the
+clients' own source addresses all the way to the pods (no SNAT), which is what
+ClientIP affinity needs to pin each client, not a proxy; the policy says the client
+addresses matter.
+
 ## Why it matters
 Source-IP affinity only spreads load when the clients connect with their own
 addresses. Behind an ingress controller, a service mesh sidecar, a NAT gateway or
@@ -119,6 +125,7 @@ spec:
 - https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-configuration (BackendConfig session affinity)
 - https://github.com/nginx/kubernetes-ingress/tree/main/examples/ingress-resources/session-persistence
 - https://gateway-api.sigs.k8s.io/reference/spec/ (HTTPRouteRule sessionPersistence)
+- https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#preserving-the-client-source-ip
 """
 from __future__ import annotations
 
@@ -182,6 +189,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             span = ingress.span(*backend.field_path)
             backend_line.setdefault(id(ingress), span.key_line if span else ingress.start_line)
         routes = _routes_to(ctx, service)
+        if not ingresses and not routes and _client_ips_preserved(spec):
+            continue
 
         removal = remove_keys(service.source, spec, ["sessionAffinity", "sessionAffinityConfig"])
         edits: list[Edit] = list(removal)
@@ -229,6 +238,13 @@ def check(ctx: Context) -> Iterator[Finding]:
             lines = (removal[0].start_line, removal[0].end_line)
         yield ctx.finding(service, ("spec", "sessionAffinity"), message, fix=fix, related=related,
                           lines=lines, field="spec.sessionAffinity")
+
+
+def _client_ips_preserved(spec: Any) -> bool:
+    """A LoadBalancer or NodePort Service with `externalTrafficPolicy: Local`: outside
+    clients reach the pods with their own source addresses (no SNAT on the way), so
+    ClientIP affinity pins each real client, as meant."""
+    return spec.get("type") in ("LoadBalancer", "NodePort") and spec.get("externalTrafficPolicy") == "Local"
 
 
 def _message(service: Resource, spec: Any, ingresses: list[Resource], routes: list[Resource],
