@@ -10,6 +10,11 @@ scanned set, or one outside the range, is an error naming both. Copies of one
 Service (same namespace and name: a kustomize base and its overlay, alternative
 packagings of the same app) are not a conflict.
 
+Left alone: a nodePort that a local cluster's config in the scanned files forwards a
+host port to (a kind `Cluster` with `extraPortMappings[].containerPort`, a k3d config
+with `ports: [{port: "8080:30080"}]`): the mapping needs exactly that port, so the
+pin is deliberate (a duplicate is still reported).
+
 ## Why it matters
 The second Service to claim a port fails to create with "provided port is already
 allocated", typically on deployment day, in whichever team applies last. A pinned
@@ -56,6 +61,8 @@ spec:
 ## Sources
 - footguns.md, "6. NodePort Range Conflict"
 - https://kubernetes.io/docs/concepts/services-networking/service/#nodeport-custom-port
+- https://kind.sigs.k8s.io/docs/user/configuration/#nodeport-with-port-mappings
+- https://k3d.io/stable/usage/exposing_services/
 """
 from __future__ import annotations
 
@@ -78,8 +85,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     for service, index, node_port in pinned:
         claims[node_port].append((service, index))
     low, high = ctx.config.node_port_range
+    mapped = _mapped_node_ports(ctx)
     for service, index, node_port in pinned:
         rivals = [(other, i) for other, i in claims[node_port] if _identity(other) != _identity(service)]
+        if node_port in mapped and not rivals and low <= node_port <= high:
+            continue  # a local cluster's config forwards a host port to exactly this node port
         path = ("spec", "ports", index, "nodePort")
         port = service.get("spec", "ports", index)
         field = f"spec.ports.{port.get('name') or port.get('port') or index}.nodePort"
@@ -110,6 +120,29 @@ def _pinned_ports(services: list[Resource]) -> Iterator[tuple[Resource, int, int
         for index, port in enumerate(ports):
             if isinstance(port, dict) and isinstance(port.get("nodePort"), int) and port["nodePort"] != 0:
                 yield service, index, port["nodePort"]
+
+
+def _mapped_node_ports(ctx: Context) -> set[int]:
+    """Node ports that a kind or k3d cluster config in the scanned files maps a host
+    port to: the Service must pin them for the mapping to reach it."""
+    ports: set[int] = set()
+    for cluster in ctx.inventory.of_kind("Cluster"):
+        if not cluster.api_version.startswith("kind.x-k8s.io/"):
+            continue
+        for node in cluster.get("nodes") or []:
+            for mapping in (node.get("extraPortMappings") or []) if isinstance(node, dict) else []:
+                if isinstance(mapping, dict) and isinstance(mapping.get("containerPort"), int):
+                    ports.add(mapping["containerPort"])
+    for config in ctx.inventory.of_kind("Simple", "Cluster"):
+        if not config.api_version.startswith("k3d.io/"):
+            continue
+        for entry in config.get("ports") or []:
+            spec = str(entry.get("port", "")) if isinstance(entry, dict) else ""
+            inner = spec.split("@")[0].rsplit(":", 1)[-1].split("/")[0]  # [ip:]host:node[/proto]
+            first, _, last = inner.partition("-")
+            if first.isdigit():
+                ports.update(range(int(first), int(last if last.isdigit() else first) + 1))
+    return ports
 
 
 def _identity(service: Resource) -> tuple[str | None, str]:
