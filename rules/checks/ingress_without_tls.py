@@ -16,7 +16,10 @@ discovers an ACM certificate for the hosts); GKE
 `networking.gke.io/managed-certificates`; Traefik
 `traefik.ingress.kubernetes.io/router.tls: "true"` or a
 `traefik.ingress.kubernetes.io/router.tls.certresolver`; Azure Application
-Gateway `appgw.ingress.kubernetes.io/appgw-ssl-certificate`.
+Gateway `appgw.ingress.kubernetes.io/appgw-ssl-certificate`. And Ingresses that pass
+TLS through to the backend, which terminates it with its own certificate
+(`nginx.ingress.kubernetes.io/ssl-passthrough: "true"`, as Argo CD's documentation
+sets it, or HAProxy's `ssl-passthrough`): a `tls` section would not be used.
 
 Also left alone with ingress-nginx, which builds one server per host out of every
 Ingress of its class: a host that another Ingress of the same class gives a
@@ -117,6 +120,7 @@ spec:
 - https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/cert_discovery/
 - https://cloud.google.com/kubernetes-engine/docs/how-to/secure-traffic-management
 - https://doc.traefik.io/traefik/reference/routing-configuration/kubernetes/ingress/
+- https://kubernetes.github.io/ingress-nginx/user-guide/tls/#ssl-passthrough
 """
 from __future__ import annotations
 
@@ -138,6 +142,9 @@ ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer"
 FORCE_SSL_REDIRECT = "nginx.ingress.kubernetes.io/force-ssl-redirect"
 SSL_REDIRECT = "nginx.ingress.kubernetes.io/ssl-redirect"
 CANARY = "nginx.ingress.kubernetes.io/canary"
+# TLS passed through to the backend, which terminates it with its own certificate.
+SSL_PASSTHROUGH = ("nginx.ingress.kubernetes.io/ssl-passthrough", "haproxy.org/ssl-passthrough",
+                   "haproxy-ingress.github.io/ssl-passthrough")
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -257,7 +264,8 @@ def terminated_by_controller(annotations: dict[str, str]) -> bool:
         or get("networking.gke.io/managed-certificates")
         or get("traefik.ingress.kubernetes.io/router.tls", "").lower() == "true"
         or get("traefik.ingress.kubernetes.io/router.tls.certresolver")
-        or get("appgw.ingress.kubernetes.io/appgw-ssl-certificate"))
+        or get("appgw.ingress.kubernetes.io/appgw-ssl-certificate")
+        or any(get(key, "").lower() == "true" for key in SSL_PASSTHROUGH))
 
 
 def tls_entries(ingress: Resource) -> list[dict]:
