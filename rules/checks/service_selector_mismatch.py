@@ -33,7 +33,10 @@ Left alone:
 - a Service that no scanned workload resembles while custom resources that may
   make pods (an operator's `Prometheus`, `Kafka`, `LeaderWorkerSet`, ...) could share
   its namespace: the pods are likely the operator's. Declare such kinds under
-  `custom-workloads` to have their pods checked. Likewise when a Flux `HelmRelease`,
+  `custom-workloads` to have their pods checked. Whatever the scanned workloads look
+  like, a Service whose labels such a custom resource carries (on itself, or in a
+  labels map of its spec such as a Prometheus's `spec.podMetadata.labels`) is left
+  alone: it selects the operator's pods. Likewise when a Flux `HelmRelease`,
   an Argo CD `Application` or a k3s `HelmChart` installs into its namespace
   (`targetNamespace`, `destination.namespace`, else the release's own): the pods
   are likely the chart's.
@@ -231,7 +234,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         near = [w for w in ctx.inventory.workloads_near(namespace) if w.labels]
         if not near:
             continue  # the namespace holds no workload here: the pods come from elsewhere
-        if _is_apex(service, apexes) or _cluster_component(service, selector):
+        if _is_apex(service, apexes) or _cluster_component(service, selector) \
+                or _operator_labels(ctx, namespace, selector):
             continue
         found = _finding(ctx, service, raw, selector, near)
         if found is not None:
@@ -717,3 +721,45 @@ def _custom_kinds_near(ctx: Context, namespace: str | None) -> list[str]:
 
 
 _custom_index: "weakref.WeakKeyDictionary[Any, dict[str | None, list[str]]]" = weakref.WeakKeyDictionary()
+
+
+def _operator_labels(ctx: Context, namespace: str | None, selector: Selector) -> bool:
+    """Whether a custom resource that may make pods, and could share the namespace,
+    carries the selector's labels: on itself, or in a labels map of its spec (the
+    pod metadata an operator puts on its pods, such as a Prometheus's
+    `spec.podMetadata.labels`). Those pods are the operator's."""
+    wanted = dict(selector.labels)
+    if not wanted:
+        return False
+    for resource in ctx.inventory.resources:
+        if not _may_make_pods(ctx, resource) or not (
+                namespace is None or resource.namespace in (None, namespace)):
+            continue
+        if _has_labels(resource.labels, wanted) or _has_labels_within(resource.get("spec"), wanted, 8):
+            return True
+    return False
+
+
+def _may_make_pods(ctx: Context, resource: Resource) -> bool:
+    group = resource.api_version.split("/")[0] if "/" in resource.api_version else ""
+    official = group.endswith(".k8s.io") and not group.endswith("x-k8s.io")
+    known = {kind for kind, _ in ctx.config.custom_workloads}
+    return "." in group and not official and resource.kind not in _PODLESS_KINDS \
+        and resource.kind not in known and resource.kind != "Rollout"
+
+
+def _has_labels(labels: Any, wanted: dict[str, str]) -> bool:
+    return isinstance(labels, dict) and all(k in labels and label_value(labels[k]) == v
+                                            for k, v in wanted.items())
+
+
+def _has_labels_within(node: Any, wanted: dict[str, str], depth: int) -> bool:
+    if depth <= 0:
+        return False
+    if isinstance(node, dict):
+        if _has_labels(node, wanted):
+            return True
+        return any(_has_labels_within(v, wanted, depth - 1) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_labels_within(v, wanted, depth - 1) for v in node)
+    return False
