@@ -47,9 +47,11 @@ PAYLOADS = [ROOT.parent / "shared" / "github-payloads", Path("/work/shared/githu
 
 
 # ---- the fake GitHub, in its own process -----------------------------------------------
-def serve_fake(pulls: int, manifests: int, changed: int) -> None:
+def serve_fake(pulls: int, manifests: int, changed: int, watch: int = 0) -> None:
     """Child: set the fake up, print one JSON line (url, App env, payloads), serve
-    until stdin closes."""
+    until stdin closes. With ``watch``, also print a JSON line with the monotonic
+    clock (the same for every process of the machine) when the App's review, then
+    its completed check run, appears on a pull request."""
     import random
 
     from bench.api_budget import manifest
@@ -73,7 +75,24 @@ def serve_fake(pulls: int, manifests: int, changed: int) -> None:
             pr = fake.open_pull_request(REPO, head=f"change-{n}", user="alice", changes=changes)
             payloads.append(pull_request_payload(fake, "synchronize", pr))
         print(json.dumps({"url": fake.url, "env": fake.app_env(), "payloads": payloads}), flush=True)
+        if watch:
+            threading.Thread(target=_watch, args=(fake, [p["number"] for p in payloads]), daemon=True).start()
         sys.stdin.read()  # until the parent closes it
+
+
+def _watch(fake, numbers: list[int]) -> None:
+    seen: set[tuple[str, int]] = set()
+    while len(seen) < 2 * len(numbers):
+        for number in numbers:
+            pr = fake.pull_request(REPO, number)
+            if ("review", number) not in seen and fake.reviews(REPO, number):
+                seen.add(("review", number))
+                print(json.dumps({"event": "review", "number": number, "at": time.monotonic()}), flush=True)
+            runs = fake.check_runs(REPO, pr.head_sha, "footgun")
+            if ("check", number) not in seen and any(r.status == "completed" for r in runs):
+                seen.add(("check", number))
+                print(json.dumps({"event": "check", "number": number, "at": time.monotonic()}), flush=True)
+        time.sleep(0.005)
 
 
 def github_payload(fake_payload: dict) -> bytes:
@@ -162,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-worker", action="store_true", help="no job worker (to tell its effect)")
     parser.add_argument("--data-parent", help="where FOOTGUN_DATA_DIR is made (default: the temp folder; "
                                               "/dev/shm tells what the disk's fsyncs cost)")
-    parser.add_argument("--serve-fake", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-fake", nargs="+", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_fake:
         serve_fake(*args.serve_fake)

@@ -1,0 +1,120 @@
+"""End to end: from a signed webhook delivery to the review posted on the pull request.
+
+The App runs as in production, from the Procfile's two processes (gunicorn serving
+``bot.app:create_app()`` and ``python -m bot.worker``) with the default settings
+(including the pacing of writes), against the fake GitHub of ``tests/fakegithub`` in
+its own process on 127.0.0.1, holding a repository of 300 manifests. For each of
+``--pulls`` pull requests changing 10 manifests (with footguns, so there is a review
+to post), one signed ``pull_request`` ``opened`` delivery (GitHub's own payload) is
+posted and the time taken until the App's review is on the pull request, then until
+its check run is completed (the fake's process watches its own state and reports on
+the machine's monotonic clock). The first delivery includes the worker's first job (imports,
+installation token); the others show the steady state.
+
+Usage: ``python -m bench.end_to_end [--pulls 5] [--timeout 120]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.webhook import REPO, SECRET, free_port, github_payload, post, wait_healthy  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="footgun end to end: delivery to review")
+    parser.add_argument("--pulls", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for one review")
+    parser.add_argument("--write-interval", help="FOOTGUN_WRITE_INTERVAL for the run (default: the App's, 1 s "
+                                                 "between two writes of an installation)")
+    args = parser.parse_args(argv)
+
+    from bot.webhook import signature_of
+
+    data = tempfile.mkdtemp(prefix="footgun-e2e-bench-")
+    logs = open(os.path.join(data, "processes.log"), "wb")
+    processes: list[subprocess.Popen] = []
+    timings: list[tuple[int, float | None, float | None]] = []
+    try:
+        fake = subprocess.Popen([sys.executable, "-m", "bench.webhook", "--serve-fake", str(args.pulls), "300", "10", "1"],
+                                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logs)
+        processes.append(fake)
+        setup = json.loads(fake.stdout.readline())
+        port = free_port()
+        env = {**os.environ, **setup["env"], "GITHUB_WEBHOOK_SECRET": SECRET, "FOOTGUN_DATA_DIR": data,
+               "PORT": str(port), "FOOTGUN_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+        if args.write_interval is not None:
+            env["FOOTGUN_WRITE_INTERVAL"] = args.write_interval
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        processes.append(subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                           "bot.app:create_app()"], cwd=ROOT, env=env, stdout=logs, stderr=logs))
+        processes.append(subprocess.Popen([sys.executable, "-m", "bot.worker"], cwd=ROOT, env=env,
+                                          stdout=logs, stderr=logs))
+        wait_healthy(port)
+        events = queue.Queue()
+        threading.Thread(target=lambda: [events.put(json.loads(line)) for line in fake.stdout], daemon=True).start()
+        for fake_payload in setup["payloads"]:
+            fake_payload["action"] = "opened"
+            number = fake_payload["number"]
+            body = github_payload(fake_payload)
+            start = time.monotonic()
+            ms, status = post(port, body, signature_of(SECRET, body))
+            if status != 202:
+                raise RuntimeError(f"delivery answered {status}")
+            seen: dict[str, float] = {}
+            deadline = time.monotonic() + args.timeout
+            while len(seen) < 2 and time.monotonic() < deadline:
+                try:
+                    event = events.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if event["number"] == number:
+                    seen[event["event"]] = event["at"] - start
+            timings.append((number, seen.get("review"), seen.get("check")))
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                if process is processes[0]:
+                    process.stdin.close()
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        logs.close()
+        import shutil
+
+        shutil.rmtree(data, ignore_errors=True)
+
+    pacing = f"FOOTGUN_WRITE_INTERVAL={args.write_interval}" if args.write_interval is not None else "default settings"
+    print(f"the App as the Procfile runs it (gunicorn + worker, {pacing}) against the fake GitHub "
+          "on loopback; pull requests changing 10 manifests in a repository of 300")
+    for index, (number, review_at, checked_at) in enumerate(timings):
+        label = "first (cold worker)" if index == 0 else "warm"
+        review = f"{review_at:6.2f} s" if review_at is not None else "   none"
+        check = f"{checked_at:6.2f} s" if checked_at is not None else "   none"
+        print(f"  PR #{number:<3} {label:20s} delivery -> review posted {review}   -> check run completed {check}")
+    warm = sorted(t for _, t, _ in timings[1:] if t is not None)
+    if warm:
+        print(f"warm median, delivery to review: {warm[len(warm) // 2]:.2f} s")
+    if any(t is None for _, t, _ in timings):
+        print("some reviews were not posted in time: NOT OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
