@@ -14,11 +14,22 @@ review the App posts. Runs for one pull request are serialised by the caller
   (hidden markers), so a repeated run posts nothing new, and a finding is never
   commented twice;
 * a 422 on the review moves every inline comment into the body and posts once more;
-  GitHub creates nothing on a 422, so there is never a duplicate.
+  GitHub creates nothing on a 422, so there is never a duplicate;
+* a review whose ``POST`` timed out or got a 5xx may have been created all the same:
+  after ``settle`` seconds (GitHub gives up on a request after 10) the App looks for
+  its markers on the pull request and posts again only if they are not there.
+
+Every analysis has a budget (`Budget`): the manifests it reads (the pull request's
+own first, then the nearest others as context) and the time and memory of the rule
+engine, which runs in a child process (`bot.sandbox`). Over budget, the review and
+the check run say what was left out; if even the pull request's own files do not fit,
+they are scanned without the rest of the repository, and failing that listed as not
+scanned. The run ends either way, in bounded time.
 """
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -29,17 +40,37 @@ from rules.model import Finding, Skip
 
 from .annotations import batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
-from .fetch import BlobCache, Tree, is_manifest, read_config, read_manifests, read_tree
-from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, Transient, TreeEntry,
-                     Unprocessable)
+from .fetch import (BlobCache, Tree, is_manifest, manifest_paths, read_config, read_manifests, read_tree,
+                    select_manifests)
+from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, RateLimited, Transient,
+                     TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
-from .review import finding_id, fingerprints_in, neutralise, plan_review
+from .review import ReviewPlan, finding_id, fingerprints_in, neutralise, plan_review
+from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
 
 log = logging.getLogger("footgun.analysis")
 
 CHECK_NAME = "footgun"
 SUPERSEDED = "superseded"  # the head moved on: a newer run owns the PR now
 MAX_ANNOTATIONS = 1000  # 20 requests of 50; the summary table still counts every finding
+
+
+@dataclass
+class Budget:
+    """What one analysis may use (``FOOTGUN_MAX_FILES``, ``FOOTGUN_MAX_BYTES``,
+    ``FOOTGUN_ENGINE_SECONDS``, ``FOOTGUN_ENGINE_MEMORY_MB``), and how long GitHub may
+    still be working on a write the App gave up on (``FOOTGUN_WRITE_SETTLE``)."""
+
+    max_files: int = 10_000
+    max_bytes: int = 64 * 1024 * 1024
+    engine_seconds: float = 120.0
+    engine_memory_mb: int = 2048
+    settle: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "Budget":
+        return cls(settings.max_files, settings.max_bytes, settings.engine_seconds, settings.engine_memory_mb,
+                   settings.write_settle)
 
 
 @dataclass
@@ -51,6 +82,7 @@ class Trigger:
     force_review: bool = False  # an explicit request reviews drafts too
     new_check_run: bool = False  # "Re-run" asks for a fresh check run
     last_attempt: bool = True  # a failure now is final: say so on the check run
+    budget: Budget = field(default_factory=Budget)
 
 
 @dataclass
@@ -66,7 +98,8 @@ class Outcome:
 class Evaluation:
     head_findings: list[Finding] = field(default_factory=list)  # everything at the head
     owned: list[Finding] = field(default_factory=list)  # what the PR is answerable for
-    review_skips: list[Skip] = field(default_factory=list)
+    review_skips: list[Skip] = field(default_factory=list)  # the PR's files not scanned, and why
+    notes: list[Skip] = field(default_factory=list)  # what makes the analysis partial
     all_skips: list[Skip] = field(default_factory=list)
     diffs: dict[str, FileDiff] = field(default_factory=dict)
     manifests_changed: bool = True
@@ -101,6 +134,8 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
             "summary": f"footgun did not scan this commit: the repository's configuration is invalid.\n\n"
                        f"```\n{exc}\n```\n\nFix the file and push, or comment `/footgun recheck`."})
         return Outcome("config-error", pr.head_sha, conclusion="failure")
+    except RateLimited:
+        raise  # the job waits and runs again; nothing failed
     except Exception as exc:
         if trigger.last_attempt or isinstance(exc, (NotFound, Forbidden)):  # no later attempt will finish it
             fail_check_run(gh, pr.repo, run_id, exc)
@@ -112,28 +147,29 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
 
 def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigger: Trigger,
          run_id: int) -> Outcome:
-    evaluation = evaluate(gh, cache, pr)
+    evaluation = evaluate(gh, cache, pr, trigger.budget)
     outcome = Outcome("no-manifests" if not evaluation.manifests_changed else "nothing-new", pr.head_sha)
     if evaluation.manifests_changed:
         if pr.draft and not trigger.force_review:
             outcome.status = "draft"
         else:
-            posted = post_review(app, gh, pr, evaluation)
+            posted = post_review(app, gh, pr, evaluation, trigger.budget.settle)
             if posted == SUPERSEDED:
                 outcome.status = SUPERSEDED
             elif posted is not None:
                 outcome.status, outcome.review_id = "reviewed", posted
     if outcome.status != SUPERSEDED:
-        outcome.resolved = resolve_fixed_threads(app, gh, cache, pr, evaluation)
+        outcome.resolved = resolve_fixed_threads(app, gh, cache, pr, evaluation, trigger.budget)
     outcome.conclusion = complete_check_run(gh, pr.repo, run_id, evaluation,
                                             {finding_id(f) for f in evaluation.owned})
     return outcome
 
 
-def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo) -> Evaluation:
-    """Scan the head (every manifest: cross-file rules need them all) and keep what the
-    pull request owns: findings in the files it changed, plus findings elsewhere that are
-    absent at the merge base."""
+def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | None = None) -> Evaluation:
+    """Scan the head (every manifest within the budget: cross-file rules need them) and
+    keep what the pull request owns: findings in the files it changed, plus findings
+    elsewhere that are absent at the merge base."""
+    budget = budget or Budget()
     files = gh.pull_files(pr.repo, pr.number)
     diffs = from_pr_files(files)
     changed = changed_paths_of(diffs)
@@ -145,24 +181,111 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo) -> Evaluation:
     if len(files) >= PR_FILES_MAX:
         notes.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
                                f"findings in the others are not attributed to it"))
+    order = [f["filename"] for f in files if f.get("status") != "removed"]
+    selection = select_manifests(head_tree, config, order, budget.max_files, budget.max_bytes)
+    alerts: list[Skip] = []
+    own = [p for p in selection.paths if p in changed]
+    if selection.changed_left_out:
+        left = selection.changed_left_out
+        alerts.append(Skip(".", f"{len(left):,} of the {len(own) + len(left):,} manifests it changes were not "
+                                f"scanned (the first: `{left[0]}`): over the App's budget of {_budget_text(budget)} "
+                                f"per analysis"))
+    if selection.context_left_out:
+        read = selection.context_total - selection.context_left_out
+        notes.append(Skip(".", f"the repository has {selection.context_total:,} other manifests: the {read:,} "
+                               f"nearest to the changed files were read as context for cross-file rules, "
+                               f"{selection.context_left_out:,} were not (the App's budget of "
+                               f"{_budget_text(budget)} per analysis)"))
 
-    head_result = _scan(gh, cache, pr.repo, head_tree, config)
-    base_fingerprints: set[str] = set()
+    deadline = time.monotonic() + budget.engine_seconds
+    head_result, scanned, engine_skips = _scan_within(gh, cache, pr.repo, head_tree, config, selection.paths, own,
+                                                      deadline, budget, notes)
+    alerts.extend(engine_skips)
+    base_fingerprints: set[str] | None = set()
     if any(f.path not in changed for f in head_result.findings):
-        base_sha = gh.merge_base(pr.repo, pr.base_sha, pr.head_sha)
-        base_result = _scan(gh, cache, pr.repo, read_tree(gh, pr.repo, base_sha), config)
-        base_fingerprints = {f.fingerprint for f in base_result.findings}
+        base_fingerprints = _base_fingerprints(gh, cache, pr, config, scanned, deadline, budget)
+        if base_fingerprints is None:
+            notes.append(Skip(".", "findings in files it did not change are left out: the rule engine had no "
+                                   "time left to tell whether this pull request caused them"))
+            head_result.findings = [f for f in head_result.findings if f.path in changed]
+            base_fingerprints = set()
     owned = select_findings(head_result, base_fingerprints, changed)
     return Evaluation(head_findings=list(head_result.findings), owned=owned,
-                      review_skips=select_skipped(head_result.skipped, changed),
-                      all_skips=notes + list(head_result.skipped), diffs=diffs, tree=head_tree, config=config)
+                      review_skips=select_skipped(head_result.skipped, changed) + alerts, notes=notes,
+                      all_skips=notes + alerts + list(head_result.skipped), diffs=diffs, tree=head_tree,
+                      config=config)
 
 
-def _scan(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config) -> ScanResult:
-    manifests = read_manifests(gh, repo, tree, config, cache)
-    result = scan_files(manifests.files, config)
-    result.skipped.extend(manifests.skipped)
-    return result
+def _budget_text(budget: Budget) -> str:
+    return f"{budget.max_files:,} files and {budget.max_bytes / (1024 * 1024):,.0f} MB"
+
+
+def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config, paths: list[str],
+                 own: list[str], deadline: float, budget: Budget,
+                 notes: list[Skip]) -> tuple[ScanResult, list[str], list[Skip]]:
+    """Scan ``paths`` of ``tree`` before ``deadline``; when the engine cannot (time,
+    memory), scan the pull request's ``own`` files alone, and failing that report them
+    as not scanned. The result, the paths it covers, and the skips for the review."""
+    manifests = read_manifests(gh, repo, tree, config, cache, paths)
+    context = len(paths) > len(own)
+    # With context to drop, keep a quarter of the time for scanning the PR's files alone.
+    first_try = (deadline - time.monotonic()) * (0.75 if context and own else 1.0)
+    try:
+        findings, skipped = sandboxed_scan(manifests.files, config, first_try, budget.engine_memory_mb)
+        return ScanResult(findings, skipped + manifests.skipped), paths, []
+    except (EngineTimeout, EngineFailed) as exc:
+        problem = str(exc)
+    if context and own:
+        log.warning("repo=%s %s over %d manifests: scanning the pull request's %d alone", repo, problem,
+                    len(paths), len(own))
+        notes.append(Skip(".", f"{problem} over {len(paths):,} manifests: only the {len(own):,} this pull request "
+                               f"changes were scanned, without the rest of the repository as context"))
+        files = {p: manifests.files[p] for p in own if p in manifests.files}
+        try:
+            findings, skipped = sandboxed_scan(files, config, max(1.0, deadline - time.monotonic()),
+                                               budget.engine_memory_mb)
+            return ScanResult(findings, skipped + [s for s in manifests.skipped if s.path in own]), own, []
+        except (EngineTimeout, EngineFailed) as exc:
+            problem = str(exc)
+    log.warning("repo=%s %s: the manifests are reported as not scanned", repo, problem)
+    if not own:
+        notes.append(Skip(".", f"{problem}: the repository's manifests could not be scanned"))
+        return ScanResult([], list(manifests.skipped)), [], []
+    return ScanResult([], list(manifests.skipped)), [], [Skip(".", f"{problem}: none of the {len(own):,} manifests "
+                                                                  f"it changes could be scanned")]
+
+
+def _base_fingerprints(gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, paths: list[str],
+                       deadline: float, budget: Budget) -> set[str] | None:
+    """The fingerprints of the findings at the merge base, over the same files as at
+    the head; None when the engine runs out of time or memory."""
+    base_sha = gh.merge_base(pr.repo, pr.base_sha, pr.head_sha)
+    tree = read_tree(gh, pr.repo, base_sha)
+    wanted = [p for p in paths if p in tree.files]
+    manifests = read_manifests(gh, pr.repo, tree, config, cache, wanted)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return None
+    try:
+        findings, _ = sandboxed_scan(manifests.files, config, remaining, budget.engine_memory_mb)
+    except (EngineTimeout, EngineFailed) as exc:
+        log.warning("pr=%s#%d base scan: %s", pr.repo, pr.number, exc)
+        return None
+    return {f.fingerprint for f in findings}
+
+
+def _scan(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config,
+          budget: Budget | None = None) -> ScanResult:
+    """Every manifest of ``tree`` within the budget, or nothing if the engine cannot."""
+    budget = budget or Budget()
+    selection = select_manifests(tree, config, [], budget.max_files, budget.max_bytes)
+    manifests = read_manifests(gh, repo, tree, config, cache, selection.paths)
+    try:
+        findings, skipped = sandboxed_scan(manifests.files, config, budget.engine_seconds, budget.engine_memory_mb)
+    except (EngineTimeout, EngineFailed) as exc:
+        log.warning("repo=%s scan of %s: %s", repo, tree.commit[:7], exc)
+        return ScanResult([], list(manifests.skipped))
+    return ScanResult(findings, skipped + manifests.skipped)
 
 
 def _complete_tree(tree: Tree, files: list[dict[str, Any]]) -> list[Skip]:
@@ -189,30 +312,66 @@ def already_reported(app: GitHubApp, gh: Installation, pr: PullInfo) -> set[str]
     return ids
 
 
-def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Evaluation) -> int | str | None:
+def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Evaluation,
+                settle: float = 10.0) -> int | str | None:
     """Post the review of what is new; its id, None when nothing is, or `SUPERSEDED`
     when the head moved meanwhile."""
     known = already_reported(app, gh, pr)
-    plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips)
+    plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips,
+                       notes=evaluation.notes)
     if plan is None:
         return None
     if gh.pull(pr.repo, pr.number).head_sha != pr.head_sha:
         log.info("pr=%s#%d head moved before posting, leaving it to the newer run", pr.repo, pr.number)
         return SUPERSEDED
     try:
-        return gh.create_review(pr.repo, pr.number, **plan.payload())
+        return _create_review(app, gh, pr, plan, settle)
     except Unprocessable as exc:
         if not plan.comments:
             raise
         log.warning("pr=%s#%d GitHub refused the inline comments (%s); posting them in the review body",
                     pr.repo, pr.number, exc)
-    fallback = plan_review(evaluation.owned, {}, known, pr.head_sha, evaluation.review_skips)
+    # GitHub created nothing: the same review, every finding in the body, once more.
+    fallback = plan_review(evaluation.owned, {}, known, pr.head_sha, evaluation.review_skips, notes=evaluation.notes)
     assert fallback is not None
-    return gh.create_review(pr.repo, pr.number, **fallback.payload())
+    return _create_review(app, gh, pr, fallback, settle)
+
+
+def _create_review(app: GitHubApp, gh: Installation, pr: PullInfo, plan: ReviewPlan, settle: float) -> int:
+    """``POST`` the review; when the answer leaves open whether GitHub created it (a
+    timeout, a 5xx), look for it before posting it again."""
+    try:
+        return gh.create_review(pr.repo, pr.number, **plan.payload())
+    except Transient as exc:
+        if not exc.maybe_applied:
+            raise
+        log.warning("pr=%s#%d posting the review failed (%s); it may exist all the same: looking in %.0f s",
+                    pr.repo, pr.number, exc, settle)
+    time.sleep(settle)
+    found = find_posted_review(app, gh, pr, plan)
+    if found is not None:
+        log.info("pr=%s#%d the review was posted after all (review %s)", pr.repo, pr.number, found)
+        return found
+    log.info("pr=%s#%d the review was not posted: posting it again", pr.repo, pr.number)
+    return gh.create_review(pr.repo, pr.number, **plan.payload())
+
+
+def find_posted_review(app: GitHubApp, gh: Installation, pr: PullInfo, plan: ReviewPlan) -> int | None:
+    """The id of the App's review on this head that carries the plan's markers (in its
+    body, or in one of its inline comments)."""
+    for review in gh.reviews(pr.repo, pr.number):
+        if app.is_self(review.author) and review.commit_id == plan.commit_id and \
+                fingerprints_in(review.body) & plan.fingerprints:
+            return review.id
+    if plan.comments:
+        for comment in gh.review_comments(pr.repo, pr.number):
+            if app.is_self(comment.author) and fingerprints_in(comment.body) & plan.fingerprints:
+                return comment.review_id or comment.id
+    return None
 
 
 def resolve_fixed_threads(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo,
-                          evaluation: Evaluation) -> int:
+                          evaluation: Evaluation, budget: Budget | None = None) -> int:
     """Resolve the App's own open threads whose findings are gone from the head, unless
     someone replied in them (then the conversation is theirs to close)."""
     candidates = []
@@ -229,7 +388,9 @@ def resolve_fixed_threads(app: GitHubApp, gh: Installation, cache: BlobCache, pr
         return 0
     present = evaluation.head_findings
     if not evaluation.manifests_changed and evaluation.tree is not None and evaluation.config is not None:
-        present = _scan(gh, cache, pr.repo, evaluation.tree, evaluation.config).findings  # not scanned yet
+        present = _scan(gh, cache, pr.repo, evaluation.tree, evaluation.config, budget).findings  # not scanned yet
+    if evaluation.notes:  # a partial scan cannot tell a fixed finding from one it did not see
+        return 0
     still_there = {finding_id(f) for f in present}
     resolved = 0
     for thread_id, ids in candidates:
@@ -304,5 +465,23 @@ def _explain(exc: Exception) -> str:
     if isinstance(exc, NotFound):
         return f"something it needed is gone from GitHub ({exc})."
     if isinstance(exc, Transient):
-        return f"GitHub kept failing or rate-limiting its requests ({exc})."
-    return f"an internal error ({exc.__class__.__name__}: {exc})."
+        return (f"GitHub kept failing or timing out ({exc}), try after try. Nothing is wrong with the pull "
+                f"request; GitHub's status page (https://www.githubstatus.com) may say more.")
+    return (f"an internal error ({exc.__class__.__name__}: {exc}). If it happens again, report it to "
+            f"whoever runs footgun for your organisation, with the commit.")
+
+
+def report_gave_up(app: GitHubApp, installation_id: int, repo: str, number: int, reason: str) -> None:
+    """Say on the head's check run that footgun stopped trying, and why (a job whose
+    worker died during every try: no code of the run was left to say it)."""
+    gh = app.installation(installation_id)
+    pr = gh.pull(repo, number)
+    runs = [r["id"] for r in gh.check_runs(repo, pr.head_sha, CHECK_NAME) if r.get("status") != "completed"]
+    run_id = runs[0] if runs else start_check_run(gh, pr, fresh=True)
+    finish_check_run(gh, repo, run_id, "failure", {
+        "title": "footgun could not finish",
+        "summary": f"footgun stopped trying to analyse this commit: {reason}. This usually means the "
+                   f"repository is too large for the limits footgun runs with: exclude folders that hold no "
+                   f"manifests in `.footgun.yml`, or ask whoever runs footgun to raise its budgets "
+                   f"(FOOTGUN_MAX_FILES, FOOTGUN_ENGINE_MEMORY_MB).\n\n"
+                   f"Comment `/footgun recheck` on the pull request to try again."})

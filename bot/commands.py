@@ -78,5 +78,5 @@ def on_comment(event: Event, ctx) -> None:
         return
     gh.react(event.repo, comment["id"], "eyes")
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            Trigger("recheck", force_review=True, last_attempt=ctx.last_attempt))
+            Trigger("recheck", force_review=True, last_attempt=ctx.last_attempt, budget=ctx.budget))
     gh.react(event.repo, comment["id"], "rocket")

@@ -8,6 +8,10 @@
   binary files, text that does not hash back to its SHA).
 * Files over the configuration's size limit are never downloaded: they are reported
   as skipped, as the engine would.
+* A budget caps what one analysis reads (`select_manifests`): the pull request's own
+  manifests first, then the others nearest to them (same folder, then the parent
+  folders...), up to ``max_files`` files and ``max_bytes`` bytes; what is left out is
+  said in the review.
 
 Everything is read through the base repository: GitHub keeps a fork's pull request
 commits in the base repository's object network, so fork PRs need no access to the
@@ -133,6 +137,66 @@ class Manifests:
 
 def manifest_paths(tree: Tree, config: Config) -> list[str]:
     return sorted(p for p in tree.files if _is_manifest_path(p, config))
+
+
+@dataclass
+class Selection:
+    """The manifests one analysis reads, and what the budget left out."""
+
+    paths: list[str]
+    changed_left_out: list[str] = field(default_factory=list)
+    context_left_out: int = 0
+    context_total: int = 0
+
+
+def _folder(path: str) -> str:
+    return posixpath.dirname(path)
+
+
+def _distance(folder: str, near: set[str]) -> int:
+    """Folders to climb from ``folder`` to one holding (or above) a changed file."""
+    steps = 0
+    while folder not in near:
+        if not folder:
+            return steps + 1
+        folder = _folder(folder)
+        steps += 1
+    return steps
+
+
+def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: int,
+                     max_bytes: int) -> Selection:
+    """The manifests of ``tree`` to read: ``changed`` ones first (in the order given),
+    then the others by closeness to them, within ``max_files`` and ``max_bytes``
+    (sizes from the tree; files over ``max_file_bytes`` cost nothing: they are skipped
+    unread)."""
+    all_paths = manifest_paths(tree, config)
+    changed_set = set(changed)
+    own = [p for p in changed if p in tree.files and _is_manifest_path(p, config)]
+    near: set[str] = set()
+    for path in own:
+        folder = _folder(path)
+        while True:
+            near.add(folder)
+            if not folder:
+                break
+            folder = _folder(folder)
+    others = sorted((p for p in all_paths if p not in changed_set), key=lambda p: (_distance(_folder(p), near), p))
+    selection = Selection([], context_total=len(others))
+    files = size = 0
+    for index, path in enumerate(own + others):
+        entry_size = tree.files[path].size or 0
+        cost = 0 if entry_size > config.max_file_bytes else entry_size
+        if files >= max_files or size + cost > max_bytes:
+            if index < len(own):
+                selection.changed_left_out.append(path)
+            else:
+                selection.context_left_out += 1
+            continue
+        files += 1
+        size += cost
+        selection.paths.append(path)
+    return selection
 
 
 def read_manifests(gh: Installation, repo: str, tree: Tree, config: Config, cache: BlobCache,

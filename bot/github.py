@@ -3,22 +3,31 @@
 * Authentication: the App signs a JWT (RS256, PyJWT via PyGithub's ``Auth.AppAuth``);
   each installation gets an ``AppInstallationAuth`` that PyGithub keeps and refreshes
   20 seconds before its hour is up. One is cached per installation for the life of the
-  process; a 401 "Bad credentials" (token revoked early) drops it and tries once more.
-* Retries: PyGithub's ``GithubRetry`` (5xx, and 403/429 rate limits honouring
-  ``retry-after`` and ``x-ratelimit-reset``) on every read, GraphQL included. Writes that
-  are not idempotent (a review, a reply) are sent by a client that never retries a
-  POST by itself: a timeout there may still have created the thing, so the job re-reads
-  what exists before trying again (huey retries the whole job).
-* Pacing: a second between writes of one client, as GitHub asks; reads unpaced.
+  process; a 401 "Bad credentials" (token revoked or expired early) drops it and tries
+  once more with a new one.
+* Reads retry in place (PyGithub's ``GithubRetry``): 5xx and timeouts with exponential
+  backoff, 403/429 rate limits after ``retry-after`` or ``x-ratelimit-reset`` (at least a
+  minute for a secondary limit without either), GraphQL included. A rate limit also
+  blocks the installation's other requests, in every worker (`bot.pacing`); a wait
+  longer than ``rate_limit_max_wait`` becomes `RateLimited`, and the job goes back on the
+  queue for that long instead of holding a worker.
+* Writes go one at a time per installation, ``write_interval`` apart, within GitHub's
+  content-creation limits (`bot.pacing.WritePacer`). A write refused by a rate limit
+  (GitHub did nothing) waits and is sent again. A ``POST`` is never retried blindly on
+  a 5xx or a timeout: it may have taken effect, so the error says so
+  (``Transient.maybe_applied``) and the caller looks for what it created first
+  (`bot.analysis.post_review`). ``PATCH``/``PUT``/``DELETE`` are idempotent and retried.
 * Pagination: 100 a page (GitHub's maximum), following the ``Link`` header.
 * Errors: GitHub's exceptions become `NotFound` (end quietly), `Unprocessable` (422),
-  `Forbidden` (a permission the App lacks) or `Transient` (try the job again later).
+  `Forbidden` (a permission the App lacks), `RateLimited` or `Transient` (try again
+  later).
 """
 from __future__ import annotations
 
 import base64
 import functools
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,7 +35,11 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import requests
 from github import Auth, Github, GithubIntegration, GithubRetry
-from github.GithubException import BadCredentialsException, GithubException, RateLimitExceededException
+from github.GithubException import (BadCredentialsException, GithubException, RateLimitExceededException,
+                                    RateLimitExceededExceedsMaxWait)
+from urllib3.util.retry import Retry
+
+from .pacing import MemoryPaceState, PaceWait, WritePacer
 
 log = logging.getLogger("footgun.github")
 
@@ -34,11 +47,13 @@ PER_PAGE = 100
 PR_FILES_MAX = 3000  # "Responses include a maximum of 3000 files"
 USER_AGENT = "footgun-app"
 TIMEOUT = 20
-# GitHub asks integrations to wait a second between requests that create content;
-# reads need no pacing (retries handle the rate limits).
+# GitHub asks integrations to wait a second between mutative requests (`bot.pacing`).
 WRITE_INTERVAL = 1.0
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE", "POST"})
-WRITE_METHODS = READ_METHODS - {"POST"}  # PUT/PATCH/DELETE are idempotent; POST is not
+# Reads are GET, and POST for GraphQL queries: both safe to send again.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST"})
+WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})  # idempotent; a POST is not
+SECONDARY_WAIT = 60.0  # "Otherwise, wait for at least one minute before retrying"
+WRITE_TRIES = 4  # sends of one write refused by rate limits before the job is put back
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 
 T = TypeVar("T")
@@ -66,17 +81,27 @@ class Forbidden(GitHubError):
 
 
 class Transient(GitHubError):
-    """5xx, timeouts, rate limits: worth trying again later."""
+    """5xx, timeouts, rate limits: worth trying again later. ``maybe_applied``: a write
+    that may have taken effect although the answer was an error (a timeout, a 5xx)."""
 
     def __init__(self, message: str, status: int | None = None, data: Any = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, maybe_applied: bool = False) -> None:
         super().__init__(message, status, data)
         self.retry_after = retry_after
+        self.maybe_applied = maybe_applied
 
 
-def translate(exc: Exception) -> GitHubError:
+class RateLimited(Transient):
+    """403/429 rate limit: GitHub did nothing; not before ``retry_after`` seconds."""
+
+
+def translate(exc: Exception, write: bool = False) -> GitHubError:
+    """GitHub's error as one of ours. ``write``: the failed request was a write (a
+    timeout or a 5xx may then have created something)."""
     if isinstance(exc, GitHubError):
         return exc
+    if isinstance(exc, PaceWait):
+        return RateLimited(str(exc), None, None, exc.seconds)
     if isinstance(exc, GithubException):
         data = exc.data if isinstance(exc.data, dict) else {}
         message = data.get("message") or exc.message or str(exc.status)
@@ -87,19 +112,37 @@ def translate(exc: Exception) -> GitHubError:
             return NotFound(message, exc.status, exc.data)
         if exc.status == 422:
             return Unprocessable(message, exc.status, exc.data)
-        if isinstance(exc, RateLimitExceededException) or exc.status == 429:
-            headers = exc.headers or {}
-            return Transient(message, exc.status, exc.data, _retry_after(headers))
+        headers = exc.headers or {}
+        if is_rate_limited(exc.status, headers, message) or isinstance(exc, RateLimitExceededException):
+            wait = exc.wait if isinstance(exc, RateLimitExceededExceedsMaxWait) else None
+            return RateLimited(message, exc.status, exc.data, wait or _retry_after(headers) or SECONDARY_WAIT)
         if exc.status == 403:
             return Forbidden(message, exc.status, exc.data)
         if exc.status == 400 and isinstance(exc.data, dict) and exc.data.get("errors"):
             return GitHubError(message, exc.status, exc.data)  # a GraphQL error: our mistake
-        if exc.status >= 500 or exc.status in (401, 408):
+        if exc.status == 401:
             return Transient(message, exc.status, exc.data)
+        if exc.status >= 500 or exc.status == 408:
+            return Transient(message, exc.status, exc.data, maybe_applied=write)
         return GitHubError(message, exc.status, exc.data)
     if isinstance(exc, requests.RequestException):
-        return Transient(f"cannot reach GitHub: {exc.__class__.__name__}")
+        # Only a connection never made is known to have done nothing.
+        applied = write and not isinstance(exc, requests.ConnectTimeout)
+        kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+        return Transient(f"a request to GitHub {kind} ({exc.__class__.__name__})", maybe_applied=applied)
     return GitHubError(str(exc))
+
+
+def is_rate_limited(status: int | None, headers: Any, message: str | None = None) -> bool:
+    """GitHub's signs of a rate limit: 403/429 with ``retry-after``, with
+    ``x-ratelimit-remaining: 0``, or with a rate-limit message."""
+    if status not in (403, 429):
+        return False
+    lowered = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
+    if "retry-after" in lowered or lowered.get("x-ratelimit-remaining") == "0":
+        return True
+    text = (message or "").lower()
+    return "rate limit" in text or status == 429
 
 
 def _error_text(errors: Any) -> str:
@@ -108,8 +151,9 @@ def _error_text(errors: Any) -> str:
     return str(errors)
 
 
-def _retry_after(headers: dict[str, str]) -> float | None:
-    lowered = {k.lower(): v for k, v in headers.items()}
+def _retry_after(headers: Any) -> float | None:
+    """Seconds to wait, from ``retry-after`` or (remaining 0) ``x-ratelimit-reset``."""
+    lowered = {str(k).lower(): v for k, v in dict(headers or {}).items()}
     if "retry-after" in lowered:
         try:
             return float(lowered["retry-after"])
@@ -117,7 +161,7 @@ def _retry_after(headers: dict[str, str]) -> float | None:
             return None
     if lowered.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in lowered:
         try:
-            return max(1.0, float(lowered["x-ratelimit-reset"]) - time.time())
+            return max(1.0, float(lowered["x-ratelimit-reset"]) - time.time() + 1)
         except ValueError:
             return None
     return None
@@ -130,12 +174,13 @@ def _api(method: Callable[..., T]) -> Callable[..., T]:
         try:
             return method(self, *args, **kwargs)
         except BadCredentialsException:
+            log.info("installation %s: token refused (expired or revoked), getting a new one", self.id)
             self.renew()
-        except (GithubException, requests.RequestException) as exc:
+        except (GithubException, requests.RequestException, PaceWait) as exc:
             raise translate(exc) from exc
         try:
             return method(self, *args, **kwargs)
-        except (GithubException, requests.RequestException) as exc:
+        except (GithubException, requests.RequestException, PaceWait) as exc:
             raise translate(exc) from exc
     return wrapper
 
@@ -176,31 +221,81 @@ class Posted:
     author: str
     body: str
     commit_id: str | None = None
+    review_id: int | None = None  # a review comment's review
 
 
 # --- clients -----------------------------------------------------------------------------
 
-def _retry(methods: frozenset[str], total: int) -> GithubRetry:
-    return GithubRetry(total=total, backoff_factor=0.5, allowed_methods=methods,
-                       secondary_rate_wait=60, max_rate_limit_wait=600)
+class _ReadRetry(GithubRetry):
+    """PyGithub's retry for reads, which also tells the pacer when GitHub asks the
+    installation to wait, so its other requests (other threads, other workers) wait too."""
+
+    def __init__(self, on_rate_limit: Callable[[float], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_rate_limit = on_rate_limit
+
+    def new(self, **kw: Any) -> "_ReadRetry":
+        retry = super().new(**kw)
+        retry.on_rate_limit = self.on_rate_limit
+        return retry
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if response is not None and self.on_rate_limit is not None and is_rate_limited(response.status, response.headers):
+            wait = _retry_after(response.headers)
+            if wait:
+                self.on_rate_limit(wait)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _read_retry(total: int, backoff: float, max_wait: float,
+                on_rate_limit: Callable[[float], None] | None = None) -> GithubRetry:
+    return _ReadRetry(on_rate_limit=on_rate_limit, total=total, backoff_factor=backoff, allowed_methods=READ_METHODS,
+                      secondary_rate_wait=SECONDARY_WAIT, max_rate_limit_wait=max_wait, raise_on_status=False)
+
+
+def _write_retry(total: int, backoff: float) -> Retry:
+    """Idempotent writes on 5xx and timeouts; never a POST, never a rate limit (the
+    pacer waits those out, for every worker)."""
+    return Retry(total=total, backoff_factor=backoff, allowed_methods=WRITE_METHODS,
+                 status_forcelist=list(range(500, 600)), respect_retry_after_header=False, raise_on_status=False)
 
 
 class GitHubApp:
     """The App: its JWT client, and one cached `Installation` client per installation."""
 
     def __init__(self, app_id: int, private_key: str, api_url: str = "https://api.github.com",
-                 retries: int = 5, timeout: int = TIMEOUT, write_interval: float = WRITE_INTERVAL) -> None:
+                 retries: int = 5, timeout: float = TIMEOUT, write_interval: float = WRITE_INTERVAL, *,
+                 backoff: float = 0.5, pacer: WritePacer | None = None, max_wait: float = 60.0,
+                 content_per_minute: int | None = 80, content_per_hour: int | None = 500) -> None:
         self.app_id = app_id
         self.api_url = api_url.rstrip("/")
         self.retries = retries
-        self.timeout = timeout
+        self.timeout = timeout = max(1, int(math.ceil(timeout)))  # PyGithub takes whole seconds
+        self.backoff = backoff
+        self.max_wait = max_wait
         self.write_interval = write_interval
+        self.pacer = pacer or WritePacer(MemoryPaceState(), interval=write_interval, per_minute=content_per_minute,
+                                         per_hour=content_per_hour, max_wait=max_wait,
+                                         request_time=timeout * (retries + 1))
         self.auth = Auth.AppAuth(app_id, private_key)
         self.integration = GithubIntegration(auth=self.auth, base_url=self.api_url, timeout=timeout,
-                                             retry=_retry(READ_METHODS, retries), user_agent=USER_AGENT)
+                                             retry=_read_retry(retries, backoff, max_wait), user_agent=USER_AGENT)
         self._installations: dict[int, Installation] = {}
         self._lock = threading.Lock()
         self._slug: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, state: Any = None) -> "GitHubApp":
+        """The App as configured, pacing its writes through ``state`` (the shared
+        store: every worker of every process then takes turns)."""
+        app_id, key = settings.require_app_credentials()
+        pacer = WritePacer(state if state is not None else MemoryPaceState(), interval=settings.write_interval,
+                           per_minute=settings.content_per_minute, per_hour=settings.content_per_hour,
+                           max_wait=settings.rate_limit_max_wait,
+                           request_time=settings.github_timeout * (settings.github_retries + 1))
+        return cls(app_id, key, settings.api_url, retries=settings.github_retries, timeout=settings.github_timeout,
+                   write_interval=settings.write_interval, backoff=settings.github_backoff, pacer=pacer,
+                   max_wait=settings.rate_limit_max_wait)
 
     @property
     def slug(self) -> str:
@@ -233,10 +328,10 @@ class GitHubApp:
         except (GithubException, requests.RequestException) as exc:
             raise translate(exc) from exc
 
-    def github(self, auth: Auth.Auth, methods: frozenset[str]) -> Github:
+    def github(self, auth: Auth.Auth, retry: Retry) -> Github:
+        # Pacing is the pacer's, across workers; PyGithub's own is per client.
         return Github(auth=auth, base_url=self.api_url, timeout=self.timeout, per_page=PER_PAGE, lazy=True,
-                      retry=_retry(methods, self.retries), user_agent=USER_AGENT,
-                      seconds_between_requests=None, seconds_between_writes=self.write_interval)
+                      retry=retry, user_agent=USER_AGENT, seconds_between_requests=None, seconds_between_writes=None)
 
 
 class Installation:
@@ -249,18 +344,43 @@ class Installation:
 
     def renew(self) -> None:
         """A new token (and clients) for the next call."""
-        auth = self.app.auth.get_installation_auth(self.id, None, self.app.integration.requester)
-        self.reads = self.app.github(auth, READ_METHODS)
-        self.writes = self.app.github(auth, WRITE_METHODS)
+        app = self.app
+        auth = app.auth.get_installation_auth(self.id, None, app.integration.requester)
+        self.reads = app.github(auth, _read_retry(app.retries, app.backoff, app.max_wait, self._rate_limited))
+        self.writes = app.github(auth, _write_retry(min(app.retries, 2), app.backoff))
+
+    def _rate_limited(self, seconds: float) -> None:
+        log.info("installation %s: GitHub asked to wait %.0f s (rate limit)", self.id, seconds)
+        self.app.pacer.block(self.id, seconds)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _repo(self, repo: str, write: bool = False):
-        return (self.writes if write else self.reads).get_repo(repo)
-
     def _request(self, verb: str, path: str, input: Any = None, params: dict | None = None,
-                 write: bool = False) -> tuple[dict, Any]:
-        client = self.writes if write else self.reads
-        return client.requester.requestJsonAndCheck(verb, path, parameters=params, input=input)
+                 write: bool = False, content: bool | None = None) -> tuple[dict, Any]:
+        if write:
+            return self._write(lambda: self.writes.requester.requestJsonAndCheck(
+                verb, path, parameters=params, input=input), content=(verb == "POST") if content is None else content)
+        self.app.pacer.wait_if_blocked(self.id)
+        return self.reads.requester.requestJsonAndCheck(verb, path, parameters=params, input=input)
+
+    def _write(self, send: Callable[[], T], content: bool) -> T:
+        """One write in the installation's turn; sent again while GitHub refuses it
+        with a rate limit (it did nothing then), waiting as asked."""
+        for attempt in range(1, WRITE_TRIES + 1):
+            try:
+                with self.app.pacer.write(self.id, content=content):
+                    return send()
+            except BadCredentialsException:
+                raise  # `_api` renews the token and sends it once more
+            except GithubException as exc:
+                error = translate(exc, write=True)
+                if not isinstance(error, RateLimited) or attempt == WRITE_TRIES:
+                    raise error from exc
+                log.info("installation %s: write refused by a rate limit, again in %.0f s", self.id,
+                         error.retry_after or SECONDARY_WAIT)
+                self.app.pacer.block(self.id, error.retry_after or SECONDARY_WAIT)
+            except requests.RequestException as exc:
+                raise translate(exc, write=True) from exc
+        raise AssertionError("unreachable")
 
     def _pages(self, path: str, params: dict | None = None, limit: int | None = None,
                item_key: str | None = None) -> Iterator[Any]:
@@ -279,7 +399,12 @@ class Installation:
             url, query = _next_link(headers), None
 
     def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        self.app.pacer.wait_if_blocked(self.id)
         _, data = self.reads.requester.graphql_query(query, variables)
+        return data.get("data") or {}
+
+    def graphql_mutation(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        _, data = self._write(lambda: self.writes.requester.graphql_query(query, variables), content=False)
         return data.get("data") or {}
 
     # -- pull requests ------------------------------------------------------------------------
@@ -355,7 +480,8 @@ class Installation:
 
     @_api
     def review_comments(self, repo: str, number: int) -> list[Posted]:
-        return [Posted(c["id"], (c.get("user") or {}).get("login", ""), c.get("body") or "", c.get("commit_id"))
+        return [Posted(c["id"], (c.get("user") or {}).get("login", ""), c.get("body") or "", c.get("commit_id"),
+                       c.get("pull_request_review_id"))
                 for c in self._pages(f"/repos/{repo}/pulls/{number}/comments")]
 
     @_api
@@ -377,7 +503,7 @@ class Installation:
 
     @_api
     def resolve_thread(self, thread_id: str) -> None:
-        self.graphql(RESOLVE_MUTATION, {"id": thread_id})
+        self.graphql_mutation(RESOLVE_MUTATION, {"id": thread_id})
 
     # -- writing ----------------------------------------------------------------------------------
     @_api
@@ -415,7 +541,8 @@ class Installation:
     @_api
     def react(self, repo: str, comment_id: int, content: str) -> None:
         """A reaction on an issue comment (creating one twice is a no-op on GitHub)."""
-        self._request("POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", input={"content": content})
+        self._request("POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", input={"content": content},
+                      write=True)
 
     @_api
     def comment(self, repo: str, number: int, body: str) -> int:

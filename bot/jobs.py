@@ -2,23 +2,40 @@
 
 huey is the queue; `make_huey` is the one switch between its backends: SQLite under
 ``FOOTGUN_DATA_DIR`` by default (one machine), Redis when ``REDIS_URL`` is set (web and
-worker processes on several machines share it). The delivery log and the per-PR
-locks (`bot.store`) live in the same store.
+worker processes on several machines share it). The delivery log, the job journal,
+the locks and the write pacing (`bot.store`) live in the same store.
 
-A job is one webhook delivery. Running it:
+A job is one webhook delivery. The web process writes it to the journal (the durable
+record) and puts its id on huey's queue. A worker running it:
 
-1. takes the lock of the pull request it is about (another run holds it: the job
-   goes back on the queue for a few seconds, without using up a try);
-2. dispatches the event to its handler (`bot.events.router`);
-3. on failure, huey tries again, at most `RETRIES` more times, waiting 10 s, 20 s,
-   40 s...; a 404 (App uninstalled, PR gone) ends the job quietly, a 403 (a missing
-   permission) with a warning; the last failure is reported on the check run.
+1. reads the entry (gone: a copy of a job already over, nothing to do);
+2. takes the lock of the pull request it is about (another run holds it: the job goes
+   back on the queue for a few seconds, without using up a try);
+3. claims the entry with a lease that a heartbeat thread extends while it runs (and
+   the pull request's lock with it); claimed by a live worker already: nothing to do;
+4. dispatches the event to its handler (`bot.events.router`) and deletes the entry.
+
+Failures: a 404 (App uninstalled, PR gone) ends the job quietly with a log line, a 403
+(a missing permission) with a warning; a rate limit puts it back for as long as GitHub
+asked, without using up a try; anything else is tried again after ``retry_delay``,
+doubling, up to ``max_attempts`` tries in all, and the last failure is reported on the
+check run (`bot.analysis`).
+
+Workers die (kill -9, out of memory, a redeploy): huey has already deleted the task
+then, but its journal entry stays. Each worker process, when it starts and every few
+seconds after, puts back on the queue the entries whose lease ran out; at start it
+also takes back at once the entries and locks of dead processes of its own machine.
+Either way the job runs again ``write_settle`` seconds later (so a write the dead
+worker had sent has landed and is seen), and the analysis finds what the dead run
+already posted (`bot.analysis`), so the pull request still gets one review. A run
+counts as a try when it claims the entry, so a job that kills its worker every time
+stops after ``max_attempts`` too.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,21 +44,22 @@ from huey.api import Huey
 from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 
-from .events import Event, router
+from .analysis import Budget, report_gave_up
+from .events import Event, pull_request_number, router
 from .fetch import BlobCache
-from .github import Forbidden, GitHubApp, Installation, NotFound
+from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, Transient
 from .logs import for_delivery
 from .settings import Settings
-from .store import LockBusy, RedisStore, SqliteStore, Store, locked
+from .store import JobEntry, RedisStore, SqliteStore, Store, is_dead_owner, owner_token
 
 from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
 
 log = logging.getLogger("footgun.jobs")
 
 QUEUE_NAME = "footgun"
-RETRIES = 5
-RETRY_DELAY = 10
-LOCK_WAIT = 3  # seconds before a job whose PR is busy is tried again
+LOCK_WAIT = 1.0  # seconds before a job whose PR is busy is tried again
+PENDING_HOLD = 300.0  # an entry queued but never claimed this long: its task was lost, queue it again
+MAX_RETRY_DELAY = 15 * 60
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -58,11 +76,12 @@ def make_store(settings: Settings, huey: Huey) -> Store:
 
 
 class Runtime:
-    """What a handler works with: the App's GitHub client, the blob cache."""
+    """What a handler works with: the App's GitHub client, the blob cache, the budgets."""
 
-    def __init__(self, settings: Settings, app: GitHubApp | None = None) -> None:
+    def __init__(self, settings: Settings, app: GitHubApp | None = None, store: Store | None = None) -> None:
         self.settings = settings
         self._app = app
+        self._store = store
         self._lock = threading.Lock()
         self.cache = BlobCache(settings.data_dir / "blobs")
 
@@ -70,8 +89,7 @@ class Runtime:
     def app(self) -> GitHubApp:
         with self._lock:
             if self._app is None:
-                app_id, key = self.settings.require_app_credentials()
-                self._app = GitHubApp(app_id, key, self.settings.api_url)
+                self._app = GitHubApp.from_settings(self.settings, self._store)
             return self._app
 
 
@@ -81,6 +99,7 @@ class Context:
 
     runtime: Runtime
     last_attempt: bool = True
+    attempt: int = 1
 
     @property
     def app(self) -> GitHubApp:
@@ -90,6 +109,14 @@ class Context:
     def cache(self) -> BlobCache:
         return self.runtime.cache
 
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def budget(self) -> Budget:
+        return Budget.from_settings(self.runtime.settings)
+
     def installation_id(self, event: Event) -> int:
         return event.installation_id or self.app.installation_for(event.repo)
 
@@ -97,69 +124,265 @@ class Context:
         return self.app.installation(self.installation_id(event))
 
 
+@dataclass
+class _Running:
+    owner: str
+    lock_key: str | None
+    lock_token: str | None
+
+
 class Jobs:
     def __init__(self, settings: Settings, huey: Huey | None = None, store: Store | None = None,
-                 runtime: Runtime | None = None, retry_delay: float = RETRY_DELAY) -> None:
+                 runtime: Runtime | None = None, retry_delay: float | None = None, lock_wait: float = LOCK_WAIT,
+                 pending_hold: float = PENDING_HOLD) -> None:
         self.settings = settings
         self.huey = huey or make_huey(settings)
         self.store = store or make_store(settings, self.huey)
         self._runtime = runtime
-        self.task = self.huey.task(retries=RETRIES, retry_delay=retry_delay, retry_backoff=2, context=True,
-                                   name="footgun.delivery")(self._run)
+        self.retry_delay = settings.retry_delay if retry_delay is None else retry_delay
+        self.lease = settings.job_lease
+        self.max_attempts = settings.max_attempts
+        self.settle = settings.write_settle
+        self.lock_wait = lock_wait
+        self.pending_hold = max(pending_hold, self.settle + self.lease)
+        self.task = self.huey.task(context=True, name="footgun.delivery")(self._run)
+        self._running: dict[str, _Running] = {}
+        self._running_lock = threading.Lock()
+        self._keeper: threading.Thread | None = None
+        self._keeper_stop = threading.Event()
+        self._recovering = False
 
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime(self.settings)
+            self._runtime = Runtime(self.settings, store=self.store)
         return self._runtime
 
+    # -- the web side ---------------------------------------------------------------------------
     def submit(self, event: Event) -> bool:
         """Store a delivery for the workers; False when it was received before."""
         if not self.store.remember_delivery(event.delivery):
             return False
         try:
-            self.task(event.to_job())
+            self.store.journal_add(event.delivery, event.to_job(), hold=self.pending_hold)
         except BaseException:
             self.store.forget_delivery(event.delivery)  # let GitHub's redelivery through
             raise
+        try:
+            self.task(event.delivery)
+        except Exception as exc:  # the journal has it: a worker queues it again later
+            log.warning("%s stored but not queued (%s): a worker will queue it within %.0f s",
+                        event.describe(), exc, self.pending_hold)
         return True
 
-    def _run(self, job: dict[str, Any], task: Any = None) -> None:
-        event = Event.from_job(job)
-        with for_delivery(event.delivery):
-            self._handle(event, last_attempt=task is None or not task.retries)
+    def enqueue(self, job_id: str, delay: float = 0.0) -> None:
+        if delay > 0:
+            self.task.schedule(args=(job_id,), delay=delay)
+        else:
+            self.task(job_id)
 
-    def _handle(self, event: Event, last_attempt: bool) -> None:
+    # -- the worker side -------------------------------------------------------------------------
+    def _run(self, job: str | dict[str, Any], task: Any = None) -> None:
+        if isinstance(job, dict):  # a task queued before the journal existed
+            self.store.journal_add(job["delivery"], job, hold=self.pending_hold)
+            job = job["delivery"]
+        entry = self.store.journal_get(job)
+        if entry is None:
+            return  # a copy of a job that is over
+        event = Event.from_job(entry.data)
+        with for_delivery(event.delivery):
+            self._take(job, event)
+
+    def _take(self, job_id: str, event: Event) -> None:
         key = router.subject(event)
+        lock_key = f"pr:{key}" if key else None
+        lock_token = None
+        if lock_key:
+            lock_token = self.store.acquire(lock_key, self.lease)
+            if lock_token is None:
+                log.info("%s waits: another run holds %s", event.describe(), key)
+                raise RetryTask(delay=self.lock_wait)
+        owner = owner_token()
         try:
-            with locked(self.store, f"pr:{key}") if key else contextlib.nullcontext():
-                router.dispatch(event, Context(self.runtime, last_attempt))
-        except LockBusy:
-            log.info("%s waits: another run holds %s", event.describe(), key)
-            raise RetryTask(delay=LOCK_WAIT) from None
+            entry = self.store.journal_claim(job_id, owner, self.lease)
+            if entry is None:
+                return  # a live worker runs it, or it is over
+            self._start_keeper()
+            with self._running_lock:
+                self._running[job_id] = _Running(owner, lock_key, lock_token)
+            try:
+                self._attempt(job_id, owner, event, entry)
+            finally:
+                with self._running_lock:
+                    self._running.pop(job_id, None)
+        finally:
+            if lock_key and lock_token:
+                self.store.release(lock_key, lock_token)
+
+    def _attempt(self, job_id: str, owner: str, event: Event, entry: JobEntry) -> None:
+        attempt = entry.attempts
+        started = time.monotonic()
+        if attempt > self.max_attempts:  # the earlier runs died with their workers
+            log.error("%s gave up: its worker stopped during each of %d tries", event.describe(), self.max_attempts)
+            self._give_up(event, f"the worker running it stopped during each of {self.max_attempts} tries "
+                                 f"(killed or out of memory)")
+            self.store.journal_done(job_id)
+            return
+        last = attempt >= self.max_attempts
+        outcome = "done"
+        try:
+            router.dispatch(event, Context(self.runtime, last_attempt=last, attempt=attempt))
         except NotFound as exc:
+            outcome = "ended"
             log.info("%s ends: %s (App uninstalled, or the pull request is gone)", event.describe(), exc)
         except Forbidden as exc:  # trying again will not grant the permission
+            outcome = "ended"
             log.warning("%s ends: %s (check the App's permissions on this installation)", event.describe(), exc)
+        except RateLimited as exc:
+            delay = max(1.0, exc.retry_after or 60.0)
+            self.store.journal_release(job_id, owner, delay + self.pending_hold, count_attempt=False)
+            log.info("%s rate-limited by GitHub: back on the queue for %.0f s", event.describe(), delay)
+            raise RetryTask(delay=delay) from None
         except Exception as exc:
-            log.warning("%s failed%s: %s", event.describe(), "" if last_attempt else ", will retry", exc)
-            raise
+            if last:
+                outcome = "failed"
+                log.error("%s failed for good after %d tries: %s", event.describe(), attempt, _brief(exc))
+            else:
+                delay = min(self.retry_delay * 2 ** (attempt - 1), MAX_RETRY_DELAY)
+                if isinstance(exc, Transient) and exc.retry_after:
+                    delay = max(delay, exc.retry_after)
+                self.store.journal_release(job_id, owner, delay + self.pending_hold)
+                log.warning("%s failed (try %d of %d), again in %.0f s: %s", event.describe(), attempt,
+                            self.max_attempts, delay, _brief(exc))
+                raise RetryTask(delay=delay) from None
+        self.store.journal_done(job_id)
+        log.info("%s %s in %.2f s (try %d)", event.describe(), outcome, time.monotonic() - started, attempt)
+
+    def _give_up(self, event: Event, reason: str) -> None:
+        number = pull_request_number(event)
+        if number is None or not event.repo:
+            return
+        try:
+            ctx = Context(self.runtime)
+            report_gave_up(ctx.app, ctx.installation_id(event), event.repo, number, reason)
+        except Exception as exc:
+            log.warning("%s: could not report it on the check run: %s", event.describe(), _brief(exc))
+
+    # -- leases, recovery --------------------------------------------------------------------------
+    def _start_keeper(self) -> None:
+        with self._running_lock:
+            if self._keeper is not None and self._keeper.is_alive():
+                return
+            self._keeper_stop.clear()
+            self._keeper = threading.Thread(target=self._keep, name="footgun-keeper", daemon=True)
+            self._keeper.start()
+
+    def _keep(self) -> None:
+        beat = max(0.2, min(self.lease / 3, 10.0))
+        scan_every = max(0.5, min(self.lease / 2, 15.0))
+        next_scan = time.monotonic() + scan_every
+        while not self._keeper_stop.wait(beat):
+            try:
+                self.heartbeat()
+                if self._recovering and time.monotonic() >= next_scan:
+                    next_scan = time.monotonic() + scan_every
+                    self.recover()
+            except Exception as exc:  # the store is briefly unreachable: try at the next beat
+                log.warning("job keeper: %s", _brief(exc))
+
+    def heartbeat(self) -> None:
+        """Extend the leases of the jobs running here, and their pull requests' locks."""
+        with self._running_lock:
+            running = list(self._running.items())
+        for job_id, run in running:
+            if not self.store.journal_renew(job_id, run.owner, self.lease):
+                log.warning("job %s: its lease was lost (taken over after a stall)", job_id)
+            if run.lock_key and run.lock_token:
+                self.store.renew(run.lock_key, run.lock_token, self.lease)
+
+    def recover(self, startup: bool = False) -> int:
+        """Put back on the queue the jobs whose lease ran out (at start also those of
+        dead processes of this machine, and free their locks); how many."""
+        count = 0
+        if startup:
+            for key, token in self.store.locks():
+                if is_dead_owner(token):
+                    self.store.release(key, token)
+                    log.info("freed %s, held by a worker that is gone", key)
+            for entry in self.store.journal_entries():
+                if entry.owner and is_dead_owner(entry.owner) and \
+                        self.store.journal_steal(entry.id, entry.owner, self.settle + self.pending_hold):
+                    self.enqueue(entry.id, delay=self.settle)
+                    count += 1
+                    log.info("job %s: its worker is gone, it runs again in %.0f s", entry.id, self.settle)
+        for entry in self.store.journal_due(self.settle + self.pending_hold):
+            self.enqueue(entry.id, delay=self.settle)
+            count += 1
+            log.info("job %s: lease ran out (worker gone, or task lost), it runs again in %.0f s",
+                     entry.id, self.settle)
+        return count
+
+    def abandon(self) -> None:
+        """At shutdown: hand the jobs still running here back to the queue now rather
+        than when their lease runs out."""
+        with self._running_lock:
+            running = list(self._running.items())
+        for job_id, run in running:
+            if self.store.journal_steal(job_id, run.owner, self.settle + self.pending_hold):
+                self.enqueue(job_id, delay=self.settle)
+                log.info("job %s: interrupted by shutdown, it runs again in %.0f s", job_id, self.settle)
+            if run.lock_key and run.lock_token:
+                self.store.release(run.lock_key, run.lock_token)
+
+    def start_recovery(self) -> None:
+        """Recover at once, then keep recovering every few seconds (worker processes)."""
+        try:
+            self.recover(startup=True)
+        except Exception as exc:
+            log.warning("job recovery at start failed: %s", _brief(exc))
+        self._recovering = True
+        self._start_keeper()
+
+    def stop_keeper(self) -> None:
+        self._recovering = False
+        self._keeper_stop.set()
 
     def consumer(self, workers: int | None = None, signals: bool = True) -> Consumer:
         """A huey consumer of this queue with worker threads."""
         consumer = _Consumer(self.huey, workers=workers or self.settings.workers, worker_type="thread",
-                             periodic=False, initial_delay=0.05, backoff=1.5, max_delay=1.0,
+                             periodic=False, initial_delay=0.05, backoff=1.5, max_delay=0.5,
                              scheduler_interval=1)
         consumer.signals = signals
+        consumer.jobs = self
         return consumer
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc)
+    if not isinstance(exc, Exception) or type(exc).__module__.startswith(("builtins", "huey", "requests", "github")) \
+            or not text:
+        text = f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+    return text if len(text) <= 500 else text[:500] + "..."
 
 
 class _Consumer(Consumer):
     """huey's consumer, able to run beside a web server or inside tests, where the
-    signal handlers are not ours to install."""
+    signal handlers are not ours to install; it recovers lost jobs while it runs."""
 
     signals = True
+    jobs: Jobs | None = None
 
     def _set_signal_handlers(self) -> None:
         if self.signals and threading.current_thread() is threading.main_thread():
             super()._set_signal_handlers()
+
+    def start(self) -> None:
+        super().start()
+        if self.jobs is not None:
+            self.jobs.start_recovery()
+
+    def stop(self, graceful: bool = False) -> None:
+        super().stop(graceful=graceful)
+        if self.jobs is not None:
+            self.jobs.stop_keeper()
+            self.jobs.abandon()

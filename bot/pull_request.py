@@ -25,4 +25,5 @@ def _accept(event: Event, app_id: int | None) -> str | None:
 def on_pull_request(event: Event, ctx) -> None:
     pull = event.payload["pull_request"]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],
-            Trigger(event.action or "", expected_head=pull["head"]["sha"], last_attempt=ctx.last_attempt))
+            Trigger(event.action or "", expected_head=pull["head"]["sha"], last_attempt=ctx.last_attempt,
+                    budget=ctx.budget))

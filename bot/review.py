@@ -28,6 +28,13 @@ leave the file half changed, and would move the lines the others name.
 Every comment and the body carry hidden markers (``<!-- footgun:fp=<id> -->``), the
 short hash of each reported finding's line-independent fingerprint;
 `fingerprints_in` reads them back, so a later push does not report a finding twice.
+
+Files that could not be scanned (oversized, binary, not UTF-8, hostile YAML, over the
+App's budget) are listed in the body, each marked the same way (`skip_id`), so they are
+named once. Such a file is worth a review of its own when nothing else is new (its
+author would otherwise take silence for a clean bill); a Helm template is not (it is
+expected, and the check run lists it). Run-level notes (a partial scan) go into the
+body of a review that is posted anyway.
 """
 from __future__ import annotations
 
@@ -68,6 +75,17 @@ def marker(finding: Finding) -> str:
 def fingerprints_in(text: str | None) -> set[str]:
     """The finding ids marked in a comment or review body written by `plan_review`."""
     return set(_MARKER_RE.findall(text or ""))
+
+
+def skip_id(skip: Skip) -> str:
+    """Stable id of a skipped file and why (numbers left out: a parse error moving by a
+    line is the same problem)."""
+    reason = re.sub(r"[0-9][0-9,.]*", "#", skip.reason)
+    return hashlib.sha256(f"skip|{skip.path}|{reason}".encode("utf-8")).hexdigest()[:16]
+
+
+# Skips that never make a review on their own: expected, and named by the check run.
+QUIET_ALONE_PREFIXES = ("Helm/Go template syntax",)
 
 
 def is_marked(finding: Finding, ids: set[str] | frozenset[str]) -> bool:
@@ -358,14 +376,18 @@ def _strip_markers(text: str) -> str:
 
 def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
                 already_commented: set[str] | frozenset[str] = frozenset(), head_sha: str = "",
-                skipped: Iterable[Skip] = (), max_inline: int = MAX_INLINE) -> ReviewPlan | None:
+                skipped: Iterable[Skip] = (), max_inline: int = MAX_INLINE,
+                notes: Iterable[Skip] = ()) -> ReviewPlan | None:
     """The review for ``findings`` on a PR whose files are ``diffs`` (path -> FileDiff),
-    leaving out the findings ``already_commented`` (ids from `fingerprints_in`, or raw
-    fingerprints). None when nothing new remains: no review at all."""
+    leaving out the findings and skipped files ``already_commented`` (ids from
+    `fingerprints_in`, or raw fingerprints). ``notes``: run-level remarks (a partial
+    scan) for the body. None when nothing new remains: no review at all."""
     findings = list(findings)
     known = set(already_commented)
     new = [f for f in findings if not is_marked(f, known)]
-    if not new:
+    new_skips = [s for s in skipped if skip_id(s) not in known]
+    alerting = [s for s in new_skips if not s.reason.startswith(QUIET_ALONE_PREFIXES)]
+    if not new and not alerting:
         return None
     new.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.path, f.line, f.rule))
     comments: list[dict] = []
@@ -386,14 +408,18 @@ def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
         comments.append(placement.comment(body))
         reported.add(finding_id(finding))
     comments.sort(key=lambda c: (c["path"], c["line"]))
-    body, listed_ids = _review_body(findings, len(new), len(comments), listed, list(skipped))
+    body, listed_ids = _review_body(findings, len(new), len(comments), listed, new_skips, list(notes))
     return ReviewPlan(head_sha, body, comments, reported | listed_ids)
 
 
 def _review_body(findings: list[Finding], new: int, inline: int,
-                 listed: list[tuple[Finding, str]], skipped: list[Skip]) -> tuple[str, set[str]]:
+                 listed: list[tuple[Finding, str]], skipped: list[Skip],
+                 notes: list[Skip] = ()) -> tuple[str, set[str]]:
     old = len(findings) - new
-    summary = f"**footgun**: {severity_counts(findings)} ({new} new, {old} already reported)."
+    if new:
+        summary = f"**footgun**: {severity_counts(findings)} ({new} new, {old} already reported)."
+    else:
+        summary = "**footgun**: nothing new found, but part of this pull request could not be scanned (below)."
     where = []
     if inline:
         where.append(f"{inline} commented inline")
@@ -401,6 +427,11 @@ def _review_body(findings: list[Finding], new: int, inline: int,
         where.append(f"{len(listed)} listed below")
     head = summary + ("\n\n" + "; ".join(where) + "." if where else "")
     budget = MAX_BODY - _size(head) - _size(REVIEW_MARKER) - _NOTE_RESERVE
+    partial = ""
+    if notes:  # a partial scan is said first, whatever else has to give way
+        partial = "\n".join(["### Partial review", *(f"- {escape_prose(n.reason)}" for n in notes)])
+        partial = partial[:4000]
+        budget -= _size(partial) + 2
 
     sections: list[str] = []
     listed_ids: set[str] = set()
@@ -424,22 +455,30 @@ def _review_body(findings: list[Finding], new: int, inline: int,
                 heading = ""
                 listed_ids.add(finding_id(finding))
         sections.append("\n\n".join(parts))
+    skip_markers: list[str] = []
     if skipped:
         lines = ["### Files not scanned"]
         left_out = 0
         for skip in skipped:
-            line = f"- `{escape_prose(skip.path)}`: {escape_prose(skip.reason)}"
-            if _size(line) + 1 > budget:
+            subject = "the pull request" if skip.path == "." else f"`{escape_prose(skip.path)}`"
+            line = f"- {subject}: {escape_prose(skip.reason)}"
+            mark = MARKER.format(skip_id(skip))
+            cost = _size(line) + _size(mark) + 2
+            if cost > budget:
                 left_out += 1
                 continue
-            budget -= _size(line) + 1
+            budget -= cost
             lines.append(line)
+            skip_markers.append(mark)
+            listed_ids.add(skip_id(skip))
         if left_out:
             lines.append(f"- ... and {left_out} more.")
         sections.append("\n".join(lines))
+    if partial:
+        sections.insert(0, partial)
     if omitted:
         sections.append(f"_{omitted} more finding{'s' if omitted != 1 else ''} did not fit in this "
                         f"review (GitHub's limit of {MAX_BODY:,} characters); they show in the "
                         f"`footgun` check run and in `footgun scan`._")
-    body = "\n\n".join([head, *sections, REVIEW_MARKER])
+    body = "\n\n".join([head, *sections, *(["\n".join(skip_markers)] if skip_markers else []), REVIEW_MARKER])
     return neutralise(body), listed_ids

@@ -12,6 +12,33 @@
 | ``PORT`` | the port ``footgun serve`` and the Procfile's web process listen on (default 8000) |
 | ``FOOTGUN_WORKERS`` | worker threads of the job consumer (default 2) |
 | ``FOOTGUN_MAX_BODY_BYTES`` | the largest webhook body accepted (default 25 MiB, GitHub's own cap) |
+| ``FOOTGUN_LOG_FORMAT`` | ``text`` (default: ``key=value`` lines) or ``json`` (one JSON object a line) |
+| ``FOOTGUN_LOG_LEVEL`` | ``INFO`` (default), ``DEBUG``, ``WARNING``... |
+
+Jobs and GitHub (the defaults suit github.com; every one is a number):
+
+| variable | default | meaning |
+|---|---|---|
+| ``FOOTGUN_MAX_ATTEMPTS`` | 6 | tries of one delivery before it gives up and says so on the check run (a worker killed mid-job counts) |
+| ``FOOTGUN_RETRY_DELAY`` | 10 | seconds before the second try; doubled for each further one |
+| ``FOOTGUN_JOB_LEASE`` | 60 | seconds a running job stays claimed without its worker's heartbeat; a dead worker's job runs again after this |
+| ``FOOTGUN_GITHUB_TIMEOUT`` | 20 | seconds before a request to GitHub is abandoned (GitHub itself gives up after 10) |
+| ``FOOTGUN_GITHUB_RETRIES`` | 5 | in-place retries of a read that failed with a 5xx, a timeout or a rate limit |
+| ``FOOTGUN_GITHUB_BACKOFF`` | 0.5 | backoff factor of those retries (0.5 s, 1 s, 2 s, ...) |
+| ``FOOTGUN_WRITE_INTERVAL`` | 1 | seconds between two writes of one installation, across every worker |
+| ``FOOTGUN_CONTENT_PER_MINUTE`` | 80 | content-creating requests (reviews, comments, check runs) an installation makes a minute |
+| ``FOOTGUN_CONTENT_PER_HOUR`` | 500 | and an hour (GitHub's secondary limits; 0 switches a limit off, e.g. on GitHub Enterprise Server) |
+| ``FOOTGUN_RATE_LIMIT_MAX_WAIT`` | 60 | a rate limit asking to wait longer than this puts the job back on the queue instead of holding a worker |
+| ``FOOTGUN_WRITE_SETTLE`` | 10 | seconds GitHub may still be working on a write footgun gave up on; it looks for the result after that |
+
+Budgets of one analysis (a pull request over them gets a partial review that says so):
+
+| variable | default | meaning |
+|---|---|---|
+| ``FOOTGUN_MAX_FILES`` | 10000 | manifests read per analysis: the PR's own first, then the nearest others as context |
+| ``FOOTGUN_MAX_BYTES`` | 67108864 | bytes of manifests read per analysis (64 MiB) |
+| ``FOOTGUN_ENGINE_SECONDS`` | 120 | wall-clock seconds the rule engine may run per analysis |
+| ``FOOTGUN_ENGINE_MEMORY_MB`` | 2048 | memory the rule engine's process may use |
 """
 from __future__ import annotations
 
@@ -40,6 +67,23 @@ class Settings:
     port: int = 8000
     workers: int = 2
     max_body_bytes: int = DEFAULT_MAX_BODY
+    log_format: str = "text"
+    log_level: str = "INFO"
+    max_attempts: int = 6
+    retry_delay: float = 10.0
+    job_lease: float = 60.0
+    github_timeout: float = 20.0
+    github_retries: int = 5
+    github_backoff: float = 0.5
+    write_interval: float = 1.0
+    content_per_minute: int = 80
+    content_per_hour: int = 500
+    rate_limit_max_wait: float = 60.0
+    write_settle: float = 10.0
+    max_files: int = 10_000
+    max_bytes: int = 64 * 1024 * 1024
+    engine_seconds: float = 120.0
+    engine_memory_mb: int = 2048
 
     def __repr__(self) -> str:  # secrets never reach a log line
         return (f"Settings(app_id={self.app_id}, api_url={self.api_url!r}, data_dir={str(self.data_dir)!r}, "
@@ -73,6 +117,23 @@ def load_settings(environ: Mapping[str, str] | None = None, *, webhooks: bool = 
         port=_int(env, "PORT", 8000, 1),
         workers=_int(env, "FOOTGUN_WORKERS", 2, 1),
         max_body_bytes=_int(env, "FOOTGUN_MAX_BODY_BYTES", DEFAULT_MAX_BODY, 1024),
+        log_format=_choice(env, "FOOTGUN_LOG_FORMAT", "text", ("text", "json")),
+        log_level=_choice(env, "FOOTGUN_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        max_attempts=_int(env, "FOOTGUN_MAX_ATTEMPTS", 6, 1),
+        retry_delay=_float(env, "FOOTGUN_RETRY_DELAY", 10.0, 0.0),
+        job_lease=_float(env, "FOOTGUN_JOB_LEASE", 60.0, 0.5),
+        github_timeout=_float(env, "FOOTGUN_GITHUB_TIMEOUT", 20.0, 0.1),
+        github_retries=_int(env, "FOOTGUN_GITHUB_RETRIES", 5, 0),
+        github_backoff=_float(env, "FOOTGUN_GITHUB_BACKOFF", 0.5, 0.0),
+        write_interval=_float(env, "FOOTGUN_WRITE_INTERVAL", 1.0, 0.0),
+        content_per_minute=_int(env, "FOOTGUN_CONTENT_PER_MINUTE", 80, 0),
+        content_per_hour=_int(env, "FOOTGUN_CONTENT_PER_HOUR", 500, 0),
+        rate_limit_max_wait=_float(env, "FOOTGUN_RATE_LIMIT_MAX_WAIT", 60.0, 0.0),
+        write_settle=_float(env, "FOOTGUN_WRITE_SETTLE", 10.0, 0.0),
+        max_files=_int(env, "FOOTGUN_MAX_FILES", 10_000, 1),
+        max_bytes=_int(env, "FOOTGUN_MAX_BYTES", 64 * 1024 * 1024, 1024),
+        engine_seconds=_float(env, "FOOTGUN_ENGINE_SECONDS", 120.0, 0.1),
+        engine_memory_mb=_int(env, "FOOTGUN_ENGINE_MEMORY_MB", 2048, 64),
     )
 
 
@@ -114,3 +175,24 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if number < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {value!r}") from None
+    if not number >= minimum:  # also refuses nan
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {value}")
+    return number
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip()
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")

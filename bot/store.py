@@ -1,41 +1,92 @@
-"""Shared state beside the job queue: the delivery log and per-pull-request locks.
+"""Shared state beside the job queue: the delivery log, the job journal, locks and the
+write pacing of each installation.
 
-Both live in the same store as the queue (the SQLite file under ``FOOTGUN_DATA_DIR``,
-or Redis when ``REDIS_URL`` is set), so every web and worker process that shares the
-queue shares them too.
+Everything lives in the same store as the queue (the SQLite file under
+``FOOTGUN_DATA_DIR``, or Redis when ``REDIS_URL`` is set), so every web and worker
+process that shares the queue shares it too.
 
 * The delivery log makes a webhook delivery act once: ``remember_delivery`` is an
   atomic insert-if-absent on ``X-GitHub-Delivery``; entries are kept for a week
   (GitHub lets people redeliver for three days).
-* Locks serialise the runs for one pull request. A lock has an owner token and an
-  expiry, so a worker killed while holding one (kill -9 never runs ``finally``) blocks
-  that pull request for at most ``ttl`` seconds, never for good.
+* The job journal is what makes a job survive its worker. huey deletes a task from
+  the queue when a worker takes it (it has no acknowledgement), so a worker killed
+  mid-job would lose it. Each accepted delivery is written to the journal before it is
+  queued; a run *claims* its entry with a lease (owner and expiry, extended by the
+  worker's heartbeat), and the entry is deleted only when the job is over. An entry
+  whose lease ran out (its worker died, or the queue lost the task) is put back on the
+  queue by `journal_due`; a copy of a task whose entry is claimed or gone does nothing.
+  The journal also counts the tries of a job, kills included.
+* Locks serialise the runs for one pull request and the writes of one installation. A
+  lock has an owner token and an expiry, so a worker killed while holding one (kill -9
+  never runs ``finally``) blocks for at most its ``ttl`` seconds, never for good; a
+  restarted worker frees the locks of dead processes of its own machine at once.
+* Pacing state per installation: when its next write may start, until when GitHub
+  asked it to wait (``retry-after``), and when its recent content-creating requests
+  were made (`bot.pacing`).
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sqlite3
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 DELIVERY_TTL = 7 * 24 * 3600
 LOCK_TTL = 15 * 60  # longer than any run; a dead holder's lock frees itself after this
+CONTENT_WINDOW = 3600.0  # the longest window of GitHub's content-creation limits
 
 
 class LockBusy(Exception):
     """Another run holds the lock."""
 
 
+@dataclass
+class JobEntry:
+    """A job in the journal: its data, how many runs claimed it, and who holds it."""
+
+    id: str
+    data: dict[str, Any]
+    attempts: int = 0
+    owner: str | None = None
+    lease_until: float = 0.0
+
+
+@dataclass
+class PaceState:
+    next_at: float = 0.0  # the next write may start then
+    blocked_until: float = 0.0  # GitHub asked to wait until then (retry-after, x-ratelimit-reset)
+    content: tuple[float, ...] = ()  # start times of content-creating requests in the last hour
+
+
 class Store(Protocol):
     def remember_delivery(self, delivery_id: str) -> bool: ...
     def forget_delivery(self, delivery_id: str) -> None: ...
+
     def acquire(self, key: str, ttl: float = LOCK_TTL) -> str | None: ...
+    def renew(self, key: str, token: str, ttl: float) -> bool: ...
     def release(self, key: str, token: str) -> None: ...
+    def locks(self) -> list[tuple[str, str]]: ...
+
+    def journal_add(self, job_id: str, data: dict[str, Any], hold: float) -> bool: ...
+    def journal_get(self, job_id: str) -> JobEntry | None: ...
+    def journal_claim(self, job_id: str, owner: str, lease: float) -> JobEntry | None: ...
+    def journal_renew(self, job_id: str, owner: str, lease: float) -> bool: ...
+    def journal_release(self, job_id: str, owner: str, hold: float, count_attempt: bool = True) -> None: ...
+    def journal_done(self, job_id: str) -> None: ...
+    def journal_due(self, hold: float, limit: int = 100) -> list[JobEntry]: ...
+    def journal_steal(self, job_id: str, owner: str, hold: float) -> bool: ...
+    def journal_entries(self) -> list[JobEntry]: ...
+
+    def pace_state(self, installation: int) -> PaceState: ...
+    def pace_record(self, installation: int, started: float, next_at: float, content: bool) -> None: ...
+    def pace_block(self, installation: int, until: float) -> None: ...
 
 
 @contextlib.contextmanager
@@ -50,12 +101,49 @@ def locked(store: Store, key: str, ttl: float = LOCK_TTL) -> Iterator[str]:
         store.release(key, token)
 
 
-def _owner_token() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+# --- who holds what --------------------------------------------------------------------
 
+_HOST = socket.gethostname()
+_BOOT = uuid.uuid4().hex[:8]  # tells this process from an earlier one that had the same pid
+
+
+def process_id() -> str:
+    """``host:pid:boot`` of this process (after a fork, of the child)."""
+    return f"{_HOST}:{os.getpid()}:{_BOOT}"
+
+
+def owner_token() -> str:
+    return f"{process_id()}:{uuid.uuid4().hex[:12]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def is_dead_owner(token: str | None) -> bool:
+    """Whether ``token`` belongs to a process of this machine that no longer runs: a
+    pid that is gone, or this very pid from an earlier life (a restarted container)."""
+    if not token:
+        return False
+    parts = token.split(":")
+    if len(parts) < 3 or parts[0] != _HOST or not parts[1].isdigit():
+        return False
+    pid, boot = int(parts[1]), parts[2]
+    if pid == os.getpid():
+        return boot != _BOOT
+    return not _pid_alive(pid)
+
+
+# --- SQLite ---------------------------------------------------------------------------------
 
 class SqliteStore:
-    """Two tables in the queue's SQLite file."""
+    """Tables in the queue's SQLite file (one machine; any number of its processes)."""
 
     def __init__(self, filename: str | Path, clock=time.time) -> None:
         self.filename = str(filename)
@@ -66,19 +154,29 @@ class SqliteStore:
                        "id text primary key, received_at real not null)")
             db.execute("create table if not exists footgun_lock ("
                        "key text primary key, token text not null, expires_at real not null)")
+            db.execute("create table if not exists footgun_job ("
+                       "id text primary key, data text not null, owner text, lease_until real not null, "
+                       "attempts integer not null default 0)")
+            db.execute("create index if not exists footgun_job_lease on footgun_job (lease_until)")
+            db.execute("create table if not exists footgun_pace ("
+                       "installation integer primary key, next_at real not null default 0, "
+                       "blocked_until real not null default 0)")
+            db.execute("create table if not exists footgun_content (installation integer not null, at real not null)")
+            db.execute("create index if not exists footgun_content_at on footgun_content (installation, at)")
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.filename, timeout=10, isolation_level=None, check_same_thread=False)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.filename, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("pragma journal_mode=wal")
-            self._local.conn = conn
+            conn.execute("pragma synchronous=normal")  # WAL: durable across a killed process
+            self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         conn = self._connection()
-        conn.execute("begin immediate")
+        conn.execute("begin immediate" if write else "begin")
         try:
             yield conn
         except BaseException:
@@ -86,6 +184,7 @@ class SqliteStore:
             raise
         conn.execute("commit")
 
+    # -- deliveries ----------------------------------------------------------------------------
     def remember_delivery(self, delivery_id: str) -> bool:
         now = self.clock()
         with self._db() as db:
@@ -99,8 +198,9 @@ class SqliteStore:
         with self._db() as db:
             db.execute("delete from footgun_delivery where id = ?", (delivery_id,))
 
+    # -- locks -----------------------------------------------------------------------------------
     def acquire(self, key: str, ttl: float = LOCK_TTL) -> str | None:
-        token = _owner_token()
+        token = owner_token()
         now = self.clock()
         with self._db() as db:
             taken = db.execute(
@@ -109,10 +209,111 @@ class SqliteStore:
                 "where footgun_lock.expires_at < ?", (key, token, now + ttl, now)).rowcount == 1
         return token if taken else None
 
+    def renew(self, key: str, token: str, ttl: float) -> bool:
+        with self._db() as db:
+            return db.execute("update footgun_lock set expires_at = ? where key = ? and token = ?",
+                              (self.clock() + ttl, key, token)).rowcount == 1
+
     def release(self, key: str, token: str) -> None:
         with self._db() as db:
             db.execute("delete from footgun_lock where key = ? and token = ?", (key, token))
 
+    def locks(self) -> list[tuple[str, str]]:
+        with self._db(write=False) as db:
+            return [(k, t) for k, t in db.execute("select key, token from footgun_lock")]
+
+    # -- the job journal -----------------------------------------------------------------------
+    @staticmethod
+    def _entry(row: tuple) -> JobEntry:
+        job_id, data, owner, lease_until, attempts = row
+        return JobEntry(job_id, json.loads(data), attempts, owner or None, lease_until)
+
+    def journal_add(self, job_id: str, data: dict[str, Any], hold: float) -> bool:
+        with self._db() as db:
+            return db.execute("insert or ignore into footgun_job (id, data, owner, lease_until, attempts) "
+                              "values (?, ?, null, ?, 0)",
+                              (job_id, json.dumps(data), self.clock() + hold)).rowcount == 1
+
+    def journal_get(self, job_id: str) -> JobEntry | None:
+        with self._db(write=False) as db:
+            row = db.execute("select id, data, owner, lease_until, attempts from footgun_job where id = ?",
+                             (job_id,)).fetchone()
+        return self._entry(row) if row else None
+
+    def journal_claim(self, job_id: str, owner: str, lease: float) -> JobEntry | None:
+        now = self.clock()
+        with self._db() as db:
+            changed = db.execute("update footgun_job set owner = ?, lease_until = ?, attempts = attempts + 1 "
+                                 "where id = ? and (owner is null or lease_until < ?)",
+                                 (owner, now + lease, job_id, now)).rowcount
+            if not changed:
+                return None
+            row = db.execute("select id, data, owner, lease_until, attempts from footgun_job where id = ?",
+                             (job_id,)).fetchone()
+        return self._entry(row)
+
+    def journal_renew(self, job_id: str, owner: str, lease: float) -> bool:
+        with self._db() as db:
+            return db.execute("update footgun_job set lease_until = ? where id = ? and owner = ?",
+                              (self.clock() + lease, job_id, owner)).rowcount == 1
+
+    def journal_release(self, job_id: str, owner: str, hold: float, count_attempt: bool = True) -> None:
+        with self._db() as db:
+            db.execute("update footgun_job set owner = null, lease_until = ?, "
+                       "attempts = attempts - ? where id = ? and owner = ?",
+                       (self.clock() + hold, 0 if count_attempt else 1, job_id, owner))
+
+    def journal_done(self, job_id: str) -> None:
+        with self._db() as db:
+            db.execute("delete from footgun_job where id = ?", (job_id,))
+
+    def journal_due(self, hold: float, limit: int = 100) -> list[JobEntry]:
+        now = self.clock()
+        with self._db() as db:
+            rows = db.execute("select id, data, owner, lease_until, attempts from footgun_job "
+                              "where lease_until < ? order by lease_until limit ?", (now, limit)).fetchall()
+            for row in rows:
+                db.execute("update footgun_job set owner = null, lease_until = ? where id = ?", (now + hold, row[0]))
+        return [self._entry(row) for row in rows]
+
+    def journal_steal(self, job_id: str, owner: str, hold: float) -> bool:
+        with self._db() as db:
+            return db.execute("update footgun_job set owner = null, lease_until = ? where id = ? and owner = ?",
+                              (self.clock() + hold, job_id, owner)).rowcount == 1
+
+    def journal_entries(self) -> list[JobEntry]:
+        with self._db(write=False) as db:
+            rows = db.execute("select id, data, owner, lease_until, attempts from footgun_job").fetchall()
+        return [self._entry(row) for row in rows]
+
+    # -- pacing --------------------------------------------------------------------------------
+    def pace_state(self, installation: int) -> PaceState:
+        now = self.clock()
+        with self._db(write=False) as db:
+            row = db.execute("select next_at, blocked_until from footgun_pace where installation = ?",
+                             (installation,)).fetchone()
+            times = [t for (t,) in db.execute("select at from footgun_content where installation = ? and at > ? "
+                                              "order by at", (installation, now - CONTENT_WINDOW))]
+        next_at, blocked = row or (0.0, 0.0)
+        return PaceState(next_at, blocked, tuple(times))
+
+    def pace_record(self, installation: int, started: float, next_at: float, content: bool) -> None:
+        with self._db() as db:
+            db.execute("insert into footgun_pace (installation, next_at) values (?, ?) on conflict (installation) "
+                       "do update set next_at = max(next_at, excluded.next_at)", (installation, next_at))
+            if content:
+                db.execute("insert into footgun_content (installation, at) values (?, ?)", (installation, started))
+                db.execute("delete from footgun_content where installation = ? and at < ?",
+                           (installation, started - CONTENT_WINDOW))
+
+    def pace_block(self, installation: int, until: float) -> None:
+        with self._db() as db:
+            db.execute("insert into footgun_pace (installation, blocked_until) values (?, ?) "
+                       "on conflict (installation) do update set blocked_until = max(blocked_until, excluded.blocked_until)",
+                       (installation, until))
+
+
+# --- Redis ------------------------------------------------------------------------------------
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -121,25 +322,204 @@ end
 return 0
 """
 
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: job hash, lease zset; ARGV: data, lease_until, job id
+_ADD = """
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('hset', KEYS[1], 'data', ARGV[1], 'owner', '', 'lease_until', ARGV[2], 'attempts', 0)
+redis.call('zadd', KEYS[2], tonumber(ARGV[2]), ARGV[3])
+return 1
+"""
+
+# KEYS: job hash, lease zset; ARGV: owner, lease, now, job id
+_CLAIM = """
+if redis.call('exists', KEYS[1]) == 0 then return false end
+local owner = redis.call('hget', KEYS[1], 'owner')
+local lease_until = tonumber(redis.call('hget', KEYS[1], 'lease_until'))
+local now = tonumber(ARGV[3])
+if owner and owner ~= '' and lease_until >= now then return false end
+local until_ = now + tonumber(ARGV[2])
+redis.call('hset', KEYS[1], 'owner', ARGV[1], 'lease_until', tostring(until_))
+local attempts = redis.call('hincrby', KEYS[1], 'attempts', 1)
+redis.call('zadd', KEYS[2], until_, ARGV[4])
+return {redis.call('hget', KEYS[1], 'data'), attempts}
+"""
+
+# KEYS: job hash, lease zset; ARGV: owner, new lease_until, job id, attempts delta, clear owner (1/0)
+_IF_OWNER = """
+if redis.call('hget', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+if ARGV[5] == '1' then redis.call('hset', KEYS[1], 'owner', '') end
+redis.call('hset', KEYS[1], 'lease_until', ARGV[2])
+if tonumber(ARGV[4]) ~= 0 then redis.call('hincrby', KEYS[1], 'attempts', tonumber(ARGV[4])) end
+redis.call('zadd', KEYS[2], tonumber(ARGV[2]), ARGV[3])
+return 1
+"""
+
+# KEYS: lease zset; ARGV: now, hold, limit, job key prefix
+_DUE = """
+local ids = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+local until_ = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, id in ipairs(ids) do
+  local key = ARGV[4] .. id
+  if redis.call('exists', key) == 1 then
+    redis.call('hset', key, 'owner', '', 'lease_until', tostring(until_))
+    redis.call('zadd', KEYS[1], until_, id)
+    table.insert(out, id)
+    table.insert(out, redis.call('hget', key, 'data'))
+    table.insert(out, redis.call('hget', key, 'attempts'))
+  else
+    redis.call('zrem', KEYS[1], id)
+  end
+end
+return out
+"""
+
+_MAX_FIELD = """
+local current = tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > current then redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('expire', KEYS[1], ARGV[3])
+return 1
+"""
+
 
 class RedisStore:
-    """The same on Redis: ``SET NX EX`` for both, a compare-and-delete to release."""
+    """The same on Redis: ``SET NX PX`` locks with compare-and-delete, the journal as a
+    hash per job plus a sorted set of leases, scripts where a step must be atomic."""
 
-    def __init__(self, client, prefix: str = "footgun") -> None:
+    def __init__(self, client, prefix: str = "footgun", clock=time.time) -> None:
         self.redis = client
         self.prefix = prefix
+        self.clock = clock
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+        self._add = client.register_script(_ADD)
+        self._claim = client.register_script(_CLAIM)
+        self._if_owner = client.register_script(_IF_OWNER)
+        self._due = client.register_script(_DUE)
+        self._max_field = client.register_script(_MAX_FIELD)
 
+    def _k(self, *parts: Any) -> str:
+        return ":".join([self.prefix, *map(str, parts)])
+
+    # -- deliveries ----------------------------------------------------------------------------
     def remember_delivery(self, delivery_id: str) -> bool:
-        return bool(self.redis.set(f"{self.prefix}:delivery:{delivery_id}", "1", nx=True, ex=DELIVERY_TTL))
+        return bool(self.redis.set(self._k("delivery", delivery_id), "1", nx=True, ex=DELIVERY_TTL))
 
     def forget_delivery(self, delivery_id: str) -> None:
-        self.redis.delete(f"{self.prefix}:delivery:{delivery_id}")
+        self.redis.delete(self._k("delivery", delivery_id))
 
+    # -- locks -----------------------------------------------------------------------------------
     def acquire(self, key: str, ttl: float = LOCK_TTL) -> str | None:
-        token = _owner_token()
-        ok = self.redis.set(f"{self.prefix}:lock:{key}", token, nx=True, px=int(ttl * 1000))
+        token = owner_token()
+        ok = self.redis.set(self._k("lock", key), token, nx=True, px=max(1, int(ttl * 1000)))
         return token if ok else None
 
+    def renew(self, key: str, token: str, ttl: float) -> bool:
+        return bool(self._renew(keys=[self._k("lock", key)], args=[token, max(1, int(ttl * 1000))]))
+
     def release(self, key: str, token: str) -> None:
-        self._release(keys=[f"{self.prefix}:lock:{key}"], args=[token])
+        self._release(keys=[self._k("lock", key)], args=[token])
+
+    def locks(self) -> list[tuple[str, str]]:
+        prefix = self._k("lock", "")
+        out = []
+        for name in self.redis.scan_iter(match=prefix + "*", count=500):
+            name = name.decode() if isinstance(name, bytes) else name
+            token = self.redis.get(name)
+            if token is not None:
+                out.append((name[len(prefix):], token.decode() if isinstance(token, bytes) else token))
+        return out
+
+    # -- the job journal -----------------------------------------------------------------------
+    def _job(self, job_id: str) -> str:
+        return self._k("job", job_id)
+
+    @property
+    def _leases(self) -> str:
+        return self._k("jobs")
+
+    def journal_add(self, job_id: str, data: dict[str, Any], hold: float) -> bool:
+        return bool(self._add(keys=[self._job(job_id), self._leases],
+                              args=[json.dumps(data), repr(self.clock() + hold), job_id]))
+
+    def journal_get(self, job_id: str) -> JobEntry | None:
+        raw = self.redis.hgetall(self._job(job_id))
+        if not raw or b"data" not in raw:
+            return None
+        owner = raw.get(b"owner", b"").decode()
+        return JobEntry(job_id, json.loads(raw[b"data"]), int(raw.get(b"attempts", 0)), owner or None,
+                        float(raw.get(b"lease_until", 0)))
+
+    def journal_claim(self, job_id: str, owner: str, lease: float) -> JobEntry | None:
+        now = self.clock()
+        found = self._claim(keys=[self._job(job_id), self._leases], args=[owner, lease, repr(now), job_id])
+        if not found:
+            return None
+        data, attempts = found
+        return JobEntry(job_id, json.loads(data), int(attempts), owner, now + lease)
+
+    def journal_renew(self, job_id: str, owner: str, lease: float) -> bool:
+        return bool(self._if_owner(keys=[self._job(job_id), self._leases],
+                                   args=[owner, repr(self.clock() + lease), job_id, 0, "0"]))
+
+    def journal_release(self, job_id: str, owner: str, hold: float, count_attempt: bool = True) -> None:
+        self._if_owner(keys=[self._job(job_id), self._leases],
+                       args=[owner, repr(self.clock() + hold), job_id, 0 if count_attempt else -1, "1"])
+
+    def journal_done(self, job_id: str) -> None:
+        pipe = self.redis.pipeline()
+        pipe.delete(self._job(job_id))
+        pipe.zrem(self._leases, job_id)
+        pipe.execute()
+
+    def journal_due(self, hold: float, limit: int = 100) -> list[JobEntry]:
+        now = self.clock()
+        flat = self._due(keys=[self._leases], args=[repr(now), hold, limit, self._job("")])
+        out = []
+        for i in range(0, len(flat), 3):
+            job_id = flat[i].decode() if isinstance(flat[i], bytes) else flat[i]
+            out.append(JobEntry(job_id, json.loads(flat[i + 1]), int(flat[i + 2] or 0), None, now + hold))
+        return out
+
+    def journal_steal(self, job_id: str, owner: str, hold: float) -> bool:
+        return bool(self._if_owner(keys=[self._job(job_id), self._leases],
+                                   args=[owner, repr(self.clock() + hold), job_id, 0, "1"]))
+
+    def journal_entries(self) -> list[JobEntry]:
+        out = []
+        for raw_id in self.redis.zrange(self._leases, 0, -1):
+            job_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+            entry = self.journal_get(job_id)
+            if entry is not None:
+                out.append(entry)
+        return out
+
+    # -- pacing --------------------------------------------------------------------------------
+    def pace_state(self, installation: int) -> PaceState:
+        now = self.clock()
+        pipe = self.redis.pipeline()
+        pipe.hmget(self._k("pace", installation), "next_at", "blocked_until")
+        pipe.zrangebyscore(self._k("content", installation), now - CONTENT_WINDOW, "+inf", withscores=True)
+        (next_at, blocked), times = pipe.execute()
+        return PaceState(float(next_at or 0), float(blocked or 0), tuple(score for _, score in times))
+
+    def pace_record(self, installation: int, started: float, next_at: float, content: bool) -> None:
+        ttl = int(CONTENT_WINDOW) + 60
+        self._max_field(keys=[self._k("pace", installation)], args=["next_at", repr(next_at), ttl])
+        if content:
+            key = self._k("content", installation)
+            pipe = self.redis.pipeline()
+            pipe.zadd(key, {f"{started!r}:{uuid.uuid4().hex[:8]}": started})
+            pipe.zremrangebyscore(key, "-inf", started - CONTENT_WINDOW)
+            pipe.expire(key, ttl)
+            pipe.execute()
+
+    def pace_block(self, installation: int, until: float) -> None:
+        self._max_field(keys=[self._k("pace", installation)], args=["blocked_until", repr(until), int(CONTENT_WINDOW)])

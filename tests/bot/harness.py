@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import create_app
-from bot.github import GitHubApp
-from bot.jobs import Jobs, Runtime
+from bot.jobs import Jobs
 from bot.settings import Settings
 from bot.webhook import signature_of
 from tests.fakegithub.state import FakeGitHub, IssueComment, PullRequest, Repository
@@ -122,7 +121,8 @@ class Bot:
         deadline = time.monotonic() + timeout
         quiet = 0
         while time.monotonic() < deadline:
-            busy = huey.pending_count() or huey.scheduled_count() or huey._tasks_in_flight
+            busy = huey.pending_count() or huey.scheduled_count() or huey._tasks_in_flight or \
+                self.jobs.store.journal_entries()
             quiet = 0 if busy else quiet + 1
             if quiet >= 4:
                 return
@@ -134,19 +134,29 @@ class Bot:
         return [r for r in self.fake.reviews(repo, number) if r.user.login == f"{self.fake.app.slug}[bot]"]
 
 
-def make_settings(fake: FakeGitHub, data_dir: Path, redis_url: str | None = None) -> Settings:
+# GitHub's pace (a second between writes, backoff from half a second, ten seconds for a
+# write to settle) only slows the tests down; the logic is the same at any speed.
+FAST = dict(workers=2, write_interval=0.01, retry_delay=0.2, github_backoff=0.01, github_timeout=5.0,
+            write_settle=0.2, job_lease=5.0, rate_limit_max_wait=5.0, engine_seconds=30.0)
+
+# The same as environment variables, for the App's own processes (worker, serve, gunicorn).
+FAST_ENV = {"FOOTGUN_WRITE_INTERVAL": "0.01", "FOOTGUN_RETRY_DELAY": "0.2", "FOOTGUN_GITHUB_BACKOFF": "0.01",
+            "FOOTGUN_GITHUB_TIMEOUT": "5", "FOOTGUN_WRITE_SETTLE": "0.2", "FOOTGUN_JOB_LEASE": "5",
+            "FOOTGUN_RATE_LIMIT_MAX_WAIT": "5", "FOOTGUN_ENGINE_SECONDS": "30"}
+
+
+def make_settings(fake: FakeGitHub, data_dir: Path, redis_url: str | None = None, **overrides: Any) -> Settings:
     return Settings(webhook_secret=SECRET, app_id=fake.app.id, private_key=fake.app.private_key_pem,
-                    api_url=fake.url or "", data_dir=data_dir, workers=2, redis_url=redis_url)
+                    api_url=fake.url or "", data_dir=data_dir, redis_url=redis_url, **{**FAST, **overrides})
 
 
-def start_bot(fake: FakeGitHub, data_dir: Path, consume: bool = True, redis_url: str | None = None) -> Bot:
-    settings = make_settings(fake, data_dir, redis_url)
-    # GitHub's pacing of writes (a second apart) only slows the tests down.
-    app = GitHubApp(fake.app.id, fake.app.private_key_pem, settings.api_url, write_interval=0.01)
-    jobs = Jobs(settings, runtime=Runtime(settings, app), retry_delay=1)
+def start_bot(fake: FakeGitHub, data_dir: Path, consume: bool = True, redis_url: str | None = None,
+              workers: int = 2, **overrides: Any) -> Bot:
+    settings = make_settings(fake, data_dir, redis_url, **overrides)
+    jobs = Jobs(settings)
     bot = Bot(fake, settings, jobs, create_app(settings, jobs).test_client())
     if consume:
-        bot.consumer = jobs.consumer(workers=2, signals=False)
+        bot.consumer = jobs.consumer(workers=workers, signals=False)
         bot.consumer.start()
     return bot
 

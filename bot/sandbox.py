@@ -1,0 +1,105 @@
+"""The rule engine in a child process, with a deadline and a memory limit.
+
+A pull request's manifests are hostile input. The engine refuses what it knows to be
+dangerous (oversized files, alias bombs, deep nesting, binary or non-UTF-8 bytes), but
+a worker must stay up whatever the input, and the analysis must end in bounded time
+however large the repository is. So the engine runs in a child process forked from a
+clean ``forkserver`` (not from the threaded worker), with ``RLIMIT_AS`` as its memory
+limit; the parent waits at most ``seconds`` for its findings and kills it after.
+
+`scan` returns the findings and skipped files, or raises `EngineTimeout` or
+`EngineFailed` (out of memory, crashed) with a message for the review.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+import threading
+from typing import Any, Mapping
+
+from rules.config import Config
+from rules.model import Finding, Skip
+
+log = logging.getLogger("footgun.sandbox")
+
+_context: Any = None
+_context_lock = threading.Lock()
+
+
+class EngineTimeout(Exception):
+    pass
+
+
+class EngineFailed(Exception):
+    pass
+
+
+def _mp():
+    global _context
+    with _context_lock:
+        if _context is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(_preload())
+            _context = ctx
+        return _context
+
+
+def _preload() -> list[str]:
+    """Modules the fork server imports once, so a child starts at once: the engine,
+    and the main program (a child re-runs the main module's top level, as
+    multiprocessing does; it is cheap once what it imports is loaded)."""
+    modules = ["rules.engine", "bot.sandbox"]
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name and not spec.name.endswith("__main__"):
+        modules.insert(0, spec.name)  # python -m bot.worker
+    elif getattr(main, "__file__", None):
+        modules.insert(0, "__main__")  # a console script, gunicorn, pytest
+    return modules
+
+
+def _child(conn, files: Mapping[str, bytes], config: Config, memory_bytes: int) -> None:
+    try:
+        if memory_bytes:
+            import resource
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        from rules.engine import scan_files
+        result = scan_files(files, config)
+        conn.send(("ok", result.findings, result.skipped))
+    except MemoryError:
+        conn.send(("memory", None, None))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
+        conn.send(("error", f"{exc.__class__.__name__}: {exc}", None))
+    finally:
+        conn.close()
+
+
+def scan(files: Mapping[str, bytes], config: Config, seconds: float,
+         memory_mb: int) -> tuple[list[Finding], list[Skip]]:
+    """The engine's findings and skipped files for ``files``, within the limits."""
+    ctx = _mp()
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(sender, dict(files), config, memory_mb * 1024 * 1024),
+                       name="footgun-engine", daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        if not receiver.poll(max(0.01, seconds)):
+            raise EngineTimeout(f"the rule engine did not finish within {seconds:g} s")
+        try:
+            status, first, second = receiver.recv()
+        except (EOFError, OSError):
+            proc.join(1)
+            raise EngineFailed(f"the rule engine's process died (exit code {proc.exitcode}), "
+                               f"probably out of memory") from None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        receiver.close()
+    if status == "ok":
+        return first, second
+    if status == "memory":
+        raise EngineFailed(f"the rule engine ran out of memory (limit {memory_mb:,} MB)")
+    raise EngineFailed(f"the rule engine failed: {first}")
