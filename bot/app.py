@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, request
 
 from .jobs import Jobs
-from .logs import configure_logging
+from .logs import configure_logging, register_secret
 from .settings import Settings, load_settings
 from .webhook import receive
 from .events import router
@@ -22,7 +22,9 @@ def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Fl
     ``GITHUB_WEBHOOK_SECRET`` this raises `bot.settings.SettingsError` (the server
     does not start)."""
     settings = settings or load_settings()
-    configure_logging()
+    configure_logging(settings.log_level, settings.log_format)
+    register_secret(settings.webhook_secret)
+    register_secret(settings.private_key)
     jobs = jobs or Jobs(settings)
     app = Flask("footgun")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies: 413

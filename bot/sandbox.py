@@ -47,15 +47,13 @@ def _mp():
 
 def _preload() -> list[str]:
     """Modules the fork server imports once, so a child starts at once: the engine,
-    and the main program (a child re-runs the main module's top level, as
-    multiprocessing does; it is cheap once what it imports is loaded)."""
-    modules = ["rules.engine", "bot.sandbox"]
+    and what the main program imports (multiprocessing re-runs the main module's top
+    level in each child; that is cheap once its imports are loaded)."""
+    modules = ["rules.engine", "bot.sandbox", "bot.jobs"]
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
-    if spec is not None and spec.name and not spec.name.endswith("__main__"):
-        modules.insert(0, spec.name)  # python -m bot.worker
-    elif getattr(main, "__file__", None):
-        modules.insert(0, "__main__")  # a console script, gunicorn, pytest
+    if spec is None and getattr(main, "__file__", None):
+        modules.insert(0, "__main__")  # a script (console scripts, pytest): imported once, children skip it
     return modules
 
 

@@ -22,13 +22,13 @@ log = logging.getLogger("footgun.serve")
 
 
 def run(host: str = "127.0.0.1", port: int | None = None) -> None:
-    configure_logging()
     try:
         settings = load_settings()
         settings.require_app_credentials()
     except SettingsError as exc:
         print(f"footgun serve: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
     jobs = Jobs(settings)
     server = make_server(host, port or settings.port, create_app(settings, jobs), threaded=True)
     consumer = jobs.consumer(signals=False)

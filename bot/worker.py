@@ -2,21 +2,28 @@
 (``FOOTGUN_WORKERS`` threads). The Procfile's ``worker`` line."""
 from __future__ import annotations
 
+import logging
 import sys
 
-from .logs import configure_logging
+from .logs import configure_logging, register_secret
 from .jobs import Jobs
 from .settings import SettingsError, load_settings
 
+log = logging.getLogger("footgun.worker")
+
 
 def main() -> int:
-    configure_logging()
     try:
         settings = load_settings(webhooks=False)
         settings.require_app_credentials()
     except SettingsError as exc:
         print(f"footgun worker: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_level, settings.log_format)
+    register_secret(settings.webhook_secret)
+    register_secret(settings.private_key)
+    log.info("footgun worker: %d threads, queue in %s", settings.workers,
+             "Redis" if settings.redis_url else settings.data_dir)
     Jobs(settings).consumer().run()
     return 0
 

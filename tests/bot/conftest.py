@@ -5,6 +5,7 @@ import pytest
 from tests.fakegithub.fixtures import fake_github  # noqa: F401  (the fixture)
 
 from .harness import start_bot, stop_bot
+from .procs import RedisServer, have_redis
 
 
 @pytest.fixture
@@ -15,3 +16,15 @@ def bot(fake_github, tmp_path):  # noqa: F811
         yield running
     finally:
         stop_bot(running)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A private redis-server for one test (skipped where none is installed)."""
+    if not have_redis():
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path)
+    try:
+        yield server.url
+    finally:
+        server.stop()
