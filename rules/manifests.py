@@ -8,6 +8,7 @@ skipped with a reason that says where, never with a crash.
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable
@@ -16,6 +17,8 @@ from .model import ResourceRef, Skip
 from .yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, parse_documents
 
 TEMPLATE_MARK = re.compile(r"\{\{|\{%")
+# The line boundaries of str.splitlines
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
@@ -36,7 +39,25 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending."""
-        return self.lines[number - 1].rstrip("\r\n")
+        if "lines" in self.__dict__:
+            return self.lines[number - 1].rstrip("\r\n")
+        # Rules ask for a few lines of many files: slicing the text at the line's
+        # offsets keeps 8 bytes a line instead of a string a line (``lines``).
+        starts = self._line_starts
+        count = len(starts) - 1
+        if not 1 <= number <= count:
+            return self.lines[number - 1].rstrip("\r\n")  # IndexError, or from the end, as before
+        return self.text[starts[number - 1]:starts[number]].rstrip("\r\n")
+
+    @cached_property
+    def _line_starts(self) -> array:
+        """Where each line starts, and where the text ends: the boundaries of
+        ``text.splitlines(keepends=True)``."""
+        starts = array("q", [0])
+        starts.extend(match.end() for match in _LINE_BREAK.finditer(self.text))
+        if starts[-1] != len(self.text):
+            starts.append(len(self.text))  # a last line without a line break
+        return starts
 
 
 @dataclass(eq=False)
