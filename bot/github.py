@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import logging
 import math
 import threading
@@ -240,11 +241,23 @@ class _ReadRetry(GithubRetry):
         return retry
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if response is not None and self.on_rate_limit is not None and is_rate_limited(response.status, response.headers):
+        if response is not None and is_rate_limited(response.status, response.headers):
             wait = _retry_after(response.headers)
             if wait:
-                self.on_rate_limit(wait)
+                if self.on_rate_limit is not None:
+                    self.on_rate_limit(wait)
+                if self.max_rate_limit_wait is not None and wait > self.max_rate_limit_wait:
+                    # urllib3 would sleep out any retry-after: too long to hold a worker.
+                    raise RateLimitExceededExceedsMaxWait(response.status, _json_of(self, response, url),
+                                                          dict(response.headers), wait=wait)
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _json_of(retry: GithubRetry, response: Any, url: str | None) -> Any:
+    try:
+        return json.loads(retry.get_content(response, url))
+    except Exception:  # noqa: BLE001 - only for the error's message
+        return {"message": f"rate limited ({response.status})"}
 
 
 def _read_retry(total: int, backoff: float, max_wait: float,
