@@ -154,3 +154,28 @@ def test_multi_line_entries_keep_all_four_lines():
     root = parse_documents("a: |\n  x\n  y\nb:\n  - 1\n")[0].root
     assert root.at["a"] == Span(1, 1, 3, 0)
     assert root.at["b"] == Span(4, 5, 5, 0)
+
+
+def test_a_scan_leaves_the_garbage_collector_as_it_was(tmp_path):
+    from rules.engine import scan_files, scan_paths
+
+    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n")
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    scan_paths([str(tmp_path)])
+    scan_files({"b.yaml": b"a: [1,\n"})
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        scan_paths([str(tmp_path)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    frozen_before = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        scan_paths([str(tmp_path)])
+        assert gc.get_freeze_count() == frozen  # someone else's freeze is left alone
+    finally:
+        gc.unfreeze()
+    assert frozen_before == 0
