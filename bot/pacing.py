@@ -17,7 +17,7 @@ seconds has elapsed", or until ``x-ratelimit-reset`` when ``x-ratelimit-remainin
 2. a wait until the previous write ended ``interval`` seconds ago, until the end of any
    rate-limit block, and, for a content-creating request, until the per-minute and
    per-hour windows have room;
-3. the request, then its start time recorded (content) and the next slot.
+3. the request, then its end recorded (content) and the next slot.
 
 A wait longer than ``max_wait`` raises `PaceWait` instead of holding a worker: the job
 goes back on the queue for that long. Reads are not serialised, but wait out a
@@ -129,7 +129,10 @@ class WritePacer:
                 yield
             finally:
                 if started is not None:
-                    self.state.pace_record(installation, started, self.clock() + self.interval, content)
+                    # Counted when it ended: GitHub saw it somewhere between start and end,
+                    # so the window is never taken to free up early.
+                    ended = self.clock()
+                    self.state.pace_record(installation, ended, ended + self.interval, content)
                 self.state.release(key, token)
 
     def _acquire(self, key: str) -> str:
