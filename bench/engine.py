@@ -156,9 +156,11 @@ def child_rss(folder: str) -> dict:
     from rules.engine import scan_paths
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.process_time()
     result = scan_paths([folder])
+    cpu = time.process_time() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"rss_before": before, "rss_peak": peak, "resources": len(result.inventory.resources)}
+    return {"rss_before": before, "rss_peak": peak, "resources": len(result.inventory.resources), "cpu": cpu}
 
 
 def child_tracemalloc(folder: str) -> dict:
@@ -297,7 +299,6 @@ def main(argv: list[str] | None = None) -> int:
         timing = run_child("time", folder, str(repeat), "0" if big else "1")
         cpu, wall = timing["cpu"], timing["wall"]
         scan = cpu.pop("scan")
-        scans[size] = scan
         print(f"  {'full scan (scan_paths)':42s}{scan:8.2f} s [{wall['scan']:6.2f}] "
               f"{size / scan:8,.0f} documents/s  {timing['findings']:,} findings")
         for name, t in sorted(cpu.items(), key=lambda kv: kv[1]):
@@ -319,12 +320,18 @@ def main(argv: list[str] | None = None) -> int:
             verdicts.append(peak_mib < TARGET_MEMORY_MIB)
             print(f"  memory at {size:,} documents: peak RSS {peak_mib:.1f} MiB "
                   f"(target < {TARGET_MEMORY_MIB} MiB: {verdict(peak_mib < TARGET_MEMORY_MIB)})")
+        best = min(scan, rss["cpu"])
         if not args.no_stages:
             stages[size] = run_child("stages", folder)["stages"]
+            best = min(best, stages[size]["total"])
+        # Growth compares the best of every scan of each size (timing runs, the memory
+        # run, the stages run: separate processes at separate moments), which
+        # discounts moments when the machine was busy with something else.
+        scans[size] = best
     if 5_000 in scans and 50_000 in scans:
         growth = scans[50_000] / scans[5_000]
         verdicts.append(growth <= TARGET_GROWTH)
-        print(f"\ngrowth: scan of 50,000 / 5,000 documents {growth:.2f}x "
+        print(f"\ngrowth: best scan of 50,000 / 5,000 documents {scans[50_000]:.2f} s / {scans[5_000]:.2f} s = {growth:.2f}x "
               f"(target <= {TARGET_GROWTH:g}x: {verdict(growth <= TARGET_GROWTH)})")
     if stages:
         shown = sorted(stages)
