@@ -192,18 +192,18 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
                                 f"per analysis"))
     if selection.context_left_out:
         read = selection.context_total - selection.context_left_out
-        notes.append(Skip(".", f"the repository has {selection.context_total:,} other manifests: the {read:,} "
-                               f"nearest to the changed files were read as context for cross-file rules, "
-                               f"{selection.context_left_out:,} were not (the App's budget of "
-                               f"{_budget_text(budget)} per analysis)"))
+        notes.append(Skip(".", f"the repository has {_count(selection.context_total, 'other manifest')}: the "
+                               f"{read:,} nearest to the changed files were read as context for cross-file rules, "
+                               f"{selection.context_left_out:,} not (the App's budget of {_budget_text(budget)} "
+                               f"per analysis)"))
 
-    deadline = time.monotonic() + budget.engine_seconds
+    engine = EngineTime(budget)
     head_result, scanned, engine_skips = _scan_within(gh, cache, pr.repo, head_tree, config, selection.paths, own,
-                                                      deadline, budget, notes)
+                                                      engine, notes)
     alerts.extend(engine_skips)
     base_fingerprints: set[str] | None = set()
     if any(f.path not in changed for f in head_result.findings):
-        base_fingerprints = _base_fingerprints(gh, cache, pr, config, scanned, deadline, budget)
+        base_fingerprints = _base_fingerprints(gh, cache, pr, config, scanned, engine)
         if base_fingerprints is None:
             notes.append(Skip(".", "findings in files it did not change are left out: the rule engine had no "
                                    "time left to tell whether this pull request caused them"))
@@ -216,35 +216,57 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
                       config=config)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _budget_text(budget: Budget) -> str:
     return f"{budget.max_files:,} files and {budget.max_bytes / (1024 * 1024):,.0f} MB"
 
 
+class EngineTime:
+    """The rule engine's share of the budget: seconds it may still run in this analysis."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.spent = 0.0
+
+    def remaining(self) -> float:
+        return self.budget.engine_seconds - self.spent
+
+    def scan(self, files: dict[str, bytes], config: Config, seconds: float) -> tuple[list[Finding], list[Skip]]:
+        started = time.monotonic()
+        try:
+            return sandboxed_scan(files, config, seconds, self.budget.engine_memory_mb)
+        finally:
+            self.spent += time.monotonic() - started
+
+
 def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config, paths: list[str],
-                 own: list[str], deadline: float, budget: Budget,
+                 own: list[str], engine: EngineTime,
                  notes: list[Skip]) -> tuple[ScanResult, list[str], list[Skip]]:
-    """Scan ``paths`` of ``tree`` before ``deadline``; when the engine cannot (time,
-    memory), scan the pull request's ``own`` files alone, and failing that report them
-    as not scanned. The result, the paths it covers, and the skips for the review."""
+    """Scan ``paths`` of ``tree`` within the engine's time; when the engine cannot
+    (time, memory), scan the pull request's ``own`` files alone, and failing that
+    report them as not scanned. The result, the paths it covers, and the skips for the
+    review."""
     manifests = read_manifests(gh, repo, tree, config, cache, paths)
     context = len(paths) > len(own)
     # With context to drop, keep a quarter of the time for scanning the PR's files alone.
-    first_try = (deadline - time.monotonic()) * (0.75 if context and own else 1.0)
+    reserve = engine.remaining() * 0.25 if context and own else 0.0
     try:
-        findings, skipped = sandboxed_scan(manifests.files, config, first_try, budget.engine_memory_mb)
+        findings, skipped = engine.scan(manifests.files, config, engine.remaining() - reserve)
         return ScanResult(findings, skipped + manifests.skipped), paths, []
     except (EngineTimeout, EngineFailed) as exc:
         problem = str(exc)
     if context and own:
         log.warning("repo=%s %s over %d manifests: scanning the pull request's %d alone", repo, problem,
                     len(paths), len(own))
-        notes.append(Skip(".", f"{problem} over {len(paths):,} manifests: only the {len(own):,} this pull request "
-                               f"changes were scanned, without the rest of the repository as context"))
+        dropped = Skip(".", f"{problem} over {len(paths):,} manifests: only the {len(own):,} this pull request "
+                            f"changes were scanned, without the rest of the repository as context")
         files = {p: manifests.files[p] for p in own if p in manifests.files}
         try:
-            findings, skipped = sandboxed_scan(files, config, max(1.0, deadline - time.monotonic()),
-                                               budget.engine_memory_mb)
-            return ScanResult(findings, skipped + [s for s in manifests.skipped if s.path in own]), own, []
+            findings, skipped = engine.scan(files, config, max(reserve, engine.remaining()))
+            return ScanResult(findings, skipped + [s for s in manifests.skipped if s.path in own]), own, [dropped]
         except (EngineTimeout, EngineFailed) as exc:
             problem = str(exc)
     log.warning("repo=%s %s: the manifests are reported as not scanned", repo, problem)
@@ -256,18 +278,17 @@ def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, conf
 
 
 def _base_fingerprints(gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, paths: list[str],
-                       deadline: float, budget: Budget) -> set[str] | None:
+                       engine: EngineTime) -> set[str] | None:
     """The fingerprints of the findings at the merge base, over the same files as at
     the head; None when the engine runs out of time or memory."""
     base_sha = gh.merge_base(pr.repo, pr.base_sha, pr.head_sha)
     tree = read_tree(gh, pr.repo, base_sha)
     wanted = [p for p in paths if p in tree.files]
     manifests = read_manifests(gh, pr.repo, tree, config, cache, wanted)
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+    if engine.remaining() <= 0:
         return None
     try:
-        findings, _ = sandboxed_scan(manifests.files, config, remaining, budget.engine_memory_mb)
+        findings, _ = engine.scan(manifests.files, config, engine.remaining())
     except (EngineTimeout, EngineFailed) as exc:
         log.warning("pr=%s#%d base scan: %s", pr.repo, pr.number, exc)
         return None

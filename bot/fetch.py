@@ -183,12 +183,18 @@ def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: 
             folder = _folder(folder)
     others = sorted((p for p in all_paths if p not in changed_set), key=lambda p: (_distance(_folder(p), near), p))
     selection = Selection([], context_total=len(others))
+    # The PR's own files come first, but leave a quarter of the budget to the files
+    # around them: cross-file rules judge a Service by the workloads beside it.
+    reserve_files = min(len(others), max_files // 4)
+    reserve_bytes = max_bytes // 4 if others else 0
     files = size = 0
     for index, path in enumerate(own + others):
         entry_size = tree.files[path].size or 0
         cost = 0 if entry_size > config.max_file_bytes else entry_size
-        if files >= max_files or size + cost > max_bytes:
-            if index < len(own):
+        mine = index < len(own)
+        if files >= max_files - (reserve_files if mine else 0) or \
+                size + cost > max_bytes - (reserve_bytes if mine else 0):
+            if mine:
                 selection.changed_left_out.append(path)
             else:
                 selection.context_left_out += 1

@@ -120,4 +120,10 @@ def configure_logging(level: int | str = logging.INFO, fmt: str = "text", stream
     root.setLevel(level)
     # huey narrates every task; the job runner logs one line per run instead.
     logging.getLogger("huey").setLevel(max(logging.WARNING, root.level))
+    # PyGithub gives its logger a handler of its own, writing unformatted lines to
+    # stderr: its records go through ours instead (formatted, redacted, one line).
+    github = logging.getLogger("github")
+    for own in [h for h in github.handlers if type(h) is logging.StreamHandler]:
+        github.removeHandler(own)
+    github.setLevel(logging.NOTSET)
     return handler
