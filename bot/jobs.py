@@ -296,7 +296,11 @@ class Jobs:
             running = list(self._running.items())
         for job_id, run in running:
             if not self.store.journal_renew(job_id, run.owner, self.lease):
-                log.warning("job %s: its lease was lost (taken over after a stall)", job_id)
+                with self._running_lock:
+                    still_ours = self._running.get(job_id) is run
+                entry = self.store.journal_get(job_id) if still_ours else None
+                if entry is not None and entry.owner != run.owner:  # not merely finished meanwhile
+                    log.warning("job %s: its lease was lost (taken over after a stall)", job_id)
             if run.lock_key and run.lock_token:
                 self.store.renew(run.lock_key, run.lock_token, self.lease)
 

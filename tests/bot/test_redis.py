@@ -11,7 +11,7 @@ import redis
 from bot.store import LockBusy, RedisStore, locked
 
 from .harness import start_bot, stop_bot
-from .test_app_flow import REPO, open_typo, setup_repo
+from .test_app_flow import REPO, SERVICE, open_typo, setup_repo
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 
@@ -41,3 +41,66 @@ def test_a_pull_request_reviewed_through_redis(fake_github, tmp_path, redis_url)
         assert len(bot.reviews(REPO, pr.number)) == 1
     finally:
         stop_bot(bot)
+
+
+# --- several worker processes on one Redis ------------------------------------------------------
+
+from .harness import start_bot as _start_bot  # noqa: E402
+from .procs import Worker, app_env, until  # noqa: E402
+from .test_pacing import _writes, assert_serial_and_spaced  # noqa: E402
+
+
+def _web_and_workers(fake, tmp_path, redis_url, count, **env):
+    web = _start_bot(fake, tmp_path / "data", consume=False, redis_url=redis_url)
+    workers = [Worker(app_env(fake, tmp_path / "data", redis_url=redis_url, **env), tmp_path / f"worker-{n}.log")
+               for n in range(count)]
+    return web, workers
+
+
+def test_two_worker_processes_never_post_the_same_review_twice(fake_github, tmp_path, redis_url):
+    fake = fake_github
+    setup_repo(fake)
+    prs = [fake.open_pull_request(REPO, head=f"typo-{n}", user="alice",
+                                  changes={f"k8s/svc-{n}.yaml": SERVICE.replace("app: api", "app: apii")})
+           for n in range(6)]
+    web, workers = _web_and_workers(fake, tmp_path, redis_url, 2, FOOTGUN_WRITE_INTERVAL="0.05")
+    try:
+        for pr in prs:  # each pull request three times under three ids, both workers racing for them
+            for action in ("opened", "reopened", "ready_for_review"):
+                assert web.post("pull_request", web.pull_request_payload(action, pr)).status_code == 202
+        until(lambda: all(web.reviews(REPO, pr.number) for pr in prs) and not web.jobs.store.journal_entries(),
+              timeout=60, what="every job to be done")
+        assert [len(web.reviews(REPO, pr.number)) for pr in prs] == [1] * len(prs)
+        assert all(len(fake.review_comments(REPO, pr.number)) == 1 for pr in prs)
+        ran = [w.output().count("done in") for w in workers]
+        assert sum(ran) == 3 * len(prs) and all(ran), ran  # both processes took jobs
+        # One installation, two processes: its writes still one at a time, 0.05 s apart.
+        installation = fake.installation_for(fake.repo(REPO)).id
+        assert_serial_and_spaced(_writes(fake, installation), 0.05)
+    finally:
+        for w in workers:
+            w.stop()
+
+
+def test_a_killed_workers_job_is_taken_over_by_the_other_worker(fake_github, tmp_path, redis_url):
+    """No restart: the surviving worker process sees the lease run out and runs it."""
+    fake = fake_github
+    setup_repo(fake)
+    pr = open_typo(fake)
+    held = fake.faults.hang("GET", f"/repos/{REPO}/git/trees/*", seconds=60)
+    web, workers = _web_and_workers(fake, tmp_path, redis_url, 1, FOOTGUN_JOB_LEASE="1.5")
+    try:
+        assert web.open(pr).status_code == 202
+        until(lambda: held.hits == 1, what="the job to be mid-way")
+        survivor = Worker(app_env(fake, tmp_path / "data", redis_url=redis_url, FOOTGUN_JOB_LEASE="1.5"),
+                          tmp_path / "survivor.log")
+        workers.append(survivor)
+        time.sleep(1.0)  # the survivor is up (its start finds nothing: the job's owner lives)
+        workers[0].kill()
+        until(lambda: web.reviews(REPO, pr.number) and not web.jobs.store.journal_entries(), timeout=60,
+              what="the survivor to run the job")
+        assert len(web.reviews(REPO, pr.number)) == 1
+        assert "lease ran out" in survivor.output()
+    finally:
+        for w in workers:
+            w.stop()
