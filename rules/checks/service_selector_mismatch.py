@@ -731,13 +731,31 @@ def _operator_labels(ctx: Context, namespace: str | None, selector: Selector) ->
     wanted = dict(selector.labels)
     if not wanted:
         return False
-    for resource in ctx.inventory.resources:
-        if not _may_make_pods(ctx, resource) or not (
-                namespace is None or resource.namespace in (None, namespace)):
-            continue
+    for resource in _pod_makers(ctx, namespace):
         if _has_labels(resource.labels, wanted) or _has_labels_within(resource.get("spec"), wanted, 8):
             return True
     return False
+
+
+def _pod_makers(ctx: Context, namespace: str | None) -> list[Resource]:
+    """The resources that may make pods (`_may_make_pods`) and could share the
+    namespace, from an index built once per scan: looking through every resource
+    for each Service that selects nothing made the rule quadratic."""
+    cached = _pod_makers_index.get(ctx.inventory)
+    if cached is None or cached[0] is not ctx.config:
+        index: dict[str | None, list[Resource]] = {}
+        for resource in ctx.inventory.resources:
+            if _may_make_pods(ctx, resource):
+                index.setdefault(resource.namespace, []).append(resource)
+        cached = _pod_makers_index[ctx.inventory] = (ctx.config, index)
+    index = cached[1]
+    if namespace is None:
+        return [r for bucket in index.values() for r in bucket]
+    return index.get(namespace, []) + index.get(None, [])
+
+
+_pod_makers_index: "weakref.WeakKeyDictionary[Any, tuple[Any, dict[str | None, list[Resource]]]]" = \
+    weakref.WeakKeyDictionary()
 
 
 def _may_make_pods(ctx: Context, resource: Resource) -> bool:

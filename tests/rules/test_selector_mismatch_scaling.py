@@ -76,3 +76,31 @@ def test_character_masks_count_common_characters_with_multiplicity():
 def test_long_values_get_the_trivial_bound():
     assert rule._similar_bound("a" * 100_000, "a" * 99_999) == 1.0
     assert "a" * 100_000 not in rule._masks
+
+
+def _operator_files(rng: random.Random) -> dict[str, str]:
+    files = _manifests(rng)
+    for i in range(rng.randint(1, 5)):
+        ns = rng.choice(["a", "b", None])
+        meta_ns = f"  namespace: {ns}\n" if ns else ""
+        files[f"op{i}.yaml"] = (
+            f"apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata:\n  name: p{i}\n{meta_ns}"
+            f"  labels:\n    app: {rng.choice(WORDS)}\nspec:\n  podMetadata:\n    labels:\n"
+            f"      app: {rng.choice(WORDS)}\n")
+    for name, text in list(files.items()):
+        if name.startswith("s") and rng.random() < 0.5:
+            files[name] = text.replace("metadata:\n", f"metadata:\n  namespace: {rng.choice(['a', 'b'])}\n", 1)
+    return files
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_indexed_pod_makers_equal_looking_through_every_resource(seed, monkeypatch):
+    files = _operator_files(random.Random(seed))
+    indexed = _findings(files)
+
+    def every_resource(ctx, namespace):
+        return [r for r in ctx.inventory.resources if rule._may_make_pods(ctx, r)
+                and (namespace is None or r.namespace in (None, namespace))]
+
+    monkeypatch.setattr(rule, "_pod_makers", every_resource)
+    assert indexed == _findings(files)
