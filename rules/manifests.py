@@ -11,14 +11,13 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from typing import Any, Iterable
 
 from .model import ResourceRef, Skip
-from .yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, parse_documents
+from .yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, parse_documents, span_at
 
 TEMPLATE_MARK = re.compile(r"\{\{|\{%")
-# The line boundaries of str.splitlines
-_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
@@ -54,9 +53,7 @@ class SourceFile:
         """Where each line starts, and where the text ends: the boundaries of
         ``text.splitlines(keepends=True)``."""
         starts = array("q", [0])
-        starts.extend(match.end() for match in _LINE_BREAK.finditer(self.text))
-        if starts[-1] != len(self.text):
-            starts.append(len(self.text))  # a last line without a line break
+        starts.extend(accumulate(map(len, self.text.splitlines(keepends=True))))
         return starts
 
 
@@ -101,16 +98,17 @@ class Resource:
     def span(self, *path: Any) -> Span | None:
         """Where the value at ``path`` sits, or None when it is absent."""
         node: Any = self.data
-        span = None
+        parent = None
         for step in path:
             if isinstance(node, YMap) and step in node:
-                span = node.at[step]
+                parent = node
             elif isinstance(node, YSeq) and isinstance(step, int) and -len(node) <= step < len(node):
-                span = node.at[step]
+                parent = node
             else:
                 return None
             node = node[step]
-        return span
+        # only the last step's span is made (`YMap.at` makes every entry's)
+        return None if parent is None else span_at(parent, path[-1])
 
     def could_share_namespace(self, other: "Resource") -> bool:
         """An unset namespace is decided at apply time, so it may match any."""

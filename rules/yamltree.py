@@ -140,6 +140,14 @@ def _span_of(raw: Any) -> Span:
     return _new_tuple(Span, raw)
 
 
+def span_at(collection: "YMap | YSeq", key: Any) -> Span:
+    """``collection.at[key]``, without making the Span of every other entry."""
+    try:
+        return collection._spans[key]
+    except AttributeError:
+        return _span_of(collection._at[key])
+
+
 def _end_of(raw: Any) -> int:
     """The end line of a raw entry."""
     return raw // _ONE_LINE if raw.__class__ is int else raw[2]

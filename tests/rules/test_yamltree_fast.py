@@ -179,3 +179,31 @@ def test_a_scan_leaves_the_garbage_collector_as_it_was(tmp_path):
     finally:
         gc.unfreeze()
     assert frozen_before == 0
+
+
+def test_resource_span_equals_walking_the_at_tables(tmp_path):
+    from bench.corpus import generate
+    from rules.engine import scan_paths
+
+    generate(tmp_path, 150, seed=3)
+    result = scan_paths([str(tmp_path)])
+
+    def walk(node, path):
+        if isinstance(node, YMap):
+            items = list(node.items())
+        elif isinstance(node, YSeq):
+            items = list(enumerate(node)) + [(-1, node[-1])] if node else []
+        else:
+            return
+        for key, value in items:
+            yield path + (key,), node.at[key]
+            yield from walk(value, path + (key,))
+
+    checked = 0
+    for resource in result.inventory.resources:
+        fresh = parse_documents(resource.source.text)[resource.doc.index].root
+        for path, span in walk(fresh, ()):
+            assert resource.span(*path) == span, (resource, path)
+            checked += 1
+        assert resource.span("no", "such", "path") is None and resource.span() is None
+    assert checked > 10_000
