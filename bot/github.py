@@ -55,6 +55,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST"})
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})  # idempotent; a POST is not
 SECONDARY_WAIT = 60.0  # "Otherwise, wait for at least one minute before retrying"
 WRITE_TRIES = 4  # sends of one write refused by rate limits before the job is put back
+WRITE_RETRIES = 2  # in-place retries of an idempotent write (PATCH...) on a 5xx or a timeout
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 
 T = TypeVar("T")
@@ -289,7 +290,7 @@ class GitHubApp:
         self.write_interval = write_interval
         self.pacer = pacer or WritePacer(MemoryPaceState(), interval=write_interval, per_minute=content_per_minute,
                                          per_hour=content_per_hour, max_wait=max_wait,
-                                         request_time=timeout * (retries + 1))
+                                         request_time=timeout * (WRITE_RETRIES + 1))
         self.auth = Auth.AppAuth(app_id, private_key)
         self.integration = GithubIntegration(auth=self.auth, base_url=self.api_url, timeout=timeout,
                                              retry=_read_retry(retries, backoff, max_wait), user_agent=USER_AGENT)
@@ -305,7 +306,7 @@ class GitHubApp:
         pacer = WritePacer(state if state is not None else MemoryPaceState(), interval=settings.write_interval,
                            per_minute=settings.content_per_minute, per_hour=settings.content_per_hour,
                            max_wait=settings.rate_limit_max_wait,
-                           request_time=settings.github_timeout * (settings.github_retries + 1))
+                           request_time=settings.github_timeout * (WRITE_RETRIES + 1))
         return cls(app_id, key, settings.api_url, retries=settings.github_retries, timeout=settings.github_timeout,
                    write_interval=settings.write_interval, backoff=settings.github_backoff, pacer=pacer,
                    max_wait=settings.rate_limit_max_wait)
@@ -360,7 +361,7 @@ class Installation:
         app = self.app
         auth = app.auth.get_installation_auth(self.id, None, app.integration.requester)
         self.reads = app.github(auth, _read_retry(app.retries, app.backoff, app.max_wait, self._rate_limited))
-        self.writes = app.github(auth, _write_retry(min(app.retries, 2), app.backoff))
+        self.writes = app.github(auth, _write_retry(min(app.retries, WRITE_RETRIES), app.backoff))
 
     def _rate_limited(self, seconds: float) -> None:
         log.info("installation %s: GitHub asked to wait %.0f s (rate limit)", self.id, seconds)

@@ -60,6 +60,7 @@ QUEUE_NAME = "footgun"
 LOCK_WAIT = 1.0  # seconds before a job whose PR is busy is tried again
 PENDING_HOLD = 300.0  # an entry queued but never claimed this long: its task was lost, queue it again
 MAX_RETRY_DELAY = 15 * 60
+SHUTDOWN_TIMEOUT = 20  # Heroku and Kubernetes send SIGKILL 30 s after SIGTERM
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -352,10 +353,13 @@ class Jobs:
         self._keeper_stop.set()
 
     def consumer(self, workers: int | None = None, signals: bool = True) -> Consumer:
-        """A huey consumer of this queue with worker threads."""
+        """A huey consumer of this queue with worker threads. SIGTERM (what a platform
+        sends before it stops a process) lets running jobs finish for up to
+        `SHUTDOWN_TIMEOUT` seconds; SIGINT stops at once. Either way a job still running
+        is handed back to the queue (`abandon`)."""
         consumer = _Consumer(self.huey, workers=workers or self.settings.workers, worker_type="thread",
                              periodic=False, initial_delay=0.05, backoff=1.5, max_delay=0.5,
-                             scheduler_interval=1)
+                             scheduler_interval=1, graceful_signal="TERM", shutdown_timeout=SHUTDOWN_TIMEOUT)
         consumer.signals = signals
         consumer.jobs = self
         return consumer

@@ -66,9 +66,15 @@ class Worker:
         self.proc.wait(timeout=10)
         self._out.close()
 
+    def interrupt(self) -> None:
+        """SIGINT: stop now, handing running jobs back to the queue."""
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=20)
+        self._out.close()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # huey: a graceful shutdown
+            self.proc.send_signal(signal.SIGTERM)  # a graceful shutdown
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -232,3 +232,19 @@ def test_a_repository_of_50000_manifests_gets_a_partial_review_that_says_so(make
     graphql = fake.requests.count("POST", "/graphql")
     assert graphql <= 15  # 500 files, 50 a query (and the threads query)
     print(f"50,000-manifest repository analysed in {elapsed:.2f} s")
+
+
+# --- the web process ---------------------------------------------------------------------------
+
+def test_gunicorn_refuses_to_start_without_a_webhook_secret(fake_github, tmp_path):
+    import subprocess
+    import sys
+
+    from .procs import ROOT, app_env, free_port
+
+    env = app_env(fake_github, tmp_path / "data")
+    env.pop("GITHUB_WEBHOOK_SECRET")
+    done = subprocess.run([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}",
+                           "bot.app:create_app()"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "GITHUB_WEBHOOK_SECRET is not set" in done.stdout + done.stderr

@@ -87,3 +87,20 @@ def test_a_job_that_kills_its_worker_every_time_stops_and_says_so(crash):
     assert "/footgun recheck" in run.output["summary"]  # what the user can do
     assert web.reviews(REPO, pr.number) == []
     assert "gave up" in last.output()
+
+
+def test_a_worker_stopped_mid_job_hands_the_job_back(crash):
+    """SIGINT (or SIGTERM past its grace period): the job goes back on the queue at
+    once rather than when its lease runs out."""
+    web, worker = crash
+    pr = open_typo(web.fake)
+    held = web.fake.faults.hang("GET", f"/repos/{REPO}/git/trees/*", seconds=60)
+    assert web.open(pr).status_code == 202
+    first = worker(FOOTGUN_JOB_LEASE="600")  # a lease that would outlast the test
+    until(lambda: held.hits == 1, what="the job to be mid-way")
+    first.interrupt()
+    assert "interrupted by shutdown, it runs again" in first.output()
+
+    worker(FOOTGUN_JOB_LEASE="600")
+    until(lambda: _settled(web, pr), timeout=60, what="the job to run again")
+    assert len(web.reviews(REPO, pr.number)) == 1
