@@ -314,7 +314,8 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
         return None
     # Only workloads that can be plausible are scored: difflib for every workload of
     # the namespace made this quadratic in namespace size (see `_may_be_plausible`).
-    scores = [_score(service, selector, w) for w in near if _may_be_plausible(service, selector, w)]
+    values = list(dict.fromkeys([service.name] + [v for _, v in selector.labels]))
+    scores = [_score(service, selector, w) for w in near if _may_be_plausible(service, selector, w, values)]
     candidates = [s for s in scores if s.plausible]
     if not candidates:
         return None
@@ -352,11 +353,16 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
     return _Score(workload, plausible, labels, name)
 
 
-def _may_be_plausible(service: Resource, selector: Selector, workload: Workload) -> bool:
+def _may_be_plausible(service: Resource, selector: Selector, workload: Workload,
+                      values: list[str] | None = None) -> bool:
     """False only when `_score` would find the workload implausible: the same test
-    with `_similar_bound`, a cheap upper bound of `_similar`, in place of it."""
-    values = [service.name] + [v for _, v in selector.labels]
-    if any(_similar_bound(v, workload.name) >= 0.9 for v in values):
+    with `_similar_bound`, a cheap upper bound of `_similar`, in place of it (and
+    `_ratio_bound` where the threshold is above the 0.8 of a word-wise prefix).
+    ``values``: the Service's name and selector values, when the caller has them."""
+    if values is None:
+        values = [service.name] + [v for _, v in selector.labels]
+    name = workload.name
+    if any(_ratio_bound(v, name) >= 0.9 for v in values):
         return True
     pods = workload.labels
     agree = False
@@ -366,9 +372,22 @@ def _may_be_plausible(service: Resource, selector: Selector, workload: Workload)
                 return False  # a sure conflict
             agree = True
         elif not agree:
-            # `_similar_bound` is at least `_typo` too
-            agree = any(_similar_bound(value, v) >= RENAMED for k, v in pods.items() if not is_runtime_key(k))
+            # `_typo` has no word-prefix credit
+            agree = any(_ratio_bound(value, v) >= RENAMED for k, v in pods.items() if not is_runtime_key(k))
     return agree
+
+
+def _ratio_bound(a: str, b: str) -> float:
+    """At least difflib's ratio of the lowercased strings (`_typo`), and at least
+    `_similar` wherever that is above 0.8 (a word-wise prefix scores 0.8 only)."""
+    if a == b:
+        return 1.0
+    a, b = a.lower(), b.lower()
+    if a == b:
+        return 1.0
+    if len(a) > _MASKED_LENGTH or len(b) > _MASKED_LENGTH:
+        return 1.0
+    return 2.0 * (_character_mask(a) & _character_mask(b)).bit_count() / (len(a) + len(b))
 
 
 def _similar_bound(a: str, b: str) -> float:

@@ -104,3 +104,13 @@ def test_indexed_pod_makers_equal_looking_through_every_resource(seed, monkeypat
 
     monkeypatch.setattr(rule, "_pod_makers", every_resource)
     assert indexed == _findings(files)
+
+
+def test_ratio_bound_is_never_below_typo_nor_a_similarity_above_a_prefix():
+    rng = random.Random(11)
+    pool = WORDS + ["".join(rng.choice("aB-c.d_e") for _ in range(rng.randint(0, 9))) for _ in range(60)]
+    for a in pool:
+        for b in pool:
+            assert rule._ratio_bound(a, b) >= rule._typo(a, b), (a, b)
+            if rule._similar(a, b) > 0.8:
+                assert rule._ratio_bound(a, b) >= rule._similar(a, b), (a, b)
