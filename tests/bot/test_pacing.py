@@ -111,7 +111,9 @@ def _open_prs(fake, count: int) -> list:
 
 
 def _writes(fake, installation: int):
+    """The installation's mutations (a token's creation is the App's, not paced)."""
     return sorted((r for r in fake.requests.all() if r.installation_id == installation and
+                   not r.path.endswith("/access_tokens") and
                    (r.method in ("PATCH", "PUT", "DELETE") or
                     (r.method == "POST" and (r.graphql or {}).get("operation") != "query"))),
                   key=lambda r: r.started)
