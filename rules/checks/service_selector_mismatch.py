@@ -137,7 +137,7 @@ import re
 import weakref
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..context import Context
 from ..edits import merge_entries, render_scalar, replace_lines, set_scalar, style_of
@@ -306,7 +306,12 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
             near: list[Workload]) -> tuple[Workload, bool] | None:
     """The workload the Service most likely means, and whether it was found by its
     own ``metadata.labels``; None when nothing is close enough or two tie."""
-    by_metadata = [w for w in near if w.template_path and selector.matches(_resource_labels(w))]
+    if selector.labels:  # the first pair, looked up inline, rules most workloads out
+        first_key, first_value = selector.labels[0]
+        by_metadata = [w for w in near if w.template_path and _resource_labels(w).get(first_key) == first_value
+                       and selector.matches(_resource_labels(w))]
+    else:
+        by_metadata = [w for w in near if w.template_path and selector.matches(_resource_labels(w))]
     if by_metadata:
         ranked = sorted(by_metadata, key=lambda w: -_name_score(service, selector, w))
         if len(ranked) == 1 or _name_score(service, selector, ranked[0]) > _name_score(service, selector, ranked[1]):
@@ -314,8 +319,8 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
         return None
     # Only workloads that can be plausible are scored: difflib for every workload of
     # the namespace made this quadratic in namespace size (see `_may_be_plausible`).
-    values = list(dict.fromkeys([service.name] + [v for _, v in selector.labels]))
-    scores = [_score(service, selector, w) for w in near if _may_be_plausible(service, selector, w, values)]
+    may_be_plausible = _plausibility_test(ctx, service, selector)
+    scores = [_score(service, selector, w) for w in near if may_be_plausible(w)]
     candidates = [s for s in scores if s.plausible]
     if not candidates:
         return None
@@ -375,6 +380,76 @@ def _may_be_plausible(service: Resource, selector: Selector, workload: Workload,
             # `_typo` has no word-prefix credit
             agree = any(_ratio_bound(value, v) >= RENAMED for k, v in pods.items() if not is_runtime_key(k))
     return agree
+
+
+def _plausibility_test(ctx: Context, service: Resource, selector: Selector) -> Callable[[Workload], bool]:
+    """`_may_be_plausible` for this Service, as one function of the workload: the
+    Service's strings and each workload's (lowercased, character masks, lengths)
+    are prepared once, so that testing the workloads of a namespace costs a few
+    integer operations each. Same answers (test_selector_mismatch_scaling)."""
+    values = [_prepared(v) for v in dict.fromkeys([service.name] + [v for _, v in selector.labels])]
+    pairs = [(key, _prepared(value)) for key, value in selector.labels]
+    workloads = _workload_strings.get(ctx.inventory)
+    if workloads is None:
+        workloads = _workload_strings[ctx.inventory] = {}
+
+    def test(workload: Workload) -> bool:
+        data = workloads.get(id(workload))
+        if data is None:
+            pods = workload.labels
+            data = workloads[id(workload)] = (
+                _prepared(workload.name), {k: _prepared(v) for k, v in pods.items()},
+                [_prepared(v) for k, v in pods.items() if not is_runtime_key(k)])
+        name, pods, others = data
+        for value in values:
+            if _prepared_ratio_bound(value, name) >= 0.9:
+                return True
+        agree = False
+        for key, value in pairs:
+            pod_value = pods.get(key)
+            if pod_value is not None:
+                if _prepared_similar_bound(value, pod_value) < NEAR:
+                    return False  # a sure conflict
+                agree = True
+            elif not agree:
+                agree = any(_prepared_ratio_bound(value, other) >= RENAMED for other in others)
+        return agree
+
+    return test
+
+
+# (lowercased, character mask or None past _MASKED_LENGTH, length) of a string
+_Prepared = tuple[str, "int | None", int]
+_prepared_cache: dict[str, _Prepared] = {}
+_workload_strings: "weakref.WeakKeyDictionary[Any, dict[int, tuple[Any, ...]]]" = weakref.WeakKeyDictionary()
+
+
+def _prepared(text: str) -> _Prepared:
+    found = _prepared_cache.get(text)
+    if found is None:
+        lowered = text.lower()
+        mask = _character_mask(lowered) if len(lowered) <= _MASKED_LENGTH else None
+        found = (lowered, mask, len(lowered))
+        if len(_prepared_cache) < _CACHE_MAX:
+            _prepared_cache[text] = found
+    return found
+
+
+def _prepared_ratio_bound(a: _Prepared, b: _Prepared) -> float:
+    """`_ratio_bound` of two prepared strings."""
+    if a[0] == b[0] or a[1] is None or b[1] is None:
+        return 1.0
+    return 2.0 * (a[1] & b[1]).bit_count() / (a[2] + b[2])
+
+
+def _prepared_similar_bound(a: _Prepared, b: _Prepared) -> float:
+    """`_similar_bound` of two prepared strings."""
+    bound = _prepared_ratio_bound(a, b)
+    if bound < 0.8:
+        wa, wb = _cached_words(a[0]), _cached_words(b[0])
+        if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
+            return 0.8
+    return bound
 
 
 def _ratio_bound(a: str, b: str) -> float:

@@ -114,3 +114,25 @@ def test_ratio_bound_is_never_below_typo_nor_a_similarity_above_a_prefix():
             assert rule._ratio_bound(a, b) >= rule._typo(a, b), (a, b)
             if rule._similar(a, b) > 0.8:
                 assert rule._ratio_bound(a, b) >= rule._similar(a, b), (a, b)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_prepared_plausibility_test_answers_as_the_plain_one(seed):
+    from rules.context import Context
+    from rules.selectors import from_map
+
+    files = _operator_files(random.Random(seed))
+    result = scan_texts(files)
+    ctx = Context(result.inventory, result_config(), rule)
+    services = [r for r in result.inventory.resources if r.kind == "Service"]
+    for service in services:
+        selector = from_map(service.get("spec", "selector")).without_keys(rule.is_runtime_key)
+        test = rule._plausibility_test(ctx, service, selector)
+        for workload in result.inventory.workloads:
+            assert test(workload) == rule._may_be_plausible(service, selector, workload), (service, workload)
+
+
+def result_config():
+    from rules.config import Config
+
+    return Config()
