@@ -308,7 +308,8 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
     own ``metadata.labels``; None when nothing is close enough or two tie."""
     if selector.labels:  # the first pair, looked up inline, rules most workloads out
         first_key, first_value = selector.labels[0]
-        by_metadata = [w for w in near if w.template_path and _resource_labels(w).get(first_key) == first_value
+        # (`_resource_labels` is the resource's labels: read here without the call)
+        by_metadata = [w for w in near if w.template_path and w.resource.labels.get(first_key) == first_value
                        and selector.matches(_resource_labels(w))]
     else:
         by_metadata = [w for w in near if w.template_path and selector.matches(_resource_labels(w))]
@@ -401,8 +402,10 @@ def _plausibility_test(ctx: Context, service: Resource, selector: Selector) -> C
                 _prepared(workload.name), {k: _prepared(v) for k, v in pods.items()},
                 [_prepared(v) for k, v in pods.items() if not is_runtime_key(k)])
         name, pods, others = data
-        for value in values:
-            if _prepared_ratio_bound(value, name) >= 0.9:
+        name_text, name_mask, name_length = name
+        for text, mask, length in values:  # _prepared_ratio_bound(value, name) >= 0.9, inline
+            if text == name_text or mask is None or name_mask is None \
+                    or 2.0 * (mask & name_mask).bit_count() / (length + name_length) >= 0.9:
                 return True
         agree = False
         for key, value in pairs:
@@ -445,7 +448,10 @@ def _prepared_ratio_bound(a: _Prepared, b: _Prepared) -> float:
 def _prepared_similar_bound(a: _Prepared, b: _Prepared) -> float:
     """`_similar_bound` of two prepared strings."""
     bound = _prepared_ratio_bound(a, b)
-    if bound < 0.8:
+    first_a, first_b = a[0][:1], b[0][:1]
+    # a word-wise prefix needs the same first word: the same first character, unless
+    # one of them starts with a separator
+    if bound < 0.8 and (first_a == first_b or first_a in "-_./" or first_b in "-_./"):
         wa, wb = _cached_words(a[0]), _cached_words(b[0])
         if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
             return 0.8

@@ -136,3 +136,13 @@ def result_config():
     from rules.config import Config
 
     return Config()
+
+
+def test_prepared_similar_bound_equals_the_plain_one():
+    rng = random.Random(5)
+    pool = WORDS + ["-api", "_api-x", ".web", "", "a" * 300, "API"] + \
+        ["".join(rng.choice("ab-c._/d") for _ in range(rng.randint(0, 8))) for _ in range(80)]
+    for a in pool:
+        for b in pool:
+            assert rule._prepared_similar_bound(rule._prepared(a), rule._prepared(b)) == rule._similar_bound(a, b), (a, b)
+            assert rule._prepared_ratio_bound(rule._prepared(a), rule._prepared(b)) == rule._ratio_bound(a, b), (a, b)
