@@ -106,6 +106,13 @@ def configure_logging(level: int | str = logging.INFO, fmt: str = "text", stream
                       force: bool = False) -> logging.Handler | None:
     """Log to stderr (or ``stream``) one line a record, unless the host configured
     logging already (``force`` replaces footgun's own handler, e.g. in tests)."""
+    # PyGithub gives its logger a handler of its own, writing unformatted lines to
+    # stderr: its records go through the root's handlers instead (ours: formatted,
+    # redacted, one line).
+    github = logging.getLogger("github")
+    for own in [h for h in github.handlers if type(h) is logging.StreamHandler]:
+        github.removeHandler(own)
+    github.setLevel(logging.NOTSET)
     root = logging.getLogger()
     ours = [h for h in root.handlers if h.get_name() == _HANDLER_NAME]
     if force:
@@ -120,10 +127,4 @@ def configure_logging(level: int | str = logging.INFO, fmt: str = "text", stream
     root.setLevel(level)
     # huey narrates every task; the job runner logs one line per run instead.
     logging.getLogger("huey").setLevel(max(logging.WARNING, root.level))
-    # PyGithub gives its logger a handler of its own, writing unformatted lines to
-    # stderr: its records go through ours instead (formatted, redacted, one line).
-    github = logging.getLogger("github")
-    for own in [h for h in github.handlers if type(h) is logging.StreamHandler]:
-        github.removeHandler(own)
-    github.setLevel(logging.NOTSET)
     return handler
