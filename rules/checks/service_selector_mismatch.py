@@ -468,7 +468,10 @@ def _ratio_bound(a: str, b: str) -> float:
         return 1.0
     if len(a) > _MASKED_LENGTH or len(b) > _MASKED_LENGTH:
         return 1.0
-    return 2.0 * (_character_mask(a) & _character_mask(b)).bit_count() / (len(a) + len(b))
+    mask_a, mask_b = _character_mask(a), _character_mask(b)
+    if mask_a is None or mask_b is None:
+        return 1.0
+    return 2.0 * (mask_a & mask_b).bit_count() / (len(a) + len(b))
 
 
 def _similar_bound(a: str, b: str) -> float:
@@ -480,7 +483,10 @@ def _similar_bound(a: str, b: str) -> float:
         return 1.0
     if len(a) > _MASKED_LENGTH or len(b) > _MASKED_LENGTH:
         return 1.0  # no bound worth its cost (label values have at most 63 characters)
-    bound = 2.0 * (_character_mask(a) & _character_mask(b)).bit_count() / (len(a) + len(b))
+    mask_a, mask_b = _character_mask(a), _character_mask(b)
+    if mask_a is None or mask_b is None:
+        return 1.0
+    bound = 2.0 * (mask_a & mask_b).bit_count() / (len(a) + len(b))
     if bound < 0.8:
         wa, wb = _cached_words(a), _cached_words(b)
         if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
@@ -497,9 +503,12 @@ _masks: dict[str, int] = {}
 _words_of: dict[str, list[str]] = {}
 _CACHE_MAX = 100_000
 _MASKED_LENGTH = 253  # a DNS name's length: a mask has at most that many bits set
+_BITS_MAX = 2048  # (character, nth occurrence) pairs given a bit: masks stay under 256 bytes
 
 
-def _character_mask(text: str) -> int:
+def _character_mask(text: str) -> int | None:
+    """None once the table of bits is full (hostile input with thousands of distinct
+    characters): callers then use the trivial bound."""
     mask = _masks.get(text)
     if mask is None:
         mask = 0
@@ -508,6 +517,8 @@ def _character_mask(text: str) -> int:
             nth = seen[char] = seen.get(char, 0) + 1
             bit = _occurrence_bits.get((char, nth))
             if bit is None:
+                if len(_occurrence_bits) >= _BITS_MAX:
+                    return None
                 bit = _occurrence_bits[(char, nth)] = 1 << len(_occurrence_bits)
             mask |= bit
         if len(_masks) < _CACHE_MAX:

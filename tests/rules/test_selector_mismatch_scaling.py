@@ -146,3 +146,16 @@ def test_prepared_similar_bound_equals_the_plain_one():
         for b in pool:
             assert rule._prepared_similar_bound(rule._prepared(a), rule._prepared(b)) == rule._similar_bound(a, b), (a, b)
             assert rule._prepared_ratio_bound(rule._prepared(a), rule._prepared(b)) == rule._ratio_bound(a, b), (a, b)
+
+
+def test_masks_stop_growing_past_the_bit_table(monkeypatch):
+    monkeypatch.setattr(rule, "_occurrence_bits", {})
+    monkeypatch.setattr(rule, "_masks", {})
+    monkeypatch.setattr(rule, "_prepared_cache", {})
+    monkeypatch.setattr(rule, "_BITS_MAX", 8)
+    assert rule._character_mask("abcd") is not None
+    assert rule._character_mask("efghijkl") is None  # would need bits 9 to 12
+    assert rule._ratio_bound("efghijkl", "abcd") == 1.0
+    assert rule._similar_bound("abcd", "efghijkl") == 1.0
+    assert rule._prepared_ratio_bound(rule._prepared("efghijkl"), rule._prepared("abcd")) == 1.0
+    assert max(rule._occurrence_bits.values()).bit_length() <= 8
