@@ -1,24 +1,29 @@
 """Engine benchmark: documents per second of a full scan, against a bare parse.
 
-For each corpus size (500, 5,000, 50,000 documents, see `bench.corpus`) it measures,
-in a fresh subprocess per size and per measurement so sizes and measurements do not
-pollute each other:
+For each corpus size (500, 5,000, 50,000 documents, see `bench.corpus`), each
+measurement in a fresh subprocess so that sizes and measurements do not pollute each
+other, in CPU seconds of the measuring process (what a busy shared machine inflates
+least; wall seconds are shown beside):
 
 - the full scan, ``rules.engine.scan_paths`` on the corpus folder (walk, read, parse
-  with line positions, index, every rule);
-- the bare parse of the same files by the fastest YAML loader in the process that
-  runs libyaml (PyYAML's ``CSafeLoader`` and ruamel.yaml's C-parser ``typ="safe"``
-  loader, each reading the files itself), interleaved with the scan, best of N;
-- the peak resident memory of a process that only imports the engine and scans
-  (``ru_maxrss``), and the peak of Python allocations during the scan (tracemalloc,
-  in its own process because tracing slows everything down);
+  with line positions, index, every rule), interleaved in one process with the bare
+  parse of the same files by the YAML loaders of the process that run libyaml
+  (PyYAML's ``CSafeLoader`` and ruamel.yaml's C-parser ``typ="safe"`` loader, each
+  reading the files itself), best of 3 (1 at 50,000, where only PyYAML's is timed);
+  the ratio of the scan to the fastest of them;
+- the peak of Python allocations during a scan (tracemalloc, below 50,000);
+- then, over ``--rounds`` rounds alternating the sizes, the first scan of a fresh
+  process that only imports the engine and scans: its CPU time (the least of the
+  rounds) and its peak resident memory (``ru_maxrss``, the most of the rounds); the
+  50,000/5,000 ratio of those times is the growth.
 
-then the 50,000/5,000 time ratio. Targets: a scan within 3x of the bare parse, under
-150 MiB at 5,000 documents, and linear growth (10x the documents within 11x the time).
+Targets: a scan within 3x of the bare parse, under 150 MiB at 5,000 documents, and
+linear growth (10x the documents within 11x the time).
 
-Usage: ``python -m bench.engine [--sizes 500,5000,50000] [--repeat N] [--profile SIZE]``.
-``--loaders`` prints which YAML loaders of the process really run in C, and the time
-each takes on the 5,000-document corpus.
+Usage: ``python -m bench.engine [--sizes 500,5000,50000] [--rounds 2] [--stages]
+[--profile SIZE] [--loaders] [--keep FOLDER]``. ``--stages`` adds the CPU time of each
+stage and rule per size and its growth (where a quadratic rule shows);
+``--loaders`` prints which YAML loaders of the process really run in C.
 """
 from __future__ import annotations
 
@@ -262,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=0, help="timing repeats (default: 3, 1 at 50,000)")
     parser.add_argument("--profile", type=int, help="print a cProfile of the scan of this size and stop")
     parser.add_argument("--loaders", action="store_true", help="print which loaders run in C and stop")
-    parser.add_argument("--no-stages", action="store_true", help="skip the per-rule breakdown")
+    parser.add_argument("--stages", action="store_true", help="also time each stage and rule of a scan per size")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of fresh-process scans (memory, growth)")
     parser.add_argument("--keep", help="generate the corpora in this folder and keep them")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -309,35 +315,41 @@ def main(argv: list[str] | None = None) -> int:
         verdicts.append(ratio <= TARGET_RATIO)
         print(f"  scan / fastest bare parse ({base_name}): {ratio:.2f}x "
               f"(target <= {TARGET_RATIO:g}x: {verdict(ratio <= TARGET_RATIO)})")
-        rss = run_child("rss", folder)
-        for _ in range(0 if big else 2):  # cheap below 50,000: more fresh-process samples for the growth
-            again = run_child("rss", folder)
-            rss["cpu"] = min(rss["cpu"], again["cpu"])
-            rss["rss_peak"] = max(rss["rss_peak"], again["rss_peak"])
-        peak_mib = rss["rss_peak"] / MIB
-        line = f"  peak RSS {peak_mib:.1f} MiB (interpreter and imports: {rss['rss_before'] / MIB:.1f} MiB)"
         if not big:  # tracing triples the time; at 50,000 the RSS figure says enough
             traced = run_child("tracemalloc", folder)
-            line += f"; Python allocations peak {traced['traced_peak'] / MIB:.1f} MiB (tracemalloc)"
-        print(line)
+            print(f"  Python allocations peak {traced['traced_peak'] / MIB:.1f} MiB (tracemalloc)")
+        if args.stages:
+            stages[size] = run_child("stages", folder)["stages"]
+
+    # Memory, and the scan time the growth compares: the first scan of a fresh
+    # process, sizes alternating over rounds, the least CPU and the most memory of
+    # each size. Alternating spreads each size over the run, so a moment when the
+    # machine is busy with something else does not fall on one size only. (The
+    # timing runs' best of several scans in one warm process is for the ratio to
+    # the bare parse, measured the same way.)
+    print(f"\nfresh processes, {args.rounds} rounds over the sizes:")
+    fresh: dict[int, dict] = {}
+    for _ in range(args.rounds):
+        for size in sizes:
+            for _ in range(1 if size >= 50_000 else 2):
+                sample = run_child("rss", os.path.join(workdir, str(size)))
+                seen = fresh.setdefault(size, sample)
+                seen["cpu"] = min(seen["cpu"], sample["cpu"])
+                seen["rss_peak"] = max(seen["rss_peak"], sample["rss_peak"])
+    for size in sizes:
+        sample = fresh[size]
+        scans[size] = sample["cpu"]
+        peak_mib = sample["rss_peak"] / MIB
+        print(f"  {size:>6,} documents: scan {sample['cpu']:6.2f} s, peak RSS {peak_mib:6.1f} MiB "
+              f"(interpreter and imports: {sample['rss_before'] / MIB:.1f} MiB)")
         if size == TARGET_MEMORY_AT:
             verdicts.append(peak_mib < TARGET_MEMORY_MIB)
             print(f"  memory at {size:,} documents: peak RSS {peak_mib:.1f} MiB "
                   f"(target < {TARGET_MEMORY_MIB} MiB: {verdict(peak_mib < TARGET_MEMORY_MIB)})")
-        best = rss["cpu"]
-        if not args.no_stages:
-            stages[size] = run_child("stages", folder)["stages"]
-            best = min(best, stages[size]["total"])
-        # Growth compares like with like: the first scan of a fresh process (the
-        # memory run and the stages run, at different moments: the better of the
-        # two discounts a moment when the machine was busy with something else).
-        # The timing runs' best of several scans in one warm process is for the
-        # ratio to the bare parse, measured the same way.
-        scans[size] = best
     if 5_000 in scans and 50_000 in scans:
         growth = scans[50_000] / scans[5_000]
         verdicts.append(growth <= TARGET_GROWTH)
-        print(f"\ngrowth: scan in a fresh process, 50,000 / 5,000 documents "
+        print(f"growth: scan in a fresh process, 50,000 / 5,000 documents "
               f"{scans[50_000]:.2f} s / {scans[5_000]:.2f} s = {growth:.2f}x "
               f"(target <= {TARGET_GROWTH:g}x: {verdict(growth <= TARGET_GROWTH)})")
     if stages:
