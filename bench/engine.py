@@ -288,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.keep or tempfile.mkdtemp(prefix="footgun-bench-")
     print(f"corpora in {workdir}; times are CPU seconds of the measuring process (wall in brackets)")
     scans: dict[int, float] = {}
+    ratios: dict[int, tuple[float, float]] = {}
     stages: dict[int, dict[str, float]] = {}
     verdicts: list[bool] = []
     for size in sizes:
@@ -312,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{size / t:8,.0f} documents/s  scan is {scan / t:4.2f}x")
         base_name = min(cpu, key=cpu.get)
         ratio = scan / cpu[base_name]
+        ratios[size] = (scan, cpu[base_name])
         verdicts.append(ratio <= TARGET_RATIO)
         print(f"  scan / fastest bare parse ({base_name}): {ratio:.2f}x "
               f"(target <= {TARGET_RATIO:g}x: {verdict(ratio <= TARGET_RATIO)})")
@@ -352,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"growth: scan in a fresh process, 50,000 / 5,000 documents "
               f"{scans[50_000]:.2f} s / {scans[5_000]:.2f} s = {growth:.2f}x "
               f"(target <= {TARGET_GROWTH:g}x: {verdict(growth <= TARGET_GROWTH)})")
+        (scan_5k, parse_5k), (scan_50k, parse_50k) = ratios[5_000], ratios[50_000]
+        print(f"  in the timing runs: scan {scan_50k / scan_5k:.2f}x, bare parse {parse_50k / parse_5k:.2f}x "
+              f"(how much of the growth this machine gives any work on ten times the data)")
     if stages:
         shown = sorted(stages)
         print(f"\n  {'stages, CPU s':42s}" + "".join(f"{s:>10,}" for s in shown) + "   growth of the last two")
