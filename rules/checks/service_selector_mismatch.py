@@ -133,17 +133,16 @@ spec:
 """
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import dataclass
-from difflib import SequenceMatcher
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 from ..context import Context
 from ..edits import merge_entries, render_scalar, replace_lines, set_scalar, style_of
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..selectors import Selector, from_label_selector, from_map, label_value
+from ..similarity import Text, prepare, ratio_bound, similar, similar_bound, typo
 from ..workloads import Workload
 from ..yamltree import YMap
 
@@ -319,7 +318,7 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
             return ranked[0], True
         return None
     # Only workloads that can be plausible are scored: difflib for every workload of
-    # the namespace made this quadratic in namespace size (see `_may_be_plausible`).
+    # the namespace made this quadratic in namespace size (see `_plausibility_test`).
     may_be_plausible = _plausibility_test(ctx, service, selector)
     scores = [_score(service, selector, w) for w in near if may_be_plausible(w)]
     candidates = [s for s in scores if s.plausible]
@@ -337,7 +336,7 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
     agree = conflict = 0
     for key, value in selector.labels:
         if key in pods:
-            similarity = _similar(value, pods[key])
+            similarity = similar(value, pods[key])
             total += similarity
             if similarity >= NEAR:
                 agree += 1
@@ -347,7 +346,7 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
             # The same value under another key (`app` vs `app.kubernetes.io/name`), or
             # a typo of it. Not a word-wise prefix: `release: argocd` under another key
             # says nothing about `name: argocd-server`.
-            renamed = max((_typo(value, v) for k, v in pods.items() if not is_runtime_key(k)), default=0.0)
+            renamed = max((typo(value, v) for k, v in pods.items() if not is_runtime_key(k)), default=0.0)
             if renamed >= RENAMED:
                 total += 0.9 * renamed
                 agree += 1
@@ -359,208 +358,49 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
     return _Score(workload, plausible, labels, name)
 
 
-def _may_be_plausible(service: Resource, selector: Selector, workload: Workload,
-                      values: list[str] | None = None) -> bool:
-    """False only when `_score` would find the workload implausible: the same test
-    with `_similar_bound`, a cheap upper bound of `_similar`, in place of it (and
-    `_ratio_bound` where the threshold is above the 0.8 of a word-wise prefix).
-    ``values``: the Service's name and selector values, when the caller has them."""
-    if values is None:
-        values = [service.name] + [v for _, v in selector.labels]
-    name = workload.name
-    if any(_ratio_bound(v, name) >= 0.9 for v in values):
-        return True
-    pods = workload.labels
-    agree = False
-    for key, value in selector.labels:
-        if key in pods:
-            if _similar_bound(value, pods[key]) < NEAR:
-                return False  # a sure conflict
-            agree = True
-        elif not agree:
-            # `_typo` has no word-prefix credit
-            agree = any(_ratio_bound(value, v) >= RENAMED for k, v in pods.items() if not is_runtime_key(k))
-    return agree
-
-
 def _plausibility_test(ctx: Context, service: Resource, selector: Selector) -> Callable[[Workload], bool]:
-    """`_may_be_plausible` for this Service, as one function of the workload: the
-    Service's strings and each workload's (lowercased, character masks, lengths)
-    are prepared once, so that testing the workloads of a namespace costs a few
-    integer operations each. Same answers (test_selector_mismatch_scaling)."""
-    values = [_prepared(v) for v in dict.fromkeys([service.name] + [v for _, v in selector.labels])]
-    pairs = [(key, _prepared(value)) for key, value in selector.labels]
-    workloads = _workload_strings.get(ctx.inventory)
-    if workloads is None:
-        workloads = _workload_strings[ctx.inventory] = {}
+    """False only for workloads `_score` would find implausible: the same test with
+    `similarity`'s cheap upper bounds in place of difflib. The Service's strings are
+    prepared once here, each workload's once per scan, so testing every workload of
+    a large namespace costs a few integer operations each."""
+    values = [prepare(v) for v in dict.fromkeys([service.name] + [v for _, v in selector.labels])]
+    pairs = [(key, prepare(value)) for key, value in selector.labels]
+    prepared = _workload_texts.setdefault(ctx.inventory, {})
 
     def test(workload: Workload) -> bool:
-        data = workloads.get(id(workload))
-        if data is None:
-            pods = workload.labels
-            data = workloads[id(workload)] = (
-                _prepared(workload.name), {k: _prepared(v) for k, v in pods.items()},
-                [_prepared(v) for k, v in pods.items() if not is_runtime_key(k)])
-        name, pods, others = data
-        name_text, name_mask, name_length = name
-        for text, mask, length in values:  # _prepared_ratio_bound(value, name) >= 0.9, inline
-            if text == name_text or mask is None or name_mask is None \
-                    or 2.0 * (mask & name_mask).bit_count() / (length + name_length) >= 0.9:
-                return True
+        texts = prepared.get(id(workload))
+        if texts is None:
+            texts = prepared[id(workload)] = _WorkloadTexts(
+                prepare(workload.name), {k: prepare(v) for k, v in workload.labels.items()},
+                [prepare(v) for k, v in workload.labels.items() if not is_runtime_key(k)])
+        if any(ratio_bound(value, texts.name) >= 0.9 for value in values):
+            return True  # the names may say it outright
         agree = False
         for key, value in pairs:
-            pod_value = pods.get(key)
+            pod_value = texts.labels.get(key)
             if pod_value is not None:
-                if _prepared_similar_bound(value, pod_value) < NEAR:
+                if similar_bound(value, pod_value) < NEAR:
                     return False  # a sure conflict
                 agree = True
-            elif not agree:
-                agree = any(_prepared_ratio_bound(value, other) >= RENAMED for other in others)
+            elif not agree:  # `typo` gives no word-prefix credit
+                agree = any(ratio_bound(value, other) >= RENAMED for other in texts.other_values)
         return agree
 
     return test
 
 
-# (lowercased, character mask or None past _MASKED_LENGTH, length) of a string
-_Prepared = tuple[str, "int | None", int]
-_prepared_cache: dict[str, _Prepared] = {}
-_workload_strings: "weakref.WeakKeyDictionary[Any, dict[int, tuple[Any, ...]]]" = weakref.WeakKeyDictionary()
+class _WorkloadTexts(NamedTuple):
+    name: Text
+    labels: dict[str, Text]
+    other_values: list[Text]  # label values less the run-time keys'
 
 
-def _prepared(text: str) -> _Prepared:
-    found = _prepared_cache.get(text)
-    if found is None:
-        lowered = text.lower()
-        mask = _character_mask(lowered) if len(lowered) <= _MASKED_LENGTH else None
-        found = (lowered, mask, len(lowered))
-        if len(_prepared_cache) < _CACHE_MAX:
-            _prepared_cache[text] = found
-    return found
-
-
-def _prepared_ratio_bound(a: _Prepared, b: _Prepared) -> float:
-    """`_ratio_bound` of two prepared strings."""
-    if a[0] == b[0] or a[1] is None or b[1] is None:
-        return 1.0
-    return 2.0 * (a[1] & b[1]).bit_count() / (a[2] + b[2])
-
-
-def _prepared_similar_bound(a: _Prepared, b: _Prepared) -> float:
-    """`_similar_bound` of two prepared strings."""
-    bound = _prepared_ratio_bound(a, b)
-    first_a, first_b = a[0][:1], b[0][:1]
-    # a word-wise prefix needs the same first word: the same first character, unless
-    # one of them starts with a separator
-    if bound < 0.8 and (first_a == first_b or first_a in "-_./" or first_b in "-_./"):
-        wa, wb = _cached_words(a[0]), _cached_words(b[0])
-        if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
-            return 0.8
-    return bound
-
-
-def _ratio_bound(a: str, b: str) -> float:
-    """At least difflib's ratio of the lowercased strings (`_typo`), and at least
-    `_similar` wherever that is above 0.8 (a word-wise prefix scores 0.8 only)."""
-    if a == b:
-        return 1.0
-    a, b = a.lower(), b.lower()
-    if a == b:
-        return 1.0
-    if len(a) > _MASKED_LENGTH or len(b) > _MASKED_LENGTH:
-        return 1.0
-    mask_a, mask_b = _character_mask(a), _character_mask(b)
-    if mask_a is None or mask_b is None:
-        return 1.0
-    return 2.0 * (mask_a & mask_b).bit_count() / (len(a) + len(b))
-
-
-def _similar_bound(a: str, b: str) -> float:
-    """At least `_similar`: difflib's ratio, 2 * matched / (len a + len b), never
-    exceeds 2 * (characters the strings have in common) / (len a + len b), its
-    `quick_ratio`; a word-wise prefix scores 0.8."""
-    a, b = a.lower(), b.lower()
-    if a == b:
-        return 1.0
-    if len(a) > _MASKED_LENGTH or len(b) > _MASKED_LENGTH:
-        return 1.0  # no bound worth its cost (label values have at most 63 characters)
-    mask_a, mask_b = _character_mask(a), _character_mask(b)
-    if mask_a is None or mask_b is None:
-        return 1.0
-    bound = 2.0 * (mask_a & mask_b).bit_count() / (len(a) + len(b))
-    if bound < 0.8:
-        wa, wb = _cached_words(a), _cached_words(b)
-        if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
-            return 0.8
-    return bound
-
-
-# A string's characters as a bit set of (character, nth occurrence): the size of the
-# intersection of two such sets is the number of characters the strings have in
-# common, counted with multiplicity, in one C-level ``&``. Per string, cached: the
-# workloads' names and labels come back for every Service that selects nothing.
-_occurrence_bits: dict[tuple[str, int], int] = {}
-_masks: dict[str, int] = {}
-_words_of: dict[str, list[str]] = {}
-_CACHE_MAX = 100_000
-_MASKED_LENGTH = 253  # a DNS name's length: a mask has at most that many bits set
-_BITS_MAX = 2048  # (character, nth occurrence) pairs given a bit: masks stay under 256 bytes
-
-
-def _character_mask(text: str) -> int | None:
-    """None once the table of bits is full (hostile input with thousands of distinct
-    characters): callers then use the trivial bound."""
-    mask = _masks.get(text)
-    if mask is None:
-        mask = 0
-        seen: dict[str, int] = {}
-        for char in text:
-            nth = seen[char] = seen.get(char, 0) + 1
-            bit = _occurrence_bits.get((char, nth))
-            if bit is None:
-                if len(_occurrence_bits) >= _BITS_MAX:
-                    return None
-                bit = _occurrence_bits[(char, nth)] = 1 << len(_occurrence_bits)
-            mask |= bit
-        if len(_masks) < _CACHE_MAX:
-            _masks[text] = mask
-    return mask
-
-
-def _cached_words(text: str) -> list[str]:
-    words = _words_of.get(text)
-    if words is None:
-        words = _words(text)
-        if len(_words_of) < _CACHE_MAX:
-            _words_of[text] = words
-    return words
+_workload_texts: "weakref.WeakKeyDictionary[Any, dict[int, _WorkloadTexts]]" = weakref.WeakKeyDictionary()
 
 
 def _name_score(service: Resource, selector: Selector, workload: Workload) -> float:
     values = [service.name] + [v for _, v in selector.labels]
-    return max(_similar(v, workload.name) for v in values)
-
-
-def _similar(a: str, b: str) -> float:
-    """1.0 for equal strings; a word-wise prefix (`api` / `api-server`) counts 0.8;
-    else difflib's ratio (a one-letter typo in a short word is about 0.9)."""
-    a, b = a.lower(), b.lower()
-    if a == b:
-        return 1.0
-    ratio = SequenceMatcher(None, a, b).ratio()
-    wa, wb = _words(a), _words(b)
-    if wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa):
-        ratio = max(ratio, 0.8)
-    return ratio
-
-
-def _typo(a: str, b: str) -> float:
-    """difflib's ratio of two values, without `_similar`'s word-prefix credit."""
-    a, b = a.lower(), b.lower()
-    return 1.0 if a == b else SequenceMatcher(None, a, b).ratio()
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[-_./]+", text) if w]
+    return max(similar(v, workload.name) for v in values)
 
 
 # --- the fix ------------------------------------------------------------------------
@@ -620,7 +460,7 @@ def _new_selector(ctx: Context, service: Resource, raw: YMap, target: Workload,
         elif key in pods:
             new[key] = pods[key]
         else:
-            renamed = [(k, _similar(value, v)) for k, v in pods.items()
+            renamed = [(k, similar(value, v)) for k, v in pods.items()
                        if k not in used and k not in new and not is_runtime_key(k)]
             renamed = [(k, s) for k, s in renamed if s >= NEAR]
             if renamed:
