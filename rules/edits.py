@@ -269,12 +269,11 @@ def _item_lines(source: SourceFile, sequence: Any, items: Iterable[Any]) -> list
     if getattr(sequence, "flow", True) or not sequence:
         return None
     # The items' own layout: where the "-" stands and where the content starts
-    # (``- port`` or ``-   port``; an item span's column assumes one space).
-    content = sequence.at[0].col + 2
-    first = source.line(sequence.at[0].start)
-    dash = first.rfind("-", 0, content)
-    if dash < 0 or first[:dash].strip():
-        dash, content = sequence.at[0].col, sequence.at[0].col + 2
+    # (``- port`` or ``-   port``).
+    dash = sequence.at[0].col
+    after_dash = source.line(sequence.at[0].start)[dash + 1:]
+    gap = len(after_dash) - len(after_dash.lstrip(" "))
+    content = dash + 1 + gap if after_dash.strip() and gap else dash + 2
     indicator = " " * dash + "-" + " " * (content - dash - 1)
     style = style_of(source)
     lines: list[str] = []

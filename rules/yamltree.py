@@ -444,8 +444,8 @@ class _Builder:
                 col = found_col if flow else found_col - 2
             else:
                 start, end = self.lines_of(item_node, value)
-                # A block item's indicator sits two columns before its content.
-                col = item_node.start_mark.column if flow else item_node.start_mark.column - 2
+                # Every "-" of a block sequence stands in the sequence's own column.
+                col = item_node.start_mark.column if flow else node.start_mark.column
             at.append(_new_tuple(Span, (start, start, end, max(col, 0))))
         result.at = at
         self._place(result, node)
@@ -577,8 +577,8 @@ class _PlainBuilder(_Builder):
         result = YSeq()
         at = []
         mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
-        # A block item's indicator sits two columns before its content.
-        shift = 0 if node.flow_style else 2
+        # Every "-" of a block sequence stands in the sequence's own column.
+        block_col = None if node.flow_style else node.start_mark.column
         count = 1
         last = 0
         for item_node in node.value:
@@ -595,9 +595,7 @@ class _PlainBuilder(_Builder):
                 start = item_node.start_mark.line + 1
                 end = start if item_node.end_mark.line + 1 == start else self._scalar_end(item_node, start)
             result.append(value)
-            col = item_node.start_mark.column - shift
-            if col < 0:
-                col = 0
+            col = item_node.start_mark.column if block_col is None else block_col
             at.append(start * one_line + col if start == end and col < one_line else (start, start, end, col))
             if end > last:
                 last = end

@@ -41,6 +41,13 @@ def test_sequence_items_point_at_their_dash_indented_or_not():
     assert data["indentless"].at == [Span(6, 6, 6, 0), Span(7, 7, 7, 0)]
 
 
+def test_items_written_with_wide_gaps_after_the_dash_still_point_at_the_dash():
+    text = "ports:\n  -   port: 80\n      name: web\n  -   port: 81\n"
+    ports = parse_documents(text)[0].root["ports"]
+    assert [span.col for span in ports.at] == [2, 2]
+    assert ports[0].at["port"].col == 6
+
+
 def test_block_scalars_end_on_their_last_text_line():
     data = root("literal: |\n"
                 "  one\n"
