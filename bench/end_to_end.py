@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.webhook import REPO, SECRET, free_port, github_payload, post, wait_healthy  # noqa: E402
+from bench.webhook import SECRET, free_port, github_payload, post, stop_processes, wait_healthy  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,20 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                     seen[event["event"]] = event["at"] - start
             timings.append((number, seen.get("review"), seen.get("check")))
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                if process is processes[0]:
-                    process.stdin.close()
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        logs.close()
-        import shutil
-
-        shutil.rmtree(data, ignore_errors=True)
+        stop_processes(processes, logs, data)
 
     pacing = f"FOOTGUN_WRITE_INTERVAL={args.write_interval}" if args.write_interval is not None else "default settings"
     print(f"the App as the Procfile runs it (gunicorn + worker, {pacing}) against the fake GitHub "

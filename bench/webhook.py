@@ -141,6 +141,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_processes(processes: list, logs, data) -> None:
+    """SIGTERM every process (closing the first one's stdin: the fake GitHub's
+    process stops on it), wait for them, and remove their data folder."""
+    import shutil
+
+    for process in reversed(processes):
+        if process.poll() is None:
+            if process is processes[0]:
+                process.stdin.close()
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    logs.close()
+    shutil.rmtree(data, ignore_errors=True)
+
+
 def wait_healthy(port: int, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -221,20 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         results = [run_phase(port, signed, worker.pid, args.senders, args.deliveries, args.seconds / len(phases), rate)
                    for _, rate in phases]
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                if process is processes[0]:
-                    process.stdin.close()
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        logs.close()
-        import shutil
-
-        shutil.rmtree(data, ignore_errors=True)
+        stop_processes(processes, logs, data)
 
     print(f"gunicorn with {args.web_workers} sync workers (the Procfile's), "
           f"{'no job worker' if args.no_worker else 'the job worker process busy'}, "
