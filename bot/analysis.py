@@ -38,7 +38,7 @@ from rules.config import Config, ConfigError
 from rules.engine import ScanResult, scan_files
 from rules.model import Finding, Skip
 
-from .annotations import batches, check_run_output, conclusion_for
+from .annotations import annotation, batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, is_manifest, manifest_paths, read_config, read_manifests, read_tree,
                     select_manifests)
@@ -337,6 +337,9 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
                 settle: float = 10.0) -> int | str | None:
     """Post the review of what is new; its id, None when nothing is, or `SUPERSEDED`
     when the head moved meanwhile."""
+    if plan_review(evaluation.owned, evaluation.diffs, set(), pr.head_sha, evaluation.review_skips,
+                   notes=evaluation.notes) is None:
+        return None  # nothing to say even before what was said: no need to read it back
     known = already_reported(app, gh, pr)
     plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips,
                        notes=evaluation.notes)
@@ -446,7 +449,11 @@ def complete_check_run(gh: Installation, repo: str, run_id: int, evaluation: Eva
     ordered = sorted(evaluation.head_findings, key=lambda f: finding_id(f) not in new_ids)  # the PR's first
     output = check_run_output(ordered, new_ids, evaluation.all_skips)
     conclusion = conclusion_for(evaluation.head_findings, new_ids)
-    annotations = output.pop("annotations")
+    # The summary table counts every finding; the annotations are the PR's own (its
+    # changed files, and what it caused elsewhere): annotating the whole repository
+    # would cost a request per 50 findings it already had.
+    output.pop("annotations")
+    annotations = [annotation(f) for f in ordered if finding_id(f) in new_ids]
     if len(annotations) > MAX_ANNOTATIONS:
         output["summary"] += (f"\n\nThe first {MAX_ANNOTATIONS} of {len(annotations)} findings are annotated; "
                               f"`footgun scan` lists them all.")

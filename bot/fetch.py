@@ -35,7 +35,10 @@ from rules.model import Skip
 from .github import Installation, TreeEntry
 from .local import _is_manifest_path
 
-GRAPHQL_BATCH = 50
+# GitHub's GraphQL limits count connection nodes (500,000 a query), not aliases: an
+# aliased ``object`` is no connection. What bounds a query is its 10-second timeout,
+# so a batch is capped by the bytes it returns rather than by a small alias count.
+GRAPHQL_BATCH = 250
 GRAPHQL_BATCH_BYTES = 4 * 1024 * 1024
 GRAPHQL_TEXT_MAX = 512_000  # Blob.text stops there (isTruncated)
 

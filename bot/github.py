@@ -313,13 +313,19 @@ class GitHubApp:
 
     @property
     def slug(self) -> str:
-        """The App's slug (``GET /app``, once)."""
+        """The App's slug (``GET /app``, once, unless a check run's answer told it)."""
         if self._slug is None:
             try:
                 self._slug = self.integration.get_app().slug
             except (GithubException, requests.RequestException) as exc:
                 raise translate(exc) from exc
         return self._slug
+
+    def learn_slug(self, app: dict[str, Any] | None) -> None:
+        """Take the slug from an object GitHub answered with (a check run's ``app``), so
+        that ``GET /app`` is not needed."""
+        if self._slug is None and isinstance(app, dict) and app.get("id") == self.app_id and app.get("slug"):
+            self._slug = str(app["slug"])
 
     def is_self(self, login: str | None) -> bool:
         """Whether a login (REST ``name[bot]`` or GraphQL ``name``) is this App's bot."""
@@ -537,6 +543,7 @@ class Installation:
     @_api
     def create_check_run(self, repo: str, body: dict[str, Any]) -> int:
         _, data = self._request("POST", f"/repos/{repo}/check-runs", input=body, write=True)
+        self.app.learn_slug(data.get("app"))
         return data["id"]
 
     @_api

@@ -14,6 +14,10 @@ Mirrors:
   (files over 1 MB come back with ``encoding: "none"`` and empty ``content``)
 * ``GET /repos/{o}/{r}/tarball/{ref}`` https://docs.github.com/en/rest/repos/contents#download-a-repository-archive-tar
   (302 to a short-lived, token-carrying "codeload" URL of the fake serving the gzip tar)
+* ``GET /repos/{o}/{r}/compare/{base}...{head}`` https://docs.github.com/en/rest/commits/commits#compare-two-commits
+  (``merge_base_commit``, ``status`` ahead/behind/diverged/identical, ``commits`` in
+  chronological order, 250 at most without paging; ``files`` of merge base..head, the
+  first 300, and only on page 1 when paging; 404 "Not Found" for an unknown ref)
 * ``GET /repos/{o}/{r}/collaborators/{user}/permission``
   https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user
   (404 "<user> is not a user" only for unknown accounts; non-collaborators get ``read``
@@ -31,7 +35,7 @@ from flask import Blueprint, Response, request
 from .diff import diff_trees
 from .errors import APIError, not_found
 from .gitobjects import make_tarball
-from .http import fake, json_response, repo_access, urls
+from .http import fake, json_response, paginate, repo_access, urls
 from .serializers import b64_lines, file_json, iso, permission_json, repo_json, user_json
 from .state import Repository
 
@@ -245,6 +249,57 @@ def codeload(owner: str, name: str, sha: str) -> Response:
     resp = Response(data, status=200, mimetype="application/x-gzip")
     resp.headers["content-disposition"] = f"attachment; filename={top}.tar.gz"
     return resp
+
+
+COMPARE_FILES_MAX = 300
+COMPARE_COMMITS_MAX = 250
+
+
+@bp.get("/repos/<owner>/<name>/compare/<path:basehead>")
+def compare(owner: str, name: str, basehead: str) -> Response:
+    _, repo = repo_access(owner, name, CONTENTS)
+    f = fake()
+    base_ref, sep, head_ref = basehead.partition("...")
+    base = f.resolve_ref(repo, base_ref) if sep else None
+    head = f.resolve_ref(repo, head_ref) if sep else None
+    if base is None or head is None:
+        raise not_found("https://docs.github.com/rest/commits/commits#compare-two-commits")
+    store = repo.store
+    merge_base = store.merge_base(base, head)
+    if merge_base is None:
+        raise not_found("https://docs.github.com/rest/commits/commits#compare-two-commits")
+    ahead = store.ancestors(head) - store.ancestors(base)
+    behind = store.ancestors(base) - store.ancestors(head)
+    status = ("identical" if not ahead and not behind else "ahead" if not behind
+              else "behind" if not ahead else "diverged")
+    ordered = sorted(ahead, key=lambda sha: (store.commits[sha].timestamp, sha))
+    paging = "per_page" in request.args or "page" in request.args
+    headers: dict[str, str] = {}
+    if paging:
+        commits, headers = paginate(ordered)
+    else:
+        commits = ordered[:COMPARE_COMMITS_MAX]
+    u = urls()
+    api = f"{u.api}/repos/{repo.full_name}"
+    out = {
+        "url": f"{api}/compare/{basehead}",
+        "html_url": f"{u.html}/{repo.full_name}/compare/{basehead}",
+        "permalink_url": f"{u.html}/{repo.full_name}/compare/{base}...{head}",
+        "diff_url": f"{u.html}/{repo.full_name}/compare/{basehead}.diff",
+        "patch_url": f"{u.html}/{repo.full_name}/compare/{basehead}.patch",
+        "base_commit": commit_json(repo, base, with_files=False),
+        "merge_base_commit": commit_json(repo, merge_base, with_files=False),
+        "status": status,
+        "ahead_by": len(ahead),
+        "behind_by": len(behind),
+        "total_commits": len(ahead),
+        "commits": [commit_json(repo, sha, with_files=False) for sha in commits],
+    }
+    page = request.args.get("page", "1")
+    if not paging or page == "1":
+        diffs = diff_trees(store.commits[merge_base].files, store.commits[head].files, store.blobs, f.limits.diff)
+        out["files"] = [file_json(u, repo, head, d) for d in diffs[:COMPARE_FILES_MAX]]
+    return json_response(out, headers=headers)
 
 
 @bp.get("/repos/<owner>/<name>/collaborators/<username>/permission")
