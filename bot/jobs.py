@@ -39,10 +39,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import contextlib
+
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
 from huey.exceptions import RetryTask
+from huey.storage import SqliteStorage
 
 from .analysis import Budget, report_gave_up
 from .events import Event, pull_request_number, router
@@ -50,7 +53,8 @@ from .fetch import BlobCache
 from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, Transient
 from .logs import for_delivery
 from .settings import Settings
-from .store import JobEntry, RedisStore, SqliteStore, Store, is_dead_owner, owner_token
+from .store import (JobEntry, NotQueued, RedisStore, SqliteStore, Store, close_sqlite_connection, is_dead_owner,
+                    owner_token, sqlite_connection)
 
 from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
 
@@ -63,11 +67,53 @@ MAX_RETRY_DELAY = 15 * 60
 SHUTDOWN_TIMEOUT = 20  # Heroku and Kubernetes send SIGKILL 30 s after SIGTERM
 
 
+class _SqliteStorage(SqliteStorage):
+    """huey's SQLite storage on `bot.store`'s connections: one per thread, reused (no
+    connect per request, no process-wide lock around one shared connection), in WAL
+    mode with ``synchronous=NORMAL`` (huey's ``fsync`` option offers only FULL or
+    OFF). A write made while this thread's connection is inside a transaction joins
+    it, so `SqliteStore.accept` commits the delivery, its journal entry and the
+    queued task at once."""
+
+    @property
+    def conn(self):
+        return sqlite_connection(self.filename)
+
+    def close(self) -> bool:
+        close_sqlite_connection(self.filename)
+        return True
+
+    @contextlib.contextmanager
+    def db(self, commit: bool = False, close: bool = False):
+        conn = self.conn
+        joined = conn.in_transaction  # the caller's transaction commits or rolls back
+        cursor = conn.cursor()
+        try:
+            if commit and not joined:
+                cursor.execute(self.begin_sql)
+            yield cursor
+        except Exception:
+            if commit and not joined:
+                conn.rollback()
+            raise
+        else:
+            if commit and not joined:
+                conn.commit()
+        finally:
+            cursor.close()
+            if close and not joined:
+                self.close()
+
+
+class _SqliteHuey(SqliteHuey):
+    storage_class = _SqliteStorage
+
+
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
         return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "queue.db"), results=False)
+    return _SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "queue.db"), results=False)
 
 
 def make_store(settings: Settings, huey: Huey) -> Store:
@@ -161,20 +207,17 @@ class Jobs:
 
     # -- the web side ---------------------------------------------------------------------------
     def submit(self, event: Event) -> bool:
-        """Store a delivery for the workers; False when it was received before."""
-        if not self.store.remember_delivery(event.delivery):
-            return False
+        """Store a delivery for the workers; False when it was received before.
+
+        The delivery log, the journal entry and huey's task are written in one
+        transaction on the SQLite store (`SqliteStore.accept`)."""
         try:
-            self.store.journal_add(event.delivery, event.to_job(), hold=self.pending_hold)
-        except BaseException:
-            self.store.forget_delivery(event.delivery)  # let GitHub's redelivery through
-            raise
-        try:
-            self.task(event.delivery)
-        except Exception as exc:  # the journal has it: a worker queues it again later
+            return self.store.accept(event.delivery, event.to_job(), self.pending_hold,
+                                     lambda: self.task(event.delivery))
+        except NotQueued as exc:  # the journal has it: a worker queues it again later
             log.warning("%s stored but not queued (%s): a worker will queue it within %.0f s",
                         event.describe(), exc, self.pending_hold)
-        return True
+            return True
 
     def enqueue(self, job_id: str, delay: float = 0.0) -> None:
         if delay > 0:

@@ -36,7 +36,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 DELIVERY_TTL = 7 * 24 * 3600
 LOCK_TTL = 15 * 60  # longer than any run; a dead holder's lock frees itself after this
@@ -45,6 +45,11 @@ CONTENT_WINDOW = 3600.0  # the longest window of GitHub's content-creation limit
 
 class LockBusy(Exception):
     """Another run holds the lock."""
+
+
+class NotQueued(Exception):
+    """`Store.accept` stored the delivery and its journal entry, but putting it on the
+    queue failed (``__cause__``): the journal has it, a worker queues it later."""
 
 
 @dataclass
@@ -68,6 +73,7 @@ class PaceState:
 class Store(Protocol):
     def remember_delivery(self, delivery_id: str) -> bool: ...
     def forget_delivery(self, delivery_id: str) -> None: ...
+    def accept(self, delivery_id: str, data: dict[str, Any], hold: float, enqueue: Callable[[], None]) -> bool: ...
 
     def acquire(self, key: str, ttl: float = LOCK_TTL) -> str | None: ...
     def renew(self, key: str, token: str, ttl: float) -> bool: ...
@@ -142,13 +148,55 @@ def is_dead_owner(token: str | None) -> bool:
 
 # --- SQLite ---------------------------------------------------------------------------------
 
+_connections = threading.local()
+
+
+def sqlite_connection(filename: str | Path) -> sqlite3.Connection:
+    """This thread's connection to ``filename``, opened once and then reused (per
+    process: a forked child opens its own).
+
+    Every connection runs in WAL mode with ``synchronous=NORMAL``: a commit is
+    written to the WAL without waiting for an fsync, so it survives the process
+    being killed (kill -9, out of memory) but a power loss or kernel crash may lose
+    the last commits; the WAL is fsynced when it is checkpointed into the
+    database. Autocommit (``isolation_level=None``): transactions are explicit."""
+    key = str(filename)
+    cache = getattr(_connections, "cache", None)
+    if cache is None or getattr(_connections, "pid", None) != os.getpid():
+        cache = _connections.cache = {}
+        _connections.pid = os.getpid()
+    conn = cache.get(key)
+    if conn is None:
+        conn = sqlite3.connect(key, timeout=30, isolation_level=None, check_same_thread=False)
+        deadline = time.monotonic() + 30
+        while True:  # turning a new file to WAL takes a write lock: wait for it like any writer
+            try:
+                conn.execute("pragma journal_mode=wal")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        conn.execute("pragma synchronous=normal")
+        cache[key] = conn
+    return conn
+
+
+def close_sqlite_connection(filename: str | Path) -> None:
+    """Close this thread's connection to ``filename`` (the next use opens a new one)."""
+    cache = getattr(_connections, "cache", None)
+    if cache is not None and getattr(_connections, "pid", None) == os.getpid():
+        conn = cache.pop(str(filename), None)
+        if conn is not None:
+            conn.close()
+
+
 class SqliteStore:
     """Tables in the queue's SQLite file (one machine; any number of its processes)."""
 
     def __init__(self, filename: str | Path, clock=time.time) -> None:
         self.filename = str(filename)
         self.clock = clock
-        self._local = threading.local()
         with self._db() as db:
             db.execute("create table if not exists footgun_delivery ("
                        "id text primary key, received_at real not null)")
@@ -165,13 +213,7 @@ class SqliteStore:
             db.execute("create index if not exists footgun_content_at on footgun_content (installation, at)")
 
     def _connection(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.filename, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("pragma journal_mode=wal")
-            conn.execute("pragma synchronous=normal")  # WAL: durable across a killed process
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+        return sqlite_connection(self.filename)
 
     @contextlib.contextmanager
     def _db(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -197,6 +239,33 @@ class SqliteStore:
     def forget_delivery(self, delivery_id: str) -> None:
         with self._db() as db:
             db.execute("delete from footgun_delivery where id = ?", (delivery_id,))
+
+    def accept(self, delivery_id: str, data: dict[str, Any], hold: float, enqueue: Callable[[], None]) -> bool:
+        """Remember a delivery, write its job to the journal and queue it, all in one
+        transaction (one commit); False, and nothing done, when it was received before.
+        ``enqueue`` runs inside the transaction, on this thread's connection (huey's
+        SQLite storage joins it, `bot.jobs`); if it fails, the delivery and its entry
+        are committed all the same and `NotQueued` is raised."""
+        now = self.clock()
+        failed: Exception | None = None
+        with self._db() as db:
+            if db.execute("insert or ignore into footgun_delivery (id, received_at) values (?, ?)",
+                          (delivery_id, now)).rowcount != 1:
+                return False
+            if hash(delivery_id) % 64 == 0:  # prune now and then
+                db.execute("delete from footgun_delivery where received_at < ?", (now - DELIVERY_TTL,))
+            db.execute("insert or ignore into footgun_job (id, data, owner, lease_until, attempts) "
+                       "values (?, ?, null, ?, 0)", (delivery_id, json.dumps(data), now + hold))
+            db.execute("savepoint footgun_enqueue")
+            try:
+                enqueue()
+            except Exception as exc:
+                db.execute("rollback to footgun_enqueue")
+                failed = exc
+            db.execute("release footgun_enqueue")
+        if failed is not None:
+            raise NotQueued(str(failed)) from failed
+        return True
 
     # -- locks -----------------------------------------------------------------------------------
     def acquire(self, key: str, ttl: float = LOCK_TTL) -> str | None:
@@ -414,6 +483,22 @@ class RedisStore:
 
     def forget_delivery(self, delivery_id: str) -> None:
         self.redis.delete(self._k("delivery", delivery_id))
+
+    def accept(self, delivery_id: str, data: dict[str, Any], hold: float, enqueue: Callable[[], None]) -> bool:
+        """Remember a delivery, write its job to the journal, then queue it; False, and
+        nothing done, when it was received before. If queueing fails, `NotQueued`."""
+        if not self.remember_delivery(delivery_id):
+            return False
+        try:
+            self.journal_add(delivery_id, data, hold)
+        except BaseException:
+            self.forget_delivery(delivery_id)  # let GitHub's redelivery through
+            raise
+        try:
+            enqueue()
+        except Exception as exc:
+            raise NotQueued(str(exc)) from exc
+        return True
 
     # -- locks -----------------------------------------------------------------------------------
     def acquire(self, key: str, ttl: float = LOCK_TTL) -> str | None:
