@@ -42,8 +42,8 @@ from .annotations import annotation, batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, is_manifest, manifest_paths, read_config, read_manifests, read_tree,
                     select_manifests)
-from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, RateLimited, Transient,
-                     TreeEntry, Unprocessable)
+from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, RateLimited, ReviewState,
+                     Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
 from .review import ReviewPlan, finding_id, fingerprints_in, neutralise, plan_review
 from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
@@ -105,6 +105,7 @@ class Evaluation:
     manifests_changed: bool = True
     tree: Tree | None = None  # the head's, and its configuration: to scan it later if needed
     config: Config | None = None
+    threads: list[Thread] | None = None  # the review threads, when read before posting
 
 
 def now_iso() -> str:
@@ -323,13 +324,22 @@ def _complete_tree(tree: Tree, files: list[dict[str, Any]]) -> list[Skip]:
 
 # --- the review ------------------------------------------------------------------------------
 
-def already_reported(app: GitHubApp, gh: Installation, pr: PullInfo) -> set[str]:
-    """The finding ids in the App's earlier reviews and review comments on this PR."""
-    posted = gh.reviews(pr.repo, pr.number) + gh.review_comments(pr.repo, pr.number)
+def already_reported(app: GitHubApp, gh: Installation, pr: PullInfo, state: ReviewState | None = None) -> set[str]:
+    """The finding ids in the App's earlier reviews and review comments on this PR (from
+    ``state``, the pull request read right before posting, when given)."""
     ids: set[str] = set()
-    for item in posted:
-        if app.is_self(item.author):
-            ids |= fingerprints_in(item.body)
+    if state is None:
+        for item in gh.reviews(pr.repo, pr.number) + gh.review_comments(pr.repo, pr.number):
+            if app.is_self(item.author):
+                ids |= fingerprints_in(item.body)
+        return ids
+    for review in state.reviews:
+        if app.is_self(review.author):
+            ids |= fingerprints_in(review.body)
+    for thread in state.threads:  # every review comment is in a thread
+        for author, body in thread.comments:
+            if app.is_self(author):
+                ids |= fingerprints_in(body)
     return ids
 
 
@@ -340,12 +350,15 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
     if plan_review(evaluation.owned, evaluation.diffs, set(), pr.head_sha, evaluation.review_skips,
                    notes=evaluation.notes) is None:
         return None  # nothing to say even before what was said: no need to read it back
-    known = already_reported(app, gh, pr)
+    # One read right before posting: the head now, and the markers of what was said.
+    state = gh.review_state(pr.repo, pr.number)
+    evaluation.threads = state.threads
+    known = already_reported(app, gh, pr, state)
     plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips,
                        notes=evaluation.notes)
     if plan is None:
         return None
-    if gh.pull(pr.repo, pr.number).head_sha != pr.head_sha:
+    if state.head_sha != pr.head_sha:
         log.info("pr=%s#%d head moved before posting, leaving it to the newer run", pr.repo, pr.number)
         return SUPERSEDED
     try:
@@ -399,7 +412,8 @@ def resolve_fixed_threads(app: GitHubApp, gh: Installation, cache: BlobCache, pr
     """Resolve the App's own open threads whose findings are gone from the head, unless
     someone replied in them (then the conversation is theirs to close)."""
     candidates = []
-    for thread in gh.review_threads(pr.repo, pr.number):
+    threads = evaluation.threads if evaluation.threads is not None else gh.review_threads(pr.repo, pr.number)
+    for thread in threads:
         if thread.resolved or not thread.comments:
             continue
         author, body = thread.comments[0]

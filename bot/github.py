@@ -217,6 +217,16 @@ class Thread:
 
 
 @dataclass
+class ReviewState:
+    """A pull request as the App reads it right before posting: its head now, and what
+    was said on it (reviews, and review threads with their comments)."""
+    head_sha: str
+    state: str
+    reviews: list["Posted"] = field(default_factory=list)
+    threads: list[Thread] = field(default_factory=list)
+
+
+@dataclass
 class Posted:
     """A review or comment already on the pull request."""
     id: int
@@ -507,19 +517,46 @@ class Installation:
     @_api
     def review_threads(self, repo: str, number: int) -> list[Thread]:
         owner, name = repo.split("/", 1)
+        return self._review_threads(owner, name, number, None)
+
+    def _review_threads(self, owner: str, name: str, number: int, cursor: str | None) -> list[Thread]:
         threads: list[Thread] = []
-        cursor = None
         while True:
             data = self.graphql(THREADS_QUERY, {"owner": owner, "name": name, "number": number, "cursor": cursor})
             connection = (((data.get("repository") or {}).get("pullRequest") or {}).get("reviewThreads") or {})
-            for node in connection.get("nodes") or []:
-                comments = [((c.get("author") or {}).get("login", ""), c.get("body") or "")
-                            for c in (node.get("comments") or {}).get("nodes") or []]
-                threads.append(Thread(node["id"], bool(node.get("isResolved")), comments))
+            threads += _threads_of(connection)
             page = connection.get("pageInfo") or {}
             if not page.get("hasNextPage"):
                 return threads
             cursor = page.get("endCursor")
+
+    @_api
+    def review_state(self, repo: str, number: int) -> "ReviewState":
+        """In one GraphQL query (more pages only past 100): the pull request's head and
+        state now, the reviews on it and its review threads."""
+        owner, name = repo.split("/", 1)
+        data = self.graphql(STATE_QUERY, {"owner": owner, "name": name, "number": number})
+        pull = (data.get("repository") or {}).get("pullRequest")
+        if not pull:
+            raise NotFound(f"pull request {repo}#{number} not found", 404)
+        state = ReviewState(head_sha=pull["headRefOid"], state=str(pull.get("state") or "").lower())
+        reviews = pull.get("reviews") or {}
+        while True:
+            for node in reviews.get("nodes") or []:
+                state.reviews.append(Posted(node.get("databaseId") or 0, (node.get("author") or {}).get("login", ""),
+                                            node.get("body") or "", (node.get("commit") or {}).get("oid")))
+            page = reviews.get("pageInfo") or {}
+            if not page.get("hasNextPage"):
+                break
+            more = self.graphql(REVIEWS_QUERY, {"owner": owner, "name": name, "number": number,
+                                                "cursor": page.get("endCursor")})
+            reviews = ((more.get("repository") or {}).get("pullRequest") or {}).get("reviews") or {}
+        threads = pull.get("reviewThreads") or {}
+        state.threads = _threads_of(threads)
+        page = threads.get("pageInfo") or {}
+        if page.get("hasNextPage"):
+            state.threads += self._review_threads(owner, name, number, page.get("endCursor"))
+        return state
 
     @_api
     def resolve_thread(self, thread_id: str) -> None:
@@ -571,6 +608,15 @@ class Installation:
         return data["id"]
 
 
+def _threads_of(connection: dict[str, Any]) -> list[Thread]:
+    threads = []
+    for node in connection.get("nodes") or []:
+        comments = [((c.get("author") or {}).get("login", ""), c.get("body") or "")
+                    for c in (node.get("comments") or {}).get("nodes") or []]
+        threads.append(Thread(node["id"], bool(node.get("isResolved")), comments))
+    return threads
+
+
 def _next_link(headers: dict[str, Any]) -> str | None:
     link = next((v for k, v in headers.items() if k.lower() == "link"), None)
     if not link:
@@ -603,6 +649,44 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
   }
 }
 """
+
+_THREAD_FIELDS = """
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          id
+          isResolved
+          comments(first: 100) { nodes { author { login } body } }
+        }"""
+
+_REVIEW_FIELDS = """
+        pageInfo { hasNextPage endCursor }
+        nodes { databaseId body author { login } commit { oid } }"""
+
+STATE_QUERY = """
+query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      headRefOid
+      state
+      reviews(first: 100) {%s
+      }
+      reviewThreads(first: 100) {%s
+      }
+    }
+  }
+}
+""" % (_REVIEW_FIELDS, _THREAD_FIELDS)
+
+REVIEWS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviews(first: 100, after: $cursor) {%s
+      }
+    }
+  }
+}
+""" % _REVIEW_FIELDS
 
 RESOLVE_MUTATION = """
 mutation($id: ID!) {

@@ -14,6 +14,7 @@ Mirrors https://docs.github.com/en/graphql :
   bytes with ``isTruncated: true`` above that (the behaviour reported in
   sveltia/sveltia-cms#950; configurable via ``FakeGitHub.limits.blob_text_max``);
   many aliased ``object`` lookups in one query is how blobs are batched;
+* ``pullRequest(number) { reviews(first, after) { nodes { databaseId body author commit { oid } } } }``;
 * ``pullRequest(number) { reviewThreads(first, after) { nodes { id isResolved isOutdated
   path line comments(first) { nodes { databaseId body author { login } } } } pageInfo } }``;
   connections need ``first`` or ``last`` (at most 100), else GitHub's
@@ -197,6 +198,19 @@ type PullRequest implements Node {
   baseRefOid: GitObjectID!
   repository: Repository!
   reviewThreads(first: Int, after: String, last: Int, before: String): PullRequestReviewThreadConnection!
+  reviews(first: Int, after: String, last: Int, before: String): PullRequestReviewConnection
+}
+
+type PullRequestReviewConnection {
+  nodes: [PullRequestReview]
+  edges: [PullRequestReviewEdge]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PullRequestReviewEdge {
+  cursor: String!
+  node: PullRequestReview
 }
 
 type PullRequestReviewThreadConnection {
@@ -253,6 +267,7 @@ type PullRequestReview implements Node {
   author: Actor
   submittedAt: DateTime
   url: URI!
+  commit: Commit
 }
 
 type PullRequestReviewComment implements Node {
@@ -539,6 +554,19 @@ class GPullRequest:
         threads = [GThread(self._ctx, self._ctx.fake.threads_by_id[t]) for t in self._pr.thread_ids]
         return Connection(threads, "reviewThreads", self._ctx.fake.limits.connection_max, first, after, last, before)
 
+    def reviews(self, info: Any, first: int | None = None, after: str | None = None,
+                last: int | None = None, before: str | None = None) -> Connection:
+        items = [_review(self._ctx, self._ctx.fake.reviews_by_id[i]) for i in self._pr.review_ids]
+        return Connection(items, "reviews", self._ctx.fake.limits.connection_max, first, after, last, before)
+
+
+def _review(ctx: Ctx, r: Any) -> dict[str, Any]:
+    repo = r.pull.repo
+    return {"typename": "PullRequestReview", "id": r.node_id, "databaseId": r.id, "body": r.body,
+            "state": r.state, "author": GActor(ctx, r.user), "submittedAt": iso(r.submitted_at),
+            "url": f"{ctx.urls.html}/{repo.full_name}/pull/{r.pull.number}#pullrequestreview-{r.id}",
+            "commit": GCommit(ctx, repo, r.commit_id) if r.commit_id in repo.store.commits else None}
+
 
 class GThread:
     typename = "PullRequestReviewThread"
@@ -610,10 +638,7 @@ class GComment:
         return GComment(self._ctx, self._ctx.fake.comments_by_id[self._c.in_reply_to_id])
 
     def pullRequestReview(self, info: Any) -> dict[str, Any]:
-        r = self._ctx.fake.reviews_by_id[self._c.review_id]
-        return {"typename": "PullRequestReview", "id": r.node_id, "databaseId": r.id, "body": r.body,
-                "state": r.state, "author": GActor(self._ctx, r.user), "submittedAt": iso(r.submitted_at),
-                "url": f"{self._ctx.urls.html}/{r.pull.repo.full_name}/pull/{r.pull.number}#pullrequestreview-{r.id}"}
+        return _review(self._ctx, self._ctx.fake.reviews_by_id[self._c.review_id])
 
 
 # -- root resolvers ------------------------------------------------------------------------------
