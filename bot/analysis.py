@@ -41,7 +41,7 @@ from rules.model import Finding, Skip
 from .annotations import annotation, batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, is_manifest, manifest_paths, read_config, read_manifests, read_tree,
-                    select_manifests)
+                    select_manifests, unapply_patch)
 from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, RateLimited, ReviewState,
                      Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
@@ -204,7 +204,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     alerts.extend(engine_skips)
     base_fingerprints: set[str] | None = set()
     if any(f.path not in changed for f in head_result.findings):
-        base_fingerprints = _base_fingerprints(gh, cache, pr, config, scanned, engine)
+        base_fingerprints = _base_fingerprints(gh, cache, pr, config, scanned, engine, head_tree, files)
         if base_fingerprints is None:
             notes.append(Skip(".", "findings in files it did not change are left out: the rule engine had no "
                                    "time left to tell whether this pull request caused them"))
@@ -279,21 +279,59 @@ def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, conf
 
 
 def _base_fingerprints(gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, paths: list[str],
-                       engine: EngineTime) -> set[str] | None:
+                       engine: EngineTime, head_tree: Tree | None = None,
+                       files: list[dict[str, Any]] | None = None) -> set[str] | None:
     """The fingerprints of the findings at the merge base, over the same files as at
-    the head; None when the engine runs out of time or memory."""
-    base_sha = gh.merge_base(pr.repo, pr.base_sha, pr.head_sha)
-    tree = read_tree(gh, pr.repo, base_sha)
-    wanted = [p for p in paths if p in tree.files]
-    manifests = read_manifests(gh, pr.repo, tree, config, cache, wanted)
+    the head; None when the engine runs out of time or memory. The merge base's files
+    come from the head and the pull request's patches when they tell them (no call),
+    else from GitHub."""
+    contents = None
+    if head_tree is not None and files is not None:
+        contents = _base_from_patches(gh, cache, pr.repo, head_tree, config, paths, files)
+    if contents is None:
+        base_sha = gh.merge_base(pr.repo, pr.base_sha, pr.head_sha)
+        tree = read_tree(gh, pr.repo, base_sha)
+        wanted = [p for p in paths if p in tree.files]
+        contents = read_manifests(gh, pr.repo, tree, config, cache, wanted).files
     if engine.remaining() <= 0:
         return None
     try:
-        findings, _ = engine.scan(manifests.files, config, engine.remaining())
+        findings, _ = engine.scan(contents, config, engine.remaining())
     except (EngineTimeout, EngineFailed) as exc:
         log.warning("pr=%s#%d base scan: %s", pr.repo, pr.number, exc)
         return None
     return {f.fingerprint for f in findings}
+
+
+def _base_from_patches(gh: Installation, cache: BlobCache, repo: str, head_tree: Tree, config: Config,
+                       paths: list[str], files: list[dict[str, Any]]) -> dict[str, bytes] | None:
+    """The merge base's version of ``paths`` (those it has), from the head's (already
+    read, so from the blob cache) and the pull request's files list, which is the diff
+    from the merge base: a file it does not list is the same there, an added, renamed or
+    copied one is not there, a modified one is its head text with the patch taken back.
+    None when the list cannot tell (cut at GitHub's 3,000 files, a patch left out or
+    not matching): the caller reads the merge base instead."""
+    if len(files) >= PR_FILES_MAX or head_tree.truncated:
+        return None
+    listed = {f["filename"]: f for f in files}
+    head = read_manifests(gh, repo, head_tree, config, cache, paths).files
+    out: dict[str, bytes] = {}
+    for path in paths:
+        entry = listed.get(path)
+        status = entry.get("status") if entry else "unchanged"
+        if status == "unchanged":
+            if path in head:
+                out[path] = head[path]
+        elif status in ("modified", "changed"):
+            if path not in head:
+                continue
+            before = unapply_patch(head[path], entry.get("patch"))
+            if before is None:
+                return None
+            out[path] = before
+        elif status not in ("added", "renamed", "copied"):
+            return None
+    return out
 
 
 def _scan(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config,

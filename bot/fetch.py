@@ -5,7 +5,8 @@
   blob never changes, so entries never go stale), else from GraphQL, up to 50
   ``object(expression: "<commit>:<path>")`` aliases a query, else from the REST blob
   endpoint for what GraphQL does not return whole (``isTruncated`` above 512 KB,
-  binary files, text that does not hash back to its SHA).
+  binary files, text that does not hash back to its SHA). A cold read of hundreds of
+  blobs takes the commit's tarball instead (`_from_tarball`), keeping what hashes back.
 * Files over the configuration's size limit are never downloaded: they are reported
   as skipped, as the engine would.
 * A budget caps what one analysis reads (`select_manifests`): the pull request's own
@@ -20,9 +21,14 @@ fork.
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import os
 import posixpath
+import re
+import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,11 +41,19 @@ from rules.model import Skip
 from .github import Installation, TreeEntry
 from .local import _is_manifest_path
 
+log = logging.getLogger("footgun.fetch")
+
 # GitHub's GraphQL limits count connection nodes (500,000 a query), not aliases: an
 # aliased ``object`` is no connection. What bounds a query is its 10-second timeout,
 # so a batch is capped by the bytes it returns rather than by a small alias count.
 GRAPHQL_BATCH = 250
 GRAPHQL_BATCH_BYTES = 4 * 1024 * 1024
+# A cold read of this many blobs or more takes the commit's archive (one API call, then
+# a download that is no API call on GitHub) instead of ceil(n / 250) GraphQL queries,
+# when the whole repository is no larger than TARBALL_MAX_BYTES and at least a quarter
+# of it is wanted.
+TARBALL_MIN_FILES = 500
+TARBALL_MAX_BYTES = 256 * 1024 * 1024
 GRAPHQL_TEXT_MAX = 512_000  # Blob.text stops there (isTruncated)
 
 
@@ -97,6 +111,10 @@ def read_blobs(gh: Installation, repo: str, tree: Tree, paths: list[str], cache:
             missing.append(entry)
         else:
             out[path] = data
+    if len(missing) >= TARBALL_MIN_FILES:
+        found = _from_tarball(gh, repo, tree, missing, cache)
+        out.update(found)
+        missing = [e for e in missing if e.path not in found]
     for batch in _batches(missing):
         answers = gh.blob_texts(repo, [f"{tree.commit}:{e.path}" for e in batch])
         for entry, answer in zip(batch, answers):
@@ -105,6 +123,39 @@ def read_blobs(gh: Installation, repo: str, tree: Tree, paths: list[str], cache:
                 data = gh.blob(repo, entry.sha)
             cache.put(entry.sha, data)
             out[entry.path] = data
+    return out
+
+
+def _from_tarball(gh: Installation, repo: str, tree: Tree, missing: list[TreeEntry],
+                  cache: BlobCache) -> dict[str, bytes]:
+    """Whatever of ``missing`` the commit's archive holds byte for byte (its content
+    hashes back to the tree's blob SHA: ``export-ignore``, ``export-subst`` or LFS
+    pointers make a file differ, and it is then read through GraphQL)."""
+    total = sum(e.size or 0 for e in tree.files.values())
+    wanted_bytes = sum(e.size or 0 for e in missing)
+    if tree.truncated or total > TARBALL_MAX_BYTES or wanted_bytes * 4 < total:
+        return {}  # too large, or mostly files not wanted: cheaper by GraphQL
+    data = gh.tarball(repo, tree.commit, TARBALL_MAX_BYTES)
+    if data is None:
+        return {}
+    wanted = {e.path: e for e in missing}
+    out: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for member in archive:
+                _, _, path = member.name.partition("/")  # under owner-repo-<sha>/
+                entry = wanted.get(path)
+                if entry is None or not member.isfile():
+                    continue
+                handle = archive.extractfile(member)
+                content = handle.read() if handle is not None else None
+                if content is None or git_blob_sha(content) != entry.sha:
+                    continue
+                cache.put(entry.sha, content)
+                out[path] = content
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        log.info("repo=%s the archive of %s could not be read (%s): reading the files one by one", repo,
+                 tree.commit[:7], exc)
     return out
 
 
@@ -243,3 +294,73 @@ def read_config(gh: Installation, repo: str, tree: Tree, cache: BlobCache) -> Co
 
 def is_manifest(path: str, config: Config) -> bool:
     return _is_manifest_path(path, config) or posixpath.basename(path) in CONFIG_NAMES
+
+
+# --- the merge base's version of a changed file, without reading it ----------------------------
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def unapply_patch(head: bytes, patch: str | None) -> bytes | None:
+    """The file before a pull request's ``patch`` (an entry of its files list: the diff
+    from the merge base to ``head``), rebuilt from the head's text; None when the patch
+    is missing or does not fit the text exactly (the caller then reads the base)."""
+    if not patch:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    pieces = text.split("\n")
+    lines = [(t, True) for t in pieces[:-1]] + ([(pieces[-1], False)] if pieces[-1] else [])
+    old: list[tuple[str, bool]] = []
+    at = 0  # next head line to copy
+    kind = None
+    old_left = new_left = 0
+    for raw in patch.split("\n"):
+        match = _HUNK.match(raw)
+        if match:
+            if old_left or new_left:
+                return None
+            old_start, old_count = int(match[1]), int(match[2] if match[2] is not None else 1)
+            new_start, new_count = int(match[3]), int(match[4] if match[4] is not None else 1)
+            before = new_start - 1 if new_count else new_start
+            if before < at or before > len(lines):
+                return None
+            old.extend(lines[at:before])
+            at = before
+            if len(old) != (old_start - 1 if old_count else old_start):
+                return None
+            old_left, new_left, kind = old_count, new_count, None
+            continue
+        if raw.startswith("\\"):
+            if kind == "-" and old:
+                old[-1] = (old[-1][0], False)
+            elif kind in (" ", "+") and (at == 0 or lines[at - 1][1]):
+                return None  # the head's line has a newline after all
+            continue
+        if not raw and not old_left and not new_left:
+            continue  # the patch's last newline
+        sign, body = raw[:1], raw[1:]
+        if sign in (" ", "+"):
+            if at >= len(lines) or lines[at][0] != body or new_left <= 0:
+                return None
+            if sign == " ":
+                if old_left <= 0:
+                    return None
+                old.append(lines[at])
+                old_left -= 1
+            at += 1
+            new_left -= 1
+        elif sign == "-":
+            if old_left <= 0:
+                return None
+            old.append((body, True))
+            old_left -= 1
+        else:
+            return None
+        kind = sign
+    if old_left or new_left:
+        return None
+    old.extend(lines[at:])
+    return "".join(t + ("\n" if newline else "") for t, newline in old).encode("utf-8")

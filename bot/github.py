@@ -376,6 +376,7 @@ class Installation:
         """A new token (and clients) for the next call."""
         app = self.app
         auth = app.auth.get_installation_auth(self.id, None, app.integration.requester)
+        self.auth = auth
         self.reads = app.github(auth, _read_retry(app.retries, app.backoff, app.max_wait, self._rate_limited))
         self.writes = app.github(auth, _write_retry(min(app.retries, WRITE_RETRIES), app.backoff))
 
@@ -486,6 +487,34 @@ class Installation:
         if data.get("encoding") == "base64":
             return base64.b64decode(content)
         return content.encode()
+
+    def tarball(self, repo: str, sha: str, max_bytes: int) -> bytes | None:
+        """The commit's ``tar.gz`` archive (``GET /repos/{repo}/tarball/{sha}``, which
+        redirects to a short-lived download URL), or None when GitHub does not hand it
+        over (an error, a rate limit, over ``max_bytes``): the caller then reads the
+        files another way, so nothing here is retried."""
+        self.app.pacer.wait_if_blocked(self.id)
+        try:
+            token = self.auth.token
+            with requests.get(f"{self.app.api_url}/repos/{repo}/tarball/{sha}", stream=True,
+                              timeout=self.app.timeout, allow_redirects=True,
+                              headers={"Authorization": f"token {token}", "User-Agent": USER_AGENT,
+                                       "Accept": "application/vnd.github+json"}) as response:
+                if response.status_code != 200:
+                    log.info("tarball of %s in %s: HTTP %s, reading the files one by one", sha[:7], repo,
+                             response.status_code)
+                    return None
+                data = bytearray()
+                for chunk in response.iter_content(1 << 16):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        log.info("tarball of %s in %s is over %d bytes, reading the files one by one", sha[:7],
+                                 repo, max_bytes)
+                        return None
+                return bytes(data)
+        except (requests.RequestException, GithubException) as exc:
+            log.info("tarball of %s in %s failed (%s), reading the files one by one", sha[:7], repo, exc)
+            return None
 
     @_api
     def blob_texts(self, repo: str, expressions: list[str]) -> list[dict[str, Any] | None]:

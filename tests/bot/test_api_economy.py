@@ -3,10 +3,11 @@ the pull request's own findings only, the App's slug without ``GET /app``, and n
 earlier reviews when there is nothing to post."""
 from __future__ import annotations
 
+from bot.fetch import unapply_patch
 from bot.github import GitHubApp
 
 from .harness import installation_id
-from .test_app_flow import REPO, SERVICE, TYPO, open_typo, setup_repo
+from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo
 
 
 def test_compare_answers_the_merge_base_as_github_does(bot):
@@ -49,3 +50,82 @@ def test_nothing_to_say_reads_no_earlier_review(bot):
     assert bot.reviews(REPO, pr.number) == []
     assert fake.requests.count("GET", f"/repos/{REPO}/pulls/*/reviews") == 0
     assert fake.requests.count("GET", f"/repos/{REPO}/pulls/*/comments") == 0
+
+
+def test_a_finding_the_pull_request_caused_elsewhere_needs_no_read_of_the_merge_base(bot):
+    fake = bot.fake
+    # A Service already broken before the PR (not the PR's), and one the PR breaks.
+    other = TYPO.replace("name: api", "name: legacy", 1)
+    setup_repo(fake, files={"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE, "k8s/legacy.yaml": other})
+    relabelled = DEPLOY.replace("app: api", "app: api-v2")
+    pr = fake.open_pull_request(REPO, head="relabel", user="alice", changes={"k8s/deploy.yaml": relabelled})
+    bot.open(pr)
+    bot.wait()
+    [review] = bot.reviews(REPO, pr.number)
+    assert "k8s/svc.yaml" in review.body and "k8s/legacy.yaml" not in review.body
+    assert fake.requests.count("GET", f"/repos/{REPO}/compare/*") == 0
+    assert fake.requests.count("GET", f"/repos/{REPO}/git/trees/*") == 1  # the head's only
+
+
+def test_a_patch_taken_back_gives_the_file_before_it():
+    import random
+
+    from tests.fakegithub.diff import diff_trees
+    from tests.fakegithub.gitobjects import blob_sha
+    from tests.fakegithub.state import Limits
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(300):
+        before = [f"line {rng.randint(0, 30)}" for _ in range(rng.randint(0, 40))]
+        after = list(before)
+        for _ in range(rng.randint(1, 6)):
+            op = rng.random()
+            if op < .4 and after:
+                after[rng.randrange(len(after))] = f"changed {rng.randint(0, 9)}"
+            elif op < .7:
+                after.insert(rng.randint(0, len(after)), f"new {rng.randint(0, 9)}")
+            elif after:
+                del after[rng.randrange(len(after))]
+        old = ("\n".join(before) + ("\n" if before and rng.random() < .7 else "")).encode()
+        new = ("\n".join(after) + ("\n" if after and rng.random() < .7 else "")).encode()
+        diffs = diff_trees({"f": blob_sha(old)}, {"f": blob_sha(new)}, {blob_sha(old): old, blob_sha(new): new},
+                           Limits().diff)
+        if diffs and diffs[0].patch is not None:
+            assert unapply_patch(new, diffs[0].patch) == old
+            checked += 1
+    assert checked > 200
+    assert unapply_patch(b"a\nb\n", "@@ -1,2 +1,2 @@\n a\n-x\n+c") is None  # does not fit the text
+    assert unapply_patch(b"a\n", None) is None
+
+
+def test_a_cold_read_of_many_manifests_takes_the_archive(bot, monkeypatch):
+    import bot.fetch as fetch
+
+    monkeypatch.setattr(fetch, "TARBALL_MIN_FILES", 3)
+    fake = bot.fake
+    files = {f"k8s/svc-{n}.yaml": SERVICE.replace("name: api", f"name: api-{n}", 1) for n in range(6)}
+    files.update({"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE, "README.md": "# shop\n"})
+    setup_repo(fake, files=files)
+    pr = open_typo(fake)
+    bot.open(pr)
+    bot.wait()
+    assert fake.requests.count("GET", f"/repos/{REPO}/tarball/*") == 1
+    assert fake.requests.count("POST", "/graphql") == 1  # the state read before posting; no blob
+    [comment] = fake.review_comments(REPO, pr.number)
+    assert "service-selector-mismatch" in comment.body
+
+
+def test_an_archive_github_does_not_hand_over_falls_back_to_graphql(bot, monkeypatch):
+    import bot.fetch as fetch
+
+    monkeypatch.setattr(fetch, "TARBALL_MIN_FILES", 2)
+    fake = bot.fake
+    setup_repo(fake)
+    fake.faults.server_error("GET", f"/repos/{REPO}/tarball/*", status=502, times=None)
+    pr = open_typo(fake)
+    bot.open(pr)
+    bot.wait()
+    assert fake.requests.count("GET", f"/repos/{REPO}/tarball/*") == 1  # not retried
+    [comment] = fake.review_comments(REPO, pr.number)
+    assert "service-selector-mismatch" in comment.body
