@@ -41,7 +41,7 @@ from rules.model import Finding, Skip
 from .annotations import annotation, batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, is_manifest, manifest_paths, read_config, read_manifests, read_tree,
-                    select_manifests, unapply_patch)
+                    base_key, fill_from_patches, select_manifests, unapply_patch)
 from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, RateLimited, ReviewState,
                      Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
@@ -179,6 +179,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     if not any(is_manifest(path, config) for path in diffs):
         return Evaluation(diffs=diffs, manifests_changed=False, tree=head_tree, config=config)
     notes = _complete_tree(head_tree, files)
+    fill_from_patches(head_tree, files, cache, pr.base_sha)  # what the patches tell needs no download
     if len(files) >= PR_FILES_MAX:
         notes.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
                                f"findings in the others are not attributed to it"))
@@ -287,7 +288,7 @@ def _base_fingerprints(gh: Installation, cache: BlobCache, pr: PullInfo, config:
     else from GitHub."""
     contents = None
     if head_tree is not None and files is not None:
-        contents = _base_from_patches(gh, cache, pr.repo, head_tree, config, paths, files)
+        contents = _base_from_patches(gh, cache, pr.repo, head_tree, config, paths, files, pr.base_sha)
     if contents is None:
         base_sha = gh.merge_base(pr.repo, pr.base_sha, pr.head_sha)
         tree = read_tree(gh, pr.repo, base_sha)
@@ -304,7 +305,8 @@ def _base_fingerprints(gh: Installation, cache: BlobCache, pr: PullInfo, config:
 
 
 def _base_from_patches(gh: Installation, cache: BlobCache, repo: str, head_tree: Tree, config: Config,
-                       paths: list[str], files: list[dict[str, Any]]) -> dict[str, bytes] | None:
+                       paths: list[str], files: list[dict[str, Any]],
+                       base_sha: str = "") -> dict[str, bytes] | None:
     """The merge base's version of ``paths`` (those it has), from the head's (already
     read, so from the blob cache) and the pull request's files list, which is the diff
     from the merge base: a file it does not list is the same there, an added, renamed or
@@ -329,6 +331,8 @@ def _base_from_patches(gh: Installation, cache: BlobCache, repo: str, head_tree:
             if before is None:
                 return None
             out[path] = before
+            if base_sha:  # the next push's patch applies to it (`fill_from_patches`)
+                cache.put(base_key(base_sha, path), before)
         elif status not in ("added", "renamed", "copied"):
             return None
     return out

@@ -364,3 +364,57 @@ def unapply_patch(head: bytes, patch: str | None) -> bytes | None:
         return None
     old.extend(lines[at:])
     return "".join(t + ("\n" if newline else "") for t, newline in old).encode("utf-8")
+
+
+def _invert(patch: str) -> str:
+    """The patch the other way round (from the head back to the merge base)."""
+    out = []
+    for raw in patch.split("\n"):
+        match = _HUNK.match(raw)
+        if match:
+            old_count = match[2] if match[2] is not None else "1"
+            new_count = match[4] if match[4] is not None else "1"
+            out.append(f"@@ -{match[3]},{new_count} +{match[1]},{old_count} @@")
+        elif raw.startswith("+"):
+            out.append("-" + raw[1:])
+        elif raw.startswith("-"):
+            out.append("+" + raw[1:])
+        else:
+            out.append(raw)
+    return "\n".join(out)
+
+
+def apply_patch(before: bytes, patch: str | None) -> bytes | None:
+    """The file after ``patch`` applied to ``before``; None when it does not fit."""
+    if not patch:
+        return None
+    return unapply_patch(before, _invert(patch))
+
+
+def base_key(base_sha: str, path: str) -> str:
+    """Where the blob cache keeps a file's text at a pull request's base, as rebuilt
+    from its patch (not a blob SHA: it is checked again whenever it is used)."""
+    return hashlib.sha1(f"footgun-base\0{base_sha}\0{path}".encode()).hexdigest()
+
+
+def fill_from_patches(tree: Tree, files: list[dict], cache: BlobCache, base_sha: str) -> int:
+    """Put in the cache the head's blobs the pull request's patches tell whole: an added
+    file's patch is its text, a modified file's applies to its base text when an earlier
+    run rebuilt it (`base_key`). Only what hashes to the tree's blob SHA is kept, so a
+    wrong base (the merge base moved) costs only the usual download. How many."""
+    filled = 0
+    for entry in files:
+        path, status, patch = entry.get("filename"), entry.get("status"), entry.get("patch")
+        item = tree.files.get(path) if path else None
+        if item is None or not patch or status not in ("added", "modified", "changed"):
+            continue
+        if cache.get(item.sha) is not None:
+            continue
+        before = b"" if status == "added" else cache.get(base_key(base_sha, path))
+        if before is None:
+            continue
+        after = apply_patch(before, patch)
+        if after is not None and git_blob_sha(after) == item.sha:
+            cache.put(item.sha, after)
+            filled += 1
+    return filled

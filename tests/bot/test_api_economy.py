@@ -129,3 +129,31 @@ def test_an_archive_github_does_not_hand_over_falls_back_to_graphql(bot, monkeyp
     assert fake.requests.count("GET", f"/repos/{REPO}/tarball/*") == 1  # not retried
     [comment] = fake.review_comments(REPO, pr.number)
     assert "service-selector-mismatch" in comment.body
+
+
+def test_a_push_changing_one_file_downloads_no_blob(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    relabelled = DEPLOY.replace("app: api", "app: api-v2")
+    pr = fake.open_pull_request(REPO, head="relabel", user="alice",
+                                changes={"k8s/deploy.yaml": relabelled, "k8s/new.yaml": TYPO.replace("name: api", "name: n", 1)})
+    bot.open(pr)
+    bot.wait()
+    fake.push(REPO, pr.number, changes={"k8s/deploy.yaml": relabelled.replace("replicas:", "minReadySeconds: 5\n  replicas:", 1),
+                                        "k8s/new.yaml": TYPO.replace("name: api", "name: m", 1)})
+    pr = fake.pull_request(REPO, pr.number)
+    fake.requests.clear()
+    bot.open(pr, action="synchronize")
+    bot.wait()
+    assert fake.requests.count("GET", f"/repos/{REPO}/git/blobs/*") == 0
+    graphql = fake.requests.filter("POST", "/graphql")
+    assert all(not (r.graphql or {}).get("object_lookups") for r in graphql)  # no blob read
+    assert len(bot.reviews(REPO, pr.number)) == 2  # the renamed Service is a new finding
+
+
+def test_a_patch_applies_to_the_text_before_it():
+    from bot.fetch import apply_patch
+
+    assert apply_patch(b"a\nb\n", "@@ -1,2 +1,2 @@\n a\n-b\n+c") == b"a\nc\n"
+    assert apply_patch(b"", "@@ -0,0 +1,2 @@\n+x\n+y") == b"x\ny\n"
+    assert apply_patch(b"a\nz\n", "@@ -1,2 +1,2 @@\n a\n-b\n+c") is None
