@@ -54,7 +54,7 @@ from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, T
 from .logs import for_delivery
 from .settings import Settings
 from .store import (JobEntry, NotQueued, RedisStore, SqliteStore, Store, close_sqlite_connection, is_dead_owner,
-                    owner_token, sqlite_connection)
+                    owner_token, sqlite_connection, sqlite_write_lock)
 
 from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
 
@@ -87,22 +87,24 @@ class _SqliteStorage(SqliteStorage):
     def db(self, commit: bool = False, close: bool = False):
         conn = self.conn
         joined = conn.in_transaction  # the caller's transaction commits or rolls back
-        cursor = conn.cursor()
-        try:
-            if commit and not joined:
-                cursor.execute(self.begin_sql)
-            yield cursor
-        except Exception:
-            if commit and not joined:
-                conn.rollback()
-            raise
-        else:
-            if commit and not joined:
-                conn.commit()
-        finally:
-            cursor.close()
-            if close and not joined:
-                self.close()
+        own = commit and not joined
+        with sqlite_write_lock(self.filename) if own else contextlib.nullcontext():
+            cursor = conn.cursor()
+            try:
+                if own:
+                    cursor.execute(self.begin_sql)
+                yield cursor
+            except Exception:
+                if own:
+                    conn.rollback()
+                raise
+            else:
+                if own:
+                    conn.commit()
+            finally:
+                cursor.close()
+                if close and not joined:
+                    self.close()
 
 
 class _SqliteHuey(SqliteHuey):

@@ -182,6 +182,22 @@ def sqlite_connection(filename: str | Path) -> sqlite3.Connection:
     return conn
 
 
+_write_locks: dict[tuple[int, str], threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def sqlite_write_lock(filename: str | Path) -> threading.Lock:
+    """The lock this process's threads take around a write transaction on
+    ``filename``: they queue on it instead of on SQLite's busy handler, which sleeps
+    in steps of up to 100 ms; only other processes' writers are waited for in SQLite."""
+    key = (os.getpid(), str(filename))
+    lock = _write_locks.get(key)
+    if lock is None:
+        with _write_locks_guard:
+            lock = _write_locks.setdefault(key, threading.Lock())
+    return lock
+
+
 def close_sqlite_connection(filename: str | Path) -> None:
     """Close this thread's connection to ``filename`` (the next use opens a new one)."""
     cache = getattr(_connections, "cache", None)
@@ -218,13 +234,14 @@ class SqliteStore:
     @contextlib.contextmanager
     def _db(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         conn = self._connection()
-        conn.execute("begin immediate" if write else "begin")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("rollback")
-            raise
-        conn.execute("commit")
+        with sqlite_write_lock(self.filename) if write else contextlib.nullcontext():
+            conn.execute("begin immediate" if write else "begin")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("rollback")
+                raise
+            conn.execute("commit")
 
     # -- deliveries ----------------------------------------------------------------------------
     def remember_delivery(self, delivery_id: str) -> bool:
