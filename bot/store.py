@@ -178,8 +178,65 @@ def sqlite_connection(filename: str | Path) -> sqlite3.Connection:
                     raise
                 time.sleep(0.01)
         conn.execute("pragma synchronous=normal")
+        conn.execute(f"pragma wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cache[key] = conn
+        _checkpoint_in_background(key)
     return conn
+
+
+CHECKPOINT_EVERY = 1.0  # seconds between two background checkpoints of a file's WAL
+AUTOCHECKPOINT_PAGES = 10_000  # ~40 MiB: past that, a commit checkpoints itself (the background one fell behind)
+_checkpoint_files: set[str] = set()
+_checkpointer: tuple[int, threading.Thread] | None = None
+_checkpoint_guard = threading.Lock()
+
+
+def _checkpoint_in_background(filename: str) -> None:
+    """Copy ``filename``'s WAL into the database every `CHECKPOINT_EVERY` seconds from
+    a thread of this process. Checkpoints are what fsync under ``synchronous=NORMAL``;
+    done here, a commit answering a webhook never waits for the disk (SQLite would
+    otherwise checkpoint in whichever commit filled 1,000 pages of WAL)."""
+    global _checkpointer
+    with _checkpoint_guard:
+        _checkpoint_files.add(filename)
+        if _checkpointer is None or _checkpointer[0] != os.getpid() or not _checkpointer[1].is_alive():
+            thread = threading.Thread(target=_checkpoint_loop, name="footgun-sqlite-checkpoint", daemon=True)
+            _checkpointer = (os.getpid(), thread)
+            thread.start()
+
+
+def _after_fork_in_child() -> None:
+    """A lock some thread of the parent held is held for good in the child: new ones."""
+    global _checkpoint_guard, _write_locks_guard, _checkpointer
+    _checkpoint_guard, _write_locks_guard, _checkpointer = threading.Lock(), threading.Lock(), None
+    _checkpoint_files.clear()
+    _write_locks.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _checkpoint_loop() -> None:
+    pid = os.getpid()
+    while True:
+        time.sleep(CHECKPOINT_EVERY)
+        with _checkpoint_guard:
+            if _checkpointer is None or _checkpointer[0] != pid:
+                return
+            files = list(_checkpoint_files)
+        for filename in files:
+            if not os.path.exists(filename):  # removed (a test's folder): forget it
+                with _checkpoint_guard:
+                    _checkpoint_files.discard(filename)
+                continue
+            try:
+                conn = sqlite3.connect(filename, timeout=5, isolation_level=None)
+                try:
+                    conn.execute("pragma wal_checkpoint(passive)")
+                finally:
+                    conn.close()
+            except sqlite3.Error:
+                pass  # busy or gone: the next round, or a commit past AUTOCHECKPOINT_PAGES, does it
 
 
 _write_locks: dict[tuple[int, str], threading.Lock] = {}

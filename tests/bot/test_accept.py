@@ -60,3 +60,21 @@ def test_an_error_before_the_journal_leaves_nothing(tmp_path):
         store.accept("d-1", {"not json": object()}, 300, lambda: None)
     assert store.journal_get("d-1") is None
     assert store.remember_delivery("d-1")  # GitHub's redelivery gets through
+
+
+def test_commits_leave_checkpoints_to_a_background_thread(tmp_path, monkeypatch):
+    import bot.store as store_module
+
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 0.05)
+    path = tmp_path / "q.db"
+    conn = sqlite_connection(path)
+    assert conn.execute("pragma wal_autocheckpoint").fetchone()[0] == store_module.AUTOCHECKPOINT_PAGES
+    store = SqliteStore(path)
+    for n in range(200):
+        store.journal_add(f"d-{n}", {"pad": "x" * 8000}, hold=300)
+    import time
+    deadline = time.monotonic() + 10  # under AUTOCHECKPOINT_PAGES: only the background thread copies the WAL
+    while path.stat().st_size < 1_000_000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size >= 1_000_000
+    assert len(store.journal_entries()) == 200
