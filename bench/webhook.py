@@ -26,6 +26,8 @@ import argparse
 import http.client
 import json
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -141,6 +143,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def procfile_web_options() -> list[str]:
+    """The Procfile's gunicorn options for the web process, less those the benchmark
+    sets itself (bind, workers) and the access log; ``${VAR:-default}`` expanded."""
+    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    line = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), line)
+    words = shlex.split(line.split(":", 1)[1])[1:]  # past "gunicorn"
+    options, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("--bind", "--workers", "--access-logfile"):
+            skip = True
+        elif word.startswith("--"):
+            options.append(word)
+        elif options and options[-1].startswith("--") and not options[-1].startswith("--no"):
+            options.append(word)
+    return options
+
+
 def stop_processes(processes: list, logs, data) -> None:
     """SIGTERM every process (closing the first one's stdin: the fake GitHub's
     process stops on it), wait for them, and remove their data folder."""
@@ -220,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
                "FOOTGUN_CONTENT_PER_MINUTE": "0", "FOOTGUN_CONTENT_PER_HOUR": "0", "PYTHONPATH": str(ROOT)}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         web = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
-                                "bot.app:create_app()"], cwd=ROOT, env=env, stdout=logs, stderr=logs)
+                                *procfile_web_options(), "bot.app:create_app()"],
+                               cwd=ROOT, env=env, stdout=logs, stderr=logs)
         processes.append(web)
         worker = subprocess.Popen([sys.executable, "-m", "bot.worker"] if not args.no_worker else
                                   [sys.executable, "-c", "import time; time.sleep(3600)"],
@@ -242,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_processes(processes, logs, data)
 
-    print(f"gunicorn with {args.web_workers} sync workers (the Procfile's), "
+    print(f"gunicorn with {args.web_workers} workers and the Procfile's {' '.join(procfile_web_options())}, "
           f"{'no job worker' if args.no_worker else 'the job worker process busy'}, "
           f"the fake GitHub on loopback; {os.cpu_count()} CPUs; {args.senders} concurrent senders; "
           f"FOOTGUN_DATA_DIR under {args.data_parent or tempfile.gettempdir()}")
