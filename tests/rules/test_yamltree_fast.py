@@ -175,7 +175,9 @@ def test_a_scan_leaves_the_garbage_collector_as_it_was(tmp_path):
     try:
         frozen = gc.get_freeze_count()
         scan_paths([str(tmp_path)])
-        assert gc.get_freeze_count() == frozen  # someone else's freeze is left alone
+        # someone else's freeze is left alone: not undone (frozen objects that die
+        # while the scan runs leave the count, so it may only shrink a little)
+        assert frozen // 2 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
     assert frozen_before == 0
