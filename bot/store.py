@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterator, Protocol
 DELIVERY_TTL = 7 * 24 * 3600
 LOCK_TTL = 15 * 60  # longer than any run; a dead holder's lock frees itself after this
 CONTENT_WINDOW = 3600.0  # the longest window of GitHub's content-creation limits
+JOB_COLUMNS = "id, data, owner, lease_until, attempts, claims"
 
 
 class LockBusy(Exception):
@@ -54,13 +55,16 @@ class NotQueued(Exception):
 
 @dataclass
 class JobEntry:
-    """A job in the journal: its data, how many runs claimed it, and who holds it."""
+    """A job in the journal: its data, how many of its runs count as tries, who holds
+    it, and how many runs claimed it in all (rate-limited ones too: a run after the
+    first may find what an earlier one left, such as its check run)."""
 
     id: str
     data: dict[str, Any]
     attempts: int = 0
     owner: str | None = None
     lease_until: float = 0.0
+    claims: int = 0
 
 
 @dataclass
@@ -277,7 +281,9 @@ class SqliteStore:
                        "key text primary key, token text not null, expires_at real not null)")
             db.execute("create table if not exists footgun_job ("
                        "id text primary key, data text not null, owner text, lease_until real not null, "
-                       "attempts integer not null default 0)")
+                       "attempts integer not null default 0, claims integer not null default 0)")
+            if "claims" not in {row[1] for row in db.execute("pragma table_info(footgun_job)")}:
+                db.execute("alter table footgun_job add column claims integer not null default 0")
             db.execute("create index if not exists footgun_job_lease on footgun_job (lease_until)")
             db.execute("create table if not exists footgun_pace ("
                        "installation integer primary key, next_at real not null default 0, "
@@ -368,8 +374,8 @@ class SqliteStore:
     # -- the job journal -----------------------------------------------------------------------
     @staticmethod
     def _entry(row: tuple) -> JobEntry:
-        job_id, data, owner, lease_until, attempts = row
-        return JobEntry(job_id, json.loads(data), attempts, owner or None, lease_until)
+        job_id, data, owner, lease_until, attempts, claims = row
+        return JobEntry(job_id, json.loads(data), attempts, owner or None, lease_until, claims)
 
     def journal_add(self, job_id: str, data: dict[str, Any], hold: float) -> bool:
         with self._db() as db:
@@ -379,19 +385,20 @@ class SqliteStore:
 
     def journal_get(self, job_id: str) -> JobEntry | None:
         with self._db(write=False) as db:
-            row = db.execute("select id, data, owner, lease_until, attempts from footgun_job where id = ?",
+            row = db.execute("select " + JOB_COLUMNS + " from footgun_job where id = ?",
                              (job_id,)).fetchone()
         return self._entry(row) if row else None
 
     def journal_claim(self, job_id: str, owner: str, lease: float) -> JobEntry | None:
         now = self.clock()
         with self._db() as db:
-            changed = db.execute("update footgun_job set owner = ?, lease_until = ?, attempts = attempts + 1 "
+            changed = db.execute("update footgun_job set owner = ?, lease_until = ?, "
+                                 "attempts = attempts + 1, claims = claims + 1 "
                                  "where id = ? and (owner is null or lease_until < ?)",
                                  (owner, now + lease, job_id, now)).rowcount
             if not changed:
                 return None
-            row = db.execute("select id, data, owner, lease_until, attempts from footgun_job where id = ?",
+            row = db.execute("select " + JOB_COLUMNS + " from footgun_job where id = ?",
                              (job_id,)).fetchone()
         return self._entry(row)
 
@@ -413,7 +420,7 @@ class SqliteStore:
     def journal_due(self, hold: float, limit: int = 100) -> list[JobEntry]:
         now = self.clock()
         with self._db() as db:
-            rows = db.execute("select id, data, owner, lease_until, attempts from footgun_job "
+            rows = db.execute("select " + JOB_COLUMNS + " from footgun_job "
                               "where lease_until < ? order by lease_until limit ?", (now, limit)).fetchall()
             for row in rows:
                 db.execute("update footgun_job set owner = null, lease_until = ? where id = ?", (now + hold, row[0]))
@@ -426,7 +433,7 @@ class SqliteStore:
 
     def journal_entries(self) -> list[JobEntry]:
         with self._db(write=False) as db:
-            rows = db.execute("select id, data, owner, lease_until, attempts from footgun_job").fetchall()
+            rows = db.execute("select " + JOB_COLUMNS + " from footgun_job").fetchall()
         return [self._entry(row) for row in rows]
 
     # -- pacing --------------------------------------------------------------------------------
@@ -490,8 +497,9 @@ if owner and owner ~= '' and lease_until >= now then return false end
 local until_ = now + tonumber(ARGV[2])
 redis.call('hset', KEYS[1], 'owner', ARGV[1], 'lease_until', tostring(until_))
 local attempts = redis.call('hincrby', KEYS[1], 'attempts', 1)
+local claims = redis.call('hincrby', KEYS[1], 'claims', 1)
 redis.call('zadd', KEYS[2], until_, ARGV[4])
-return {redis.call('hget', KEYS[1], 'data'), attempts}
+return {redis.call('hget', KEYS[1], 'data'), attempts, claims}
 """
 
 # KEYS: job hash, lease zset; ARGV: owner, new lease_until, job id, attempts delta, clear owner (1/0)
@@ -517,6 +525,7 @@ for _, id in ipairs(ids) do
     table.insert(out, id)
     table.insert(out, redis.call('hget', key, 'data'))
     table.insert(out, redis.call('hget', key, 'attempts'))
+    table.insert(out, redis.call('hget', key, 'claims'))
   else
     redis.call('zrem', KEYS[1], id)
   end
@@ -614,15 +623,15 @@ class RedisStore:
             return None
         owner = raw.get(b"owner", b"").decode()
         return JobEntry(job_id, json.loads(raw[b"data"]), int(raw.get(b"attempts", 0)), owner or None,
-                        float(raw.get(b"lease_until", 0)))
+                        float(raw.get(b"lease_until", 0)), int(raw.get(b"claims", 0)))
 
     def journal_claim(self, job_id: str, owner: str, lease: float) -> JobEntry | None:
         now = self.clock()
         found = self._claim(keys=[self._job(job_id), self._leases], args=[owner, lease, repr(now), job_id])
         if not found:
             return None
-        data, attempts = found
-        return JobEntry(job_id, json.loads(data), int(attempts), owner, now + lease)
+        data, attempts, claims = found
+        return JobEntry(job_id, json.loads(data), int(attempts), owner, now + lease, int(claims))
 
     def journal_renew(self, job_id: str, owner: str, lease: float) -> bool:
         return bool(self._if_owner(keys=[self._job(job_id), self._leases],
@@ -642,9 +651,10 @@ class RedisStore:
         now = self.clock()
         flat = self._due(keys=[self._leases], args=[repr(now), hold, limit, self._job("")])
         out = []
-        for i in range(0, len(flat), 3):
+        for i in range(0, len(flat), 4):
             job_id = flat[i].decode() if isinstance(flat[i], bytes) else flat[i]
-            out.append(JobEntry(job_id, json.loads(flat[i + 1]), int(flat[i + 2] or 0), None, now + hold))
+            out.append(JobEntry(job_id, json.loads(flat[i + 1]), int(flat[i + 2] or 0), None, now + hold,
+                                int(flat[i + 3] or 0)))
         return out
 
     def journal_steal(self, job_id: str, owner: str, hold: float) -> bool:

@@ -77,6 +77,35 @@ def test_a_retry_releases_the_job_and_a_lock_wait_does_not_count(stores):
     assert two.journal_claim("d-1", "w2", lease=60) is None
 
 
+def test_every_claim_is_counted_even_one_that_is_not_a_try(stores):
+    """A run after a rate limit is not a new try, but it is not the job's first run
+    either: the first may have left a check run for it to finish."""
+    one, two, clock = stores
+    one.journal_add("d-1", {}, hold=300)
+    first = one.journal_claim("d-1", "w1", lease=60)
+    assert (first.attempts, first.claims) == (1, 1)
+    one.journal_release("d-1", "w1", hold=20, count_attempt=False)
+    again = two.journal_claim("d-1", "w2", lease=60)
+    assert (again.attempts, again.claims) == (1, 2)
+    assert two.journal_get("d-1").claims == 2
+    clock.now += 61  # then the worker died
+    [due] = one.journal_due(hold=300)
+    assert due.claims == 2
+
+
+def test_a_journal_written_before_claims_were_counted_is_upgraded(tmp_path):
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "q.db")
+    db.execute("create table footgun_job (id text primary key, data text not null, owner text, "
+               "lease_until real not null, attempts integer not null default 0)")
+    db.execute("insert into footgun_job values ('d-1', '{}', null, 0, 1)")
+    db.commit()
+    db.close()
+    store = SqliteStore(tmp_path / "q.db", Clock())
+    claimed = store.journal_claim("d-1", "w1", lease=60)
+    assert (claimed.attempts, claimed.claims) == (2, 1)
+
+
 def test_an_entry_never_claimed_is_queued_again_after_the_hold(stores):
     one, two, clock = stores
     one.journal_add("d-1", {}, hold=300)  # the web process died before queueing it
