@@ -42,8 +42,8 @@ from .annotations import annotation, batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, is_manifest, manifest_paths, read_config, read_manifests, read_tree,
                     base_key, fill_from_patches, select_manifests, unapply_patch)
-from .github import (PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo, RateLimited, ReviewState,
-                     Thread, Transient, TreeEntry, Unprocessable)
+from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo,
+                     RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
 from .review import ReviewPlan, finding_id, fingerprints_in, neutralise, plan_review
 from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
@@ -52,6 +52,7 @@ log = logging.getLogger("footgun.analysis")
 
 CHECK_NAME = "footgun"
 SUPERSEDED = "superseded"  # the head moved on: a newer run owns the PR now
+CLOSED = "closed"  # closed or merged meanwhile: nobody reads a review now
 MAX_ANNOTATIONS = 1000  # 20 requests of 50; the summary table still counts every finding
 
 
@@ -81,7 +82,9 @@ class Trigger:
     expected_head: str | None = None  # pull request events: the head the event was about
     force_review: bool = False  # an explicit request reviews drafts too
     new_check_run: bool = False  # "Re-run" asks for a fresh check run
+    first_run: bool = False  # no earlier run of this job can have left a check run to finish
     last_attempt: bool = True  # a failure now is final: say so on the check run
+    pull: PullInfo | None = None  # the pull request as the event showed it, on a first run; else read
     budget: Budget = field(default_factory=Budget)
 
 
@@ -117,16 +120,16 @@ def now_iso() -> str:
 def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, number: int,
             trigger: Trigger) -> Outcome:
     gh = app.installation(installation_id)
-    pr = gh.pull(repo, number)
+    pr = _pull_request(gh, repo, number, trigger)
     if pr.state != "open":
         log.info("pr=%s#%d closed, nothing to do", repo, number)
-        return Outcome("closed", pr.head_sha)
+        return Outcome(CLOSED, pr.head_sha)
     if trigger.expected_head and pr.head_sha != trigger.expected_head:
         log.info("pr=%s#%d head moved from %s to %s, leaving it to the newer run",
                  repo, number, trigger.expected_head[:7], pr.head_sha[:7])
         return Outcome(SUPERSEDED, pr.head_sha)
 
-    run_id = start_check_run(gh, pr, fresh=trigger.new_check_run)
+    run_id = start_check_run(gh, pr, fresh=trigger.new_check_run or trigger.first_run)
     try:
         outcome = _run(app, gh, cache, pr, trigger, run_id)
     except ConfigError as exc:
@@ -146,6 +149,16 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
     return outcome
 
 
+def _pull_request(gh: Installation, repo: str, number: int, trigger: Trigger) -> PullInfo:
+    """The event's copy of the pull request when its files can be read pinned to its
+    head (`Installation.changed_files`): that saves a read, and everything after is about
+    that head; the head and state are read again before posting. Otherwise read now."""
+    sent = trigger.pull
+    if sent is not None and sent.changed_files is not None and sent.changed_files <= COMPARE_FILES_MAX:
+        return sent
+    return gh.pull(repo, number)
+
+
 def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigger: Trigger,
          run_id: int) -> Outcome:
     evaluation = evaluate(gh, cache, pr, trigger.budget)
@@ -155,8 +168,8 @@ def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigg
             outcome.status = "draft"
         else:
             posted = post_review(app, gh, pr, evaluation, trigger.budget.settle)
-            if posted == SUPERSEDED:
-                outcome.status = SUPERSEDED
+            if posted in (SUPERSEDED, CLOSED):
+                outcome.status = str(posted)
             elif posted is not None:
                 outcome.status, outcome.review_id = "reviewed", posted
     if outcome.status != SUPERSEDED:
@@ -171,7 +184,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     keep what the pull request owns: findings in the files it changed, plus findings
     elsewhere that are absent at the merge base."""
     budget = budget or Budget()
-    files = gh.pull_files(pr.repo, pr.number)
+    files = gh.changed_files(pr)
     diffs = from_pr_files(files)
     changed = changed_paths_of(diffs)
     head_tree = read_tree(gh, pr.repo, pr.head_sha)
@@ -387,8 +400,8 @@ def already_reported(app: GitHubApp, gh: Installation, pr: PullInfo, state: Revi
 
 def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Evaluation,
                 settle: float = 10.0) -> int | str | None:
-    """Post the review of what is new; its id, None when nothing is, or `SUPERSEDED`
-    when the head moved meanwhile."""
+    """Post the review of what is new; its id, None when nothing is, `SUPERSEDED` when
+    the head moved meanwhile, `CLOSED` when the pull request was closed."""
     if plan_review(evaluation.owned, evaluation.diffs, set(), pr.head_sha, evaluation.review_skips,
                    notes=evaluation.notes) is None:
         return None  # nothing to say even before what was said: no need to read it back
@@ -403,6 +416,9 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
     if state.head_sha != pr.head_sha:
         log.info("pr=%s#%d head moved before posting, leaving it to the newer run", pr.repo, pr.number)
         return SUPERSEDED
+    if state.state and state.state != "open":
+        log.info("pr=%s#%d %s before posting: no review", pr.repo, pr.number, state.state)
+        return CLOSED
     try:
         return _create_review(app, gh, pr, plan, settle)
     except Unprocessable as exc:
@@ -484,7 +500,8 @@ def resolve_fixed_threads(app: GitHubApp, gh: Installation, cache: BlobCache, pr
 
 def start_check_run(gh: Installation, pr: PullInfo, fresh: bool = False) -> int:
     """The ``footgun`` check run for this head, in progress: an unfinished one left by an
-    earlier attempt, or a new one."""
+    earlier attempt, or a new one. ``fresh`` creates one without looking: a re-run asks
+    for a new one, and a job's first run has no earlier attempt to look for."""
     if not fresh:
         for run in gh.check_runs(pr.repo, pr.head_sha, CHECK_NAME):
             if run.get("status") != "completed":

@@ -78,5 +78,6 @@ def on_comment(event: Event, ctx) -> None:
         return
     gh.react(event.repo, comment["id"], "eyes")
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            Trigger("recheck", force_review=True, last_attempt=ctx.last_attempt, budget=ctx.budget))
+            Trigger("recheck", force_review=True, first_run=ctx.first_run, last_attempt=ctx.last_attempt,
+                    budget=ctx.budget))
     gh.react(event.repo, comment["id"], "rocket")

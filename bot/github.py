@@ -46,6 +46,9 @@ log = logging.getLogger("footgun.github")
 
 PER_PAGE = 100
 PR_FILES_MAX = 3000  # "Responses include a maximum of 3000 files"
+# A comparison lists "up to 300 changed files" on its first page.
+COMPARE_FILES_MAX = 300
+MERGE_BASES_KEPT = 1024
 USER_AGENT = "footgun-app"
 TIMEOUT = 20
 # GitHub asks integrations to wait a second between mutative requests (`bot.pacing`).
@@ -200,6 +203,17 @@ class PullInfo:
     base_ref: str
     head_repo: str | None
     author: str
+    changed_files: int | None = None  # as GitHub counts them; None when not told
+
+
+def pull_info(repo: str, data: dict[str, Any]) -> PullInfo:
+    """A pull request, from the REST API's or a webhook's ``pull_request`` object."""
+    head_repo = (data.get("head") or {}).get("repo") or {}
+    changed = data.get("changed_files")
+    return PullInfo(repo=repo, number=data["number"], state=data["state"], draft=bool(data.get("draft")),
+                    head_sha=data["head"]["sha"], base_sha=data["base"]["sha"], base_ref=data["base"]["ref"],
+                    head_repo=head_repo.get("full_name"), author=(data.get("user") or {}).get("login", ""),
+                    changed_files=changed if isinstance(changed, int) and not isinstance(changed, bool) else None)
 
 
 @dataclass
@@ -370,6 +384,7 @@ class Installation:
     def __init__(self, app: GitHubApp, installation_id: int) -> None:
         self.app = app
         self.id = installation_id
+        self._merge_bases: dict[tuple[str, str, str], str] = {}
         self.renew()
 
     def renew(self) -> None:
@@ -442,15 +457,39 @@ class Installation:
     @_api
     def pull(self, repo: str, number: int) -> PullInfo:
         _, data = self._request("GET", f"/repos/{repo}/pulls/{number}")
-        head_repo = (data.get("head") or {}).get("repo") or {}
-        return PullInfo(repo=repo, number=number, state=data["state"], draft=bool(data.get("draft")),
-                        head_sha=data["head"]["sha"], base_sha=data["base"]["sha"], base_ref=data["base"]["ref"],
-                        head_repo=head_repo.get("full_name"), author=(data.get("user") or {}).get("login", ""))
+        return pull_info(repo, {**data, "number": number})
+
+    def changed_files(self, pr: PullInfo) -> list[dict[str, Any]]:
+        """The files of the pull request at ``pr.head_sha``, with their patches.
+
+        Up to 300 files, one comparison of its base and head answers (GitHub's pull
+        request diff is that three-dot diff, from their merge base) and is pinned to
+        those commits, where the pull request's own list pages 100 at a time and shows
+        its head of the moment. The comparison counts only when it lists exactly as many
+        files as GitHub counts for the pull request; otherwise, and past 300, the pull
+        request's list (GitHub lists at most 3,000)."""
+        count = pr.changed_files
+        if count is not None and count <= COMPARE_FILES_MAX:
+            files = self._compared_files(pr.repo, pr.base_sha, pr.head_sha)
+            if files is not None and len(files) == count:
+                return files
+            log.warning("compare %s...%s in %s listed %s files where the pull request has %d: reading its list",
+                        pr.base_sha[:7], pr.head_sha[:7], pr.repo, "no" if files is None else len(files), count)
+        return self.pull_files(pr.repo, pr.number)
 
     @_api
     def pull_files(self, repo: str, number: int) -> list[dict[str, Any]]:
         """The PR's files (GitHub lists at most 3,000) with their patches."""
         return list(self._pages(f"/repos/{repo}/pulls/{number}/files", limit=PR_FILES_MAX))
+
+    def _compared_files(self, repo: str, base: str, head: str) -> list[dict[str, Any]] | None:
+        try:
+            data = self._compare(repo, base, head)
+        except (NotFound, Unprocessable) as exc:  # a base gone, a comparison GitHub cannot make
+            log.info("compare %s...%s in %s failed (%s)", base[:7], head[:7], repo, exc)
+            return None
+        files = data.get("files")
+        return files if isinstance(files, list) else None
 
     @_api
     def pulls_for_commit(self, repo: str, sha: str) -> list[int]:
@@ -466,10 +505,23 @@ class Installation:
             log.info("compare %s...%s in %s failed (%s): using the base's tip", base[:7], head[:7], repo, exc)
             return base
 
-    @_api
     def _merge_base(self, repo: str, base: str, head: str) -> str:
+        known = self._merge_bases.get((repo, base, head))
+        if known is None:
+            known = (self._compare(repo, base, head).get("merge_base_commit") or {}).get("sha") or base
+        return known
+
+    @_api
+    def _compare(self, repo: str, base: str, head: str) -> dict[str, Any]:
+        """``compare/{base}...{head}``, one commit a page (its files come on the first),
+        remembering the merge base: two commits have the same one forever."""
         _, data = self._request("GET", f"/repos/{repo}/compare/{base}...{head}", params={"per_page": 1})
-        return (data.get("merge_base_commit") or {}).get("sha") or base
+        merge_base = (data.get("merge_base_commit") or {}).get("sha")
+        if merge_base:
+            if len(self._merge_bases) >= MERGE_BASES_KEPT:
+                self._merge_bases.clear()
+            self._merge_bases[(repo, base, head)] = merge_base
+        return data
 
     # -- git data -----------------------------------------------------------------------------
     @_api

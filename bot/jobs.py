@@ -149,6 +149,7 @@ class Context:
     runtime: Runtime
     last_attempt: bool = True
     attempt: int = 1
+    first_run: bool = False  # no earlier run of this job started: it left nothing behind
 
     @property
     def app(self) -> GitHubApp:
@@ -277,7 +278,8 @@ class Jobs:
         last = attempt >= self.max_attempts
         outcome = "done"
         try:
-            router.dispatch(event, Context(self.runtime, last_attempt=last, attempt=attempt))
+            router.dispatch(event, Context(self.runtime, last_attempt=last, attempt=attempt,
+                                           first_run=entry.claims == 1))
         except NotFound as exc:
             outcome = "ended"
             log.info("%s ends: %s (App uninstalled, or the pull request is gone)", event.describe(), exc)

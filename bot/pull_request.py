@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .analysis import Trigger, analyse
 from .events import Event, router
+from .github import PullInfo, pull_info
 
 ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 
@@ -25,5 +26,16 @@ def _accept(event: Event, app_id: int | None) -> str | None:
 def on_pull_request(event: Event, ctx) -> None:
     pull = event.payload["pull_request"]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],
-            Trigger(event.action or "", expected_head=pull["head"]["sha"], last_attempt=ctx.last_attempt,
-                    budget=ctx.budget))
+            Trigger(event.action or "", expected_head=pull["head"]["sha"], first_run=ctx.first_run,
+                    last_attempt=ctx.last_attempt, budget=ctx.budget, pull=_as_sent(event, ctx)))
+
+
+def _as_sent(event: Event, ctx) -> PullInfo | None:
+    """The pull request as the event shows it, for a run that follows the delivery (a
+    run after a failure or a wait reads it again: it may be long after)."""
+    if not ctx.first_run:
+        return None
+    try:
+        return pull_info(event.repo, event.payload["pull_request"])
+    except (KeyError, TypeError):
+        return None  # an odd payload: the API's copy will do

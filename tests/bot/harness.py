@@ -14,6 +14,7 @@ from bot.app import create_app
 from bot.jobs import Jobs
 from bot.settings import Settings
 from bot.webhook import signature_of
+from tests.fakegithub.serializers import Urls, pull_json
 from tests.fakegithub.state import FakeGitHub, IssueComment, PullRequest, Repository
 
 SECRET = "test-webhook-secret"
@@ -37,13 +38,11 @@ def installation_id(fake: FakeGitHub, repo: Repository) -> int:
 
 
 def pull_request_payload(fake: FakeGitHub, action: str, pr: PullRequest) -> dict[str, Any]:
+    """As GitHub sends it: the whole pull request object, as its REST API shows it."""
+    url = fake.url or "http://127.0.0.1"
     return {
         "action": action, "number": pr.number,
-        "pull_request": {
-            "number": pr.number, "state": pr.state, "draft": pr.draft,
-            "head": {"sha": pr.head_sha, "ref": pr.head_ref, "repo": repo_json(pr.head_repo)},
-            "base": {"sha": pr.base_sha, "ref": pr.base_ref, "repo": repo_json(pr.repo)},
-            "user": user_json(fake, pr.user.login)},
+        "pull_request": pull_json(Urls(api=url, html=url), fake, pr),
         "repository": repo_json(pr.repo),
         "installation": {"id": installation_id(fake, pr.repo)},
         "sender": user_json(fake, pr.user.login),

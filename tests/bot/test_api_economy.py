@@ -63,7 +63,7 @@ def test_a_finding_the_pull_request_caused_elsewhere_needs_no_read_of_the_merge_
     bot.wait()
     [review] = bot.reviews(REPO, pr.number)
     assert "k8s/svc.yaml" in review.body and "k8s/legacy.yaml" not in review.body
-    assert fake.requests.count("GET", f"/repos/{REPO}/compare/*") == 0
+    assert fake.requests.count("GET", f"/repos/{REPO}/compare/*") == 1  # the files: the merge base came with them
     assert fake.requests.count("GET", f"/repos/{REPO}/git/trees/*") == 1  # the head's only
 
 
@@ -157,3 +157,53 @@ def test_a_patch_applies_to_the_text_before_it():
     assert apply_patch(b"a\nb\n", "@@ -1,2 +1,2 @@\n a\n-b\n+c") == b"a\nc\n"
     assert apply_patch(b"", "@@ -0,0 +1,2 @@\n+x\n+y") == b"x\ny\n"
     assert apply_patch(b"a\nz\n", "@@ -1,2 +1,2 @@\n a\n-b\n+c") is None
+
+
+def test_a_first_run_takes_the_pull_request_from_the_event_and_creates_its_check_run(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    bot.open(pr)
+    bot.wait()
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    assert fake.requests.count("GET", f"/repos/{REPO}/pulls/{pr.number}") == 0
+    assert fake.requests.count("GET", f"/repos/{REPO}/commits/*/check-runs") == 0  # nothing to find yet
+    assert fake.requests.count("GET", f"/repos/{REPO}/compare/*") == 1
+    assert fake.requests.count("GET", f"/repos/{REPO}/pulls/*/files") == 0
+
+
+def test_a_run_after_a_failure_reads_again_and_finishes_the_check_run_it_started(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    fake.faults.server_error("GET", f"/repos/{REPO}/git/trees/*", status=502, times=6)  # past in-place retries
+    bot.open(pr)
+    bot.wait()
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.status == "completed"
+    assert fake.requests.count("GET", f"/repos/{REPO}/pulls/{pr.number}") == 1  # the second run's
+    assert fake.requests.count("GET", f"/repos/{REPO}/commits/*/check-runs") == 1
+
+
+def test_a_pull_request_of_150_files_is_read_in_one_comparison(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    changes = {f"k8s/many/svc-{i}.yaml": SERVICE.replace("name: api", f"name: api-{i}", 1) for i in range(150)}
+    pr = fake.open_pull_request(REPO, head="many", user="alice", changes=changes)
+    bot.open(pr)
+    bot.wait()
+    assert fake.requests.count("GET", f"/repos/{REPO}/compare/*") == 1
+    assert fake.requests.count("GET", f"/repos/{REPO}/pulls/*/files") == 0
+
+
+def test_a_comparison_that_disagrees_with_the_pull_requests_count_is_not_used(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    payload = bot.pull_request_payload("opened", pr)
+    payload["pull_request"]["changed_files"] = 2  # GitHub's count and its comparison differ
+    bot.post("pull_request", payload)
+    bot.wait()
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    assert fake.requests.count("GET", f"/repos/{REPO}/pulls/*/files") == 1

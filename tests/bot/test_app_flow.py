@@ -225,15 +225,31 @@ def test_draft_gets_the_check_run_and_the_review_when_ready(bot):
     assert len(fake.review_comments(REPO, pr.number)) == 1
 
 
-def test_an_event_for_an_old_head_does_nothing(bot):
+def test_an_event_for_an_old_head_posts_no_review(bot):
     fake = bot.fake
     pr = typo_pr(bot, send=False)
+    old_head = pr.head_sha
     stale = bot.pull_request_payload("opened", pr)
     fake.push(REPO, pr.number, changes={"k8s/svc.yaml": SERVICE})
     bot.post("pull_request", stale)
     bot.wait()
-    assert bot.reviews(REPO, pr.number) == []
-    assert fake.check_runs(REPO) == []
+    assert bot.reviews(REPO, pr.number) == []  # the head moved: read again before posting
+    assert fake.check_runs(REPO, fake.pull_request(REPO, pr.number).head_sha) == []
+    # The event's commit was analysed as it was: its check run tells of that commit only.
+    [run] = fake.check_runs(REPO, old_head)
+    assert run.conclusion == "failure" and run.annotations[0].path == "k8s/svc.yaml"
+
+
+def test_an_event_read_later_reads_the_pull_request_again(bot):
+    fake = bot.fake
+    pr = typo_pr(bot, send=False)
+    stale = bot.pull_request_payload("opened", pr)
+    fake.push(REPO, pr.number, changes={"k8s/svc.yaml": SERVICE})
+    bot.fake.faults.server_error("POST", f"/repos/{REPO}/check-runs", status=502, times=1)
+    bot.post("pull_request", stale)
+    bot.wait()
+    assert fake.check_runs(REPO) == []  # the second run read the pull request: its head had moved
+    assert fake.requests.count("GET", f"/repos/{REPO}/pulls/{pr.number}") == 1
 
 
 def test_rejected_inline_comments_move_into_the_body(bot):

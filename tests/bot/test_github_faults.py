@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from .test_app_flow import REPO, open_typo, setup_repo, typo_pr
 
+# A pull request of up to 300 files is read through one comparison of its base and head.
+CHANGED_FILES = f"/repos/{REPO}/compare/*"
+
 
 def test_an_expired_token_is_renewed(bot):
     pr = typo_pr(bot, send=False)
-    bot.fake.faults.add("GET", f"/repos/{REPO}/pulls/*/files", kind="expired_token")
+    bot.fake.faults.add("GET", CHANGED_FILES, kind="expired_token")
     bot.open(pr)
     bot.wait()
     assert len(bot.reviews(REPO, pr.number)) == 1
@@ -54,7 +57,7 @@ def test_a_missing_permission_fails_the_check_run_once_and_says_so(bot):
     bot.wait()
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     assert run.conclusion == "failure" and "permission" in run.output["summary"]
-    assert fake.requests.count("GET", f"/repos/{REPO}/git/trees/*") == 1  # not retried
+    assert fake.requests.count("GET", CHANGED_FILES) == 1  # not retried
 
 
 # --- every fault of issue 5, one test each ---------------------------------------------------
@@ -90,20 +93,20 @@ def _after(records, first):
 def test_a_read_that_times_out_is_retried(make_bot):
     bot = make_bot(github_timeout=1)
     pr = typo_pr(bot, send=False)
-    held = bot.fake.faults.hang("GET", f"/repos/{REPO}/pulls/*/files", seconds=2)
+    held = bot.fake.faults.hang("GET", CHANGED_FILES, seconds=2)
     bot.open(pr)
     bot.wait()
     assert held.hits == 1 and len(bot.reviews(REPO, pr.number)) == 1
-    until(lambda: bot.fake.requests.count("GET", f"/repos/{REPO}/pulls/*/files") == 2)  # the held one, logged late
+    until(lambda: bot.fake.requests.count("GET", CHANGED_FILES) == 2)  # the held one, logged late
 
 
 @pytest.mark.parametrize("status", [403, 429])
 def test_a_secondary_rate_limit_is_waited_out_by_every_request_of_the_installation(bot, status):
     pr = typo_pr(bot, send=False)
-    bot.fake.faults.secondary_rate_limit("GET", f"/repos/{REPO}/pulls/*/files", retry_after=1, status=status)
+    bot.fake.faults.secondary_rate_limit("GET", CHANGED_FILES, retry_after=1, status=status)
     bot.open(pr)
     bot.wait()
-    [limited] = bot.fake.requests.filter("GET", f"/repos/{REPO}/pulls/*/files", status=status)
+    [limited] = bot.fake.requests.filter("GET", CHANGED_FILES, status=status)
     later = [r for r in bot.fake.requests.all() if r.started > limited.started and r.installation_id]
     assert later and min(r.started for r in later) >= limited.started + 1 - 0.05  # retry-after: 1
     assert len(bot.reviews(REPO, pr.number)) == 1
@@ -137,12 +140,12 @@ def test_a_long_rate_limit_puts_the_job_back_without_using_up_a_try(make_bot, ca
     caplog.set_level(logging.INFO)
     bot = make_bot(rate_limit_max_wait=0.5, max_attempts=1)  # a failure would be final
     pr = typo_pr(bot, send=False)
-    bot.fake.faults.secondary_rate_limit("GET", f"/repos/{REPO}/pulls/*/files", retry_after=2)
+    bot.fake.faults.secondary_rate_limit("GET", CHANGED_FILES, retry_after=2)
     bot.open(pr)
     bot.wait()
     assert "back on the queue for 2 s" in caplog.text
-    [limited] = bot.fake.requests.filter("GET", f"/repos/{REPO}/pulls/*/files", status=403)
-    [done] = bot.fake.requests.filter("GET", f"/repos/{REPO}/pulls/*/files", status=200)
+    [limited] = bot.fake.requests.filter("GET", CHANGED_FILES, status=403)
+    [done] = bot.fake.requests.filter("GET", CHANGED_FILES, status=200)
     assert done.started >= limited.started + 2 - 0.05
     assert len(bot.reviews(REPO, pr.number)) == 1
     [run] = bot.fake.check_runs(REPO, pr.head_sha, "footgun")
@@ -162,10 +165,10 @@ def test_an_expired_token_on_a_write_is_renewed(bot):
 def test_a_pull_request_gone_ends_the_job_quietly_with_a_log_line(bot, caplog):
     caplog.set_level(logging.INFO)
     pr = typo_pr(bot, send=False)
-    bot.fake.faults.not_found("GET", f"^/repos/{REPO}/pulls/{pr.number}$", times=None)
+    bot.fake.faults.not_found("GET", f"^/repos/{REPO}/(compare|pulls)/", times=None)
     bot.open(pr)
     bot.wait()
-    assert bot.fake.requests.count("GET", f"/repos/{REPO}/pulls/{pr.number}") == 1  # no retries
+    assert bot.fake.requests.count("GET", f"/repos/{REPO}/pulls/{pr.number}/files") == 1  # no retries
     ended = [r for r in caplog.records if "ends: Not Found" in r.getMessage()]
     assert len(ended) == 1 and ended[0].levelno == logging.INFO
     assert bot.jobs.store.journal_entries() == []

@@ -62,7 +62,7 @@ def test_logs_are_one_line_per_event_with_the_delivery_and_no_secret(bot, captur
     fake = bot.fake
     setup_repo(fake)
     pr = open_typo(fake)
-    fake.faults.expired_token("GET", f"/repos/{REPO}/pulls/*/files")  # a token refreshed on the way
+    fake.faults.expired_token("GET", f"/repos/{REPO}/compare/*")  # a token refreshed on the way
     assert bot.post("pull_request", bot.pull_request_payload("opened", pr), delivery="d-log-1").status_code == 202
     assert bot.post("pull_request", b'{"a": 1}', delivery="d-forged", signature="sha256=" + "0" * 64).status_code == 401
     bot.wait()

@@ -61,10 +61,12 @@ def test_a_late_delivery_for_an_older_head_posts_nothing(bot):
     pr = fake.pull_request(REPO, pr.number)
     assert bot.post("pull_request", bot.pull_request_payload("synchronize", pr)).status_code == 202
     bot.wait()
+    [run] = fake.check_runs(REPO, head, "footgun")
+    updates = run.updates
     assert bot.post("pull_request", stale).status_code == 202
     bot.wait()
     assert [r.commit_id for r in bot.reviews(REPO, pr.number)] == [head]
-    assert fake.check_runs(REPO, stale["pull_request"]["head"]["sha"], "footgun") == []
+    assert fake.check_runs(REPO, head, "footgun") == [run] and run.updates == updates  # the head's: untouched
 
 
 def test_a_run_overtaken_by_a_push_leaves_the_review_to_the_newer_run(bot):
@@ -84,7 +86,7 @@ def test_a_run_overtaken_by_a_push_leaves_the_review_to_the_newer_run(bot):
     reviews = bot.reviews(REPO, pr.number)
     assert [r.commit_id for r in reviews] == [head]
     assert _comments_by_rule(bot, pr.number) == {"service-selector-mismatch": 1, "hardcoded-node-port": 1}
-    # The runs did not overlap: the newer one read its PR only after the older one ended.
-    reads = fake.requests.filter("GET", f"/repos/{REPO}/pulls/{pr.number}")
+    # The runs did not overlap: the newer one read its files only after the older one ended.
+    reads = fake.requests.filter("GET", f"/repos/{REPO}/compare/*")
     slow_end = next(r for r in fake.requests.all() if r.fault == "hang").started + 1.5
-    assert sum(1 for r in reads if r.started < slow_end) == 1  # the slow run's first read only
+    assert sum(1 for r in reads if r.started < slow_end) == 1  # the slow run's only
