@@ -90,3 +90,16 @@ def test_a_run_overtaken_by_a_push_leaves_the_review_to_the_newer_run(bot):
     reads = fake.requests.filter("GET", f"/repos/{REPO}/compare/*")
     slow_end = next(r for r in fake.requests.all() if r.fault == "hang").started + 1.5
     assert sum(1 for r in reads if r.started < slow_end) == 1  # the slow run's only
+
+
+def test_a_pull_request_closed_while_its_run_reads_gets_no_review(bot):
+    fake = bot.fake
+    pr = typo_pr(bot, send=False)
+    held = fake.faults.hang("GET", f"/repos/{REPO}/git/trees/{pr.head_sha}", seconds=1.0)
+    assert bot.open(pr).status_code == 202
+    until(lambda: held.hits == 1, what="the run to be reading")
+    fake.close_pull_request(REPO, pr.number)
+    bot.wait()
+    assert bot.reviews(REPO, pr.number) == []
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.status == "completed"  # the commit's check run still says what it found
