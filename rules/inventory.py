@@ -73,6 +73,15 @@ class Inventory:
             return self.workloads
         return self._workloads_by_namespace.get(namespace, []) + self._workloads_by_namespace.get(ANY, [])
 
+    def workloads_in(self, namespace: str | None) -> list[Workload]:
+        """The workloads of exactly ``namespace`` (None: those whose namespace is
+        unset); `workloads_near` is ``namespace``'s followed by the unset ones."""
+        return self._workloads_by_namespace.get(namespace, [])
+
+    def namespaces_of_workloads(self) -> list[str | None]:
+        """The namespaces holding a workload (None: some workload's is unset)."""
+        return list(self._workloads_by_namespace)
+
     def workloads_selected(self, selector: Selector, namespace: str | None) -> list[Workload]:
         """Workloads whose pod template ``selector`` matches and that could share
         ``namespace``. An empty selector selects nothing here (a Service's rule)."""

@@ -10,18 +10,33 @@ asks the bounds: the number of characters two strings share, counted with
 multiplicity, bounds difflib's ratio from above (it is difflib's ``quick_ratio``).
 `prepare` turns a string into a `Text` whose characters are a bit set of
 (character, nth occurrence), so that number is one ``&`` and a bit count.
+
+Even a few integer operations per pair stay quadratic when every string of a large
+set is tested against each query. A `TextIndex` holds the set once and answers
+"which strings may reach this bound?" by looking up a few of the query's
+(character, nth occurrence) bits and its word-wise prefixes, then testing only
+those: it finds exactly the strings a test of every one would.
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import defaultdict
 from difflib import SequenceMatcher
-from typing import NamedTuple
+from typing import Generic, Hashable, Iterable, NamedTuple, TypeVar
 
 PREFIX_SCORE = 0.8
 _SEPARATORS = "-_./"
 _CACHE_MAX = 100_000
 _MASKED_LENGTH = 253  # a DNS name's length; label values have at most 63 characters
 _BITS_MAX = 2048  # (character, nth occurrence) pairs given a bit: masks stay under 256 bytes
+
+
+# Slack on the thresholds the index derives counts from, so that float rounding in
+# the bound itself can never make the index drop a string the bound keeps.
+_SLACK = 1e-6
+
+Item = TypeVar("Item", bound=Hashable)
 
 
 class Text(NamedTuple):
@@ -110,4 +125,134 @@ def _cached_words(text: str) -> list[str]:
         found = words(text)
         if len(_words_of) < _CACHE_MAX:
             _words_of[text] = found
+    return found
+
+
+class TextIndex(Generic[Item]):
+    """Items under the `Text`s given for them, for `near` and `similar_near`.
+
+    Why it finds every string a full test would: two strings of lengths m and n
+    whose ratio bound reaches t share at least c = t(m + n)/2 (character, nth
+    occurrence) bits, so the other string lacks at most m - c of the query's m bits
+    and holds one of any m - c + 1 of them. So per length n (only those at which
+    c <= min(m, n) can hold) the index looks up the query's m - c + 1 rarest bits
+    (rarest over all lengths: one sort per query). A word-wise prefix (`similar`'s
+    0.8) needs one word list to begin the other: both are looked up by word tuples.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[str, Text] = {}  # lowered string -> its Text
+        self._items: dict[str, list[Item]] = {}
+        self._postings: dict[int, dict[int, list[str]]] = {}  # length -> bit -> strings
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        self._bit_counts: dict[int, int] = defaultdict(int)  # bit -> strings holding it
+        self._unbounded: list[str] = []  # strings without a mask: every bound with them is 1.0
+        self._by_words: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self._by_word_prefix: dict[tuple[str, ...], list[str]] = defaultdict(list)
+
+    def add(self, text: Text, item: Item) -> None:
+        items = self._items.get(text.lowered)
+        if items is None:
+            items = self._items[text.lowered] = []
+            self._texts[text.lowered] = text
+            self._file(text)
+        items.append(item)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def near(self, query: Text, threshold: float) -> list[Item]:
+        """The items whose text has ``ratio_bound(query, text) >= threshold``, in no
+        particular order."""
+        keys = self._ratio_candidates(query, threshold)
+        return self._items_of(k for k in keys if ratio_bound(query, self._texts[k]) >= threshold)
+
+    def similar_near(self, query: Text, threshold: float) -> list[Item]:
+        """The items whose text has ``similar_bound(query, text) >= threshold``, in
+        no particular order."""
+        keys = self._ratio_candidates(query, threshold)
+        if threshold <= PREFIX_SCORE + _SLACK:
+            keys |= self._prefix_candidates(query)
+        return self._items_of(k for k in keys if similar_bound(query, self._texts[k]) >= threshold)
+
+    # --- building --------------------------------------------------------------
+
+    def _file(self, text: Text) -> None:
+        key = text.lowered
+        if text.mask is None:
+            self._unbounded.append(key)
+        else:
+            self._by_length[text.length].append(key)
+            postings = self._postings.get(text.length)
+            if postings is None:
+                postings = self._postings[text.length] = defaultdict(list)
+            for bit in _bits(text.mask):
+                postings[bit].append(key)
+                self._bit_counts[bit] += 1
+        found = tuple(_cached_words(key))
+        if found:
+            self._by_words[found].append(key)
+            for end in range(1, len(found) + 1):
+                self._by_word_prefix[found[:end]].append(key)
+
+    # --- looking up ------------------------------------------------------------
+
+    def _ratio_candidates(self, query: Text, threshold: float) -> set[str]:
+        """A superset of the strings whose ratio bound with ``query`` reaches the
+        threshold."""
+        if query.mask is None:
+            return set(self._texts)  # the bound is 1.0 with every string
+        found = set(self._unbounded)
+        if query.lowered in self._texts:
+            found.add(query.lowered)
+        counts = self._bit_counts
+        bits = sorted(_bits(query.mask), key=lambda bit: counts.get(bit, 0))
+        for length in self._lengths_within(query.length, threshold):
+            postings = self._postings.get(length)
+            if postings is None:
+                continue
+            need = math.ceil(threshold * (query.length + length) / 2 - _SLACK)  # bits shared, at least
+            if need > min(query.length, length):
+                continue  # more shared bits than one of them has
+            if need <= 0:
+                found.update(self._by_length[length])
+                continue
+            for bit in bits[:query.length - need + 1]:
+                found.update(postings.get(bit, ()))
+        return found
+
+    def _lengths_within(self, length: int, threshold: float) -> list[int]:
+        """The lengths n whose ratio bound with a string of ``length`` characters can
+        reach ``threshold``: 2 min(m, n) / (m + n) >= t, give or take one."""
+        if threshold <= 0:
+            return list(self._postings)
+        if threshold > 1:
+            return []  # a bound is at most 1.0, reached by equal strings (looked up apart)
+        low = math.floor(length * threshold / (2 - threshold)) - 1
+        high = math.ceil(length * (2 - threshold) / threshold) + 1
+        if high - low < len(self._postings):
+            return list(range(max(low, 0), high + 1))
+        return [n for n in self._postings if low <= n <= high]
+
+    def _prefix_candidates(self, query: Text) -> set[str]:
+        """The strings whose words begin the query's, or begin with them."""
+        found = tuple(_cached_words(query.lowered))
+        if not found:
+            return set()
+        keys = set(self._by_word_prefix.get(found, ()))
+        for end in range(1, len(found) + 1):
+            keys.update(self._by_words.get(found[:end], ()))
+        return keys
+
+    def _items_of(self, keys: Iterable[str]) -> list[Item]:
+        return [item for key in keys for item in self._items[key]]
+
+
+def _bits(mask: int) -> list[int]:
+    """The set bits of ``mask``, each as an int with that bit alone."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low)
+        mask ^= low
     return found

@@ -134,6 +134,7 @@ spec:
 from __future__ import annotations
 
 import weakref
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -142,7 +143,7 @@ from ..edits import merge_entries, render_scalar, replace_lines, set_scalar, sty
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..selectors import Selector, from_label_selector, from_map, label_value
-from ..similarity import Text, prepare, ratio_bound, similar, similar_bound, typo
+from ..similarity import Text, TextIndex, prepare, ratio_bound, similar, similar_bound, typo
 from ..workloads import Workload
 from ..yamltree import YMap
 
@@ -166,6 +167,9 @@ NEAR = 0.75
 # The same, for a value the pods carry under another key: the key already differs,
 # so the value must be the same one, give or take a typo.
 RENAMED = 0.9
+# How alike a workload's name and the Service's name (or a selector value) must be
+# for the names to say which workload was meant, whatever the labels.
+NAMED = 0.9
 # Custom resource kinds known not to make pods: their presence in a namespace says
 # nothing about where a Service's pods come from.
 _PODLESS_KINDS = frozenset({
@@ -230,8 +234,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         # workloads for each Service made the rule quadratic in namespace size.
         if ctx.inventory.workloads_selected(selector, namespace):
             continue
-        near = [w for w in ctx.inventory.workloads_near(namespace) if w.labels]
-        if not near:
+        near = _near(ctx, namespace)
+        if not near.count:
             continue  # the namespace holds no workload here: the pods come from elsewhere
         if _is_apex(service, apexes) or _cluster_component(service, selector) \
                 or _operator_labels(ctx, namespace, selector):
@@ -244,7 +248,7 @@ def check(ctx: Context) -> Iterator[Finding]:
 # --- the finding -------------------------------------------------------------------
 
 def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
-             near: list[Workload]) -> Finding | None:
+             near: _Near) -> Finding | None:
     ns = service.namespace
     wanted = _pairs(selector.labels)
     where = f" in namespace {ns}" if ns else ""
@@ -254,7 +258,8 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
     related: list[Related] = []
     fix = None
 
-    elsewhere = [w for w in ctx.inventory.workloads_selected(selector, None) if w not in near]
+    # (workloads with these labels have pod labels: outside `near` only by namespace)
+    elsewhere = [w for w in ctx.inventory.workloads_selected(selector, None) if not _may_share(ns, w)]
     choice = None if elsewhere else _choose(ctx, service, selector, near)
     if elsewhere:
         other = elsewhere[0]
@@ -266,7 +271,7 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
     elif choice is None:
         if _custom_kinds_near(ctx, ns) or _releases_into(ctx, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
-        message += _no_target_hint(near)
+        message += _no_target_hint(near.first(3), near.count)
     else:
         target, by_metadata = choice
         fix, explanation = _fix(ctx, service, raw, selector, target, by_metadata)
@@ -279,9 +284,9 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
     return ctx.finding(service, ("spec", "selector"), message, fix=fix, related=related)
 
 
-def _no_target_hint(near: list[Workload]) -> str:
-    listed = "; ".join(f"{w.kind} {w.name} ({_pairs(w.labels.items())})" for w in near[:3])
-    more = f" and {len(near) - 3} more" if len(near) > 3 else ""
+def _no_target_hint(first: list[Workload], count: int) -> str:
+    listed = "; ".join(f"{w.kind} {w.name} ({_pairs(w.labels.items())})" for w in first)
+    more = f" and {count - 3} more" if count > 3 else ""
     return (f" None of the workloads that could share its namespace looks like the one meant: "
             f"{listed}{more}. If an operator makes its pods, declare that kind under `custom-workloads` "
             f"in .footgun.yml.")
@@ -302,25 +307,18 @@ class _Score:
 
 
 def _choose(ctx: Context, service: Resource, selector: Selector,
-            near: list[Workload]) -> tuple[Workload, bool] | None:
+            near: _Near) -> tuple[Workload, bool] | None:
     """The workload the Service most likely means, and whether it was found by its
     own ``metadata.labels``; None when nothing is close enough or two tie."""
-    if selector.labels:  # the first pair, looked up inline, rules most workloads out
-        first_key, first_value = selector.labels[0]
-        # (`_resource_labels` is the resource's labels: read here without the call)
-        by_metadata = [w for w in near if w.template_path and w.resource.labels.get(first_key) == first_value
-                       and selector.matches(_resource_labels(w))]
-    else:
-        by_metadata = [w for w in near if w.template_path and selector.matches(_resource_labels(w))]
+    by_metadata = near.metadata_matches(selector)
     if by_metadata:
         ranked = sorted(by_metadata, key=lambda w: -_name_score(service, selector, w))
         if len(ranked) == 1 or _name_score(service, selector, ranked[0]) > _name_score(service, selector, ranked[1]):
             return ranked[0], True
         return None
     # Only workloads that can be plausible are scored: difflib for every workload of
-    # the namespace made this quadratic in namespace size (see `_plausibility_test`).
-    may_be_plausible = _plausibility_test(ctx, service, selector)
-    scores = [_score(service, selector, w) for w in near if may_be_plausible(w)]
+    # the namespace made this quadratic in namespace size (see `_plausible_candidates`).
+    scores = [_score(service, selector, w) for w in _plausible_candidates(ctx, service, selector, near)]
     candidates = [s for s in scores if s.plausible]
     if not candidates:
         return None
@@ -354,26 +352,31 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
     labels = total / max(len(selector.labels), 1)
     # Plausible: every pair the pods have is at most a typo away and some pair
     # agrees, or the names say it outright.
-    plausible = (agree > 0 and conflict == 0) or name >= 0.9
+    plausible = (agree > 0 and conflict == 0) or name >= NAMED
     return _Score(workload, plausible, labels, name)
 
 
-def _plausibility_test(ctx: Context, service: Resource, selector: Selector) -> Callable[[Workload], bool]:
-    """False only for workloads `_score` would find implausible: the same test with
-    `similarity`'s cheap upper bounds in place of difflib. The Service's strings are
-    prepared once here, each workload's once per scan, so testing every workload of
-    a large namespace costs a few integer operations each."""
+def _plausible_candidates(ctx: Context, service: Resource, selector: Selector,
+                          near: _Near) -> list[Workload]:
+    """The workloads of `near` that pass `_plausibility_test`, in `near`'s order.
+    Only those the namespace's indexes can find passing it are tested: testing every
+    workload, even at a few integer operations each, was quadratic in namespace
+    size."""
     values = [prepare(v) for v in dict.fromkeys([service.name] + [v for _, v in selector.labels])]
     pairs = [(key, prepare(value)) for key, value in selector.labels]
-    prepared = _workload_texts.setdefault(ctx.inventory, {})
+    test = _plausibility_test(ctx, values, pairs)
+    return [w for w in near.may_pass(values, pairs) if test(w)]
+
+
+def _plausibility_test(ctx: Context, values: list[Text],
+                       pairs: list[tuple[str, Text]]) -> Callable[[Workload], bool]:
+    """False only for workloads `_score` would find implausible: the same test with
+    `similarity`'s cheap upper bounds in place of difflib, given the Service's name
+    and selector values (``values``) and its selector pairs, prepared."""
 
     def test(workload: Workload) -> bool:
-        texts = prepared.get(id(workload))
-        if texts is None:
-            texts = prepared[id(workload)] = _WorkloadTexts(
-                prepare(workload.name), {k: prepare(v) for k, v in workload.labels.items()},
-                [prepare(v) for k, v in workload.labels.items() if not is_runtime_key(k)])
-        if any(ratio_bound(value, texts.name) >= 0.9 for value in values):
+        texts = _texts_of(ctx, workload)
+        if any(ratio_bound(value, texts.name) >= NAMED for value in values):
             return True  # the names may say it outright
         agree = False
         for key, value in pairs:
@@ -396,6 +399,138 @@ class _WorkloadTexts(NamedTuple):
 
 
 _workload_texts: "weakref.WeakKeyDictionary[Any, dict[int, _WorkloadTexts]]" = weakref.WeakKeyDictionary()
+
+
+def _texts_of(ctx: Context, workload: Workload) -> _WorkloadTexts:
+    """The workload's strings prepared, once per scan (each workload is tested, and
+    indexed, for many Services)."""
+    prepared = _workload_texts.get(ctx.inventory)
+    if prepared is None:
+        prepared = _workload_texts[ctx.inventory] = {}
+    texts = prepared.get(id(workload))
+    if texts is None:
+        texts = prepared[id(workload)] = _WorkloadTexts(
+            prepare(workload.name), {k: prepare(v) for k, v in workload.labels.items()},
+            [prepare(v) for k, v in workload.labels.items() if not is_runtime_key(k)])
+    return texts
+
+
+# --- the workloads near a Service, indexed -----------------------------------------
+
+class _Group:
+    """The workloads with pod labels of one namespace bucket, indexed once per scan
+    for the questions `_choose` asks of them: whose own metadata carries a label
+    pair, and which may pass `_plausibility_test`."""
+
+    def __init__(self, ctx: Context, workloads: list[Workload]) -> None:
+        self.workloads = [w for w in workloads if w.labels]
+        # Names and pod label values in one index: they are mostly the same strings
+        # (`app: api` on Deployment `api`). Items: (None for the name, else the
+        # label key; position in self.workloads).
+        self.texts: TextIndex[tuple[str | None, int]] = TextIndex()
+        self.by_metadata: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for position, workload in enumerate(self.workloads):
+            texts = _texts_of(ctx, workload)
+            self.texts.add(texts.name, (None, position))
+            for key, text in texts.labels.items():
+                self.texts.add(text, (key, position))
+            if workload.template_path:  # a bare Pod has no template to add labels to
+                for pair in _resource_labels(workload).items():
+                    self.by_metadata[pair].append(position)
+
+    def metadata_matches(self, selector: Selector) -> list[Workload]:
+        """Workloads with a pod template whose own ``metadata.labels`` the selector
+        matches, in order."""
+        if not selector.labels:
+            return [w for w in self.workloads if w.template_path and selector.matches(_resource_labels(w))]
+        found = (self.workloads[i] for i in self.by_metadata.get(selector.labels[0], ()))
+        return [w for w in found if selector.matches(_resource_labels(w))]
+
+    def may_pass(self, values: list[Text], pairs: list[tuple[str, Text]]) -> list[Workload]:
+        """A superset of the workloads `_plausibility_test` passes, in order: those
+        with a name near one of ``values``, or for some pair a pod value near its
+        value under its key, or under any key but a run-time one."""
+        asked: dict[tuple[str, float], list[tuple[str | None, int]]] = {}
+
+        def near(value: Text, threshold: float) -> list[tuple[str | None, int]]:
+            # a selector value is asked about at NAMED and at RENAMED, both 0.9
+            found = asked.get((value.lowered, threshold))
+            if found is None:
+                found = asked[(value.lowered, threshold)] = self.texts.near(value, threshold)
+            return found
+
+        found: set[int] = set()
+        for value in values:
+            found.update(i for key, i in near(value, NAMED) if key is None)
+        for key, value in pairs:
+            found.update(i for k, i in self.texts.similar_near(value, NEAR) if k == key)
+            found.update(i for k, i in near(value, RENAMED) if k is not None and not is_runtime_key(k))
+        return [self.workloads[i] for i in sorted(found)]
+
+
+class _Near:
+    """The workloads with pod labels that could share a namespace, in the order of
+    `Inventory.workloads_near`: those of the namespace then those of no namespace,
+    or every workload for a Service of no namespace."""
+
+    def __init__(self, inventory: Any, groups: list[_Group], everywhere: bool) -> None:
+        self.inventory = inventory
+        self.groups = groups
+        self.everywhere = everywhere  # the groups of every namespace: order as the inventory's
+        self.count = sum(len(g.workloads) for g in groups)
+
+    def __iter__(self) -> Iterator[Workload]:
+        if self.everywhere:
+            return (w for w in self.inventory.workloads if w.labels)
+        return (w for g in self.groups for w in g.workloads)
+
+    def first(self, count: int) -> list[Workload]:
+        return [w for _, w in zip(range(count), self)]
+
+    def metadata_matches(self, selector: Selector) -> list[Workload]:
+        return self._ordered([w for g in self.groups for w in g.metadata_matches(selector)])
+
+    def may_pass(self, values: list[Text], pairs: list[tuple[str, Text]]) -> list[Workload]:
+        return self._ordered([w for g in self.groups for w in g.may_pass(values, pairs)])
+
+    def _ordered(self, workloads: list[Workload]) -> list[Workload]:
+        if not self.everywhere or len(workloads) < 2:
+            return workloads
+        position = _positions(self.inventory)
+        return sorted(workloads, key=lambda w: position[id(w)])
+
+
+def _near(ctx: Context, namespace: str | None) -> _Near:
+    """The workloads near ``namespace``, from groups built once per scan, each
+    namespace's when a Service of it (or of no namespace) selects nothing."""
+    inventory = ctx.inventory
+    groups = _groups.get(inventory)
+    if groups is None:
+        groups = _groups[inventory] = {}
+    # (a namespace with no workload has no bucket: `workloads_near` lists the rest)
+    keys = list(inventory.namespaces_of_workloads()) if namespace is None else [namespace, None]
+    for key in keys:
+        if key not in groups:
+            groups[key] = _Group(ctx, inventory.workloads_in(key))
+    return _Near(inventory, [groups[key] for key in keys], namespace is None)
+
+
+_groups: "weakref.WeakKeyDictionary[Any, dict[str | None, _Group]]" = weakref.WeakKeyDictionary()
+
+
+def _positions(inventory: Any) -> dict[int, int]:
+    """Each workload's position in the inventory's list, by id."""
+    found = _workload_positions.get(inventory)
+    if found is None:
+        found = _workload_positions[inventory] = {id(w): i for i, w in enumerate(inventory.workloads)}
+    return found
+
+
+_workload_positions: "weakref.WeakKeyDictionary[Any, dict[int, int]]" = weakref.WeakKeyDictionary()
+
+
+def _may_share(namespace: str | None, workload: Workload) -> bool:
+    return namespace is None or workload.resource.namespace in (None, namespace)
 
 
 def _name_score(service: Resource, selector: Selector, workload: Workload) -> float:

@@ -1,5 +1,6 @@
-"""service-selector-mismatch scores only workloads that can be plausible; the choice
-it makes is the one scoring every workload of the namespace makes."""
+"""service-selector-mismatch scores only workloads that can be plausible, found
+through indexes built once per namespace; the choice it makes is the one scoring
+every workload of the namespace makes."""
 from __future__ import annotations
 
 import random
@@ -42,7 +43,7 @@ def _findings(files):
 def test_pruned_choice_equals_scoring_every_workload(seed, monkeypatch):
     files = _manifests(random.Random(seed))
     pruned = _findings(files)
-    monkeypatch.setattr(rule, "_plausibility_test", lambda *args: lambda workload: True)
+    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
     assert pruned == _findings(files)
 
 
@@ -85,3 +86,112 @@ def test_indexed_pod_makers_equal_looking_through_every_resource(seed, monkeypat
     assert indexed == _findings(files)
 
 
+
+
+NAMESPACES = ["a", "b", None]
+
+
+def _namespaced(rng: random.Random) -> dict[str, str]:
+    """Workloads and Services spread over namespaces (or none), some workloads
+    carrying a Service's selector on their own metadata only, some bare Pods."""
+    files = {}
+    for i in range(rng.randint(3, 30)):
+        ns = rng.choice(NAMESPACES)
+        meta_ns = f"  namespace: {ns}\n" if ns else ""
+        pod_labels = {"app": rng.choice(WORDS), "tier": rng.choice(["web", "backend", "Web"])}
+        if rng.random() < 0.3:
+            pod_labels["app.kubernetes.io/name"] = rng.choice(WORDS)
+        if rng.random() < 0.1:
+            pod_labels["pod-template-hash"] = rng.choice(WORDS)
+        own = {"team": rng.choice(WORDS), "app": rng.choice(WORDS)}
+        labels = "".join(f"        {k}: {v}\n" for k, v in pod_labels.items())
+        own_labels = "".join(f"    {k}: {v}\n" for k, v in own.items())
+        if rng.random() < 0.15:
+            files[f"p{i}.yaml"] = (f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {rng.choice(WORDS)}\n{meta_ns}"
+                                   f"  labels:\n" + labels.replace("        ", "    ") +
+                                   "spec:\n  containers:\n    - name: c\n      image: c:1\n")
+            continue
+        files[f"d{i}.yaml"] = (
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {rng.choice(WORDS)}\n{meta_ns}"
+            f"  labels:\n{own_labels}spec:\n  template:\n    metadata:\n      labels:\n{labels}")
+    for i in range(rng.randint(1, 8)):
+        ns = rng.choice(NAMESPACES)
+        meta_ns = f"  namespace: {ns}\n" if ns else ""
+        selector = {rng.choice(["app", "app.kubernetes.io/name", "team", "tier", "job-name"]): rng.choice(WORDS)
+                    for _ in range(rng.randint(1, 3))}
+        body = "".join(f"    {k}: {v}\n" for k, v in selector.items())
+        files[f"s{i}.yaml"] = (f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {rng.choice(WORDS)}\n{meta_ns}"
+                               f"spec:\n  selector:\n{body}  ports:\n    - port: 80\n")
+    return files
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_indexed_namespaces_choose_as_scoring_every_workload(seed, monkeypatch):
+    files = _namespaced(random.Random(seed))
+    indexed = _findings(files)
+    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
+    assert indexed == _findings(files)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_index_candidates_hold_every_workload_the_test_passes(seed):
+    """For each Service: the workloads near it (in `workloads_near`'s order), those
+    whose own metadata the selector matches, and those passing the plausibility test,
+    all as a pass over every workload finds them."""
+    from rules.config import Config
+    from rules.context import Context
+    from rules.similarity import prepare
+
+    result = scan_texts(_namespaced(random.Random(seed)))
+    ctx = Context(result.inventory, Config(), rule)
+    for service in result.inventory.of_kind("Service"):
+        selector = rule.from_map(service.get("spec", "selector")).without_keys(rule.is_runtime_key)
+        if selector.is_empty:
+            continue
+        near = rule._near(ctx, service.namespace)
+        every = [w for w in result.inventory.workloads_near(service.namespace) if w.labels]
+        assert list(near) == every and near.count == len(every) and near.first(3) == every[:3]
+        assert near.metadata_matches(selector) == [
+            w for w in every if w.template_path and selector.matches(w.resource.labels)]
+        values = [prepare(v) for v in dict.fromkeys([service.name] + [v for _, v in selector.labels])]
+        pairs = [(key, prepare(value)) for key, value in selector.labels]
+        test = rule._plausibility_test(ctx, values, pairs)
+        assert [w for w in near.may_pass(values, pairs) if test(w)] == [w for w in every if test(w)]
+
+
+def _crowded_namespace(workloads: int) -> dict[str, str]:
+    """One namespace of a platform repository: many applications named word, suffix
+    and a number once the name is taken; one Service's selector has a typo."""
+    rng = random.Random(7)
+    taken: dict[str, int] = {}
+    files = {}
+    for number in range(workloads):
+        base = rng.choice(["cart", "billing", "search", "orders", "ledger", "geo", "feed", "media"]) + \
+            rng.choice(["", "-web", "-worker", "-svc", "-admin", "-sync"])
+        taken[base] = taken.get(base, 0) + 1
+        name = base if taken[base] == 1 else f"{base}-{taken[base]}"
+        files[f"{number}.yaml"] = (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: shop\n"
+                    f"spec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
+                    f"  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: {name}\n"
+                    f"        tier: {rng.choice(['web', 'backend'])}\n---\n"
+                    f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: shop\n"
+                    f"spec:\n  selector:\n    app.kubernetes.io/name: {name}\n  ports:\n    - port: 80\n")
+    files["typo.yaml"] = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: ledger-sync-typo\n  namespace: shop\n"
+                          "spec:\n  selector:\n    app.kubernetes.io/name: ledger-sync-17x\n  ports:\n    - port: 80\n")
+    return files
+
+
+def test_a_namespace_of_thousands_of_workloads_still_finds_the_meant_one(monkeypatch):
+    files = _crowded_namespace(3000)
+    assert any("name: ledger-sync-17\n" in text for text in files.values())
+    found = _findings(files)
+    assert len(found) == 1
+    assert found[0][3] is not None and "ledger-sync-17" in str(found[0][3])
+    assert "Most likely meant: Deployment ledger-sync-17 " in found[0][2]
+    scored = []
+    score = rule._score
+    monkeypatch.setattr(rule, "_score", lambda *args: scored.append(args[2]) or score(*args))
+    assert _findings(files) == found
+    assert 0 < len(scored) < 3000 / 20  # the index leaves few workloads to score
+    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
+    assert _findings(files) == found
