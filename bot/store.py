@@ -38,6 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not a POSIX system: SQLite's own locking only
+    fcntl = None  # type: ignore[assignment]
+
 DELIVERY_TTL = 7 * 24 * 3600
 LOCK_TTL = 15 * 60  # longer than any run; a dead holder's lock frees itself after this
 CONTENT_WINDOW = 3600.0  # the longest window of GitHub's content-creation limits
@@ -214,6 +219,8 @@ def _after_fork_in_child() -> None:
     global _checkpoint_guard, _write_locks_guard, _checkpointer
     _checkpoint_guard, _write_locks_guard, _checkpointer = threading.Lock(), threading.Lock(), None
     _checkpoint_files.clear()
+    for lock in _write_locks.values():  # the parent's open file: the child opens its own
+        lock._forget_fd()
     _write_locks.clear()
 
 
@@ -243,19 +250,56 @@ def _checkpoint_loop() -> None:
                 pass  # busy or gone: the next round, or a commit past AUTOCHECKPOINT_PAGES, does it
 
 
-_write_locks: dict[tuple[int, str], threading.Lock] = {}
+class _WriteLock:
+    """The turn to write to one SQLite file: this process's threads queue on a thread
+    lock, and the processes of the machine on an ``flock`` of ``<file>.lock``. Both
+    wake the next writer the moment the lock is free, where SQLite's busy handler,
+    with two processes writing, sleeps in steps of up to 100 ms (webhook answers of
+    the web process's two workers waited on each other that way)."""
+
+    def __init__(self, filename: str) -> None:
+        self.threads = threading.Lock()
+        self.path = filename + ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> "_WriteLock":
+        self.threads.acquire()
+        try:
+            if fcntl is not None:
+                if self.fd is None:
+                    self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:
+            self._forget_fd()  # no file lock here (a removed folder...): SQLite's own locking still holds
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.fd is not None and fcntl is not None:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        except OSError:
+            self._forget_fd()
+        finally:
+            self.threads.release()
+
+    def _forget_fd(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+
+
+_write_locks: dict[tuple[int, str], _WriteLock] = {}
 _write_locks_guard = threading.Lock()
 
 
-def sqlite_write_lock(filename: str | Path) -> threading.Lock:
-    """The lock this process's threads take around a write transaction on
-    ``filename``: they queue on it instead of on SQLite's busy handler, which sleeps
-    in steps of up to 100 ms; only other processes' writers are waited for in SQLite."""
+def sqlite_write_lock(filename: str | Path) -> _WriteLock:
+    """The lock to hold around a write transaction on ``filename`` (`_WriteLock`)."""
     key = (os.getpid(), str(filename))
     lock = _write_locks.get(key)
     if lock is None:
         with _write_locks_guard:
-            lock = _write_locks.setdefault(key, threading.Lock())
+            lock = _write_locks.setdefault(key, _WriteLock(str(filename)))
     return lock
 
 
@@ -328,6 +372,7 @@ class SqliteStore:
         are committed all the same and `NotQueued` is raised."""
         now = self.clock()
         failed: Exception | None = None
+        encoded = json.dumps(data)  # before taking the turn to write: others wait while it is held
         with self._db() as db:
             if db.execute("insert or ignore into footgun_delivery (id, received_at) values (?, ?)",
                           (delivery_id, now)).rowcount != 1:
@@ -335,7 +380,7 @@ class SqliteStore:
             if hash(delivery_id) % 64 == 0:  # prune now and then
                 db.execute("delete from footgun_delivery where received_at < ?", (now - DELIVERY_TTL,))
             db.execute("insert or ignore into footgun_job (id, data, owner, lease_until, attempts) "
-                       "values (?, ?, null, ?, 0)", (delivery_id, json.dumps(data), now + hold))
+                       "values (?, ?, null, ?, 0)", (delivery_id, encoded, now + hold))
             db.execute("savepoint footgun_enqueue")
             try:
                 enqueue()

@@ -1,11 +1,14 @@
 """The delivery log and the per-PR locks on SQLite, and the jobs' serialisation."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
-from bot.store import LockBusy, SqliteStore, locked
+from bot.store import LockBusy, SqliteStore, locked, sqlite_write_lock
 
 from .test_app_flow import REPO, open_typo, setup_repo
 
@@ -35,6 +38,37 @@ def test_concurrent_deliveries_of_one_id_store_one(tmp_path):
     for t in threads:
         t.join()
     assert sorted(results) == [False] * 7 + [True]
+
+
+WRITE_FROM_ANOTHER_PROCESS = """
+import sys, time
+from bot.store import SqliteStore
+store = SqliteStore(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+started = time.monotonic()
+assert store.remember_delivery("from-the-other-process")
+print(time.monotonic() - started, flush=True)
+"""
+
+
+def test_writers_of_two_processes_take_turns_on_a_file_lock(tmp_path):
+    """A writer of another process waits on the file lock and goes the moment it is
+    free (not on SQLite's busy handler, which sleeps in steps of up to 100 ms)."""
+    db = tmp_path / "q.db"
+    SqliteStore(db)
+    other = subprocess.Popen([sys.executable, "-c", WRITE_FROM_ANOTHER_PROCESS, str(db)], text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert other.stdout.readline().strip() == "ready"
+    with sqlite_write_lock(db):
+        other.stdin.write("go\n")
+        other.stdin.flush()
+        time.sleep(0.5)
+        assert other.poll() is None  # still waiting for its turn
+    waited = float(other.stdout.readline())
+    assert other.wait(timeout=10) == 0
+    assert waited >= 0.4
+    assert not SqliteStore(db).remember_delivery("from-the-other-process")  # it did write
 
 
 def test_lock_is_exclusive_and_released(tmp_path):
