@@ -7,7 +7,7 @@ from bot.fetch import unapply_patch
 from bot.github import GitHubApp
 
 from .harness import installation_id
-from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo
+from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo, typo_pr
 
 
 def test_compare_answers_the_merge_base_as_github_does(bot):
@@ -161,10 +161,7 @@ def test_a_patch_applies_to_the_text_before_it():
 
 def test_a_first_run_takes_the_pull_request_from_the_event_and_creates_its_check_run(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = open_typo(fake)
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot)
     assert len(bot.reviews(REPO, pr.number)) == 1
     assert fake.requests.count("GET", f"/repos/{REPO}/pulls/{pr.number}") == 0
     assert fake.requests.count("GET", f"/repos/{REPO}/commits/*/check-runs") == 0  # nothing to find yet
@@ -174,11 +171,8 @@ def test_a_first_run_takes_the_pull_request_from_the_event_and_creates_its_check
 
 def test_a_run_after_a_failure_reads_again_and_finishes_the_check_run_it_started(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = open_typo(fake)
     fake.faults.server_error("GET", f"/repos/{REPO}/git/trees/*", status=502, times=6)  # past in-place retries
-    bot.open(pr)
-    bot.wait()
+    pr = typo_pr(bot)
     assert len(bot.reviews(REPO, pr.number)) == 1
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     assert run.status == "completed"
@@ -199,8 +193,7 @@ def test_a_pull_request_of_150_files_is_read_in_one_comparison(bot):
 
 def test_a_comparison_that_disagrees_with_the_pull_requests_count_is_not_used(bot):
     fake = bot.fake
-    setup_repo(fake)
-    pr = open_typo(fake)
+    pr = typo_pr(bot, send=False)
     payload = bot.pull_request_payload("opened", pr)
     payload["pull_request"]["changed_files"] = 2  # GitHub's count and its comparison differ
     bot.post("pull_request", payload)
