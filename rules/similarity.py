@@ -164,16 +164,17 @@ class TextIndex(Generic[Item]):
     def near(self, query: Text, threshold: float) -> list[Item]:
         """The items whose text has ``ratio_bound(query, text) >= threshold``, in no
         particular order."""
-        keys = self._ratio_candidates(query, threshold)
-        return self._items_of(k for k in keys if ratio_bound(query, self._texts[k]) >= threshold)
+        return self._items_of(self._within(query, threshold))
 
     def similar_near(self, query: Text, threshold: float) -> list[Item]:
         """The items whose text has ``similar_bound(query, text) >= threshold``, in
         no particular order."""
-        keys = self._ratio_candidates(query, threshold)
+        # `similar_bound` is the ratio bound, or the prefix score where that is higher
+        found = self._within(query, threshold)
         if threshold <= PREFIX_SCORE + _SLACK:
-            keys |= self._prefix_candidates(query)
-        return self._items_of(k for k in keys if similar_bound(query, self._texts[k]) >= threshold)
+            prefixed = self._prefix_candidates(query).difference(found)
+            found.extend(k for k in prefixed if similar_bound(query, self._texts[k]) >= threshold)
+        return self._items_of(found)
 
     # --- building --------------------------------------------------------------
 
@@ -196,6 +197,16 @@ class TextIndex(Generic[Item]):
                 self._by_word_prefix[found[:end]].append(key)
 
     # --- looking up ------------------------------------------------------------
+
+    def _within(self, query: Text, threshold: float) -> list[str]:
+        """The strings whose ratio bound with ``query`` reaches the threshold."""
+        if query.mask is None:
+            return list(self._texts) if 1.0 >= threshold else []
+        texts, lowered, mask, length = self._texts, query.lowered, query.mask, query.length
+        # `ratio_bound` inline: it runs for every candidate
+        return [k for k in self._ratio_candidates(query, threshold)
+                if (1.0 if k == lowered or (t := texts[k]).mask is None
+                    else 2.0 * (mask & t.mask).bit_count() / (length + t.length)) >= threshold]
 
     def _ratio_candidates(self, query: Text, threshold: float) -> set[str]:
         """A superset of the strings whose ratio bound with ``query`` reaches the

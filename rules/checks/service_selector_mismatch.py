@@ -170,6 +170,8 @@ RENAMED = 0.9
 # How alike a workload's name and the Service's name (or a selector value) must be
 # for the names to say which workload was meant, whatever the labels.
 NAMED = 0.9
+# Scores of two workloads closer than this: either may be the one meant.
+CLOSE = 0.05
 # Custom resource kinds known not to make pods: their presence in a namespace says
 # nothing about where a Service's pods come from.
 _PODLESS_KINDS = frozenset({
@@ -216,6 +218,15 @@ def is_runtime_key(key: str) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    try:
+        yield from _check(ctx)
+    finally:
+        # the indexes serve this rule only: not kept for as long as the inventory
+        for cache in (_groups, _workload_texts, _workload_positions):
+            cache.pop(ctx.inventory, None)
+
+
+def _check(ctx: Context) -> Iterator[Finding]:
     apexes = _trafficsplit_apexes(ctx)
     for service in ctx.inventory.of_kind("Service"):
         if service.api_version != "v1":
@@ -318,14 +329,57 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
         return None
     # Only workloads that can be plausible are scored: difflib for every workload of
     # the namespace made this quadratic in namespace size (see `_plausible_candidates`).
-    scores = [_score(service, selector, w) for w in _plausible_candidates(ctx, service, selector, near)]
-    candidates = [s for s in scores if s.plausible]
+    candidates = _contenders(ctx, service, selector, _plausible_candidates(ctx, service, selector, near))
     if not candidates:
         return None
     candidates.sort(key=lambda s: -s.total)
-    if len(candidates) > 1 and candidates[0].total - candidates[1].total < 0.05:
+    if len(candidates) > 1 and candidates[0].total - candidates[1].total < CLOSE:
         return None  # two equally likely workloads: do not guess
     return candidates[0].workload, False
+
+
+def _contenders(ctx: Context, service: Resource, selector: Selector,
+                workloads: list[Workload]) -> list[_Score]:
+    """The plausible scores of ``workloads`` (in their order) less those that can
+    neither be the highest nor come within CLOSE of it: scored by difflib in order
+    of `_score_bound`, highest first, until no bound comes within CLOSE of the best
+    score found. In a large namespace many workloads pass the bounds (`api-12`,
+    `api-21`, ... for `api-12x`), and difflib for each of them grew with its size."""
+    values = [prepare(v) for v in [service.name] + [v for _, v in selector.labels]]
+    pairs = [(key, prepare(value)) for key, value in selector.labels]
+    bounds = sorted((-_score_bound(ctx, values, pairs, w), i) for i, w in enumerate(workloads))
+    found: list[tuple[int, _Score]] = []
+    best = None
+    for bound, i in bounds:
+        if best is not None and -bound < best - CLOSE - _SLACK:
+            break  # this and every later workload score below best - CLOSE
+        score = _score(service, selector, workloads[i])
+        if score.plausible:
+            found.append((i, score))
+            best = score.total if best is None else max(best, score.total)
+    return [score for _, score in sorted(found, key=lambda pair: pair[0])]
+
+
+# A bound and the score it bounds round alike, their difference with another score
+# need not: the margin keeps a rounding from ending the scoring early.
+_SLACK = 1e-9
+
+
+def _score_bound(ctx: Context, values: list[Text], pairs: list[tuple[str, Text]], workload: Workload) -> float:
+    """At least `_score`'s total: the same sums with `similarity`'s bounds in place
+    of difflib (``values``: the Service's name and selector values, prepared)."""
+    texts = _texts_of(ctx, workload)
+    total = 0.0
+    for key, value in pairs:
+        pod_value = texts.labels.get(key)
+        if pod_value is not None:
+            total += similar_bound(value, pod_value)
+        else:
+            renamed = max((ratio_bound(value, other) for other in texts.other_values), default=0.0)
+            if renamed >= RENAMED:
+                total += 0.9 * renamed
+    name = max(similar_bound(value, texts.name) for value in values)
+    return total / max(len(pairs), 1) + 0.5 * name
 
 
 def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
@@ -423,20 +477,37 @@ class _Group:
     pair, and which may pass `_plausibility_test`."""
 
     def __init__(self, ctx: Context, workloads: list[Workload]) -> None:
+        self.ctx = ctx
         self.workloads = [w for w in workloads if w.labels]
-        # Names and pod label values in one index: they are mostly the same strings
-        # (`app: api` on Deployment `api`). Items: (None for the name, else the
-        # label key; position in self.workloads).
-        self.texts: TextIndex[tuple[str | None, int]] = TextIndex()
-        self.by_metadata: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for position, workload in enumerate(self.workloads):
-            texts = _texts_of(ctx, workload)
-            self.texts.add(texts.name, (None, position))
-            for key, text in texts.labels.items():
-                self.texts.add(text, (key, position))
-            if workload.template_path:  # a bare Pod has no template to add labels to
-                for pair in _resource_labels(workload).items():
-                    self.by_metadata[pair].append(position)
+        self._texts: TextIndex[tuple[str | None, int]] | None = None
+        self._by_metadata: dict[tuple[str, str], list[int]] | None = None
+
+    @property
+    def texts(self) -> TextIndex[tuple[str | None, int]]:
+        """Names and pod label values in one index, built when first asked (most
+        Services selecting nothing are left alone before): they are mostly the same
+        strings (`app: api` on Deployment `api`). Items: (None for the name, else
+        the label key; position in self.workloads)."""
+        if self._texts is None:
+            self._texts = TextIndex()
+            for position, workload in enumerate(self.workloads):
+                texts = _texts_of(self.ctx, workload)
+                self._texts.add(texts.name, (None, position))
+                for key, text in texts.labels.items():
+                    self._texts.add(text, (key, position))
+        return self._texts
+
+    @property
+    def by_metadata(self) -> dict[tuple[str, str], list[int]]:
+        """Positions of the workloads with a pod template by their own metadata's
+        label pairs (a bare Pod has no template to add labels to)."""
+        if self._by_metadata is None:
+            self._by_metadata = defaultdict(list)
+            for position, workload in enumerate(self.workloads):
+                if workload.template_path:
+                    for pair in _resource_labels(workload).items():
+                        self._by_metadata[pair].append(position)
+        return self._by_metadata
 
     def metadata_matches(self, selector: Selector) -> list[Workload]:
         """Workloads with a pod template whose own ``metadata.labels`` the selector

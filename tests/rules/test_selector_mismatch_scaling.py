@@ -39,11 +39,18 @@ def _findings(files):
             for f in scan_texts(files).findings if f.rule == rule.ID]
 
 
+def _score_every_workload(monkeypatch) -> None:
+    """Switch the pruning off: every workload near the Service is scored by difflib."""
+    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
+    monkeypatch.setattr(rule, "_contenders", lambda ctx, service, selector, workloads: [
+        s for s in (rule._score(service, selector, w) for w in workloads) if s.plausible])
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_pruned_choice_equals_scoring_every_workload(seed, monkeypatch):
     files = _manifests(random.Random(seed))
     pruned = _findings(files)
-    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
+    _score_every_workload(monkeypatch)
     assert pruned == _findings(files)
 
 
@@ -129,7 +136,7 @@ def _namespaced(rng: random.Random) -> dict[str, str]:
 def test_indexed_namespaces_choose_as_scoring_every_workload(seed, monkeypatch):
     files = _namespaced(random.Random(seed))
     indexed = _findings(files)
-    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
+    _score_every_workload(monkeypatch)
     assert indexed == _findings(files)
 
 
@@ -157,6 +164,24 @@ def test_index_candidates_hold_every_workload_the_test_passes(seed):
         pairs = [(key, prepare(value)) for key, value in selector.labels]
         test = rule._plausibility_test(ctx, values, pairs)
         assert [w for w in near.may_pass(values, pairs) if test(w)] == [w for w in every if test(w)]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_score_bound_is_never_below_the_score(seed):
+    from rules.config import Config
+    from rules.context import Context
+    from rules.similarity import prepare
+
+    result = scan_texts(_namespaced(random.Random(seed)))
+    ctx = Context(result.inventory, Config(), rule)
+    for service in result.inventory.of_kind("Service"):
+        selector = rule.from_map(service.get("spec", "selector")).without_keys(rule.is_runtime_key)
+        values = [prepare(v) for v in [service.name] + [v for _, v in selector.labels]]
+        pairs = [(key, prepare(value)) for key, value in selector.labels]
+        for workload in result.inventory.workloads:
+            if workload.labels and selector.labels:
+                score = rule._score(service, selector, workload)
+                assert rule._score_bound(ctx, values, pairs, workload) >= score.total, (service.name, workload.name)
 
 
 def _crowded_namespace(workloads: int) -> dict[str, str]:
@@ -192,6 +217,6 @@ def test_a_namespace_of_thousands_of_workloads_still_finds_the_meant_one(monkeyp
     score = rule._score
     monkeypatch.setattr(rule, "_score", lambda *args: scored.append(args[2]) or score(*args))
     assert _findings(files) == found
-    assert 0 < len(scored) < 3000 / 20  # the index leaves few workloads to score
-    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
+    assert 0 < len(scored) < 3000 / 100  # the index and the score bounds leave few workloads to score
+    _score_every_workload(monkeypatch)
     assert _findings(files) == found
