@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable
 
 from .manifests import LoadedFile, Resource
@@ -52,6 +53,11 @@ class Inventory:
             self._workloads_by_namespace[workload.resource.namespace].append(workload)
             for pair in workload.labels.items():
                 self._workloads_by_label[pair].append(workload)
+
+    @cached_property
+    def api_versions(self) -> frozenset[str]:
+        """Every ``apiVersion`` the scanned resources use (what platform they are for)."""
+        return frozenset(r.api_version for r in self.resources)
 
     def of_kind(self, *kinds: str) -> list[Resource]:
         return [r for kind in kinds for bucket in self._by_kind.get(kind, {}).values() for r in bucket]

@@ -595,5 +595,5 @@ def _free_name(ctx: Context, restricting: Policy) -> str:
 
 
 def _openshift(ctx: Context) -> bool:
-    return any(".openshift.io/" in r.api_version for r in ctx.inventory.resources)
+    return any(".openshift.io/" in version for version in ctx.inventory.api_versions)
 
