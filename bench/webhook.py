@@ -1,24 +1,36 @@
-"""Webhook acknowledgement latency under gunicorn, while the job worker is busy.
+"""Webhook acknowledgement latency under gunicorn, while the workers are busy.
 
 Starts, all on 127.0.0.1 and each in its own process:
 
-- the fake GitHub of ``tests/fakegithub``, holding a repository of 300 manifests with
-  pull requests of 60 changed manifests each (so every job does real work);
+- the fake GitHub of ``tests/fakegithub``, holding a repository of ``--manifests``
+  manifests (1,500) with 8 pull requests of ``--changed`` changed manifests each
+  (150), so every job does real work;
 - the web process exactly as the Procfile runs it (``gunicorn 'bot.app:create_app()'``,
   ``WEB_CONCURRENCY`` workers, default 2) and the job worker (``python -m bot.worker``),
   both configured through the environment as in production;
+- ``--scans`` processes (1) running full scans of a generated 5,000-document corpus
+  over and over: the rule engine's CPU-bound work, as a worker's jobs do it on a big
+  repository (the job worker itself mostly waits on the fake GitHub);
 
 then 20 concurrent senders each post signed ``pull_request`` deliveries (GitHub's own
 28 KB synchronize payload from ``shared/github-payloads``, pointed at the fake's pull
 requests; a new connection per delivery, as GitHub does) and time each one until its
-answer, in two phases: back to back (each sender posts its next delivery as soon as
-the previous one is answered: the server saturated) and paced (each sender posts
-``--rate`` a second on a fixed schedule, a burst GitHub could send). The run is
-bounded: at most ``--deliveries`` per sender and phase and ``--seconds`` in all.
-Reports p50/p90/p99/max of the answer latency, the answers' statuses, and how much
-CPU the job worker spent meanwhile (that it was busy). Target: p99 under 50 ms.
+answer, in two phases:
 
-Usage: ``python -m bench.webhook [--senders 20] [--deliveries 25] [--seconds 60]``.
+- back to back: each sender posts its next delivery as soon as the previous one is
+  answered. This saturates the machine: it measures capacity (deliveries answered a
+  second), and the latency then is queueing behind the other senders, shown for
+  information;
+- paced: each sender posts ``--rate`` a second on a fixed schedule (100 a second in
+  all by default, a burst far above what GitHub sends one installation), arriving
+  on their own schedule as webhooks do. The target is checked here.
+
+The run is bounded: at most ``--deliveries`` per sender and phase and ``--seconds``
+in all. Reports p50/p90/p99/max of the answer latency, the answers' statuses, and
+the CPU seconds the job worker and the scans spent meanwhile (that they were busy).
+Target: p99 under 50 ms, every delivery answered 202.
+
+Usage: ``python -m bench.webhook [--senders 20] [--deliveries 50] [--rate 5] [--seconds 60]``.
 """
 from __future__ import annotations
 
@@ -219,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="bound on the sending phase")
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
     parser.add_argument("--no-worker", action="store_true", help="no job worker (to tell its effect)")
+    parser.add_argument("--scans", type=int, default=1,
+                        help="processes scanning a 5,000-document corpus over and over meanwhile (the rule "
+                             "engine's work, as a worker's jobs do it), each keeping a CPU busy")
+    parser.add_argument("--manifests", type=int, default=1500, help="manifests in the fake's repository")
+    parser.add_argument("--changed", type=int, default=150, help="manifests each pull request changes")
     parser.add_argument("--data-parent", help="where FOOTGUN_DATA_DIR is made (default: the temp folder; "
                                               "/dev/shm tells what the disk's fsyncs cost)")
     parser.add_argument("--serve-fake", nargs="+", type=int, help=argparse.SUPPRESS)
@@ -231,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     data = tempfile.mkdtemp(prefix="footgun-webhook-bench-", dir=args.data_parent)
     logs = open(os.path.join(data, "processes.log"), "wb")
     try:
-        fake = subprocess.Popen([sys.executable, "-m", "bench.webhook", "--serve-fake", "8", "300", "60"],
+        fake = subprocess.Popen([sys.executable, "-m", "bench.webhook", "--serve-fake", "8", str(args.manifests),
+                                 str(args.changed)],
                                 cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logs)
         processes.append(fake)
         setup = json.loads(fake.stdout.readline())
@@ -248,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                                   [sys.executable, "-c", "import time; time.sleep(3600)"],
                                   cwd=ROOT, env=env, stdout=logs, stderr=logs)
         processes.append(worker)
+        scanners = start_scans(args.scans, data, env, logs)
+        processes.extend(scanners)
         wait_healthy(port)
 
         from bot.webhook import signature_of
@@ -259,39 +279,63 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1)  # the worker picks the warm-up jobs: it is busy from here on
 
         phases = [("back to back", 0.0)] + ([(f"paced, {args.rate:g}/s per sender", args.rate)] if args.rate else [])
-        results = [run_phase(port, signed, worker.pid, args.senders, args.deliveries, args.seconds / len(phases), rate)
+        busy = [worker.pid] + [scanner.pid for scanner in scanners]
+        results = [run_phase(port, signed, busy, args.senders, args.deliveries, args.seconds / len(phases), rate)
                    for _, rate in phases]
     finally:
         stop_processes(processes, logs, data)
 
     print(f"gunicorn with {args.web_workers} workers and the Procfile's {' '.join(procfile_web_options())}, "
-          f"{'no job worker' if args.no_worker else 'the job worker process busy'}, "
+          f"{'no job worker' if args.no_worker else 'the job worker running jobs'}"
+          f"{f', {args.scans} process(es) scanning manifests' if args.scans else ''}, "
           f"the fake GitHub on loopback; {os.cpu_count()} CPUs; {args.senders} concurrent senders; "
           f"FOOTGUN_DATA_DIR under {args.data_parent or tempfile.gettempdir()}")
     verdicts = []
-    for (name, _), (latencies, statuses, elapsed, worker_cpu) in zip(phases, results):
+    for (name, rate), (latencies, statuses, elapsed, worker_cpu) in zip(phases, results):
         p50, p90, p99 = (percentile(latencies, f) for f in (0.5, 0.9, 0.99))
         print(f"\n{name}: {len(latencies)} deliveries in {elapsed:.1f} s ({len(latencies) / elapsed:.0f}/s), answers: "
               + ", ".join(f"{status or 'connection error'} x{count}" for status, count in sorted(statuses.items())))
         print(f"  acknowledgement latency: p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms, "
               f"max {max(latencies):.1f} ms")
-        print(f"  job worker CPU meanwhile: {worker_cpu:.1f} s of {elapsed:.1f} s")
-        ok = p99 < TARGET_P99_MS and set(statuses) <= {202}
-        verdicts.append(ok)
-        print(f"  target p99 < {TARGET_P99_MS:g} ms, every delivery answered 202: {'met' if ok else 'NOT MET'}")
+        print(f"  CPU meanwhile: job worker {worker_cpu[0]:.1f} s"
+              + "".join(f", scans {cpu:.1f} s" for cpu in worker_cpu[1:]) + f" of {elapsed:.1f} s")
+        answered = set(statuses) <= {202}
+        if rate:
+            ok = p99 < TARGET_P99_MS and answered
+            verdicts.append(ok)
+            print(f"  target p99 < {TARGET_P99_MS:g} ms, every delivery answered 202: {'met' if ok else 'NOT MET'}")
+        else:
+            verdicts.append(answered)
+            print(f"  capacity: {len(latencies) / elapsed:.0f} deliveries/s answered, "
+                  f"every one 202: {'yes' if answered else 'NO'}")
     print(f"\nall targets met: {'yes' if all(verdicts) else 'NO'}")
     return 0
 
 
-def run_phase(port: int, signed: list[tuple[bytes, str]], worker_pid: int, senders: int, deliveries: int,
-              seconds: float, rate: float) -> tuple[list[float], dict[int, int], float, float]:
+def start_scans(count: int, data: str, env: dict, logs) -> list[subprocess.Popen]:
+    """``count`` processes running full scans of one generated 5,000-document corpus
+    until stopped: CPU-bound rule-engine work beside the web process."""
+    if not count:
+        return []
+    from bench import corpus
+
+    folder = os.path.join(data, "scan-corpus")
+    corpus.generate(folder, 5000)
+    loop = "import sys\nfrom rules.engine import scan_paths\nwhile True:\n    scan_paths([sys.argv[1]])\n"
+    return [subprocess.Popen([sys.executable, "-c", loop, folder], cwd=ROOT, env=env, stdout=logs, stderr=logs)
+            for _ in range(count)]
+
+
+def run_phase(port: int, signed: list[tuple[bytes, str]], busy_pids: list[int], senders: int, deliveries: int,
+              seconds: float, rate: float) -> tuple[list[float], dict[int, int], float, list[float]]:
     """``senders`` threads, each posting ``deliveries`` (back to back, or ``rate`` a
-    second on a fixed schedule), for at most ``seconds``."""
+    second on a fixed schedule), for at most ``seconds``; with the CPU seconds the
+    processes of ``busy_pids`` spent meanwhile."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
-    worker_cpu = cpu_seconds(worker_pid)
+    cpu_before = [cpu_seconds(pid) for pid in busy_pids]
 
     def sender(index: int) -> None:
         start = time.monotonic() + (index / senders / rate if rate else 0)  # spread the first sends
@@ -314,7 +358,8 @@ def run_phase(port: int, signed: list[tuple[bytes, str]], worker_pid: int, sende
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, statuses, time.perf_counter() - started, cpu_seconds(worker_pid) - worker_cpu
+    return (latencies, statuses, time.perf_counter() - started,
+            [cpu_seconds(pid) - before for pid, before in zip(busy_pids, cpu_before)])
 
 
 if __name__ == "__main__":
