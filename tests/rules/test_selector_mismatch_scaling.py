@@ -46,14 +46,6 @@ def _score_every_workload(monkeypatch) -> None:
         s for s in (rule._score(service, selector, w) for w in workloads) if s.plausible])
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_pruned_choice_equals_scoring_every_workload(seed, monkeypatch):
-    files = _manifests(random.Random(seed))
-    pruned = _findings(files)
-    _score_every_workload(monkeypatch)
-    assert pruned == _findings(files)
-
-
 def test_resource_labels_are_label_values_already():
     from rules.selectors import label_value
 
@@ -132,12 +124,15 @@ def _namespaced(rng: random.Random) -> dict[str, str]:
     return files
 
 
-@pytest.mark.parametrize("seed", range(60))
-def test_indexed_namespaces_choose_as_scoring_every_workload(seed, monkeypatch):
-    files = _namespaced(random.Random(seed))
-    indexed = _findings(files)
+@pytest.mark.parametrize("make, seed", [(_manifests, seed) for seed in range(40)]
+                         + [(_namespaced, seed) for seed in range(60)])
+def test_pruned_choice_equals_scoring_every_workload(make, seed, monkeypatch):
+    """Manifests in one folder, then spread over namespaces (and none): the indexes
+    and the bound-ordered scoring choose as scoring every workload does."""
+    files = make(random.Random(seed))
+    pruned = _findings(files)
     _score_every_workload(monkeypatch)
-    assert indexed == _findings(files)
+    assert pruned == _findings(files)
 
 
 @pytest.mark.parametrize("seed", range(30))

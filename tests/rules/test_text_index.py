@@ -25,28 +25,24 @@ def _index(strings: list[str]) -> TextIndex[int]:
     return index
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_near_equals_testing_every_string(seed):
-    rng = random.Random(seed)
-    strings = _strings(rng, "aab-c.d_eE1", 150)
-    index = _index(strings)
-    for query in rng.sample(strings, 40) + ["api-serve", "xyz", ""]:
-        q = prepare(query)
-        for threshold in THRESHOLDS:
-            every = sorted(i for i, s in enumerate(strings) if ratio_bound(q, prepare(s)) >= threshold)
-            assert sorted(index.near(q, threshold)) == every, (query, threshold)
+SEARCHES = {  # the index's look-up, the bound it answers for, the strings' alphabet, odd queries
+    "near": ("near", ratio_bound, "aab-c.d_eE1", ["api-serve", "xyz", ""]),
+    "similar_near": ("similar_near", similar_bound, "ab-c.d_e-", ["api-server-x", "web", "-"]),
+}
 
 
+@pytest.mark.parametrize("search", SEARCHES)
 @pytest.mark.parametrize("seed", range(12))
-def test_similar_near_equals_testing_every_string(seed):
+def test_lookups_equal_testing_every_string(seed, search):
+    method, bound, alphabet, odd = SEARCHES[search]
     rng = random.Random(seed)
-    strings = _strings(rng, "ab-c.d_e-", 150)
+    strings = _strings(rng, alphabet, 150)
     index = _index(strings)
-    for query in rng.sample(strings, 40) + ["api-server-x", "web", "-"]:
+    for query in rng.sample(strings, 40) + odd:
         q = prepare(query)
         for threshold in THRESHOLDS:
-            every = sorted(i for i, s in enumerate(strings) if similar_bound(q, prepare(s)) >= threshold)
-            assert sorted(index.similar_near(q, threshold)) == every, (query, threshold)
+            every = sorted(i for i, s in enumerate(strings) if bound(q, prepare(s)) >= threshold)
+            assert sorted(getattr(index, method)(q, threshold)) == every, (query, threshold)
 
 
 def test_items_of_one_string_are_all_found():
