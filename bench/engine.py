@@ -15,12 +15,14 @@ least; wall seconds are shown beside):
 - then, over ``--rounds`` rounds alternating the sizes, the first scan of a fresh
   process that only imports the engine and scans: its CPU time (the least of the
   rounds) and its peak resident memory (``ru_maxrss``, the most of the rounds); the
-  50,000/5,000 ratio of those times is the growth.
+  50,000/5,000 ratio of those times is the growth. On a shared machine the same scan
+  varies by a third from one process to the next (other tenants, never a faster
+  machine): the least of several rounds is the estimate of the scan's own time.
 
 Targets: a scan within 3x of the bare parse, under 150 MiB at 5,000 documents, and
 linear growth (10x the documents within 11x the time).
 
-Usage: ``python -m bench.engine [--sizes 500,5000,50000] [--rounds 2] [--stages]
+Usage: ``python -m bench.engine [--sizes 500,5000,50000] [--rounds 5] [--stages]
 [--profile SIZE] [--loaders] [--keep FOLDER]``. ``--stages`` adds the CPU time of each
 stage and rule per size and its growth (where a quadratic rule shows);
 ``--loaders`` prints which YAML loaders of the process really run in C.
@@ -268,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, help="print a cProfile of the scan of this size and stop")
     parser.add_argument("--loaders", action="store_true", help="print which loaders run in C and stop")
     parser.add_argument("--stages", action="store_true", help="also time each stage and rule of a scan per size")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of fresh-process scans (memory, growth)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of fresh-process scans (memory, growth)")
     parser.add_argument("--keep", help="generate the corpora in this folder and keep them")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
