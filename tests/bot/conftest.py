@@ -19,6 +19,21 @@ def bot(fake_github, tmp_path):  # noqa: F811
 
 
 @pytest.fixture
+def make_bot(fake_github, tmp_path):  # noqa: F811
+    """`bot` with settings of the test's choosing: ``make_bot(github_timeout=1)``."""
+    made = []
+
+    def make(**overrides):
+        running = start_bot(fake_github, tmp_path / f"data{len(made)}", **overrides)
+        made.append(running)
+        return running
+
+    yield make
+    for running in made:
+        stop_bot(running)
+
+
+@pytest.fixture
 def redis_url(tmp_path):
     """A private redis-server for one test (skipped where none is installed)."""
     if not have_redis():

@@ -66,23 +66,7 @@ import logging  # noqa: E402
 
 import pytest  # noqa: E402
 
-from .harness import start_bot, stop_bot  # noqa: E402
 from .procs import until  # noqa: E402
-
-
-@pytest.fixture
-def make_bot(fake_github, tmp_path):
-    """`bot` with settings of the test's choosing."""
-    made = []
-
-    def make(**overrides):
-        running = start_bot(fake_github, tmp_path / f"data{len(made)}", **overrides)
-        made.append(running)
-        return running
-
-    yield make
-    for running in made:
-        stop_bot(running)
 
 
 def _after(records, first):

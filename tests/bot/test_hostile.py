@@ -12,27 +12,13 @@ import pytest
 
 from bot.logs import configure_logging
 
-from .harness import SECRET, start_bot, stop_bot
+from .harness import SECRET
 from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo
 from .test_ordering import NODE_PORT
 
 # Near the engine's node limit: well over half a second and a hundred MB to read.
 SLOW = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow-{n}\ndata:\n  x: [" + ",".join(["1"] * 240_000) + "]\n"
 CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{n}\ndata:\n  key: value-{n}\n"
-
-
-@pytest.fixture
-def make_bot(fake_github, tmp_path):
-    made = []
-
-    def make(**overrides):
-        running = start_bot(fake_github, tmp_path / f"data{len(made)}", **overrides)
-        made.append(running)
-        return running
-
-    yield make
-    for running in made:
-        stop_bot(running)
 
 
 # --- logs --------------------------------------------------------------------------------------
