@@ -8,13 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from bot.webhook import signature_of
 
 from .harness import SECRET, pull_request_payload
+from .procs import until
 from .test_app_flow import REPO, open_typo, setup_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,19 +24,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def until(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_serve_answers_webhooks_and_runs_the_jobs(fake_github, tmp_path):
