@@ -285,10 +285,10 @@ def deployment(rng: random.Random, name: str, ns: str | None, meta_labels: dict,
         out += "          env:\n" + _env(rng, ns, list(peers), env_count)
     out += ("          resources:\n            requests:\n              cpu: 100m\n              memory: 128Mi\n"
             "            limits:\n              memory: 512Mi\n")
-    out += (f"          readinessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"
-            f"            periodSeconds: 10\n"
-            f"          livenessProbe:\n            httpGet:\n              path: /livez\n              port: http\n"
-            f"            initialDelaySeconds: 15\n")
+    out += ("          readinessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"
+            "            periodSeconds: 10\n"
+            "          livenessProbe:\n            httpGet:\n              path: /livez\n              port: http\n"
+            "            initialDelaySeconds: 15\n")
     out += "          volumeMounts:\n            - name: config\n              mountPath: /etc/app\n              readOnly: true\n"
     out += f"      volumes:\n        - name: config\n          configMap:\n            name: {name}-config\n"
     return out

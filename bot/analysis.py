@@ -35,13 +35,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rules.config import Config, ConfigError
-from rules.engine import ScanResult, scan_files
+from rules.engine import ScanResult
 from rules.model import Finding, Skip
 
 from .annotations import annotation, batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
-from .fetch import (BlobCache, Tree, is_manifest, manifest_paths, read_config, read_manifests, read_tree,
-                    base_key, fill_from_patches, select_manifests, unapply_patch)
+from .fetch import (BlobCache, Tree, base_key, fill_from_patches, is_manifest, read_config, read_manifests, read_tree,
+                    select_manifests, unapply_patch)
 from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo,
                      RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
