@@ -15,10 +15,18 @@ from itertools import accumulate
 from typing import Any, Iterable
 
 from .model import ResourceRef, Skip
-from .yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, parse_documents, span_at
+from .yamltree import (Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, count_lines_before,
+                       parse_documents, span_at, split_lines)
 
 TEMPLATE_MARK = re.compile(r"\{\{|\{%")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def line_ending(text: str) -> str:
+    """A text's line ending: CRLF, CR alone (classic Mac files), or LF."""
+    if "\r\n" in text:
+        return "\r\n"
+    return "\r" if "\r" in text and "\n" not in text else "\n"
 
 
 @dataclass(eq=False)
@@ -30,11 +38,17 @@ class SourceFile:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines(keepends=True)
+        """The lines as git counts them (see `split_lines`), with their endings."""
+        return split_lines(self.text, keepends=True)
 
     @cached_property
     def newline(self) -> str:
-        return "\r\n" if "\r\n" in self.text else "\n"
+        return line_ending(self.text)
+
+    @cached_property
+    def has_ignore_comment(self) -> bool:
+        """Whether ``footgun:ignore`` occurs at all (else no line need be read)."""
+        return "footgun:ignore" in self.text
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending."""
@@ -51,9 +65,9 @@ class SourceFile:
     @cached_property
     def _line_starts(self) -> array:
         """Where each line starts, and where the text ends: the boundaries of
-        ``text.splitlines(keepends=True)``."""
+        ``split_lines(text, keepends=True)``."""
         starts = array("q", [0])
-        starts.extend(accumulate(map(len, self.text.splitlines(keepends=True))))
+        starts.extend(accumulate(map(len, split_lines(self.text, keepends=True))))
         return starts
 
 
@@ -122,9 +136,11 @@ class Resource:
 class LoadedFile:
     source: SourceFile | None
     resources: list[Resource] = field(default_factory=list)
-    skip: Skip | None = None
+    skip: Skip | None = None  # the whole file was not scanned
     is_kustomization: bool = False
     kustomization: dict | None = None
+    # documents of a scanned file left out, each with its reason (duplicate keys)
+    skipped_documents: list[Skip] = field(default_factory=list)
 
 
 def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int, size: int | None = None) -> LoadedFile:
@@ -134,20 +150,43 @@ def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int, size: int |
         size = max(size or 0, len(raw))
         return _skipped(path, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
     if b"\0" in raw:
+        wide = _wide_encoding(raw)
+        if wide:
+            return _skipped(path, f"{wide} text: only UTF-8 is read (convert it, e.g. with iconv -f {wide} -t UTF-8)")
         return _skipped(path, "binary file (contains NUL bytes), not YAML text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + raw[: exc.start].count(b"\r") - raw[: exc.start].count(b"\r\n") + 1
         return _skipped(path, f"not UTF-8 text: invalid byte 0x{raw[exc.start]:02x} at line {line}", line)
     return load_text(path, text.removeprefix("\ufeff"), limits)
+
+
+_BOMS = ((b"\xff\xfe\0\0", "UTF-32"), (b"\0\0\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """"UTF-16" or "UTF-32" when the bytes look like that text (a byte order mark, or
+    the NUL bytes every ASCII character brings along), else None."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name
+    sample = raw[:4096]
+    if len(sample) < 8:
+        return None
+    mostly = 3 * len(sample) // 16  # three in four of a quarter (UTF-32) or of a half (UTF-16) of the bytes
+    if sample[1::4].count(0) + sample[2::4].count(0) >= 2 * mostly:
+        return "UTF-32"
+    if max(sample[0::2].count(0), sample[1::2].count(0)) >= 2 * mostly:
+        return "UTF-16"
+    return None
 
 
 def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
     source = SourceFile(path, text)
     template = TEMPLATE_MARK.search(text)
     if template:
-        line = text.count("\n", 0, template.start()) + 1
+        line = count_lines_before(text, template.start())
         return LoadedFile(source, skip=Skip(
             path, f"Helm/Go template syntax at line {line}; render it first "
                   f"(helm template / kustomize build) to scan the output", line))
@@ -162,10 +201,22 @@ def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
         root = docs[0].root if docs else None
         return LoadedFile(source, is_kustomization=True,
                           kustomization=root if isinstance(root, dict) else {})
-    resources = [r for doc in docs for r in _resources_in(source, doc)]
-    if not resources and any(doc.root is not None for doc in docs):  # empty documents are not YAML data
+    refused = [_duplicate_keys(path, doc) for doc in docs if doc.duplicate_keys and _is_manifest(doc.root)]
+    resources = [r for doc in docs if not (doc.duplicate_keys and _is_manifest(doc.root))
+                 for r in _resources_in(source, doc)]
+    if not resources and not refused and any(doc.root is not None for doc in docs):  # empty documents are not YAML data
         return LoadedFile(source, skip=Skip(path, "not a Kubernetes manifest (no document has apiVersion and kind)"))
-    return LoadedFile(source, resources)
+    return LoadedFile(source, resources, skipped_documents=refused)
+
+
+def _duplicate_keys(path: str, doc: YamlDoc) -> Skip:
+    """kubectl refuses a document with a key written twice in one mapping; which value
+    the rules would see is a guess, so the document is reported, not judged."""
+    line, key = doc.duplicate_keys[0]
+    more = len(doc.duplicate_keys) - 1
+    also = f" (and {more} more)" if more else ""
+    return Skip(path, f"duplicate key {str(key)[:80]!r} at line {line}{also}: kubectl rejects this document, "
+                      f"so it was not scanned", line)
 
 
 def _skipped(path: str, reason: str, line: int | None = None) -> LoadedFile:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import gc
 import re
 from sys import intern
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -97,6 +97,36 @@ try:  # libyaml-backed parser; the pure-Python one is a slow but correct fallbac
     HAVE_LIBYAML = True
 except ImportError:  # pragma: no cover - exercised only where clib is missing
     HAVE_LIBYAML = False
+
+
+# Line breaks as git and GitHub count them. libyaml (YAML 1.1) and ``str.splitlines``
+# also break on U+0085, U+2028 and U+2029 (and splitlines on a few C0 controls):
+# counted as lines, every finding below one would land on the wrong line.
+_GIT_BREAK = re.compile(r"\r\n|\r|\n")
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# What libyaml breaks lines on besides CR and LF, each parsed as a stand-in character
+# (printable for libyaml, of the same length) and put back in the values afterwards.
+_YAML11_BREAKS = "\x85\u2028\u2029"
+_STAND_INS = "\U000f0085\U000f2028\U000f2029"
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """``text``'s lines as git counts them: on ``\\n``, ``\\r\\n`` and ``\\r`` only."""
+    if not _OTHER_BREAKS.search(text):
+        return text.splitlines(keepends)  # the same lines, found in C
+    if keepends:
+        lines = [m.group(0) for m in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)]
+        return lines
+    lines = _GIT_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def count_lines_before(text: str, offset: int) -> int:
+    """The 1-based git line number of character ``offset``."""
+    head = text[:offset]
+    return head.count("\n") + head.count("\r") - head.count("\r\n") + 1
 
 
 class YAMLLimitError(ValueError):
@@ -195,6 +225,9 @@ class YamlDoc:
     root: Any
     start_line: int
     end_line: int
+    # (line, key) of every key written twice in one mapping: the data keeps the last
+    # value, as libyaml does, while kubectl refuses the whole document
+    duplicate_keys: list[tuple[int, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -212,6 +245,9 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
             raise YAMLLimitError(f"nesting deeper than {limits.max_depth} levels")
     # Anchors need ``&``: a text without one has no aliases, and takes the builder
     # that needs no per-node bookkeeping for them.
+    stood_in = any(c in text for c in _YAML11_BREAKS)
+    if stood_in:
+        text = text.translate(_TO_STAND_INS)
     builder = _Builder(limits.max_nodes, text) if "&" in text else _PlainBuilder(limits.max_nodes, text)
     docs = []
     # Building allocates several objects per node and frees none in cycles; the
@@ -226,7 +262,9 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
                 continue
             root = builder.build(node)
             start, end = builder.lines_of(node, root)
-            docs.append(YamlDoc(index, root, start, end))
+            if stood_in:
+                root = _restore_breaks(root, {})
+            docs.append(YamlDoc(index, root, start, end, builder.duplicates))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -240,6 +278,33 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
         if collecting:
             gc.enable()
     return docs
+
+
+_TO_STAND_INS = str.maketrans(_YAML11_BREAKS, _STAND_INS)
+_FROM_STAND_INS = str.maketrans(_STAND_INS, _YAML11_BREAKS)
+
+
+def _restore_breaks(value: Any, done: dict[int, Any]) -> Any:
+    """``value`` with the stand-ins of `parse_documents` turned back into the
+    characters they stood for, in place (aliased collections once)."""
+    if isinstance(value, str):
+        return value.translate(_FROM_STAND_INS)
+    if not isinstance(value, (YMap, YSeq)) or id(value) in done:
+        return value
+    done[id(value)] = value
+    if isinstance(value, YSeq):
+        value[:] = [_restore_breaks(item, done) for item in value]
+        return value
+    raw_at = value._at
+    items = [(_restore_breaks(k, done), k, _restore_breaks(v, done)) for k, v in value.items()]
+    value.clear()
+    value.update((key, item) for key, _, item in items)
+    value._at = {key: raw_at[old] for key, old, _ in items}
+    try:
+        del value._spans  # made again from ``_at`` on first need
+    except AttributeError:
+        pass
+    return value
 
 
 def _compose_all(text: str) -> Iterator[Any]:
@@ -331,8 +396,10 @@ class _Builder:
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.total = 0  # per file: it accumulates over the documents
+        self.duplicates: list[tuple[int, Any]] = []
 
     def build(self, node: Any) -> Any:
+        self.duplicates = []
         # Anchors do not cross documents, and nodes of an earlier document are freed
         # once built: their ids can come back for new nodes, so the cache is per
         # document (keeping it returned an earlier document's values).
@@ -345,7 +412,7 @@ class _Builder:
     def lines(self) -> list[str]:
         """The text's lines, split on first need (aliases, block scalars)."""
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = split_lines(self.text)
         return self._lines
 
     def _is_alias(self, node: Any) -> bool:
@@ -405,6 +472,8 @@ class _Builder:
             alias = self._is_alias(value_node)
             value, child_size = self._build(value_node)
             size += child_size
+            if key in result:
+                self.duplicates.append((key_line, key))
             result[key] = value
             if alias:
                 start = end = self._alias_at(key_line, key_node.end_mark.column)[0]
@@ -483,7 +552,9 @@ class _PlainBuilder(_Builder):
     This is the hot path of a scan: scalars are handled inline, plain strings are
     told by their tag's identity, a collection's last line is tracked on the way."""
 
-    def build(self, node: Any) -> Any:
+    def build(self, node: Any, top: bool = True) -> Any:
+        if top:
+            self.duplicates = []
         cls = type(node)
         if cls is MappingNode:
             value = self._mapping(node)
@@ -531,7 +602,7 @@ class _PlainBuilder(_Builder):
                 merges.append(value_node)
                 continue
             else:
-                key = self.build(key_node)
+                key = self.build(key_node, False)
                 if isinstance(key, (YMap, YSeq)):
                     key = str(key)  # complex keys never occur in manifests
             mark = key_node.start_mark
@@ -556,11 +627,13 @@ class _PlainBuilder(_Builder):
             if end > last:
                 last = end
         self.total += count
+        if len(result) + (len(merges) if merges else 0) < len(node.value):
+            self._find_duplicates(node)
         if merges:
             for merge_node in merges:  # YAML merge keys: explicit keys win
                 sources = merge_node.value if type(merge_node) is sequence_node else [merge_node]
                 for source in sources:
-                    merged = self.build(source)
+                    merged = self.build(source, False)
                     if isinstance(merged, YMap):
                         for k, v in merged.items():
                             if k not in result:
@@ -572,6 +645,18 @@ class _PlainBuilder(_Builder):
         self._place_at(result, node, last if at else 0)
         self._check_total()
         return result
+
+    def _find_duplicates(self, node: Any) -> None:
+        """Record the keys of a mapping node written more than once (rare: the hot
+        path only compares counts)."""
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE or type(key_node) is not ScalarNode:
+                continue
+            key = key_node.value if key_node.ctag is _T_STR else _scalar(key_node)
+            if key in seen:
+                self.duplicates.append((key_node.start_mark.line + 1, key))
+            seen.add(key)
 
     def _sequence(self, node: Any) -> YSeq:
         result = YSeq()
@@ -622,6 +707,9 @@ class _PlainBuilder(_Builder):
             value.end_line = last if last else start
 
 
+_MAX_INT_DIGITS = 40  # past int64 in any base YAML 1.2 writes integers in
+
+
 def _scalar(node: ScalarNode) -> Any:
     tag, text = node.tag, node.value
     if tag == _STR or node.style in ("'", '"', "|", ">"):
@@ -629,6 +717,9 @@ def _scalar(node: ScalarNode) -> Any:
     try:
         if tag == _INT:
             digits = text.replace("_", "")
+            if len(digits) > _MAX_INT_DIGITS:
+                return text  # no Kubernetes field holds it; as an int, printing it would raise
+
             if digits[:2] in ("0x", "0X"):
                 return int(digits, 16)
             if digits[:2] in ("0o", "0O"):
