@@ -32,10 +32,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from rules.config import CONFIG_NAMES, Config, ConfigError, parse_config
+from rules.config import CONFIG_NAMES, Config, parse_config_text
 from rules.model import Skip
 
 from .github import Installation, TreeEntry
@@ -281,14 +279,7 @@ def read_config(gh: Installation, repo: str, tree: Tree, cache: BlobCache) -> Co
     for name in CONFIG_NAMES:
         if name in tree.files:
             raw = read_blobs(gh, repo, tree, [name], cache)[name]
-            try:
-                data = YAML(typ="safe").load(raw.decode("utf-8"))
-            except (UnicodeDecodeError, YAMLError) as exc:
-                raise ConfigError(f"{name}: invalid YAML: {exc}") from None
-            try:
-                return parse_config(data, name)
-            except ConfigError as exc:
-                raise ConfigError(f"{name}: {exc}") from None
+            return parse_config_text(raw, name)
     return Config()
 
 

@@ -16,10 +16,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from rules.config import CONFIG_NAMES, Config, ConfigError, parse_config
+from rules.config import CONFIG_NAMES, Config, ConfigError, parse_config_text
 from rules.engine import SKIP_DIRS, YAML_SUFFIXES, ScanResult, scan_files
 from rules.model import Finding, Skip
 
@@ -189,12 +187,9 @@ def config_at(repo: str, commit: str) -> Config:
         if name in entries:
             raw = _read_blobs(repo, [entries[name].sha]).get(entries[name].sha, b"")
             try:
-                data = YAML(typ="safe").load(raw.decode("utf-8"))
-                return parse_config(data, name, repo)
-            except (UnicodeDecodeError, YAMLError) as exc:
-                raise LocalReviewError(f"{name}: invalid configuration: {exc}") from None
+                return parse_config_text(raw, name, repo)
             except ConfigError as exc:
-                raise LocalReviewError(f"{name}: {exc}") from None
+                raise LocalReviewError(f"invalid configuration: {exc}") from None
     return Config(root=repo)
 
 

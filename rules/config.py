@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
+import reprlib
+import stat
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from .model import SEVERITIES
-from .yamltree import Limits
+from .yamltree import Limits, YAMLLimitError, YAMLParseError, parse_documents
 
 CONFIG_NAMES = (".footgun.yml", ".footgun.yaml")
 FAIL_LEVELS = SEVERITIES + ("never",)
@@ -24,8 +25,15 @@ DEPLOYMENT_UNITS = ("file", "folder", "kustomization", "repository")
 NGINX_FLAVOURS = ("ingress-nginx", "nginx-inc")
 
 
+# A configuration is untrusted input too (the App reads it from pull requests' base
+# branches): it is parsed with bounds of its own, far below any real file's needs.
+MAX_CONFIG_BYTES = 256 * 1024
+CONFIG_LIMITS = Limits(max_depth=20, max_nodes=20_000)
+MAX_GLOBS = 1000  # include + exclude: each path is matched against all of them
+
+
 class ConfigError(ValueError):
-    pass
+    """The configuration cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -72,41 +80,72 @@ class Config:
 
     def is_included(self, relpath: str) -> bool:
         """Whether a path (relative to ``root``, with ``/``) is in scope."""
-        if self.include and not any(_glob(relpath, g) for g in self.include):
+        if self.include and not self._include_pattern.match(relpath):
             return False
-        return not any(_glob(relpath, g) for g in self.exclude)
+        return not (self.exclude and self._exclude_pattern.match(relpath))
+
+    # Every glob compiled into one regular expression, once per configuration.
+    @cached_property
+    def _include_pattern(self) -> re.Pattern:
+        return _compiled_globs(tuple(self.include))
+
+    @cached_property
+    def _exclude_pattern(self) -> re.Pattern:
+        return _compiled_globs(tuple(self.exclude))
 
 
-def _glob(path: str, pattern: str) -> bool:
-    pattern = pattern.rstrip("/")
-    return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern + "/*") \
-        or (pattern.startswith("**/") and fnmatch.fnmatch(path, pattern[3:]))
+def _compiled_globs(patterns: tuple[str, ...]) -> re.Pattern:
+    """One expression matching what any of ``patterns`` matches: the path itself,
+    anything below it, and (for ``**/x``) ``x`` at the top."""
+    forms = []
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        forms += [pattern, pattern + "/*"] + ([pattern[3:]] if pattern.startswith("**/") else [])
+    return re.compile("|".join(f"(?:{fnmatch.translate(form)})" for form in forms) or "(?!)", re.DOTALL)
+
+
+_shown = reprlib.Repr()
+_shown.maxstring = _shown.maxother = 60
+_shown.maxlist = _shown.maxdict = _shown.maxlevel = 4
+
+
+def _show(value: Any) -> str:
+    """A value in an error message: bounded whatever its size (an aliased value may
+    expand exponentially)."""
+    if isinstance(value, dict):  # YMap and friends: shown as the plain mapping they are
+        value = dict(value)
+    return _shown.repr(value)
+
+
+def _key(key: Any) -> str:
+    """A key in an error message: as written when it is a short string."""
+    return key if isinstance(key, str) and len(key) <= 60 and key.isprintable() else _show(key)
 
 
 # --- validation -----------------------------------------------------------------
 
 def _str(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+        raise ConfigError(f"{key}: expected a non-empty string, got {_show(value)}")
     return value
 
 
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        raise ConfigError(f"{key}: expected true or false, got {_show(value)}")
     return value
 
 
 def _int(key: str, value: Any, minimum: int = 0) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"{key}: expected a whole number >= {minimum}, got {value!r}")
+        raise ConfigError(f"{key}: expected a whole number >= {minimum}, got {_show(value)}")
     return value
 
 
 def _choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
     def check(key: str, value: Any) -> str:
         if value not in choices:
-            raise ConfigError(f"{key}: expected one of {', '.join(choices)}, got {value!r}")
+            raise ConfigError(f"{key}: expected one of {', '.join(choices)}, got {_show(value)}")
         return value
     return check
 
@@ -115,7 +154,9 @@ def _globs(key: str, value: Any) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{key}: expected a list of glob patterns, got {value!r}")
+        raise ConfigError(f"{key}: expected a list of glob patterns, got {_show(value)}")
+    if len(value) > MAX_GLOBS:
+        raise ConfigError(f"{key}: {len(value)} patterns; at most {MAX_GLOBS} are allowed")
     return list(value)
 
 
@@ -125,7 +166,7 @@ def _port_range(key: str, value: Any) -> tuple[int, int]:
     try:
         low, high = (int(v) for v in value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{key}: expected a range like 30000-32767, got {value!r}") from None
+        raise ConfigError(f"{key}: expected a range like 30000-32767, got {_show(value)}") from None
     if not 0 < low <= high <= 65535:
         raise ConfigError(f"{key}: {low}-{high} is not a valid port range")
     return low, high
@@ -141,13 +182,13 @@ def _ingress_classes(key: str, value: Any) -> list[IngressClassDecl]:
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
             unknown = set(item) - {"name", "controller", "default"}
             if unknown:
-                raise ConfigError(f"{key}: unknown key {sorted(unknown)[0]!r} in {item['name']!r}")
+                raise ConfigError(f"{key}: unknown key {_show(sorted(map(str, unknown))[0])} in {_show(item['name'])}")
             declared.append(IngressClassDecl(
                 item["name"],
                 _str(f"{key}.controller", item["controller"]) if "controller" in item else None,
                 _bool(f"{key}.default", item.get("default", False))))
         else:
-            raise ConfigError(f"{key}: entry {item!r} needs a name")
+            raise ConfigError(f"{key}: entry {_show(item)} needs a name")
     return declared
 
 
@@ -158,7 +199,7 @@ def _custom_workloads(key: str, value: Any) -> list[tuple[str, tuple[str, ...]]]
     for item in value:
         if not isinstance(item, dict) or not isinstance(item.get("kind"), str) \
                 or not isinstance(item.get("pod-template"), str) or set(item) - {"kind", "pod-template"}:
-            raise ConfigError(f"{key}: entry {item!r} must have kind and pod-template (e.g. spec.template)")
+            raise ConfigError(f"{key}: entry {_show(item)} must have kind and pod-template (e.g. spec.template)")
         result.append((item["kind"], tuple(p for p in item["pod-template"].split(".") if p)))
     return result
 
@@ -204,7 +245,7 @@ def _rules(key: str, value: Any) -> dict[str, RuleSetting]:
         raise ConfigError(f"{key}: expected a mapping of rule id to settings")
     settings = {}
     for rule_id, setting in value.items():
-        where = f"{key}.{rule_id}"
+        where = f"{key}.{_key(rule_id)}"
         if rule_id not in RULES:
             raise ConfigError(f"{where}: unknown rule id (known: {', '.join(RULES)})")
         if isinstance(setting, bool):
@@ -212,7 +253,7 @@ def _rules(key: str, value: Any) -> dict[str, RuleSetting]:
         elif isinstance(setting, str) and setting in SEVERITIES:
             settings[rule_id] = RuleSetting(severity=setting)
         elif isinstance(setting, dict) and set(setting) - {"enabled", "severity"}:
-            unknown = sorted(map(str, set(setting) - {"enabled", "severity"}))[0]
+            unknown = _key(sorted(map(str, set(setting) - {"enabled", "severity"}))[0])
             raise ConfigError(f"{where}.{unknown}: unknown key (expected enabled, severity)")
         elif isinstance(setting, dict):
             severity = setting.get("severity")
@@ -232,24 +273,57 @@ def parse_config(data: Any, path: str | None = None, root: str = ".") -> Config:
     config = Config(path=path, root=root)
     for key, value in data.items():
         if key not in OPTIONS:
-            raise ConfigError(f"{key}: unknown configuration key (known: {', '.join(OPTIONS)})")
+            raise ConfigError(f"{_key(key)}: unknown configuration key (known: {', '.join(OPTIONS)})")
         attribute, validate, _ = OPTIONS[key]
         setattr(config, attribute, validate(key, value))
+    if len(config.include) + len(config.exclude) > MAX_GLOBS:
+        raise ConfigError(f"include, exclude: at most {MAX_GLOBS} patterns in all")
     return config
 
 
+def parse_config_text(text: str | bytes, name: str, root: str = ".") -> Config:
+    """A configuration from its text (``name`` is the file it came from, for messages
+    and `Config.path`). Bounded like manifests: size, nesting depth, and nodes once
+    aliases are expanded. Any problem raises `ConfigError` naming ``name``."""
+    size = len(text)
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{name}: {size:,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit for a configuration")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    try:
+        docs = parse_documents(text.removeprefix("\ufeff"), CONFIG_LIMITS)
+    except YAMLParseError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        raise ConfigError(f"{name}: {exc}{where}") from None
+    except YAMLLimitError as exc:
+        raise ConfigError(f"{name}: refused: {exc}") from None
+    if len(docs) > 1:
+        raise ConfigError(f"{name}: expected one YAML document, found {len(docs)}")
+    if docs and docs[0].duplicate_keys:
+        line, key = docs[0].duplicate_keys[0]
+        raise ConfigError(f"{name}: {_show(key)} is set twice (again at line {line})")
+    try:
+        return parse_config(docs[0].root if docs else None, name, root)
+    except ConfigError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    except RecursionError:  # pragma: no cover - the depth limit comes first
+        raise ConfigError(f"{name}: nested too deeply") from None
+
+
 def load_config(path: str | os.PathLike) -> Config:
+    """The configuration in file ``path`` (its folder is the globs' root)."""
     path = Path(path)
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    try:
-        return parse_config(data, str(path), str(path.parent))
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read forever
+            raise ConfigError(f"{path}: not a regular file")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_config_text(raw, str(path), str(path.parent))
 
 
 def find_config(start: str | os.PathLike) -> Path | None:
