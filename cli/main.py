@@ -12,9 +12,9 @@ from typing import Sequence
 
 from rules.config import Config, ConfigError, find_config, load_config
 from rules.engine import scan_paths
-from rules.fixer import fix_paths
+from rules.fixer import FixError, fix_paths
 from rules.output import FORMATS, render
-from rules.output.text import summary
+from rules.output.text import printable, summary
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -74,10 +74,16 @@ def _config(explicit: str | None, paths: Sequence[str]) -> Config:
     return load_config(found) if found else Config()
 
 
-def _scan(args: argparse.Namespace) -> int:
-    missing = [p for p in args.paths if not os.path.exists(p)]
+def _missing(paths: Sequence[str]) -> bool:
+    """Whether some path does not exist (said on stderr)."""
+    missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         print(f"footgun: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+    return bool(missing)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    if _missing(args.paths):
         return EXIT_ERROR
     config = _config(args.config, args.paths)
     result = scan_paths(args.paths, config)
@@ -87,13 +93,23 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace) -> int:
+    if _missing(args.paths):
+        return EXIT_ERROR
     config = _config(args.config, args.paths)
-    report = fix_paths(args.paths, config)
+    try:
+        report = fix_paths(args.paths, config)
+    except FixError as exc:
+        print(f"footgun: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
     for path, count in report.changed.items():
-        print(f"fixed {count} finding{'s' if count != 1 else ''} in {path}")
+        print(f"fixed {count} finding{'s' if count != 1 else ''} in {printable(path)}")
     for finding in report.remaining.findings:
-        why = "no automatic fix" if not finding.fix else "its fix conflicts with another edit"
-        print(f"left: {finding.path}:{finding.line}: {finding.severity} {finding.rule}: {finding.message} ({why})")
+        why = ("its fix was withheld: " + finding.fix_withheld if finding.fix_withheld else "no automatic fix") \
+            if not finding.fix else "its fix conflicts with another edit"
+        print(printable(f"left: {finding.path}:{finding.line}: {finding.severity} {finding.rule}: "
+                        f"{finding.message} ({why})"))
+    for skip in report.remaining.skipped:
+        print(printable(f"skipped: {skip.path}: {skip.reason}"))
     print(("Nothing to fix. " if not report.changed else "") + "Left: " + summary(report.remaining))
     return EXIT_FINDINGS if report.remaining.failing(config.fail_level) else EXIT_OK
 

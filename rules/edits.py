@@ -21,9 +21,9 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
-from .manifests import SourceFile
+from .manifests import SourceFile, line_ending
 from .model import Edit
-from .yamltree import YMap
+from .yamltree import YMap, YSeq, split_lines
 
 _YAML11_BOOLEANS = {"y", "yes", "n", "no", "on", "off", "true", "false"}
 _RESOLVER = VersionedResolver()
@@ -227,7 +227,18 @@ def set_block(source: SourceFile, mapping: YMap, key: Any, value: Any) -> Edit |
     style = style_of(source)
     lines = render({key: value}, style, span.col)
     first = line_prefix(source, span.key_line, span.col) + lines[0][span.col:]
-    return replace_lines(source, span.key_line, span.end, [first, *lines[1:]])
+    return replace_lines(source, span.key_line, span.end, [first, *_comment_lines(source, mapping[key], span),
+                                                           *lines[1:]])
+
+
+def _comment_lines(source: SourceFile, old: Any, span: Any) -> list[str]:
+    """The whole-line comments inside a block value about to be replaced: kept, right
+    under its key (a comment line is valid at any indentation there). Inside a block
+    scalar such lines are text, not comments, and go with it."""
+    if not isinstance(old, (YMap, YSeq)) or old.flow:
+        return []
+    return [text for text in map(source.line, range(span.key_line + 1, span.end + 1))
+            if text.lstrip().startswith("#")]
 
 
 def child_col(source: SourceFile, parent_col: int) -> int:
@@ -240,18 +251,23 @@ def append_document(source: SourceFile, after_line: int, document: dict[str, Any
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits of one file (lines as in ``text``)."""
-    lines = text.splitlines(keepends=True)
-    for edit in sorted(edits, key=lambda e: e.start_line, reverse=True):
-        before = lines[: edit.start_line - 1]
-        after = lines[edit.end_line:]
-        if before and not before[-1].endswith(("\n", "\r")) and edit.replacement:
-            before[-1] += "\r\n" if "\r\n" in text else "\n"
-        if not edit.replacement and not after and before and lines and not lines[-1].endswith(("\n", "\r")):
+    """Apply non-overlapping edits of one file (lines as git counts them in ``text``),
+    in one pass over its lines."""
+    lines = split_lines(text, keepends=True)
+    out: list[str] = []
+    done = 0  # lines[:done] are settled
+    for edit in sorted(edits, key=lambda e: e.start_line):
+        out.extend(lines[done: edit.start_line - 1])
+        done = max(done, edit.end_line)
+        if out and not out[-1].endswith(("\n", "\r")) and edit.replacement:
+            out[-1] += line_ending(text)
+        if not edit.replacement and done >= len(lines) and out and lines and not lines[-1].endswith(("\n", "\r")):
             # the file's last lines deleted from a file without a final newline: it still has none
-            before[-1] = before[-1].rstrip("\r\n")
-        lines = before + ([edit.replacement] if edit.replacement else []) + after
-    return "".join(lines)
+            out[-1] = out[-1].rstrip("\r\n")
+        if edit.replacement:
+            out.append(edit.replacement)
+    out.extend(lines[done:])
+    return "".join(out)
 
 
 def overlaps(a: Edit, b: Edit) -> bool:

@@ -9,20 +9,23 @@ from __future__ import annotations
 import gc
 import os
 import re
+import stat
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Iterable, Iterator, Mapping
 
 from .checks import RULES
 from .config import CONFIG_NAMES, Config
 from .inventory import Inventory
-from .manifests import LoadedFile, Resource, SourceFile, load_file
+from .manifests import LoadedFile, Resource, SourceFile, load_file, load_text
 from .context import Context
-from .model import SEVERITY_RANK, Finding, Skip
+from .edits import apply_edits
+from .model import SEVERITY_RANK, Edit, Finding, Skip
 
 IGNORE_ANNOTATION = "footgun.dev/ignore"
-_IGNORE_MARK = "footgun:ignore"  # every match of _IGNORE_COMMENT contains it
 _IGNORE_COMMENT = re.compile(r"#\s*footgun:ignore\b[ \t]*([A-Za-z0-9_,\- \t]*)")
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__", ".venv", "venv"}
@@ -54,15 +57,21 @@ def scan_paths(paths: Iterable[str], config: Config | None = None) -> ScanResult
     """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml``)."""
     config = config or Config()
     loaded = []
+    unreadable: list[Skip] = []
     with collector_paused():
-        for path in collect_files(paths, config):
+        for path in collect_files(paths, config, unreadable):
             try:
                 raw, size = _read_bounded(path, config.max_file_bytes)
             except OSError as exc:
                 loaded.append(LoadedFile(None, skip=Skip(path, f"cannot read: {exc.strerror or exc}")))
                 continue
+            except NotARegularFile as exc:
+                loaded.append(LoadedFile(None, skip=Skip(path, str(exc))))
+                continue
             loaded.append(load_file(path, raw, config.limits, config.max_file_bytes, size))
-    return run_rules(loaded, config)
+    result = run_rules(loaded, config)
+    result.skipped[:0] = unreadable
+    return result
 
 
 @contextmanager
@@ -97,20 +106,42 @@ def loaded_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+class NotARegularFile(Exception):
+    """A path that names a FIFO, a device or a socket: reading it could block forever
+    or never end, and it holds no manifest."""
+
+
+_FILE_TYPES = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
 def _read_bounded(path: str, max_bytes: int) -> tuple[bytes, int]:
     """At most one byte more than the limit (enough to tell "too large"), and the
-    file's size for the message."""
-    with open(path, "rb") as handle:
-        return handle.read(max_bytes + 1), os.fstat(handle.fileno()).st_size
+    file's size for the message. Opened without blocking, so that a FIFO is refused
+    instead of waited on; only regular files are read."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with open(descriptor, "rb", closefd=True) as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            what = _FILE_TYPES.get(stat.S_IFMT(info.st_mode), "not a file")
+            raise NotARegularFile(f"not a regular file ({what}): not read")
+        return handle.read(max_bytes + 1), info.st_size
 
 
-def collect_files(paths: Iterable[str], config: Config) -> list[str]:
+def collect_files(paths: Iterable[str], config: Config, unreadable: list[Skip] | None = None) -> list[str]:
     """The YAML files named or below the folders named, in a stable order, less what
-    the config excludes. Paths keep the form they were given in."""
+    the config excludes. Paths keep the form they were given in; a file reached twice
+    (named twice, or through a symbolic link) is listed once. Folders that cannot be
+    listed are added to ``unreadable``."""
     found: list[str] = []
+
+    def cannot_list(error: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append(Skip(error.filename or "?", f"cannot read folder: {error.strerror or error}"))
+
     for path in paths:
         if os.path.isdir(path):
-            for folder, dirs, names in os.walk(path):
+            for folder, dirs, names in os.walk(path, onerror=cannot_list):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 # footgun's own config is YAML but no manifest: not worth a "skipped" line
                 found.extend(os.path.join(folder, n) for n in sorted(names)
@@ -120,8 +151,9 @@ def collect_files(paths: Iterable[str], config: Config) -> list[str]:
     seen: set[str] = set()
     unique = []
     for path in found:
-        if path not in seen and config.is_included(_relative_to_root(path, config.root)):
-            seen.add(path)
+        real = os.path.realpath(path)
+        if real not in seen and config.is_included(_relative_to_root(path, config.root)):
+            seen.add(real)
             unique.append(path)
     return unique
 
@@ -134,28 +166,110 @@ def _relative_to_root(path: str, root: str) -> str:
 
 
 def run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
+    """Every enabled rule over the loaded files; then every fix is validated (see
+    `validate_fixes`), so that none is written or suggested that would break."""
     with loaded_frozen():
-        return _run_rules(loaded, config)
+        result = _run_rules(loaded, config)
+        validate_fixes(result, config)
+        return result
 
 
 def _run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
     inventory = Inventory(loaded, config.custom_workloads)
     findings: list[Finding] = []
+    unjudged: list[Skip] = []
     for rule_id, rule in RULES.items():
         setting = config.rule(rule_id)
         if not setting.enabled:
             continue
-        context = Context(inventory, config, rule)
-        for found in rule.check(context):
-            if is_suppressed(found, context.origins.get(id(found))):
-                continue
+        found_by_rule, skips = _run_rule(rule, inventory, loaded, config)
+        unjudged.extend(skips)
+        for found in found_by_rule:
             if setting.severity:
                 found.severity = setting.severity
             findings.append(found)
-    findings.sort(key=lambda f: (f.path, f.line, list(RULES).index(f.rule)))
+    order = {rule_id: index for index, rule_id in enumerate(RULES)}
+    findings.sort(key=lambda f: (f.path, f.line, order[f.rule]))
     sources = {f.source.path: f.source for f in loaded if f.source}
-    skipped = [f.skip for f in loaded if f.skip]
+    skipped = [f.skip for f in loaded if f.skip] + [s for f in loaded for s in f.skipped_documents] + unjudged
     return ScanResult(findings, skipped, sources, inventory)
+
+
+MAX_UNJUDGED_PER_RULE = 50  # resources one rule may fail on before it is given up
+
+
+def _run_rule(rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
+              config: Config) -> tuple[list[Finding], list[Skip]]:
+    """One rule's findings, isolated from resources it cannot judge: when the rule
+    raises (a field of a type it did not expect, say), the resource it was looking
+    at is left out for this rule alone, with a reason naming its file and line, and
+    the rule runs again without it. Other rules still see that resource."""
+    left_out: dict[int, Resource] = {}
+    skips: list[Skip] = []
+    while True:
+        try:
+            return _check(rule, inventory, config), skips
+        except Exception as error:  # any failure of rule code: isolated, never fatal
+            culprit = _culprit(error, rule, inventory, loaded, config, left_out)
+            if culprit is None or len(left_out) >= MAX_UNJUDGED_PER_RULE:
+                where = culprit.path if culprit else next((f.source.path for f in loaded if f.source), "")
+                skips.append(Skip(where, f"rule {rule.ID} was not run: after {len(left_out)} resources it "
+                                         f"could not judge, it still fails with {_describe(error)}"))
+                return [], skips
+            left_out[id(culprit)] = culprit
+            skips.append(Skip(culprit.path, f"{culprit.ref} at line {culprit.start_line} was not checked by "
+                                            f"{rule.ID}: {_describe(error)}", culprit.start_line))
+            inventory = _inventory_without(loaded, config, left_out)
+
+
+def _check(rule: ModuleType, inventory: Inventory, config: Config) -> list[Finding]:
+    context = Context(inventory, config, rule)
+    return [found for found in rule.check(context) if not is_suppressed(found, context.origins.get(id(found)))]
+
+
+def _describe(error: Exception) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
+
+
+def _inventory_without(loaded: list[LoadedFile], config: Config, left_out: dict[int, Resource]) -> Inventory:
+    kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded]
+    return Inventory(kept, config.custom_workloads)
+
+
+def _culprit(error: Exception, rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
+             config: Config, left_out: dict[int, Resource]) -> Resource | None:
+    """The resource the rule failed on: the one the failing code was looking at (the
+    innermost frame of the traceback holding exactly one resource), else found by
+    halving the resources until the failure stays with one."""
+    traceback = error.__traceback__
+    frames = []
+    while traceback is not None:
+        frames.append(traceback.tb_frame)
+        traceback = traceback.tb_next
+    known = {id(r) for r in inventory.resources}
+    for frame in reversed(frames):
+        held = {id(v): v for v in frame.f_locals.values() if isinstance(v, Resource) and id(v) in known}
+        if len(held) == 1:
+            return next(iter(held.values()))
+        if held:
+            return _halve(list(held.values()), rule, loaded, config, left_out)
+    return _halve(list(inventory.resources), rule, loaded, config, left_out)
+
+
+def _halve(candidates: list[Resource], rule: ModuleType, loaded: list[LoadedFile],
+           config: Config, left_out: dict[int, Resource]) -> Resource | None:
+    """One resource among ``candidates`` without which the rule still fails less:
+    keep the half that still fails with the other half left out."""
+    while len(candidates) > 1:
+        half, rest = candidates[:len(candidates) // 2], candidates[len(candidates) // 2:]
+        try:
+            _check(rule, _inventory_without(loaded, config, {**left_out, **{id(r): r for r in rest}}), config)
+        except Exception:
+            candidates = half
+        else:
+            candidates = rest
+    return candidates[0] if candidates else None
 
 
 def is_suppressed(found: Finding, resource: Resource | None) -> bool:
@@ -166,7 +280,7 @@ def is_suppressed(found: Finding, resource: Resource | None) -> bool:
     if _names_rule(resource.annotations.get(IGNORE_ANNOTATION), found.rule):
         return True
     source = resource.source
-    if _IGNORE_MARK not in source.text:
+    if not source.has_ignore_comment:  # the text is searched once, not once per finding
         return False  # no ignore comment anywhere: the file's lines need not be split
     for line in {found.line, resource.start_line}:
         for ids in _ignore_comments_at(source, line):
@@ -195,3 +309,124 @@ def _names_rule(ids: str | None, rule_id: str) -> bool:
         return False
     names = {part.strip() for part in re.split(r"[,\s]+", ids) if part.strip()}
     return not names or rule_id in names or "all" in names or "*" in names
+
+
+# --- fixes are validated before anyone writes or suggests them -----------------------
+
+# A YAML node property on an edited line (``&anchor``, ``*alias``, ``!tag``): a line
+# edit would duplicate, drop or detach it, changing what else refers to the node.
+_NODE_PROPERTY = re.compile(r"(?:^|[\s\[{,])[&*!][^\s\[\]{},]*")
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]+")
+
+
+def validate_fixes(result: ScanResult, config: Config) -> None:
+    """Withhold every fix that is not safe to apply: one whose edits touch a YAML
+    anchor, alias or tag or a document that shares nodes through anchors, or whose
+    result does not parse, leaves its finding in place, or brings a new finding.
+    Withheld fixes become ``fix=None`` with the reason in ``fix_withheld``. Fixes are
+    tried together (one scan of the edited files) and, when a group fails, in halves
+    until the failing one is found."""
+    loaded = result.inventory.files if result.inventory else []
+    pending = []
+    for finding in result.findings:
+        if finding.fix:
+            reason = _unsafe(finding, result.sources, loaded)
+            if reason:
+                _withhold(finding, reason)
+            else:
+                pending.append(finding)
+    if not pending:
+        return
+    before = Counter(f.fingerprint for f in result.findings)
+    while pending:
+        group, pending = choose_fixes(pending)
+        _validate_group(group, result, loaded, config, before)
+
+
+def choose_fixes(findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """The findings whose fixes can be applied together (no two edit the same line),
+    in order, and the rest. Linear in the lines edited."""
+    chosen, rest = [], []
+    taken: dict[str, set[int]] = {}
+    for finding in findings:
+        if not finding.fix:
+            continue
+        wanted = [(e.path, n) for e in finding.fix.edits for n in range(e.start_line, e.end_line + 1)]
+        if any(n in taken.get(path, ()) for path, n in wanted):
+            rest.append(finding)
+            continue
+        chosen.append(finding)
+        for path, n in wanted:
+            taken.setdefault(path, set()).add(n)
+    return chosen, rest
+
+
+def _withhold(finding: Finding, reason: str) -> None:
+    finding.fix = None
+    finding.fix_withheld = reason
+
+
+def _unsafe(finding: Finding, sources: dict[str, SourceFile], loaded: list[LoadedFile]) -> str | None:
+    for edit in finding.fix.edits:
+        source = sources.get(edit.path)
+        if source is None or not 1 <= edit.start_line <= edit.end_line <= len(source.lines):
+            return "its edit does not fit the file"
+        if any(_NODE_PROPERTY.search(source.line(n)) for n in range(edit.start_line, edit.end_line + 1)):
+            return "its edit would touch a YAML anchor, alias or tag"
+        if "&" in source.text and _in_anchored_document(edit, source, loaded):
+            return "the document uses YAML anchors: an edit could change nodes shared elsewhere"
+    return None
+
+
+def _in_anchored_document(edit: Edit, source: SourceFile, loaded: list[LoadedFile]) -> bool:
+    for file in loaded:
+        if file.source is source:
+            for resource in file.resources:
+                doc = resource.doc
+                if doc.start_line <= edit.end_line and edit.start_line <= doc.end_line + 1 and any(
+                        _ANCHOR.search(source.line(n)) for n in range(doc.start_line, doc.end_line + 1)):
+                    return True
+    return False
+
+
+def _validate_group(group: list[Finding], result: ScanResult, loaded: list[LoadedFile],
+                    config: Config, before: Counter) -> None:
+    problem = _problem_with(group, result, loaded, config, before)
+    if problem is None:
+        return
+    if len(group) == 1:
+        _withhold(group[0], problem)
+        return
+    middle = len(group) // 2
+    _validate_group(group[:middle], result, loaded, config, before)
+    _validate_group(group[middle:], result, loaded, config, before)
+
+
+def _problem_with(group: list[Finding], result: ScanResult, loaded: list[LoadedFile],
+                  config: Config, before: Counter) -> str | None:
+    """Why applying the fixes of ``group`` together is not safe, or None."""
+    edits: dict[str, list[Edit]] = {}
+    for finding in group:
+        for edit in finding.fix.edits:
+            edits.setdefault(edit.path, []).append(edit)
+    reloaded = []
+    for file in loaded:
+        path = file.source.path if file.source else None
+        if path not in edits:
+            reloaded.append(file)
+            continue
+        edited = load_text(path, apply_edits(file.source.text, edits[path]), config.limits)
+        if edited.skip or len(edited.skipped_documents) > len(file.skipped_documents):
+            reason = edited.skip.reason if edited.skip else edited.skipped_documents[-1].reason
+            return f"the edited file does not parse: {reason}"
+        reloaded.append(edited)
+    after = Counter(f.fingerprint for f in _run_rules(reloaded, config).findings)
+    fixed = Counter(f.fingerprint for f in group)
+    for fingerprint, count in fixed.items():
+        if after[fingerprint] > before[fingerprint] - count:
+            return "its finding remains after the edit"
+    for fingerprint, count in after.items():
+        if count > before[fingerprint]:
+            rule, path = fingerprint.split("|")[:2]
+            return f"the edit would bring a new {rule} finding in {path}"
+    return None

@@ -3,20 +3,36 @@
 Fixes are applied in passes: each pass takes every fix whose edits do not overlap
 an edit already taken, writes the files, and scans again, since one fix can make
 another finding's lines move or disappear. A few passes settle any real tree.
+
+No byte is lost on the way: every fix was validated by the scan that found it (see
+`rules.engine.validate_fixes`), files are keyed by their real path (a file named
+twice, or reached through a symbolic link, gets one edit pass), a file that changed
+since it was scanned is left alone, and each file is written atomically: a temporary
+file in the same folder, flushed to disk, then renamed over the original with its
+permissions. An interrupted or failed write leaves the original whole.
 """
 from __future__ import annotations
 
+import os
+import stat
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
 from .config import Config
-from .edits import apply_edits, overlaps
-from .engine import ScanResult, scan_paths
+from .edits import apply_edits
+from .engine import ScanResult, choose_fixes as _choose, scan_paths
+from .manifests import SourceFile
 from .model import Edit, Finding
 
 MAX_PASSES = 5
 BOM = "\ufeff"
+
+
+class FixError(Exception):
+    """A file could not be rewritten; the message names it. Files written before it
+    stay written (each is whole), the rest untouched."""
 
 
 @dataclass
@@ -27,12 +43,7 @@ class FixReport:
 
 def choose_fixes(findings: Iterable[Finding]) -> list[Finding]:
     """The findings whose fixes can be applied together (no overlapping edits)."""
-    chosen, taken = [], []
-    for finding in findings:
-        if finding.fix and not any(overlaps(e, t) for e in finding.fix.edits for t in taken):
-            chosen.append(finding)
-            taken.extend(finding.fix.edits)
-    return chosen
+    return _choose(findings)[0]
 
 
 def fix_paths(paths: list[str], config: Config) -> FixReport:
@@ -42,21 +53,72 @@ def fix_paths(paths: list[str], config: Config) -> FixReport:
         chosen = choose_fixes(result.findings)
         if not chosen:
             break
-        by_path: dict[str, list[Edit]] = {}
+        by_file: dict[str, tuple[SourceFile, list[Edit]]] = {}
         for finding in chosen:
             for edit in finding.fix.edits:
-                by_path.setdefault(edit.path, []).append(edit)
+                real = os.path.realpath(edit.path)
+                by_file.setdefault(real, (result.sources[edit.path], []))[1].append(edit)
             changed[finding.path] += 1
-        for path, edits in by_path.items():
-            _rewrite(path, edits)
+        for real, (source, edits) in by_file.items():
+            _rewrite(real, source, edits)
         result = scan_paths(paths, config)
     return FixReport(changed, result)
 
 
-def _rewrite(path: str, edits: list[Edit]) -> None:
-    with open(path, "rb") as handle:
-        text = handle.read().decode("utf-8")
+def _rewrite(path: str, source: SourceFile, edits: list[Edit]) -> None:
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixError(f"{source.path}: cannot read it again: {exc}") from None
     bom = BOM if text.startswith(BOM) else ""
-    new = bom + apply_edits(text.removeprefix(BOM), edits)
-    with open(path, "wb") as handle:
-        handle.write(new.encode("utf-8"))
+    if text.removeprefix(BOM) != source.text:
+        raise FixError(f"{source.path}: changed while it was being fixed; left as it is")
+    write_atomically(path, (bom + apply_edits(source.text, edits)).encode("utf-8"))
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace file ``path`` by ``data`` so that, whatever happens, the file holds
+    either its old or its new bytes; its permission bits (and, when allowed, owner)
+    are kept."""
+    folder, name = os.path.split(os.path.abspath(path))
+    try:
+        info = os.stat(path)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".footgun-tmp", dir=folder)
+    except OSError as exc:
+        raise FixError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with open(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        try:
+            os.chown(temporary, info.st_uid, info.st_gid)
+        except OSError:
+            pass  # not ours to give away: the file keeps its mode, with our ownership
+        os.replace(temporary, path)
+    except BaseException as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise FixError(f"{path}: cannot write: {exc.strerror or exc}; the file is unchanged") from None
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); best effort where folders cannot be
+    opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -72,6 +72,8 @@ class Finding:
     field: str = ""
     related: list[Related] = dataclass_field(default_factory=list)
     fix: Fix | None = None
+    # why a fix the rule proposed was dropped (it failed validation), if it was
+    fix_withheld: str | None = None
 
     @property
     def fingerprint(self) -> str:

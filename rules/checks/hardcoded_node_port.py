@@ -79,15 +79,22 @@ SEVERITY = "warning"
 SUMMARY = "Service port pins a nodePort (error when duplicated or out of range)"
 
 
+MAX_NAMED = 3  # rivals named in a message
+MAX_RELATED = 10  # rivals listed as related locations; the message gives the count
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     pinned = list(_pinned_ports(ctx.inventory.of_kind("Service")))
-    claims: dict[int, list[tuple[Resource, int]]] = defaultdict(list)
+    # node port -> Service identity -> its claims: grouped once, so that thousands of
+    # Services sharing one port cost linear time, not a list of the others each
+    claims: dict[int, dict[tuple[str | None, str], list[tuple[Resource, int]]]] = defaultdict(dict)
     for service, index, node_port in pinned:
-        claims[node_port].append((service, index))
+        claims[node_port].setdefault(_identity(service), []).append((service, index))
+    totals = {port: sum(map(len, groups.values())) for port, groups in claims.items()}
     low, high = ctx.config.node_port_range
     mapped = _mapped_node_ports(ctx)
     for service, index, node_port in pinned:
-        rivals = [(other, i) for other, i in claims[node_port] if _identity(other) != _identity(service)]
+        rival_count, rivals = _rivals(claims[node_port], totals[node_port], _identity(service))
         if node_port in mapped and not rivals and low <= node_port <= high:
             continue  # a local cluster's config forwards a host port to exactly this node port
         path = ("spec", "ports", index, "nodePort")
@@ -98,7 +105,9 @@ def check(ctx: Context) -> Iterator[Finding]:
                        f"the API server will refuse this Service.")
             severity = "error"
         elif rivals:
-            names = ", ".join(f"{other.ref} ({other.path})" for other, _ in rivals)
+            names = ", ".join(f"{other.ref} ({other.path})" for other, _ in rivals[:MAX_NAMED])
+            if rival_count > MAX_NAMED:
+                names = f"{rival_count} other Service ports, among them {names},"
             message = (f"nodePort {node_port} is also pinned by {names}: only one Service can hold "
                        f"it, the other fails with \"provided port is already allocated\".")
             severity = "error"
@@ -110,6 +119,18 @@ def check(ctx: Context) -> Iterator[Finding]:
                            f"{other.ref} also pins nodePort {node_port}") for other, i in rivals]
         yield ctx.finding(service, path, message, fix=_fix(service, index, node_port),
                           related=related, severity=severity, field=field)
+
+
+def _rivals(by_identity: dict, total: int, own: tuple[str | None, str]) -> tuple[int, list[tuple[Resource, int]]]:
+    """How many of the ``total`` claims on a node port come from other Services than
+    ``own``, and the first `MAX_RELATED` of them (at most that many groups visited)."""
+    first: list[tuple[Resource, int]] = []
+    for identity, group in by_identity.items():
+        if identity != own:
+            first.extend(group[:MAX_RELATED - len(first)])
+            if len(first) >= MAX_RELATED:
+                break
+    return total - len(by_identity.get(own, ())), first
 
 
 def _pinned_ports(services: list[Resource]) -> Iterator[tuple[Resource, int, int]]:

@@ -159,6 +159,7 @@ import posixpath
 import re
 import textwrap
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from ..context import Context
@@ -234,6 +235,10 @@ BARE_METAL_POOLS = (("IPAddressPool", "metallb.io/"), ("AddressPool", "metallb.i
                     ("CiliumLoadBalancerIPPool", "cilium.io/"), ("ServiceGroup", "purelb.io/"))
 
 
+MAX_NAMED = 3  # other Services named in a message
+MAX_RELATED = 10  # other Services listed as related locations
+
+
 @dataclass(frozen=True)
 class Unit:
     key: tuple[str, str]
@@ -260,13 +265,16 @@ def _excess(ctx: Context, unit: Unit, pool: list[list[Resource]], reported: set[
             if id(service) in reported:
                 continue
             reported.add(id(service))
-            others = [c[0] for c in pool if c is not copies]
+            # the first few others only: listing every other one per finding is quadratic
+            others = list(islice((c[0] for c in pool if c is not copies), MAX_RELATED))
             yield _finding(ctx, service, unit, len(pool), others)
 
 
 def _finding(ctx: Context, service: Resource, unit: Unit, count: int, others: list[Resource]) -> Finding:
     allowed = ctx.config.max_load_balancers
-    names = ", ".join(f"`{o.name}`" for o in others)
+    names = ", ".join(f"`{o.name}`" for o in others[:MAX_NAMED])
+    if count - 1 > MAX_NAMED:
+        names += f" and {count - 1 - MAX_NAMED} more"
     allowance = "one" if allowed == 1 else f"the {allowed} allowed"
     port = _ingress_port(service)
     message = (
@@ -284,11 +292,31 @@ def _finding(ctx: Context, service: Resource, unit: Unit, count: int, others: li
 
 
 def _ingress_rule(service: Resource, port: Any) -> str:
-    rule = [{"host": f"{service.name}.example.com",
+    style = style_of(service.source)
+    if not _PLAIN_NAME.fullmatch(service.name) or not isinstance(port, (int, str)):
+        return _rendered_rule(service.name, port, style)
+    # Rendering YAML costs milliseconds: once per style and port, with the name put in
+    # after (a DNS label needs no quoting), so thousands of findings stay fast. A pure
+    # memo, bounded.
+    key = (style, type(port), port)
+    if key not in _RULE_TEMPLATES:
+        if len(_RULE_TEMPLATES) > 256:
+            _RULE_TEMPLATES.clear()
+        _RULE_TEMPLATES[key] = _rendered_rule(_NAME_STAND_IN, port, style)
+    return _RULE_TEMPLATES[key].replace(_NAME_STAND_IN, service.name)
+
+
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_NAME_STAND_IN = "zzname"
+_RULE_TEMPLATES: dict[tuple, str] = {}
+
+
+def _rendered_rule(name: str, port: Any, style: Any) -> str:
+    rule = [{"host": f"{name}.example.com",
              "http": {"paths": [{"path": "/", "pathType": "Prefix",
-                                 "backend": {"service": {"name": service.name,
+                                 "backend": {"service": {"name": name,
                                                          "port": {"number": port}}}}]}}]
-    lines = textwrap.dedent("\n".join(render(rule, style_of(service.source), 0))).splitlines()
+    lines = textwrap.dedent("\n".join(render(rule, style, 0))).splitlines()
     lines[0] += "  # your host"
     return "\n".join(lines)
 

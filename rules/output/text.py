@@ -2,12 +2,27 @@
 diff, a link to the rule's docs; colour only on a terminal."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from ..checks import doc_url
 from ..engine import ScanResult
 from ..manifests import SourceFile
 from ..model import Edit, Finding
+from ..yamltree import split_lines
+
+# Terminal controls a manifest value could carry into a message, a path or a diff line:
+# C0 controls but tab and line feed (ESC starts colour, cursor and OSC sequences; CR
+# overwrites a line; BEL rings), DEL, C1 controls (0x9b is a one-byte CSI), and the
+# bidirectional overrides that reorder what is shown. Printed as escapes instead.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every terminal control written as a visible escape (``\\x1b``)."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                         else f"\\u{ord(m.group()):04x}", text)
+
 
 COLOURS = {"error": "31", "warning": "33", "info": "36", "minus": "31", "plus": "32", "dim": "2"}
 
@@ -26,7 +41,7 @@ def render(result: ScanResult, colour: bool = False, **_: object) -> str:
     for finding in result.findings:
         out.extend(_finding(finding, result.sources, paint))
     for skip in result.skipped:
-        out.append(f"{skip.path}: {paint('skipped', 'dim')}: {skip.reason}")
+        out.append(f"{printable(skip.path)}: {paint('skipped', 'dim')}: {printable(skip.reason)}")
     out.append(summary(result))
     return "\n".join(out) + "\n"
 
@@ -47,23 +62,25 @@ def summary(result: ScanResult) -> str:
 
 
 def _finding(finding: Finding, sources: dict[str, SourceFile], paint: _Paint) -> list[str]:
-    where = f"{finding.path}:{finding.line}"
-    lines = [f"{where}: {paint(finding.severity, finding.severity)} {finding.rule}: {finding.message}"]
+    where = f"{printable(finding.path)}:{finding.line}"
+    lines = [f"{where}: {paint(finding.severity, finding.severity)} {finding.rule}: {printable(finding.message)}"]
     for related in finding.related:
-        lines.append(f"    {related.path}:{related.line}: {related.message}")
+        lines.append(f"    {printable(related.path)}:{related.line}: {printable(related.message)}")
     if finding.fix:
-        lines.append(f"    fix: {finding.fix.description}")
+        lines.append(f"    fix: {printable(finding.fix.description)}")
         for edit in finding.fix.edits:
             lines.extend("    " + line for line in _diff(edit, sources.get(edit.path), paint))
+    elif finding.fix_withheld:
+        lines.append(f"    no fix offered: {printable(finding.fix_withheld)}")
     lines.append(f"    {paint('docs: ' + doc_url(finding.rule), 'dim')}")
     return lines
 
 
 def _diff(edit: Edit, source: SourceFile | None, paint: _Paint) -> list[str]:
-    lines = [paint(f"@@ {edit.path}:{edit.start_line}-{edit.end_line} @@", "dim")]
+    lines = [paint(f"@@ {printable(edit.path)}:{edit.start_line}-{edit.end_line} @@", "dim")]
     if source is not None:
         for number in range(edit.start_line, edit.end_line + 1):
-            lines.append(paint("-" + source.line(number), "minus"))
-    for new in edit.replacement.splitlines():
-        lines.append(paint("+" + new, "plus"))
+            lines.append(paint("-" + printable(source.line(number)), "minus"))
+    for new in split_lines(edit.replacement):
+        lines.append(paint("+" + printable(new), "plus"))
     return lines
