@@ -166,11 +166,12 @@ def _relative_to_root(path: str, root: str) -> str:
 
 
 def run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
-    """Every enabled rule over the loaded files; then every fix is validated (see
-    `validate_fixes`), so that none is written or suggested that would break."""
+    """Every enabled rule over the loaded files; then every fix is checked so that
+    none is suggested that would break the file (`validate_fixes`, without running
+    the rules again: `footgun fix` does that too before it writes)."""
     with loaded_frozen():
         result = _run_rules(loaded, config)
-        validate_fixes(result, config)
+        validate_fixes(result, config, rerun_rules=False)
         return result
 
 
@@ -319,13 +320,19 @@ _NODE_PROPERTY = re.compile(r"(?:^|[\s\[{,])[&*!][^\s\[\]{},]*")
 _ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]+")
 
 
-def validate_fixes(result: ScanResult, config: Config) -> None:
+MAX_VALIDATION_RUNS = 12  # rule runs one scan may spend on validating fixes
+
+
+def validate_fixes(result: ScanResult, config: Config, rerun_rules: bool = True) -> None:
     """Withhold every fix that is not safe to apply: one whose edits touch a YAML
     anchor, alias or tag or a document that shares nodes through anchors, or whose
-    result does not parse, leaves its finding in place, or brings a new finding.
-    Withheld fixes become ``fix=None`` with the reason in ``fix_withheld``. Fixes are
-    tried together (one scan of the edited files) and, when a group fails, in halves
-    until the failing one is found."""
+    result does not parse; with ``rerun_rules``, also one that leaves its finding in
+    place or brings a new finding of its own rule. (A finding of another rule may
+    appear: a misspelt ingress class, once corrected, lets the path rules judge that
+    Ingress.) Withheld fixes become ``fix=None`` with the reason in ``fix_withheld``.
+    The fixes of one rule are tried together (one run of the rules over the edited
+    files) and, when a group fails, in halves until the failing one is found, within
+    `MAX_VALIDATION_RUNS` runs; fixes left unvalidated past that are withheld too."""
     loaded = result.inventory.files if result.inventory else []
     pending = []
     for finding in result.findings:
@@ -337,10 +344,14 @@ def validate_fixes(result: ScanResult, config: Config) -> None:
                 pending.append(finding)
     if not pending:
         return
-    before = Counter(f.fingerprint for f in result.findings)
-    while pending:
-        group, pending = choose_fixes(pending)
-        _validate_group(group, result, loaded, config, before)
+    check = _Validation(result, loaded, config, rerun_rules)
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in pending:
+        by_rule.setdefault(finding.rule if rerun_rules else "", []).append(finding)
+    for of_rule in by_rule.values():
+        while of_rule:
+            group, of_rule = choose_fixes(of_rule)
+            check.validate(group)
 
 
 def choose_fixes(findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding]]:
@@ -389,44 +400,57 @@ def _in_anchored_document(edit: Edit, source: SourceFile, loaded: list[LoadedFil
     return False
 
 
-def _validate_group(group: list[Finding], result: ScanResult, loaded: list[LoadedFile],
-                    config: Config, before: Counter) -> None:
-    problem = _problem_with(group, result, loaded, config, before)
-    if problem is None:
-        return
-    if len(group) == 1:
-        _withhold(group[0], problem)
-        return
-    middle = len(group) // 2
-    _validate_group(group[:middle], result, loaded, config, before)
-    _validate_group(group[middle:], result, loaded, config, before)
+class _Validation:
+    """Fixes checked against one scan's findings, with a budget of rule runs."""
 
+    def __init__(self, result: ScanResult, loaded: list[LoadedFile], config: Config, rerun_rules: bool) -> None:
+        self.loaded = loaded
+        self.config = config
+        self.rerun_rules = rerun_rules
+        self.before = Counter(f.fingerprint for f in result.findings)
+        self.runs_left = MAX_VALIDATION_RUNS
 
-def _problem_with(group: list[Finding], result: ScanResult, loaded: list[LoadedFile],
-                  config: Config, before: Counter) -> str | None:
-    """Why applying the fixes of ``group`` together is not safe, or None."""
-    edits: dict[str, list[Edit]] = {}
-    for finding in group:
-        for edit in finding.fix.edits:
-            edits.setdefault(edit.path, []).append(edit)
-    reloaded = []
-    for file in loaded:
-        path = file.source.path if file.source else None
-        if path not in edits:
-            reloaded.append(file)
-            continue
-        edited = load_text(path, apply_edits(file.source.text, edits[path]), config.limits)
-        if edited.skip or len(edited.skipped_documents) > len(file.skipped_documents):
-            reason = edited.skip.reason if edited.skip else edited.skipped_documents[-1].reason
-            return f"the edited file does not parse: {reason}"
-        reloaded.append(edited)
-    after = Counter(f.fingerprint for f in _run_rules(reloaded, config).findings)
-    fixed = Counter(f.fingerprint for f in group)
-    for fingerprint, count in fixed.items():
-        if after[fingerprint] > before[fingerprint] - count:
-            return "its finding remains after the edit"
-    for fingerprint, count in after.items():
-        if count > before[fingerprint]:
+    def validate(self, group: list[Finding]) -> None:
+        problem = self.problem_with(group)
+        if problem is None:
+            return
+        if len(group) == 1:
+            _withhold(group[0], problem)
+            return
+        middle = len(group) // 2
+        self.validate(group[:middle])
+        self.validate(group[middle:])
+
+    def problem_with(self, group: list[Finding]) -> str | None:
+        """Why applying the fixes of ``group`` together is not safe, or None."""
+        edits: dict[str, list[Edit]] = {}
+        for finding in group:
+            for edit in finding.fix.edits:
+                edits.setdefault(edit.path, []).append(edit)
+        reloaded = []
+        for file in self.loaded:
+            path = file.source.path if file.source else None
+            if path not in edits:
+                reloaded.append(file)
+                continue
+            edited = load_text(path, apply_edits(file.source.text, edits[path]), self.config.limits)
+            if edited.skip or len(edited.skipped_documents) > len(file.skipped_documents):
+                reason = edited.skip.reason if edited.skip else edited.skipped_documents[-1].reason
+                return f"the edited file does not parse: {reason}"
+            reloaded.append(edited)
+        if not self.rerun_rules:
+            return None
+        if self.runs_left <= 0:
+            return "not validated: too many fixes of this scan failed validation"
+        self.runs_left -= 1
+        after = Counter(f.fingerprint for f in _run_rules(reloaded, self.config).findings)
+        fixed = Counter(f.fingerprint for f in group)
+        for fingerprint, count in fixed.items():
+            if after[fingerprint] > self.before[fingerprint] - count:
+                return "its finding remains after the edit"
+        own_rule = group[0].rule  # a group holds the fixes of one rule
+        for fingerprint, count in after.items():
             rule, path = fingerprint.split("|")[:2]
-            return f"the edit would bring a new {rule} finding in {path}"
-    return None
+            if count > self.before[fingerprint] and rule == own_rule:
+                return f"the edit would bring a new {rule} finding in {path}"
+        return None

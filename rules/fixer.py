@@ -4,8 +4,9 @@ Fixes are applied in passes: each pass takes every fix whose edits do not overla
 an edit already taken, writes the files, and scans again, since one fix can make
 another finding's lines move or disappear. A few passes settle any real tree.
 
-No byte is lost on the way: every fix was validated by the scan that found it (see
-`rules.engine.validate_fixes`), files are keyed by their real path (a file named
+No byte is lost on the way: every fix is validated before it is written (see
+`rules.engine.validate_fixes`: it parses, its finding is gone, its rule finds
+nothing new), files are keyed by their real path (a file named
 twice, or reached through a symbolic link, gets one edit pass), a file that changed
 since it was scanned is left alone, and each file is written atomically: a temporary
 file in the same folder, flushed to disk, then renamed over the original with its
@@ -22,7 +23,7 @@ from typing import Iterable
 
 from .config import Config
 from .edits import apply_edits
-from .engine import ScanResult, choose_fixes as _choose, scan_paths
+from .engine import ScanResult, choose_fixes as _choose, scan_paths, validate_fixes
 from .manifests import SourceFile
 from .model import Edit, Finding
 
@@ -50,6 +51,7 @@ def fix_paths(paths: list[str], config: Config) -> FixReport:
     changed: Counter = Counter()
     result = scan_paths(paths, config)
     for _ in range(MAX_PASSES):
+        validate_fixes(result, config)  # with the rules run again: what is written was checked
         chosen = choose_fixes(result.findings)
         if not chosen:
             break
