@@ -5,11 +5,14 @@ https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-comm
 from __future__ import annotations
 
 from ..engine import ScanResult
+from .text import printable
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _data(value: str) -> str:
+    # the commands are printed in the job's log, a terminal: no control from a manifest
+    value = printable(value)
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

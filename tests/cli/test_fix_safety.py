@@ -194,3 +194,16 @@ def test_fix_lands_on_gits_lines_despite_unicode_separators(tmp_path):
     target.write_text(text)
     fix_paths([str(target)], Config())
     assert target.read_text() == text.replace("      nodePort: 30080\n", "")
+
+
+@pytest.mark.parametrize("config", ["exclude: " + "[" * 100_000, "a: &a [x, x, x, x, x, x, x, x, x]\n"
+                                    + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
+                                              for p, c in zip("abcdefg", "bcdefgh")) + "fail-level: *h\n"])
+def test_hostile_config_is_a_config_error_naming_the_file(tmp_path, capsys, config):
+    (tmp_path / ".footgun.yml").write_text(config)
+    (tmp_path / "svc.yaml").write_text(PINNED)
+    for command in ("scan", "fix"):
+        assert main([command, str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "configuration error" in err and ".footgun.yml" in err and len(err) < 1000
+    assert (tmp_path / "svc.yaml").read_text() == PINNED

@@ -138,10 +138,10 @@ def fuzz(seed: int, count: int, timeout: int) -> list[str]:
 
 
 def test_fuzz_scan_and_fix_quick():
-    assert fuzz(seed=17, count=40, timeout=300) == []
+    assert fuzz(seed=17, count=150, timeout=300) == []
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(8))
 def test_fuzz_scan_and_fix_long(seed):
-    assert fuzz(seed=1000 + seed, count=400, timeout=1800) == []
+    assert fuzz(seed=1000 + seed, count=2000, timeout=1800) == []
