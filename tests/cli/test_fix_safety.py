@@ -15,21 +15,9 @@ from rules.engine import scan_files
 from rules.fixer import fix_paths
 from rules.model import Edit, Fix
 from rules.yamltree import parse_documents
+from tests.cli.test_main import PINNED
 from tests.helpers import of_rule, scan_text
 
-PINNED = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  type: NodePort
-  selector:
-    app: web
-  ports:
-    - port: 80
-      nodePort: 30080
-"""
 UNPINNED = PINNED.replace("      nodePort: 30080\n", "")
 
 MISMATCH = """\
@@ -143,7 +131,8 @@ def test_every_fix_is_validated_before_it_is_written(tmp_path, monkeypatch):
     target.write_text(PINNED)
 
     def breaking_fix(service, index, node_port):
-        edit = Edit(service.path, 11, 11, "  : [\n")
+        line = service.span("spec", "ports", index, "nodePort").key_line
+        edit = Edit(service.path, line, line, "  : [\n")
         return Fix("breaks the file", (edit,))
 
     monkeypatch.setattr(hardcoded_node_port, "_fix", breaking_fix)
