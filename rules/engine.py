@@ -49,7 +49,7 @@ def scan_files(files: Mapping[str, bytes], config: Config | None = None) -> Scan
     """Scan file contents keyed by path (paths are reported as given)."""
     config = config or Config()
     with collector_paused():
-        loaded = [load_file(path, raw, config.limits, config.max_file_bytes) for path, raw in files.items()]
+        loaded = [_load(path, raw, config) for path, raw in files.items()]
     return run_rules(loaded, config)
 
 
@@ -68,10 +68,18 @@ def scan_paths(paths: Iterable[str], config: Config | None = None) -> ScanResult
             except NotARegularFile as exc:
                 loaded.append(LoadedFile(None, skip=Skip(path, str(exc))))
                 continue
-            loaded.append(load_file(path, raw, config.limits, config.max_file_bytes, size))
+            loaded.append(_load(path, raw, config, size))
     result = run_rules(loaded, config)
     result.skipped[:0] = unreadable
     return result
+
+
+def _load(path: str, raw: bytes, config: Config, size: int | None = None) -> LoadedFile:
+    """`load_file`, with any failure of the loader contained to its file."""
+    try:
+        return load_file(path, raw, config.limits, config.max_file_bytes, size)
+    except Exception as error:  # a loader bug must not cost the other files their scan
+        return LoadedFile(None, skip=Skip(path, f"not scanned: {_describe(error)}"))
 
 
 @contextmanager
@@ -176,14 +184,13 @@ def run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
 
 
 def _run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
-    inventory = Inventory(loaded, config.custom_workloads)
+    inventory, unjudged = _indexed(loaded, config)
     findings: list[Finding] = []
-    unjudged: list[Skip] = []
     for rule_id, rule in RULES.items():
         setting = config.rule(rule_id)
         if not setting.enabled:
             continue
-        found_by_rule, skips = _run_rule(rule, inventory, loaded, config)
+        found_by_rule, skips = _run_rule(rule, inventory, inventory.files, config)
         unjudged.extend(skips)
         for found in found_by_rule:
             if setting.severity:
@@ -223,6 +230,59 @@ def _run_rule(rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
             inventory = _inventory_without(loaded, config, left_out)
 
 
+def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[Skip]]:
+    """The inventory of the loaded resources, less any resource that indexing fails
+    on (each left out with its file and line)."""
+    left_out: dict[int, Resource] = {}
+    skips: list[Skip] = []
+    while True:
+        try:
+            kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded] \
+                if left_out else loaded
+            return Inventory(kept, config.custom_workloads), skips
+        except Exception as error:  # isolated like a rule's failure
+            candidates = [r for f in loaded for r in f.resources if id(r) not in left_out]
+            culprit = _held_resource(error, {id(r) for r in candidates})
+            if culprit is None and candidates and len(left_out) < MAX_UNJUDGED_PER_RULE:
+                culprit = _halve_by(candidates, lambda without: _indexes(loaded, config, {**left_out, **without}))
+            if culprit is None:
+                raise
+            left_out[id(culprit)] = culprit
+            skips.append(Skip(culprit.path, f"{culprit.ref} at line {culprit.start_line} was not scanned: "
+                                            f"{_describe(error)}", culprit.start_line))
+
+
+def _indexes(loaded: list[LoadedFile], config: Config, left_out: dict[int, Resource]) -> bool:
+    try:
+        _inventory_without(loaded, config, left_out)
+    except Exception:
+        return False
+    return True
+
+
+def _held_resource(error: Exception, known: set[int]) -> Resource | None:
+    """The one resource held by the innermost frame of the traceback that holds any."""
+    frames = []
+    traceback = error.__traceback__
+    while traceback is not None:
+        frames.append(traceback.tb_frame)
+        traceback = traceback.tb_next
+    for frame in reversed(frames):
+        held = {id(v): v for v in frame.f_locals.values() if isinstance(v, Resource) and id(v) in known}
+        if held:
+            return next(iter(held.values())) if len(held) == 1 else None
+    return None
+
+
+def _halve_by(candidates: list[Resource], succeeds_without) -> Resource | None:
+    """One resource of ``candidates`` that a failure needs: keep the half that still
+    fails with the other half left out."""
+    while len(candidates) > 1:
+        half, rest = candidates[:len(candidates) // 2], candidates[len(candidates) // 2:]
+        candidates = rest if succeeds_without({id(r): r for r in rest}) else half
+    return candidates[0] if candidates else None
+
+
 def _check(rule: ModuleType, inventory: Inventory, config: Config) -> list[Finding]:
     context = Context(inventory, config, rule)
     return [found for found in rule.check(context) if not is_suppressed(found, context.origins.get(id(found)))]
@@ -243,34 +303,18 @@ def _culprit(error: Exception, rule: ModuleType, inventory: Inventory, loaded: l
     """The resource the rule failed on: the one the failing code was looking at (the
     innermost frame of the traceback holding exactly one resource), else found by
     halving the resources until the failure stays with one."""
-    traceback = error.__traceback__
-    frames = []
-    while traceback is not None:
-        frames.append(traceback.tb_frame)
-        traceback = traceback.tb_next
-    known = {id(r) for r in inventory.resources}
-    for frame in reversed(frames):
-        held = {id(v): v for v in frame.f_locals.values() if isinstance(v, Resource) and id(v) in known}
-        if len(held) == 1:
-            return next(iter(held.values()))
-        if held:
-            return _halve(list(held.values()), rule, loaded, config, left_out)
-    return _halve(list(inventory.resources), rule, loaded, config, left_out)
+    culprit = _held_resource(error, {id(r) for r in inventory.resources})
+    if culprit is not None:
+        return culprit
 
-
-def _halve(candidates: list[Resource], rule: ModuleType, loaded: list[LoadedFile],
-           config: Config, left_out: dict[int, Resource]) -> Resource | None:
-    """One resource among ``candidates`` without which the rule still fails less:
-    keep the half that still fails with the other half left out."""
-    while len(candidates) > 1:
-        half, rest = candidates[:len(candidates) // 2], candidates[len(candidates) // 2:]
+    def succeeds_without(without: dict[int, Resource]) -> bool:
         try:
-            _check(rule, _inventory_without(loaded, config, {**left_out, **{id(r): r for r in rest}}), config)
+            _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)
         except Exception:
-            candidates = half
-        else:
-            candidates = rest
-    return candidates[0] if candidates else None
+            return False
+        return True
+
+    return _halve_by(list(inventory.resources), succeeds_without)
 
 
 def is_suppressed(found: Finding, resource: Resource | None) -> bool:

@@ -235,7 +235,8 @@ def _resources_in(source: SourceFile, doc: YamlDoc) -> Iterable[Resource]:
     if not _is_manifest(root):
         return
     if root["kind"] == "List" or (str(root["kind"]).endswith("List") and isinstance(root.get("items"), list)):
-        for item in root.get("items") or []:
+        items = root.get("items")
+        for item in items if isinstance(items, list) else []:
             if _is_manifest(item):
                 yield _resource(source, doc, item)
         return

@@ -150,20 +150,24 @@ def _mapped_node_ports(ctx: Context) -> set[int]:
     for cluster in ctx.inventory.of_kind("Cluster"):
         if not cluster.api_version.startswith("kind.x-k8s.io/"):
             continue
-        for node in cluster.get("nodes") or []:
-            for mapping in (node.get("extraPortMappings") or []) if isinstance(node, dict) else []:
+        for node in _list(cluster.get("nodes")):
+            for mapping in _list(node.get("extraPortMappings")) if isinstance(node, dict) else []:
                 if isinstance(mapping, dict) and isinstance(mapping.get("containerPort"), int):
                     ports.add(mapping["containerPort"])
     for config in ctx.inventory.of_kind("Simple", "Cluster"):
         if not config.api_version.startswith("k3d.io/"):
             continue
-        for entry in config.get("ports") or []:
+        for entry in _list(config.get("ports")):
             spec = str(entry.get("port", "")) if isinstance(entry, dict) else ""
             inner = spec.split("@")[0].rsplit(":", 1)[-1].split("/")[0]  # [ip:]host:node[/proto]
             first, _, last = inner.partition("-")
             if first.isdigit():
                 ports.update(range(int(first), int(last if last.isdigit() else first) + 1))
     return ports
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _identity(service: Resource) -> tuple[str | None, str]:

@@ -9,6 +9,7 @@ normal run; ``pytest -m slow`` runs many more cases.
 """
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -21,6 +22,8 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "rules" / "checks" / "cases"
@@ -43,7 +46,37 @@ def corpus() -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(CASES.rglob("*.yaml"))]
 
 
+WRONG_TYPES = [5, {}, [], "", None, True, "x", {"a": "b"}, [1, {"x": "y"}], -1, 3.5, [[]], {"k": [5]}]
+
+
+def mutate_structure(rng: random.Random, text: str) -> str:
+    """``text`` with a few values anywhere in its documents replaced by values of
+    other types (what rules that trust a field's type trip on)."""
+    yaml = YAML(typ="safe")
+    try:  # ruamel's own loader gives up on some texts (huge integers, say): then no change
+        docs = [d for d in yaml.load_all(text) if d is not None]
+        for _ in range(rng.randint(1, 3)):
+            places = [(parent, key) for doc in docs for parent, key in _places(doc)]
+            if places:
+                parent, key = rng.choice(places)
+                parent[key] = copy.deepcopy(rng.choice(WRONG_TYPES))
+        out = io.StringIO()
+        yaml.dump_all(docs, out)
+    except (YAMLError, ValueError, TypeError, RecursionError):
+        return text
+    return out.getvalue()
+
+
+def _places(node):
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        yield node, key
+        yield from _places(value)
+
+
 def mutate(rng: random.Random, text: str) -> str:
+    if rng.random() < 0.4:
+        return mutate_structure(rng, text)
     lines = text.splitlines(keepends=True) or [""]
     for _ in range(rng.randint(1, 4)):
         choice = rng.random()

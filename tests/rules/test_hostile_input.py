@@ -263,3 +263,20 @@ def test_colour_output_keeps_only_its_own_escapes():
     evil = NO_TLS.replace("name: shop\n", 'name: "shop\\e[2J"\n')
     out = render(scan_text(evil), "text", colour=True)
     assert "\x1b[2J" not in out and "\x1b[33m" in out
+
+
+def test_a_resource_that_indexing_fails_on_is_left_out_alone(monkeypatch):
+    from rules import inventory
+
+    real = inventory.workload_of
+
+    def fragile(resource, paths):
+        if resource.name == "broken":
+            raise TypeError("unexpected shape")
+        return real(resource, paths)
+
+    monkeypatch.setattr(inventory, "workload_of", fragile)
+    result = scan_texts({"a.yaml": NO_TLS.replace("name: shop\n", "name: broken\n", 1), "b.yaml": NO_TLS})
+    [skip] = result.skipped
+    assert skip.path == "a.yaml" and "Ingress broken at line 1 was not scanned" in skip.reason
+    assert [f.path for f in of_rule(result, "ingress-without-tls")] == ["b.yaml"]
