@@ -78,6 +78,8 @@ def _load(path: str, raw: bytes, config: Config, size: int | None = None) -> Loa
     """`load_file`, with any failure of the loader contained to its file."""
     try:
         return load_file(path, raw, config.limits, config.max_file_bytes, size)
+    except MemoryError:  # the process itself is in trouble: not a resource's fault
+        raise
     except Exception as error:  # a loader bug must not cost the other files their scan
         return LoadedFile(None, skip=Skip(path, f"not scanned: {_describe(error)}"))
 
@@ -217,6 +219,8 @@ def _run_rule(rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
     while True:
         try:
             return _check(rule, inventory, config), skips
+        except MemoryError:  # the process itself is in trouble: not a resource's fault
+            raise
         except Exception as error:  # any failure of rule code: isolated, never fatal
             culprit = _culprit(error, rule, inventory, loaded, config, left_out)
             if culprit is None or len(left_out) >= MAX_UNJUDGED_PER_RULE:
@@ -240,6 +244,8 @@ def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[
             kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded] \
                 if left_out else loaded
             return Inventory(kept, config.custom_workloads), skips
+        except MemoryError:  # the process itself is in trouble: not a resource's fault
+            raise
         except Exception as error:  # isolated like a rule's failure
             candidates = [r for f in loaded for r in f.resources if id(r) not in left_out]
             culprit = _held_resource(error, {id(r) for r in candidates})
@@ -255,6 +261,8 @@ def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[
 def _indexes(loaded: list[LoadedFile], config: Config, left_out: dict[int, Resource]) -> bool:
     try:
         _inventory_without(loaded, config, left_out)
+    except MemoryError:  # the process itself is in trouble: not a resource's fault
+        raise
     except Exception:
         return False
     return True
@@ -310,6 +318,8 @@ def _culprit(error: Exception, rule: ModuleType, inventory: Inventory, loaded: l
     def succeeds_without(without: dict[int, Resource]) -> bool:
         try:
             _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)
+        except MemoryError:  # the process itself is in trouble: not a resource's fault
+            raise
         except Exception:
             return False
         return True
