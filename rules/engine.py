@@ -139,7 +139,7 @@ def run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
 
 
 def _run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
-    inventory = Inventory(loaded, config.custom_workloads)
+    inventory = Inventory(loaded, config.custom_workloads, config.deployment_unit)
     findings: list[Finding] = []
     for rule_id, rule in RULES.items():
         setting = config.rule(rule_id)

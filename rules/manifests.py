@@ -15,9 +15,9 @@ from itertools import accumulate
 from typing import Any, Iterable
 
 from .model import ResourceRef, Skip
+from .templates import TEMPLATE_MARK, structural_marker_line
 from .yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, parse_documents, span_at
 
-TEMPLATE_MARK = re.compile(r"\{\{|\{%")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
@@ -145,9 +145,8 @@ def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int, size: int |
 
 def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
     source = SourceFile(path, text)
-    template = TEMPLATE_MARK.search(text)
-    if template:
-        line = text.count("\n", 0, template.start()) + 1
+    line = structural_marker_line(text) if TEMPLATE_MARK.search(text) else None
+    if line:
         return LoadedFile(source, skip=Skip(
             path, f"Helm/Go template syntax at line {line}; render it first "
                   f"(helm template / kustomize build) to scan the output", line))

@@ -87,7 +87,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     low, high = ctx.config.node_port_range
     mapped = _mapped_node_ports(ctx)
     for service, index, node_port in pinned:
-        rivals = [(other, i) for other, i in claims[node_port] if _identity(other) != _identity(service)]
+        rivals = [(other, i) for other, i in claims[node_port]
+                  if _identity(other) != _identity(service) and ctx.inventory.together(other, service)]
         if node_port in mapped and not rivals and low <= node_port <= high:
             continue  # a local cluster's config forwards a host port to exactly this node port
         path = ("spec", "ports", index, "nodePort")

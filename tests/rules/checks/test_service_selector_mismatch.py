@@ -135,10 +135,10 @@ def test_unset_namespace_is_compared_with_every_namespace_and_says_so():
 def test_unscanned_files_that_could_hold_the_workload_are_named():
     files = {"svc.yaml": service("api", {"app": "api"}),
              "web.yaml": deployment("web", {"app": "web"}),
-             "chart/templates/api.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-                                         "  name: {{ .Release.Name }}\n  namespace: prod\n"}
+             "api-template.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                                  "  name: {{ .Release.Name }}\n  namespace: prod\n"}
     found = only(scan_texts(files))
-    assert "chart/templates/api.yaml could not be scanned" in found.message
+    assert "api-template.yaml could not be scanned" in found.message
 
 
 def test_crlf_file_fix_keeps_crlf():

@@ -1,0 +1,373 @@
+"""What is applied together: the deployment units of a scanned repository.
+
+A repository often holds alternatives that are never applied side by side (one
+install per cloud, tutorial chapters, before/after versions of one object), so a
+cross-resource rule must look for a Service's pods, an Ingress's certificate or a
+pod's network policies among what is deployed *with* it, not in the whole tree.
+
+The model (``deployment-unit: kustomization``, the default):
+
+- every kustomization is a build: the files its ``resources:``, ``bases:`` and
+  ``components:`` name, following folders into the kustomizations they hold, plus
+  its patch files; its ``namespace:`` is applied to what it builds (an outer
+  kustomization's wins over an inner one's, as ``kustomize build`` does). A root
+  kustomization that builds app folders makes them one unit;
+- a file no kustomization builds belongs to its folder; a file beside a
+  ``kustomization.yaml`` that does not list it is applied by nothing in that build,
+  so it shares a unit only with the other unlisted files of its folder;
+- a Flux ``Kustomization`` (``spec.path``) or an Argo CD ``Application`` /
+  ``ApplicationSet`` (source ``path``, a git directory generator's paths) names
+  folders applied to one cluster: a Flux one joins them to the unit it is itself
+  applied in (unless ``spec.kubeConfig`` sends them to another cluster), Argo CD ones
+  with the same ``destination`` cluster join each other. ``targetNamespace`` and the
+  destination namespace are applied to namespace-less resources;
+- ``file``, ``folder`` and ``repository`` are the plain alternatives.
+
+A resource may be in several builds (a base that two overlays include); two
+resources are deployed together when they share one. Two manifests of one API group,
+kind, namespace and name are alternatives, never deployed together (one replaces
+the other), unless one is a patch that a build merges into the other.
+"""
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .manifests import LoadedFile, Resource
+
+MODES = ("file", "folder", "kustomization", "repository")
+_REMOTE = ("://", "git@", "github.com/", "?ref=")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One set of things applied together; ``label`` is how a message names it."""
+
+    key: tuple[str, str]
+    label: str
+
+
+def norm(path: str) -> str:
+    return posixpath.normpath(path.replace("\\", "/"))
+
+
+def folder_of(path: str) -> str:
+    return posixpath.dirname(norm(path)) or "."
+
+
+def identity(resource: Resource) -> tuple[str, str, str | None, str]:
+    """What makes two manifests one object in a cluster: API group, kind,
+    namespace and name."""
+    group = resource.api_version.rpartition("/")[0]
+    return group, resource.kind, resource.namespace, resource.name
+
+
+class Units:
+    """Which builds every scanned file belongs to, joined where GitOps descriptors
+    say so. Built once per scan from the loaded files."""
+
+    def __init__(self, files: list[LoadedFile], mode: str = "kustomization") -> None:
+        self._paths = [norm(_path_of(f)) for f in files]
+        self._parent: dict[tuple[str, str], tuple[str, str]] = {}
+        self._builds: dict[str, set[tuple[str, str]]] = {p: set() for p in self._paths}
+        self._patches: dict[str, set[tuple[str, str]]] = {}
+        self._namespace_hints: dict[str, list[str | None]] = {}
+        self._labels: dict[tuple[str, str], str] = {}
+        if mode == "repository":
+            for path in self._paths:
+                self._add(path, ("repository", ""), "the repository")
+        elif mode == "file":
+            for path in self._paths:
+                self._add(path, ("file", path), f"`{path}`")
+        else:
+            kustomizations = {norm(f.source.path): f.kustomization for f in files
+                              if f.is_kustomization and f.source} if mode == "kustomization" else {}
+            self._kustomization_builds(kustomizations)
+            for path in self._paths:
+                if not self._builds[path] and path not in kustomizations:
+                    folder = folder_of(path)
+                    self._add(path, ("folder", folder), f"folder `{folder}/`" if folder != "." else "the top folder")
+            if mode == "kustomization":
+                self._join_gitops(files, kustomizations)
+        self._roots = {path: frozenset(self._find(b) for b in builds) for path, builds in self._builds.items()}
+
+    # --- what rules ask ---------------------------------------------------------
+
+    def roots(self, path: str) -> frozenset[tuple[str, str]]:
+        """The units (joined builds) a file belongs to."""
+        found = self._roots.get(norm(path))
+        return found if found is not None else frozenset({("file", norm(path))})
+
+    def together(self, a: Resource, b: Resource) -> bool:
+        """Whether ``a`` and ``b`` are applied to one cluster together."""
+        if a is b:
+            return True
+        shared = self.roots(a.path) & self.roots(b.path)
+        if not shared:
+            return False
+        if identity(a) == identity(b):
+            return self._patch_in(a.path, shared) or self._patch_in(b.path, shared)
+        return True
+
+    def label(self, root: tuple[str, str]) -> str:
+        return self._labels.get(root, f"`{root[1]}`")
+
+    def unit(self, path: str) -> Unit:
+        """The unit a message names for a file: the first of its units."""
+        root = min(self.roots(path))
+        return Unit(root, self.label(root))
+
+    def namespace(self, path: str) -> str | None:
+        """The namespace every build of the file applies to it, if they agree."""
+        hints = self._namespace_hints.get(norm(path))
+        if not hints or None in hints or len(set(hints)) != 1:
+            return None
+        return hints[0]
+
+    def distance_key(self, near: str, path: str) -> tuple[int, str]:
+        """Sort key: files of ``near``'s folder first, then by shared folders."""
+        a, b = folder_of(near).split("/"), folder_of(path).split("/")
+        shared = 0
+        for x, y in zip(a, b):
+            if x != y:
+                break
+            shared += 1
+        return -shared, path
+
+    # --- building ---------------------------------------------------------------
+
+    def _add(self, path: str, build: tuple[str, str], label: str) -> None:
+        self._builds.setdefault(path, set()).add(build)
+        self._labels.setdefault(build, label)
+        self._parent.setdefault(build, build)
+
+    def _find(self, node: tuple[str, str]) -> tuple[str, str]:
+        self._parent.setdefault(node, node)
+        while self._parent[node] != node:
+            self._parent[node] = self._parent[self._parent[node]]
+            node = self._parent[node]
+        return node
+
+    def _join(self, a: tuple[str, str], b: tuple[str, str]) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            keep, drop = sorted((ra, rb))
+            self._parent[drop] = keep
+
+    def _patch_in(self, path: str, roots: frozenset) -> bool:
+        return any(self._find(b) in roots for b in self._patches.get(norm(path), ()))
+
+    def _kustomization_builds(self, kustomizations: dict[str, Any]) -> None:
+        folders = {folder_of(path): path for path in kustomizations}
+        included: set[str] = set()
+        memo: dict[str, dict[str, tuple[str | None, bool]]] = {}
+        for path in sorted(kustomizations):
+            members = _built(path, kustomizations, folders, memo, set())
+            build = ("kustomization", path)
+            for member, (_, is_patch) in members.items():
+                self._add(member, build, f"the kustomization `{path}`")
+                if is_patch:
+                    self._patches.setdefault(member, set()).add(build)
+                if member != path:
+                    included.add(member)
+            self._labels.setdefault(build, f"the kustomization `{path}`")
+            self._parent.setdefault(build, build)
+        tops = [p for p in sorted(kustomizations) if p not in included]
+        for path in tops:
+            for member, (namespace, _) in memo.get(path, {}).items():
+                self._namespace_hints.setdefault(member, []).append(namespace)
+
+    def _join_gitops(self, files: list[LoadedFile], kustomizations: dict[str, Any]) -> None:
+        folders = _folders(self._paths)
+        self._by_folder: dict[str, list[str]] = {}
+        for path in self._paths:
+            self._by_folder.setdefault(folder_of(path), []).append(path)
+        for loaded in files:
+            for resource in loaded.resources:
+                for target in _gitops_targets(resource):
+                    self._join_target(resource, target, folders, kustomizations)
+
+    def _join_target(self, descriptor: Resource, target: "_Target", folders: set[str],
+                     kustomizations: dict[str, Any]) -> None:
+        named = [f for f in folders if target.matches(f)]
+        if not named:
+            return
+        cluster = target.cluster
+        if cluster is None:  # Flux, same cluster: the unit the descriptor is applied in
+            own = sorted(self._builds.get(norm(descriptor.path), ()))
+            if not own:
+                return
+            cluster = own[0]
+        else:
+            self._labels.setdefault(cluster, f"the cluster of Argo CD destination `{cluster[1]}`")
+        for folder in named:
+            below = [f for f in self._by_folder if f == folder or (target.recurse and _under(f, folder))]
+            for path in (p for f in below for p in self._by_folder[f]):
+                for build in list(self._builds.get(path, ())):
+                    if _anchor(build) == folder or _under(_anchor(build), folder):
+                        self._join(cluster, build)
+                if target.namespace and path not in kustomizations:
+                    hints = self._namespace_hints.setdefault(path, [])
+                    if not any(hints):
+                        hints[:] = [target.namespace]
+
+
+def _path_of(loaded: LoadedFile) -> str:
+    return loaded.source.path if loaded.source else loaded.skip.path if loaded.skip else ""
+
+
+def _under(path: str, folder: str) -> bool:
+    return folder == "." or path.startswith(folder + "/")
+
+
+def _anchor(build: tuple[str, str]) -> str:
+    """The folder a build is rooted at."""
+    kind, where = build
+    return folder_of(where) if kind == "kustomization" else where
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    found = set()
+    for path in paths:
+        folder = folder_of(path)
+        while folder not in found:
+            found.add(folder)
+            if folder in (".", "/", ""):
+                break
+            folder = posixpath.dirname(folder) or "."
+    return found
+
+
+def _built(path: str, kustomizations: dict[str, Any], folders: dict[str, str],
+           memo: dict[str, dict[str, tuple[str | None, bool]]], active: set[str]) -> dict[str, tuple[str | None, bool]]:
+    """The files a kustomization builds, each with the namespace the build gives it
+    (None: left as written) and whether it is a patch."""
+    if path in memo:
+        return memo[path]
+    if path in active:  # a cycle: kustomize refuses it; build nothing more
+        return {}
+    active.add(path)
+    content = kustomizations.get(path)
+    content = content if isinstance(content, dict) else {}
+    own_namespace = content.get("namespace") if isinstance(content.get("namespace"), str) else None
+    base = folder_of(path)
+    members: dict[str, tuple[str | None, bool]] = {path: (own_namespace, False)}
+    for key in ("resources", "bases", "components"):
+        for entry in _strings(content.get(key)):
+            if any(mark in entry for mark in _REMOTE):
+                continue  # fetched at build time: not in the scanned set
+            target = norm(posixpath.join(base, entry))
+            if target in folders:
+                for member, (namespace, is_patch) in _built(folders[target], kustomizations, folders,
+                                                            memo, active).items():
+                    members.setdefault(member, (own_namespace or namespace, is_patch))
+            else:
+                members.setdefault(target, (own_namespace, False))
+    for entry in _patch_paths(content):
+        members.setdefault(norm(posixpath.join(base, entry)), (own_namespace, True))
+    active.discard(path)
+    memo[path] = members
+    return members
+
+
+def _patch_paths(content: dict) -> list[str]:
+    found = _strings(content.get("patchesStrategicMerge"))
+    for key in ("patches", "patchesJson6902"):
+        for entry in content.get(key) or []:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                found.append(entry["path"])
+    return found
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+# --- GitOps descriptors ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Target:
+    """A folder pattern a descriptor applies, and to which cluster (None: the one
+    the descriptor itself is applied to)."""
+
+    pattern: str
+    recurse: bool
+    cluster: tuple[str, str] | None
+    namespace: str | None
+
+    def matches(self, folder: str) -> bool:
+        if self.pattern in ("", "."):
+            return folder == "."
+        return fnmatch.fnmatchcase(folder, self.pattern) or fnmatch.fnmatchcase(folder, "*/" + self.pattern)
+
+
+def _gitops_targets(resource: Resource) -> list[_Target]:
+    group = resource.api_version.split("/")[0]
+    if resource.kind == "Kustomization" and group == "kustomize.toolkit.fluxcd.io":
+        return _flux_targets(resource)
+    if group == "argoproj.io" and resource.kind == "Application":
+        return _argo_targets(resource.get("spec"), [])
+    if group == "argoproj.io" and resource.kind == "ApplicationSet":
+        template = resource.get("spec", "template")
+        spec = template.get("spec") if isinstance(template, dict) else None
+        return _argo_targets(spec, _generated_paths(resource.get("spec", "generators")))
+    return []
+
+
+def _flux_targets(resource: Resource) -> list[_Target]:
+    path = resource.get("spec", "path")
+    if not isinstance(path, str):
+        return []
+    remote = resource.get("spec", "kubeConfig")
+    cluster = None
+    if isinstance(remote, dict):
+        secret = remote.get("secretRef")
+        name = secret.get("name") if isinstance(secret, dict) else None
+        cluster = ("flux-cluster", str(name or resource.name))
+    namespace = resource.get("spec", "targetNamespace")
+    # kustomize-controller builds a folder without a kustomization.yaml from every
+    # manifest below it, subfolders included
+    return [_Target(_pattern(path), True, cluster, namespace if isinstance(namespace, str) else None)]
+
+
+def _argo_targets(spec: Any, generated: list[str]) -> list[_Target]:
+    if not isinstance(spec, dict):
+        return []
+    destination = spec.get("destination") if isinstance(spec.get("destination"), dict) else {}
+    server = destination.get("server") or destination.get("name") or "in-cluster"
+    if server == "https://kubernetes.default.svc":
+        server = "in-cluster"
+    namespace = destination.get("namespace")
+    templated = any("{{" in str(v) for v in (server, namespace))
+    sources = [spec.get("source")] + list(spec.get("sources") or [])
+    targets = []
+    for source in sources:
+        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+            continue
+        directory = source.get("directory")
+        recurse = isinstance(directory, dict) and directory.get("recurse") is True
+        paths = generated if "{{" in source["path"] else [source["path"]]
+        for path in paths:
+            targets.append(_Target(_pattern(path), recurse, None if templated else ("argo-cluster", str(server)),
+                                   None if templated or not isinstance(namespace, str) else namespace))
+    # a templated destination gives each generated application its own cluster:
+    # nothing to join, each folder stays its own unit
+    return [t for t in targets if t.cluster is not None]
+
+
+def _generated_paths(generators: Any) -> list[str]:
+    """The folder globs of an ApplicationSet's git directory generators."""
+    found = []
+    for generator in generators if isinstance(generators, list) else []:
+        git = generator.get("git") if isinstance(generator, dict) else None
+        for entry in git.get("directories") or [] if isinstance(git, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str) and not entry.get("exclude"):
+                found.append(entry["path"])
+    return found
+
+
+def _pattern(path: str) -> str:
+    cleaned = norm(path.strip()).lstrip("/")
+    return "." if cleaned in ("", ".") else cleaned.removeprefix("./")
