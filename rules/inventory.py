@@ -36,7 +36,7 @@ from typing import Iterable
 from .manifests import LoadedFile, Resource
 from .model import Skip
 from .selectors import Selector
-from .units import Unit, Units, identity
+from .units import Unit, Units, folder_of, identity
 from .workloads import Workload, pod_template_paths, workload_of
 
 _NAMESPACE_LINE = re.compile(r"^\s*namespace:\s*[\"']?([A-Za-z0-9.-]+)", re.MULTILINE)
@@ -182,6 +182,17 @@ class Inventory:
             return selected, False
         wider = self.workloads_selected_anywhere(selector, resource)
         return wider, bool(wider)
+
+    def workloads_selected_nearby(self, selector: Selector, resource: Resource) -> list[Workload]:
+        """For a resource that only its folder places: workloads ``selector``
+        matches in the subtree of its folder (or of its folder's parent), which a
+        recursive apply may deploy with it. Only to decide that pods are *not*
+        missing: such a neighbour never makes a finding."""
+        if not self.units.only_folder(resource.path):
+            return []
+        prefix = self.units.neighbourhood(resource.path)
+        return [w for w in self.workloads_selected_anywhere(selector, resource)
+                if folder_of(w.resource.path) == prefix or folder_of(w.resource.path).startswith(prefix + "/")]
 
     def has_workloads_near(self, resource: Resource) -> bool:
         """Whether ``resource``'s unit holds any workload that could share its namespace."""

@@ -70,7 +70,6 @@ class Units:
 
     def __init__(self, files: list[LoadedFile], mode: str = "kustomization") -> None:
         self._paths = [norm(_path_of(f)) for f in files]
-        self._parent: dict[tuple[str, str], tuple[str, str]] = {}
         self._builds: dict[str, set[tuple[str, str]]] = {p: set() for p in self._paths}
         self._patches: dict[str, set[tuple[str, str]]] = {}
         self._namespace_hints: dict[str, list[str | None]] = {}
@@ -91,12 +90,12 @@ class Units:
                     self._add(path, ("folder", folder), f"folder `{folder}/`" if folder != "." else "the top folder")
             if mode == "kustomization":
                 self._join_gitops(files, kustomizations)
-        self._roots = {path: frozenset(self._find(b) for b in builds) for path, builds in self._builds.items()}
+        self._roots = {path: frozenset(builds) for path, builds in self._builds.items()}
 
     # --- what rules ask ---------------------------------------------------------
 
     def roots(self, path: str) -> frozenset[tuple[str, str]]:
-        """The units (joined builds) a file belongs to."""
+        """The builds (kustomizations, folders, GitOps clusters) a file belongs to."""
         found = self._roots.get(norm(path))
         return found if found is not None else frozenset({("file", norm(path))})
 
@@ -118,6 +117,19 @@ class Units:
         """The unit a message names for a file: the first of its units."""
         root = min(self.roots(path))
         return Unit(root, self.label(root))
+
+    def only_folder(self, path: str) -> bool:
+        """Whether nothing but its folder says what is applied with the file (no
+        kustomization builds it, no GitOps descriptor applies it)."""
+        return all(build[0] == "folder" for build in self.roots(path))
+
+    def neighbourhood(self, path: str) -> str:
+        """The folder whose subtree may be applied with a file that only its folder
+        places (``kubectl apply -R`` of a chapter whose set-up sits in a subfolder):
+        the file's folder, or its parent when that is not the top."""
+        folder = folder_of(path)
+        parent = posixpath.dirname(folder)
+        return parent if parent not in ("", ".", "/") else folder
 
     def namespace(self, path: str) -> str | None:
         """The namespace every build of the file applies to it, if they agree."""
@@ -141,23 +153,9 @@ class Units:
     def _add(self, path: str, build: tuple[str, str], label: str) -> None:
         self._builds.setdefault(path, set()).add(build)
         self._labels.setdefault(build, label)
-        self._parent.setdefault(build, build)
-
-    def _find(self, node: tuple[str, str]) -> tuple[str, str]:
-        self._parent.setdefault(node, node)
-        while self._parent[node] != node:
-            self._parent[node] = self._parent[self._parent[node]]
-            node = self._parent[node]
-        return node
-
-    def _join(self, a: tuple[str, str], b: tuple[str, str]) -> None:
-        ra, rb = self._find(a), self._find(b)
-        if ra != rb:
-            keep, drop = sorted((ra, rb))
-            self._parent[drop] = keep
 
     def _patch_in(self, path: str, roots: frozenset) -> bool:
-        return any(self._find(b) in roots for b in self._patches.get(norm(path), ()))
+        return any(b in roots for b in self._patches.get(norm(path), ()))
 
     def _kustomization_builds(self, kustomizations: dict[str, Any]) -> None:
         folders = {folder_of(path): path for path in kustomizations}
@@ -173,7 +171,6 @@ class Units:
                 if member != path:
                     included.add(member)
             self._labels.setdefault(build, f"the kustomization `{path}`")
-            self._parent.setdefault(build, build)
         tops = [p for p in sorted(kustomizations) if p not in included]
         for path in tops:
             for member, (namespace, _) in memo.get(path, {}).items():
@@ -184,30 +181,43 @@ class Units:
         self._by_folder: dict[str, list[str]] = {}
         for path in self._paths:
             self._by_folder.setdefault(folder_of(path), []).append(path)
-        for loaded in files:
-            for resource in loaded.resources:
-                for target in _gitops_targets(resource):
-                    self._join_target(resource, target, folders, kustomizations)
+        descriptors = [(r, t) for f in files for r in f.resources for t in _gitops_targets(r)]
+        members: dict[tuple[str, str], set[str]] = {}
+        for path, builds in self._builds.items():
+            for build in builds:
+                members.setdefault(build, set()).add(path)
+        # Twice: a descriptor applied by another descriptor (Flux's own sync, an
+        # app of apps) sends its folders to the cluster that one applies to.
+        for _ in range(2):
+            for descriptor, target in descriptors:
+                self._apply_target(descriptor, target, folders, kustomizations, members)
 
-    def _join_target(self, descriptor: Resource, target: "_Target", folders: set[str],
-                     kustomizations: dict[str, Any]) -> None:
+    def _apply_target(self, descriptor: Resource, target: "_Target", folders: set[str],
+                      kustomizations: dict[str, Any], members: dict[tuple[str, str], set[str]]) -> None:
+        """Every file a descriptor applies joins the descriptor's cluster: a build of
+        its own, beside the kustomization and folder builds the file is in."""
         named = [f for f in folders if target.matches(f)]
         if not named:
             return
         cluster = target.cluster
-        if cluster is None:  # Flux, same cluster: the unit the descriptor is applied in
+        if cluster is None:  # Flux, same cluster: the one the descriptor is applied to
             own = sorted(self._builds.get(norm(descriptor.path), ()))
             if not own:
                 return
-            cluster = own[0]
+            clusters = [b for b in own if b[0] == "cluster"]
+            cluster = clusters[0] if clusters else ("cluster", own[0][1])
+            self._labels.setdefault(cluster, f"the cluster that `{norm(descriptor.path)}` is applied to")
+            self._add(norm(descriptor.path), cluster, self._labels[cluster])
         else:
-            self._labels.setdefault(cluster, f"the cluster of Argo CD destination `{cluster[1]}`")
+            self._labels.setdefault(cluster, f"the cluster of {cluster[1].replace('Argo CD ', 'Argo CD destination `')}`"
+                                    if cluster[1].startswith("Argo CD ") else f"the cluster of `{cluster[1]}`")
         for folder in named:
             below = [f for f in self._by_folder if f == folder or (target.recurse and _under(f, folder))]
             for path in (p for f in below for p in self._by_folder[f]):
                 for build in list(self._builds.get(path, ())):
-                    if _anchor(build) == folder or _under(_anchor(build), folder):
-                        self._join(cluster, build)
+                    if build[0] != "cluster" and (_anchor(build) == folder or _under(_anchor(build), folder)):
+                        for member in members.get(build, ()):
+                            self._add(member, cluster, self._labels[cluster])
                 if target.namespace and path not in kustomizations:
                     hints = self._namespace_hints.setdefault(path, [])
                     if not any(hints):
@@ -325,7 +335,7 @@ def _flux_targets(resource: Resource) -> list[_Target]:
     if isinstance(remote, dict):
         secret = remote.get("secretRef")
         name = secret.get("name") if isinstance(secret, dict) else None
-        cluster = ("flux-cluster", str(name or resource.name))
+        cluster = ("cluster", f"kubeConfig {name or resource.name}")
     namespace = resource.get("spec", "targetNamespace")
     # kustomize-controller builds a folder without a kustomization.yaml from every
     # manifest below it, subfolders included
@@ -350,7 +360,7 @@ def _argo_targets(spec: Any, generated: list[str]) -> list[_Target]:
         recurse = isinstance(directory, dict) and directory.get("recurse") is True
         paths = generated if "{{" in source["path"] else [source["path"]]
         for path in paths:
-            targets.append(_Target(_pattern(path), recurse, None if templated else ("argo-cluster", str(server)),
+            targets.append(_Target(_pattern(path), recurse, None if templated else ("cluster", f"Argo CD {server}"),
                                    None if templated or not isinstance(namespace, str) else namespace))
     # a templated destination gives each generated application its own cluster:
     # nothing to join, each folder stays its own unit

@@ -242,7 +242,8 @@ def _check(ctx: Context) -> Iterator[Finding]:
             continue  # only run-time keys: nothing the manifests can tell
         # The label index answers for most Services; listing the namespace's
         # workloads for each Service made the rule quadratic in namespace size.
-        if ctx.inventory.workloads_selected(selector, service):
+        if ctx.inventory.workloads_selected(selector, service) \
+                or ctx.inventory.workloads_selected_nearby(selector, service):
             continue
         near = _near(ctx, service)
         if not near.count:
@@ -256,7 +257,7 @@ def _check(ctx: Context) -> Iterator[Finding]:
             if not near.count:
                 continue  # no workload here at all: the pods come from elsewhere
         if _is_apex(service, apexes) or _cluster_component(service, selector) \
-                or _operator_labels(ctx, service, selector) \
+                or _operator_labels(ctx, service, selector, near.wider) \
                 or ctx.inventory.unscanned_holding(service, *(f"{k}: " for k, _ in selector.labels),
                                                    *(v for _, v in selector.labels)):
             continue
@@ -291,7 +292,7 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
         related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
                                f"in namespace {other.resource.namespace} has these pod labels"))
     elif choice is None:
-        if _custom_kinds_near(ctx, service) or _releases_into(ctx, ns):
+        if _custom_kinds_near(ctx, service, near.wider) or _releases_into(ctx, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
         message += _no_target_hint(near.first(3), near.count)
     else:
@@ -879,9 +880,9 @@ def _releases_into(ctx: Context, namespace: str | None) -> bool:
     return False
 
 
-def _custom_kinds_near(ctx: Context, service: Resource) -> list[str]:
-    """Custom resources deployed with the Service that could share its namespace
-    and might make pods."""
+def _custom_kinds_near(ctx: Context, service: Resource, wider: bool = False) -> list[str]:
+    """Custom resources deployed with the Service (``wider``: anywhere) that could
+    share its namespace and might make pods."""
     namespace = service.namespace
     index = _custom_index.get(ctx.inventory)
     if index is None:
@@ -898,14 +899,14 @@ def _custom_kinds_near(ctx: Context, service: Resource) -> list[str]:
         found = [r for resources in index.values() for r in resources]
     else:
         found = index.get(namespace, []) + index.get(None, [])
-    labels = [f"{r.kind} {r.name}" for r in found if ctx.inventory.together(service, r)]
+    labels = [f"{r.kind} {r.name}" for r in found if wider or ctx.inventory.together(service, r)]
     return list(dict.fromkeys(labels))[:3]
 
 
 _custom_index: "weakref.WeakKeyDictionary[Any, dict[str | None, list[Resource]]]" = weakref.WeakKeyDictionary()
 
 
-def _operator_labels(ctx: Context, service: Resource, selector: Selector) -> bool:
+def _operator_labels(ctx: Context, service: Resource, selector: Selector, wider: bool = False) -> bool:
     """Whether a custom resource that may make pods, and could share the namespace,
     carries the selector's labels: on itself, or in a labels map of its spec (the
     pod metadata an operator puts on its pods, such as a Prometheus's
@@ -914,7 +915,7 @@ def _operator_labels(ctx: Context, service: Resource, selector: Selector) -> boo
     if not wanted:
         return False
     for resource in _pod_makers(ctx, service.namespace):
-        if not ctx.inventory.together(service, resource):
+        if not wider and not ctx.inventory.together(service, resource):
             continue
         if _has_labels(resource.labels, wanted) or _has_labels_within(resource.get("spec"), wanted, 8):
             return True
