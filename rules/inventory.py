@@ -174,11 +174,13 @@ class Inventory:
                 if self.units.together(resource, w.resource)]
 
     def workloads_selected_or_wider(self, selector: Selector, resource: Resource) -> tuple[list[Workload], bool]:
-        """`workloads_selected`; when ``resource``'s unit holds no workload that could
-        share its namespace at all, `workloads_selected_anywhere` instead, and True
-        with it (the finding says the pods were found elsewhere, and edits none)."""
+        """`workloads_selected`; when only its folder places ``resource`` and that
+        holds no workload that could share its namespace at all,
+        `workloads_selected_anywhere` instead, and True with it (the finding says
+        the pods were found elsewhere, and edits none). A kustomization or GitOps
+        build says exactly what is applied: no fallback from it."""
         selected = self.workloads_selected(selector, resource)
-        if selected or self.has_workloads_near(resource):
+        if selected or not self.units.only_folder(resource.path) or self.has_workloads_near(resource):
             return selected, False
         wider = self.workloads_selected_anywhere(selector, resource)
         return wider, bool(wider)

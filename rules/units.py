@@ -138,15 +138,16 @@ class Units:
             return None
         return hints[0]
 
-    def distance_key(self, near: str, path: str) -> tuple[int, str]:
-        """Sort key: files of ``near``'s folder first, then by shared folders."""
+    def distance_key(self, near: str, path: str) -> tuple[int, int, str]:
+        """Sort key: files of ``near``'s folder first, then by the folders shared
+        with it and the steps down from there."""
         a, b = folder_of(near).split("/"), folder_of(path).split("/")
         shared = 0
         for x, y in zip(a, b):
             if x != y:
                 break
             shared += 1
-        return -shared, path
+        return -shared, len(b) - shared, path
 
     # --- building ---------------------------------------------------------------
 

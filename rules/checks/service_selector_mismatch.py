@@ -251,8 +251,9 @@ def _check(ctx: Context) -> Iterator[Finding]:
             # through the repository, where a namespace the Service names must be
             # named by the workloads too (pods of a managed system namespace, or of
             # another repository, are made elsewhere)
-            if ctx.inventory.workloads_selected_anywhere(selector, service):
-                continue
+            if not ctx.inventory.units.only_folder(service.path) \
+                    or ctx.inventory.workloads_selected_anywhere(selector, service):
+                continue  # a build without workloads: they are applied by another one
             near = _near(ctx, service, wider=True)
             if not near.count:
                 continue  # no workload here at all: the pods come from elsewhere
