@@ -1,13 +1,13 @@
 """Whether a file is a Helm/Go/Jinja template, decided after trying to parse it.
 
-``{{`` and ``{%`` are common inside plain YAML data: Vault agent-inject template
-annotations, Alertmanager and Prometheus templates in ConfigMaps, ``sed``
+`{{` and `{%` are common inside plain YAML data: Vault agent-inject template
+annotations, Alertmanager and Prometheus templates in ConfigMaps, `sed`
 placeholders in quoted image tags, comments. Such a file is a valid manifest and is
 scanned. A file is a template only when it does not parse, or when a marker stands
 where YAML structure is: in a key or plain (unquoted) scalar such as
-``replicas: {{ .Values.replicas }}``, or on a line of its own such as
-``{{- if .Values.enabled }}`` (which YAML reads as a flow mapping). Markers inside
-quoted (``'...'``, ``"..."``) or block (``|``, ``>``) scalars, or in comments, are data.
+`replicas: {{ .Values.replicas }}`, or on a line of its own such as
+`{{- if .Values.enabled }}` (which YAML reads as a flow mapping). Markers inside
+quoted (`'...'`, `"..."`) or block (`|`, `>`) scalars, or in comments, are data.
 """
 from __future__ import annotations
 

@@ -1,32 +1,43 @@
-"""What is applied together: the deployment units of a scanned repository.
+"""Deployment units: which scanned resources are applied to a cluster together.
 
 A repository often holds alternatives that are never applied side by side (one
 install per cloud, tutorial chapters, before/after versions of one object), so a
 cross-resource rule must look for a Service's pods, an Ingress's certificate or a
 pod's network policies among what is deployed *with* it, not in the whole tree.
 
-The model (``deployment-unit: kustomization``, the default):
+The model (`deployment-unit: kustomization` in `.footgun.yml`, the default):
 
-- every kustomization is a build: the files its ``resources:``, ``bases:`` and
-  ``components:`` name, following folders into the kustomizations they hold, plus
-  its patch files; its ``namespace:`` is applied to what it builds (an outer
-  kustomization's wins over an inner one's, as ``kustomize build`` does). A root
+- every kustomization is a build: the files its `resources:`, `bases:` and
+  `components:` name, following folders into the kustomizations they hold, plus
+  its patch files; its `namespace:` is applied to what it builds (an outer
+  kustomization's wins over an inner one's, as `kustomize build` does). A root
   kustomization that builds app folders makes them one unit;
 - a file no kustomization builds belongs to its folder; a file beside a
-  ``kustomization.yaml`` that does not list it is applied by nothing in that build,
+  `kustomization.yaml` that does not list it is applied by nothing in that build,
   so it shares a unit only with the other unlisted files of its folder;
-- a Flux ``Kustomization`` (``spec.path``) or an Argo CD ``Application`` /
-  ``ApplicationSet`` (source ``path``, a git directory generator's paths) names
-  folders applied to one cluster: a Flux one joins them to the unit it is itself
-  applied in (unless ``spec.kubeConfig`` sends them to another cluster), Argo CD ones
-  with the same ``destination`` cluster join each other. ``targetNamespace`` and the
-  destination namespace are applied to namespace-less resources;
-- ``file``, ``folder`` and ``repository`` are the plain alternatives.
+- a Flux `Kustomization` (`spec.path`) or an Argo CD `Application` /
+  `ApplicationSet` (source `path`, a git directory generator's paths) names
+  folders applied to one cluster, which is one more build: a Flux one's is the
+  cluster it is itself applied to (another one when `spec.kubeConfig` names it),
+  Argo CD ones with the same `destination` cluster share theirs. Flux builds a
+  folder without a kustomization from everything below it, Argo CD from the folder
+  itself (unless `directory.recurse`). `targetNamespace` and the destination
+  namespace fill in namespaces left unset;
+- `file`, `folder` and `repository` are the plain alternatives: one file, one
+  folder, everything scanned.
 
-A resource may be in several builds (a base that two overlays include); two
-resources are deployed together when they share one. Two manifests of one API group,
-kind, namespace and name are alternatives, never deployed together (one replaces
-the other), unless one is a patch that a build merges into the other.
+A resource may be in several builds (a base that two overlays include, an
+infrastructure folder two clusters apply); two resources are deployed together
+when they share one. Two manifests of one API group, kind, namespace and name are
+alternatives, never deployed together (one replaces the other), unless one is a
+patch that a build merges into the other.
+
+Rules look inside the unit first: which pods a Service selects, which policies
+cover a pod, which Ingresses share a host, which IngressClass is the default. Only
+when nothing but its folder places a resource and that folder holds no candidate
+at all do they look through the repository, and then say so and offer no fix that
+edits another unit's file. Evidence that silences a finding counts inside the unit
+only.
 """
 from __future__ import annotations
 
