@@ -85,6 +85,7 @@ class Inventory:
         self._workloads_by_label: dict[tuple[str, str], list[Workload]] = defaultdict(list)
         self._workloads_by_namespace: dict[str | None, list[Workload]] = defaultdict(list)
         self._workloads_by_unit: dict[str | None, dict[tuple[str, str], list[Workload]]] = {}
+        self._unscanned_by_unit: dict[tuple[str, str], list[Unscanned]] | None = None
         for workload in self.workloads:
             self._workloads_by_namespace[workload.resource.namespace].append(workload)
             for pair in workload.labels.items():
@@ -199,10 +200,10 @@ class Inventory:
     def has_workloads_near(self, resource: Resource) -> bool:
         """Whether ``resource``'s unit holds any workload that could share its namespace."""
         namespace = resource.namespace
-        buckets = [self.workloads] if namespace is None else \
-            [self._workloads_by_namespace.get(namespace, []), self._workloads_by_namespace.get(ANY, [])]
+        keys = list(self._workloads_by_namespace) if namespace is None else [namespace, ANY]
         return any(w.resource is not resource and self.units.together(resource, w.resource)
-                   for bucket in buckets for w in bucket)
+                   for root in self.units.roots(resource.path) for key in keys
+                   for w in self.workloads_in(key, root))
 
     @staticmethod
     def replicated_pods(selected: list[Workload]) -> list[Workload]:
@@ -251,16 +252,24 @@ class Inventory:
     def unscanned_near(self, resource: Resource) -> list[Skip]:
         """Skipped files of ``resource``'s unit that might hold resources of its
         namespace, nearest first."""
-        roots = self.units.roots(resource.path)
-        found = [u.skip for u in self.unscanned
-                 if u.could_hold(resource.namespace) and roots & self.units.roots(u.skip.path)]
+        found = [u.skip for u in self._unscanned_in_unit(resource)]
         return sorted(found, key=lambda s: self.units.distance_key(resource.path, s.path))
 
     def unscanned_holding(self, resource: Resource, *texts: str) -> list[Skip]:
         """Skipped files of ``resource``'s unit whose raw text holds every one of
         ``texts``: they could hold what a rule found missing."""
-        near = {s.path for s in self.unscanned_near(resource)}
-        return [u.skip for u in self.unscanned if u.skip.path in near and all(t in u.text for t in texts)]
+        return [u.skip for u in self._unscanned_in_unit(resource) if all(t in u.text for t in texts)]
+
+    def _unscanned_in_unit(self, resource: Resource) -> list[Unscanned]:
+        if not self.unscanned:
+            return []
+        if self._unscanned_by_unit is None:
+            self._unscanned_by_unit = defaultdict(list)
+            for unscanned in self.unscanned:
+                for root in self.units.roots(unscanned.skip.path):
+                    self._unscanned_by_unit[root].append(unscanned)
+        found = {id(u): u for root in self.units.roots(resource.path) for u in self._unscanned_by_unit.get(root, ())}
+        return [u for u in found.values() if u.could_hold(resource.namespace)]
 
 
 def _recreates(workload: Workload) -> bool:
