@@ -126,8 +126,9 @@ def check(ctx: Context) -> Iterator[Finding]:
                 or spec.get("publishNotReadyAddresses") is True or _metrics_only(spec):
             continue
         selected, wider = ctx.inventory.workloads_selected_or_wider(from_map(spec.get("selector")), service)
-        if not selected or _governs(ctx, service, selected):
-            continue
+        if not selected or _governs(ctx, service, selected) \
+                or ctx.inventory.unscanned_holding(service, "serviceName", service.name):
+            continue  # (a skipped file of the unit may hold the StatefulSet it governs)
         targets = [w for w in selected if w.kind in REPLICATED_KINDS and ctx.inventory.may_run_several(w)]
         targets += ctx.inventory.replicated_pods(selected)
         if targets:

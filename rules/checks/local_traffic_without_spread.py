@@ -153,8 +153,9 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         selector = from_map(spec.get("selector"))
         selected, wider = ctx.inventory.workloads_selected_or_wider(selector, service)
-        if any(w.kind == "DaemonSet" for w in selected):
-            continue  # a pod on every node already
+        if any(w.kind == "DaemonSet" for w in selected) or \
+                ctx.inventory.unscanned_holding(service, "DaemonSet", *(v for _, v in selector.labels)):
+            continue  # a pod on every node already (or maybe, in a skipped file of the unit)
         unspread = [w for w in selected if w.kind in REPLICATED_KINDS
                     and not _spread(w) and ctx.inventory.may_run_several(w)]
         unspread += [w for w in ctx.inventory.replicated_pods(selected) if not _spread(w)]

@@ -140,11 +140,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         several_defaults = len({c.name for c in classes.defaults()}) > 1
         declared = classes.declared(ingress)
         if declared is None:
-            if classes.default_class() or several_defaults or classes.classless_server():
+            if classes.default_class() or several_defaults or classes.classless_server() \
+                    or ctx.inventory.unscanned_holding(ingress, "is-default-class"):
                 continue
             yield _classless(ctx, classes, ingress)
         elif declared.name not in classes.known and not (
-                declared.by_annotation and _near(classes, declared.name, TYPO) is None):
+                declared.by_annotation and _near(classes, declared.name, TYPO) is None) \
+                and not ctx.inventory.unscanned_holding(ingress, "IngressClass", declared.name):
             yield _unknown(ctx, classes, ingress, declared.name, declared.field_path)
 
 
