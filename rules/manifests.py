@@ -7,7 +7,6 @@ skipped with a reason that says where, never with a crash.
 """
 from __future__ import annotations
 
-import re
 from array import array
 from dataclasses import dataclass, field
 from functools import cached_property

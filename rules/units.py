@@ -48,7 +48,6 @@ from typing import Any, Iterable
 
 from .manifests import LoadedFile, Resource
 
-MODES = ("file", "folder", "kustomization", "repository")
 _REMOTE = ("://", "git@", "github.com/", "?ref=")
 
 
