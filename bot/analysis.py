@@ -47,6 +47,7 @@ from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Inst
 from .local import changed_paths_of, select_findings, select_skipped
 from .review import ReviewPlan, finding_id, fingerprints_in, neutralise, plan_review
 from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
+from .units import unit_paths
 
 log = logging.getLogger("footgun.analysis")
 
@@ -197,7 +198,8 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
         notes.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
                                f"findings in the others are not attributed to it"))
     order = [f["filename"] for f in files if f.get("status") != "removed"]
-    selection = select_manifests(head_tree, config, order, budget.max_files, budget.max_bytes)
+    built_with = unit_paths(gh, pr.repo, head_tree, config, cache, order, budget.max_files // 4)
+    selection = select_manifests(head_tree, config, order, budget.max_files, budget.max_bytes, built_with)
     alerts: list[Skip] = []
     own = [p for p in selection.paths if p in changed]
     if selection.changed_left_out:

@@ -10,8 +10,8 @@
 * Files over the configuration's size limit are never downloaded: they are reported
   as skipped, as the engine would.
 * A budget caps what one analysis reads (`select_manifests`): the pull request's own
-  manifests first, then the others nearest to them (same folder, then the parent
-  folders...), up to ``max_files`` files and ``max_bytes`` bytes; what is left out is
+  manifests first, then the others built with them by a kustomization (`bot.units`),
+  then those nearest to them (same folder, then the parent folders...), up to ``max_files`` files and ``max_bytes`` bytes; what is left out is
   said in the review.
 
 Everything is read through the base repository: GitHub keeps a fork's pull request
@@ -217,11 +217,11 @@ def _distance(folder: str, near: set[str]) -> int:
 
 
 def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: int,
-                     max_bytes: int) -> Selection:
+                     max_bytes: int, first: list[str] | None = None) -> Selection:
     """The manifests of ``tree`` to read: ``changed`` ones first (in the order given),
-    then the others by closeness to them, within ``max_files`` and ``max_bytes``
-    (sizes from the tree; files over ``max_file_bytes`` cost nothing: they are skipped
-    unread)."""
+    then the others (``first`` ones, built with the changed ones, before the rest) by
+    closeness to them, within ``max_files`` and ``max_bytes`` (sizes from the tree;
+    files over ``max_file_bytes`` cost nothing: they are skipped unread)."""
     all_paths = manifest_paths(tree, config)
     changed_set = set(changed)
     own = [p for p in changed if p in tree.files and _is_manifest_path(p, config)]
@@ -233,7 +233,9 @@ def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: 
             if not folder:
                 break
             folder = _folder(folder)
-    others = sorted((p for p in all_paths if p not in changed_set), key=lambda p: (_distance(_folder(p), near), p))
+    built_with = set(first or ())
+    others = sorted((p for p in all_paths if p not in changed_set),
+                    key=lambda p: (p not in built_with, _distance(_folder(p), near), p))
     selection = Selection([], context_total=len(others))
     # The PR's own files come first, but leave a quarter of the budget to the files
     # around them: cross-file rules judge a Service by the workloads beside it.

@@ -62,7 +62,7 @@ class Config:
     cert_manager_issuer: str = "letsencrypt-prod"
     node_port_range: tuple[int, int] = (30000, 32767)
     max_load_balancers: int = 1
-    deployment_unit: str = "folder"
+    deployment_unit: str = "kustomization"
     nginx_controller: str = "ingress-nginx"
     traefik_strict_prefix: bool = False
     ndots: int = 2
@@ -223,7 +223,8 @@ OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any], str]] = {
     "max-load-balancers": ("max_load_balancers", lambda k, v: _int(k, v, 1),
                            "HTTP LoadBalancer Services allowed per deployment unit (default 1)"),
     "deployment-unit": ("deployment_unit", _choice(DEPLOYMENT_UNITS),
-                        "what is applied together: `file`, `folder` (default), `kustomization`, `repository`"),
+                        "what is applied together: `kustomization` (default: kustomize builds, GitOps "
+                        "descriptors, else the folder), `file`, `folder`, `repository`"),
     "nginx-controller": ("nginx_controller", _choice(NGINX_FLAVOURS),
                          "which controller a bare `nginx` class means (default `ingress-nginx`)"),
     "traefik-strict-prefix": ("traefik_strict_prefix", _bool,

@@ -28,6 +28,8 @@ class Context:
         through the value's last line), or on explicit ``lines``. ``field`` names the
         finding's subject for fingerprints when the path's list indexes would not
         be stable (a port's name is, its position is not)."""
+        if fix is not None and not self._within_unit(resource, fix):
+            fix = None  # never reach into another example: what is not deployed with it
         if lines is None:
             span = resource.span(*field_path)
             lines = (span.key_line, span.end) if span else (resource.start_line, resource.start_line)
@@ -38,9 +40,16 @@ class Context:
         self.origins[id(found)] = resource
         return found
 
-    def caveat(self, namespace: str | None) -> str:
-        """A sentence to append when skipped files could change the verdict."""
-        unscanned = self.inventory.unscanned_near(namespace)
+    def _within_unit(self, resource: Resource, fix: Fix) -> bool:
+        """Whether every file the fix edits is deployed with ``resource``."""
+        roots = self.inventory.units.roots(resource.path)
+        return all(edit.path == resource.path or roots & self.inventory.units.roots(edit.path)
+                   for edit in fix.edits)
+
+    def caveat(self, resource: Resource) -> str:
+        """A sentence to append when skipped files of ``resource``'s unit could
+        change the verdict (nearest first)."""
+        unscanned = self.inventory.unscanned_near(resource)
         if not unscanned:
             return ""
         names = ", ".join(s.path for s in unscanned[:3]) + (" and others" if len(unscanned) > 3 else "")

@@ -57,12 +57,25 @@ def reference_page() -> str:
             "or the finding's line, or the annotation `footgun.dev/ignore: \"<rule-id>,...\"`; "
             "turn a rule off or change its severity in `.footgun.yml` (see the configuration "
             "keys at the end of this page).", ""]
+    out += _applied_together()
     for d in docs:
         out += [f"## {d.id}", "", f"**{d.title}** (default severity: {d.severity})", "",
                 _demote_headings(d.body), ""]
     out += ["## Configuration keys", "", "| key | meaning |", "|---|---|"]
     out += [f"| `{key}` | {description} |" for key, (_, _, description) in OPTIONS.items()]
     return "\n".join(out) + "\n"
+
+
+def _applied_together() -> list[str]:
+    """The deployment units and templates, from the modules that decide them."""
+    from . import templates, units
+    return ["## What is applied together", "", _body(units), "",
+            "### Templates", "", _body(templates), ""]
+
+
+def _body(module: ModuleType) -> str:
+    title, _, body = inspect.cleandoc(module.__doc__ or "").partition("\n")
+    return f"{title.strip()}\n{body}".strip()
 
 
 def _demote_headings(markdown: str) -> str:

@@ -243,7 +243,7 @@ def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[
         try:
             kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded] \
                 if left_out else loaded
-            return Inventory(kept, config.custom_workloads), skips
+            return Inventory(kept, config.custom_workloads, config.deployment_unit), skips
         except MemoryError:  # the process itself is in trouble: not a resource's fault
             raise
         except Exception as error:  # isolated like a rule's failure

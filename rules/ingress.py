@@ -149,9 +149,15 @@ class IngressClasses:
     """The classes known in one scan (manifests and config) and how an Ingress
     resolves to a class and a controller."""
 
-    def __init__(self, inventory: Inventory, config: Config) -> None:
+    def __init__(self, inventory: Inventory, config: Config, near: Resource | None = None) -> None:
         self.config = config
-        self.manifests = [r for r in inventory.of_kind("IngressClass") if is_ingress_class(r)]
+        everywhere = [r for r in inventory.of_kind("IngressClass") if is_ingress_class(r)]
+        self.manifests = everywhere if near is None else \
+            [r for r in everywhere if inventory.together(near, r)]
+        # True when the unit deploys no IngressClass and the repository's stand in
+        self.from_elsewhere = near is not None and not self.manifests and bool(everywhere)
+        if self.from_elsewhere:
+            self.manifests = everywhere
         known: dict[str, KnownClass] = {}
         for resource in self.manifests:
             known.setdefault(resource.name, KnownClass(
@@ -238,15 +244,19 @@ class IngressClasses:
         return NGINX_INC if self.config.nginx_controller == NGINX_INC else INGRESS_NGINX
 
 
-_classes_cache: "weakref.WeakKeyDictionary[Inventory, dict[int, IngressClasses]]" = weakref.WeakKeyDictionary()
+_classes_cache: "weakref.WeakKeyDictionary[Inventory, dict[tuple, IngressClasses]]" = weakref.WeakKeyDictionary()
 
 
-def ingress_classes(inventory: Inventory, config: Config) -> IngressClasses:
-    """The `IngressClasses` of a scan, computed once per inventory and config."""
+def ingress_classes(inventory: Inventory, config: Config, near: Resource | None = None) -> IngressClasses:
+    """The `IngressClasses` deployed with ``near`` (when the unit deploys none, the
+    repository's, with ``from_elsewhere`` set); without ``near``, the whole scan's.
+    Computed once per inventory, config and unit."""
     per_config = _classes_cache.setdefault(inventory, {})
-    found = per_config.get(id(config))
+    unit = inventory.units.roots(near.path) if near is not None else None
+    key = (id(config), unit)
+    found = per_config.get(key)
     if found is None or found.config is not config:
-        found = per_config[id(config)] = IngressClasses(inventory, config)
+        found = per_config[key] = IngressClasses(inventory, config, near)
     return found
 
 
@@ -357,7 +367,7 @@ def ingresses_routing_to(inventory: Inventory, service: Resource) -> list[tuple[
                     index.setdefault(backend.service, []).append((ingress, backend))
         _routes_cache[inventory] = index
     return [(ingress, backend) for ingress, backend in index.get(service.name, ())
-            if ingress.could_share_namespace(service)]
+            if ingress.could_share_namespace(service) and inventory.together(ingress, service)]
 
 
 # --- the controller's own Service --------------------------------------------------
@@ -388,7 +398,7 @@ def is_ingress_controller_service(inventory: Inventory, service: Resource) -> bo
     if isinstance(selector, dict):
         if any(_names_controller(str(v)) for v in selector.values()) or selector.get("istio") == "ingressgateway":
             return True
-        for workload in inventory.workloads_selected(from_map(selector), service.namespace):
+        for workload in inventory.workloads_selected(from_map(selector), service):
             for container in workload.containers():
                 if _CONTROLLER_IMAGE.search(str(container.get("image", ""))):
                     return True

@@ -1,9 +1,29 @@
-"""Every scanned resource, indexed so cross-resource rules stay linear.
+"""Every scanned resource, indexed so cross-resource rules stay linear, and placed in
+the deployment unit it is applied with (`rules.units`).
 
 Resources are bucketed by kind and namespace, and workloads by each of their pod
 template's labels, so "which workloads does this selector pick?" looks at one label
 bucket instead of every workload. Namespaces follow RULES.md: an unset namespace is
-decided at apply time, so it may be the same as any other.
+decided at apply time, so it may be the same as any other; a kustomization's (or a
+GitOps descriptor's) namespace is filled in where the manifest sets none.
+
+Relations are asked on behalf of a resource, and resolve inside its unit:
+
+- ``near(resource, *kinds)``: resources of those kinds deployed with ``resource``
+  that could share its namespace, never an alternative of it (the same API group,
+  kind, namespace and name: one replaces the other);
+- ``workloads_near(resource)``, ``workloads_selected(selector, resource)``: the
+  workloads deployed with ``resource`` (that ``selector`` picks);
+- ``anywhere(resource, *kinds)``, ``workloads_selected_anywhere(selector, resource)``:
+  the same over the whole repository, a fallback for when the unit holds no candidate
+  at all; a finding drawn from it says so in weaker words and offers no fix that edits
+  another unit's file (``unit_of(resource)``, ``together(a, b)`` tell);
+- ``unscanned_near(resource)``: skipped files of the unit that could hold resources
+  of its namespace, nearest first; ``unscanned_holding(resource, *texts)`` those whose
+  raw text holds every one of ``texts`` (what a rule found missing may be there).
+
+Evidence that silences a finding must come from ``near``: a neighbour that is never
+deployed beside the resource neither covers nor accompanies it.
 """
 from __future__ import annotations
 
@@ -16,11 +36,20 @@ from typing import Iterable
 from .manifests import LoadedFile, Resource
 from .model import Skip
 from .selectors import Selector
+from .units import Unit, Units, folder_of, identity
 from .workloads import Workload, pod_template_paths, workload_of
 
 _NAMESPACE_LINE = re.compile(r"^\s*namespace:\s*[\"']?([A-Za-z0-9.-]+)", re.MULTILINE)
 ANY = None  # a namespace bucket key: resources whose namespace is unset
 SCALER_KINDS = ("HorizontalPodAutoscaler", "ScaledObject")  # what sets a workload's replicas
+# Kinds a namespace transformer leaves alone (kustomize's cluster-scoped list, and the
+# cluster-wide kinds rules look at).
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "IngressClass", "GatewayClass", "ClusterRole", "ClusterRoleBinding",
+    "CustomResourceDefinition", "PersistentVolume", "StorageClass", "PriorityClass", "RuntimeClass",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "CSIDriver",
+    "GlobalNetworkPolicy", "GlobalNetworkSet", "CiliumClusterwideNetworkPolicy", "ClusterIssuer",
+    "ClusterPolicy", "Node"})
 
 
 @dataclass(frozen=True)
@@ -30,15 +59,21 @@ class Unscanned:
 
     skip: Skip
     namespaces: frozenset[str] | None
+    text: str = ""
 
     def could_hold(self, namespace: str | None) -> bool:
         return self.namespaces is None or namespace is None or namespace in self.namespaces
 
 
 class Inventory:
-    def __init__(self, files: Iterable[LoadedFile], custom_workloads=()) -> None:
+    def __init__(self, files: Iterable[LoadedFile], custom_workloads=(),
+                 deployment_unit: str = "kustomization") -> None:
         self.files = list(files)
         self.resources: list[Resource] = [r for f in self.files for r in f.resources]
+        self.units = Units(self.files, deployment_unit)
+        for resource in self.resources:
+            if resource.namespace is None and resource.kind not in CLUSTER_SCOPED:
+                resource.namespace = self.units.namespace(resource.path)
         self.kustomizations = {f.source.path: f.kustomization for f in self.files
                                if f.is_kustomization and f.source}
         self.unscanned = [_unscanned(f) for f in self.files if f.skip and _could_hold_resources(f.skip)]
@@ -49,6 +84,8 @@ class Inventory:
         self.workloads = [w for r in self.resources if (w := workload_of(r, paths))]
         self._workloads_by_label: dict[tuple[str, str], list[Workload]] = defaultdict(list)
         self._workloads_by_namespace: dict[str | None, list[Workload]] = defaultdict(list)
+        self._workloads_by_unit: dict[str | None, dict[tuple[str, str], list[Workload]]] = {}
+        self._unscanned_by_unit: dict[tuple[str, str], list[Unscanned]] | None = None
         for workload in self.workloads:
             self._workloads_by_namespace[workload.resource.namespace].append(workload)
             for pair in workload.labels.items():
@@ -62,8 +99,8 @@ class Inventory:
     def of_kind(self, *kinds: str) -> list[Resource]:
         return [r for kind in kinds for bucket in self._by_kind.get(kind, {}).values() for r in bucket]
 
-    def near(self, namespace: str | None, *kinds: str) -> list[Resource]:
-        """Resources of these kinds that could be in ``namespace``."""
+    def _could_be_in(self, namespace: str | None, *kinds: str) -> list[Resource]:
+        """Resources of these kinds anywhere that could be in ``namespace``."""
         found = []
         for kind in kinds:
             buckets = self._by_kind.get(kind, {})
@@ -74,31 +111,124 @@ class Inventory:
                 found.extend(buckets.get(ANY, ()))
         return found
 
-    def workloads_near(self, namespace: str | None) -> list[Workload]:
-        if namespace is None:
-            return self.workloads
-        return self._workloads_by_namespace.get(namespace, []) + self._workloads_by_namespace.get(ANY, [])
+    def near(self, resource: Resource, *kinds: str) -> list[Resource]:
+        """Resources of these kinds deployed with ``resource`` that could share its
+        namespace (not ``resource`` itself, nor an alternative of it)."""
+        return [r for r in self._could_be_in(resource.namespace, *kinds)
+                if r is not resource and self.units.together(resource, r)]
 
-    def workloads_in(self, namespace: str | None) -> list[Workload]:
+    def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
+        """Resources of these kinds anywhere in the scan that could share
+        ``resource``'s namespace, less its alternatives: the repository-wide
+        fallback of `near`."""
+        own = identity(resource)
+        return [r for r in self._could_be_in(resource.namespace, *kinds)
+                if r is not resource and identity(r) != own]
+
+    def together(self, a: Resource, b: Resource) -> bool:
+        """Whether two resources are applied to one cluster together."""
+        return self.units.together(a, b)
+
+    def unit_of(self, resource: Resource) -> Unit:
+        """The deployment unit a message names for ``resource``."""
+        return self.units.unit(resource.path)
+
+    def grouped_by_unit(self, resources: Iterable[Resource]) -> list[tuple[Unit, list[Resource]]]:
+        """``resources`` grouped by the units they belong to (one resource may be in
+        several: a base that two overlays build), each group in the given order."""
+        groups: dict[tuple[str, str], list[Resource]] = {}
+        for resource in resources:
+            for root in sorted(self.units.roots(resource.path)):
+                groups.setdefault(root, []).append(resource)
+        return [(Unit(root, self.units.label(root)), members) for root, members in groups.items()]
+
+    def workloads_near(self, resource: Resource) -> list[Workload]:
+        """The workloads deployed with ``resource`` that could share its namespace."""
+        namespace = resource.namespace
+        candidates = self.workloads if namespace is None else \
+            self._workloads_by_namespace.get(namespace, []) + self._workloads_by_namespace.get(ANY, [])
+        return [w for w in candidates if w.resource is not resource and self.units.together(resource, w.resource)]
+
+    def workloads_in(self, namespace: str | None, unit: tuple[str, str] | None = None) -> list[Workload]:
         """The workloads of exactly ``namespace`` (None: those whose namespace is
-        unset); `workloads_near` is ``namespace``'s followed by the unset ones."""
-        return self._workloads_by_namespace.get(namespace, [])
+        unset), anywhere in the scan or, given a ``unit`` (a key of
+        `Units.roots`), in that unit."""
+        workloads = self._workloads_by_namespace.get(namespace, [])
+        if unit is None:
+            return workloads
+        by_unit = self._workloads_by_unit.get(namespace)
+        if by_unit is None:
+            by_unit = self._workloads_by_unit[namespace] = defaultdict(list)
+            for workload in workloads:
+                for root in self.units.roots(workload.resource.path):
+                    by_unit[root].append(workload)
+        return by_unit.get(unit, [])
 
     def namespaces_of_workloads(self) -> list[str | None]:
         """The namespaces holding a workload (None: some workload's is unset)."""
         return list(self._workloads_by_namespace)
 
-    def workloads_selected(self, selector: Selector, namespace: str | None) -> list[Workload]:
-        """Workloads whose pod template ``selector`` matches and that could share
-        ``namespace``. An empty selector selects nothing here (a Service's rule)."""
+    def workloads_selected(self, selector: Selector, resource: Resource) -> list[Workload]:
+        """Workloads deployed with ``resource`` whose pod template ``selector``
+        matches. An empty selector selects nothing here (a Service's rule)."""
+        return [w for w in self.workloads_selected_anywhere(selector, resource)
+                if self.units.together(resource, w.resource)]
+
+    def workloads_selected_or_wider(self, selector: Selector, resource: Resource) -> tuple[list[Workload], bool]:
+        """`workloads_selected`; when only its folder places ``resource`` and that
+        holds no workload that could share its namespace at all,
+        `workloads_selected_anywhere` instead, and True with it (the finding says
+        the pods were found elsewhere, and edits none). A kustomization or GitOps
+        build says exactly what is applied: no fallback from it."""
+        selected = self.workloads_selected(selector, resource)
+        if selected or not self.units.only_folder(resource.path) or self.has_workloads_near(resource):
+            return selected, False
+        wider = self.workloads_selected_anywhere(selector, resource)
+        return wider, bool(wider)
+
+    def workloads_selected_nearby(self, selector: Selector, resource: Resource) -> list[Workload]:
+        """For a resource that only its folder places: workloads ``selector``
+        matches in the subtree of its folder (or of its folder's parent), which a
+        recursive apply may deploy with it. Only to decide that pods are *not*
+        missing: such a neighbour never makes a finding."""
+        if not self.units.only_folder(resource.path):
+            return []
+        prefix = self.units.neighbourhood(resource.path)
+        return [w for w in self.workloads_selected_anywhere(selector, resource)
+                if folder_of(w.resource.path) == prefix or folder_of(w.resource.path).startswith(prefix + "/")]
+
+    def has_workloads_near(self, resource: Resource) -> bool:
+        """Whether ``resource``'s unit holds any workload that could share its namespace."""
+        namespace = resource.namespace
+        keys = list(self._workloads_by_namespace) if namespace is None else [namespace, ANY]
+        return any(w.resource is not resource and self.units.together(resource, w.resource)
+                   for root in self.units.roots(resource.path) for key in keys
+                   for w in self.workloads_in(key, root))
+
+    @staticmethod
+    def replicated_pods(selected: list[Workload]) -> list[Workload]:
+        """Bare Pods among ``selected`` that share their labels with another selected
+        Pod (not an alternative of it): replicas in effect, made by hand."""
+        groups: dict[frozenset, list[Workload]] = defaultdict(list)
+        for workload in selected:
+            if workload.kind == "Pod":
+                groups[frozenset(workload.labels.items())].append(workload)
+        return [w for group in groups.values() if len({identity(p.resource) for p in group}) > 1 for w in group]
+
+    def workloads_selected_anywhere(self, selector: Selector, resource: Resource | None) -> list[Workload]:
+        """Workloads anywhere in the scan that ``selector`` matches and that could
+        share ``resource``'s namespace (any namespace without ``resource``): the
+        repository-wide fallback."""
         if selector.is_empty:
             return []
+        namespace = resource.namespace if resource is not None else None
         if selector.labels:
             candidates = min((self._workloads_by_label.get(pair, []) for pair in selector.labels), key=len)
         else:
-            candidates = self.workloads_near(namespace)
-        return [w for w in candidates
-                if (namespace is None or w.resource.namespace in (None, namespace)) and selector.matches(w.labels)]
+            candidates = self._workloads_by_namespace.get(namespace, []) + \
+                self._workloads_by_namespace.get(ANY, []) if namespace is not None else self.workloads
+        return [w for w in candidates if w.resource is not resource
+                and (namespace is None or w.resource.namespace in (None, namespace)) and selector.matches(w.labels)]
 
     def may_run_several(self, workload: Workload) -> bool:
         """False for a workload pinned to ``replicas: 0`` or ``1`` that no
@@ -112,16 +242,34 @@ class Inventory:
             replicas = 1
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas > 1:
             return True
-        for scaler in self.near(workload.resource.namespace, *SCALER_KINDS):
+        for scaler in self.near(workload.resource, *SCALER_KINDS):
             target = scaler.get("spec", "scaleTargetRef")
             if isinstance(target, dict) and target.get("name") == workload.name \
                     and target.get("kind", "Deployment") == workload.kind:
                 return True
         return False
 
-    def unscanned_near(self, namespace: str | None) -> list[Skip]:
-        """Skipped files that might hold resources in ``namespace``."""
-        return [u.skip for u in self.unscanned if u.could_hold(namespace)]
+    def unscanned_near(self, resource: Resource) -> list[Skip]:
+        """Skipped files of ``resource``'s unit that might hold resources of its
+        namespace, nearest first."""
+        found = [u.skip for u in self._unscanned_in_unit(resource)]
+        return sorted(found, key=lambda s: self.units.distance_key(resource.path, s.path))
+
+    def unscanned_holding(self, resource: Resource, *texts: str) -> list[Skip]:
+        """Skipped files of ``resource``'s unit whose raw text holds every one of
+        ``texts``: they could hold what a rule found missing."""
+        return [u.skip for u in self._unscanned_in_unit(resource) if all(t in u.text for t in texts)]
+
+    def _unscanned_in_unit(self, resource: Resource) -> list[Unscanned]:
+        if not self.unscanned:
+            return []
+        if self._unscanned_by_unit is None:
+            self._unscanned_by_unit = defaultdict(list)
+            for unscanned in self.unscanned:
+                for root in self.units.roots(unscanned.skip.path):
+                    self._unscanned_by_unit[root].append(unscanned)
+        found = {id(u): u for root in self.units.roots(resource.path) for u in self._unscanned_by_unit.get(root, ())}
+        return [u for u in found.values() if u.could_hold(resource.namespace)]
 
 
 def _recreates(workload: Workload) -> bool:
@@ -137,4 +285,4 @@ def _unscanned(loaded: LoadedFile) -> Unscanned:
     if loaded.source is None:
         return Unscanned(loaded.skip, None)
     names = frozenset(_NAMESPACE_LINE.findall(loaded.source.text))
-    return Unscanned(loaded.skip, names or None)
+    return Unscanned(loaded.skip, names or None, loaded.source.text)

@@ -7,7 +7,6 @@ skipped with a reason that says where, never with a crash.
 """
 from __future__ import annotations
 
-import re
 from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,10 +14,9 @@ from itertools import accumulate
 from typing import Any, Iterable
 
 from .model import ResourceRef, Skip
-from .yamltree import (Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, count_lines_before,
-                       parse_documents, span_at, split_lines)
+from .templates import TEMPLATE_MARK, structural_marker_line
+from .yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, parse_documents, span_at, split_lines
 
-TEMPLATE_MARK = re.compile(r"\{\{|\{%")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
@@ -184,9 +182,8 @@ def _wide_encoding(raw: bytes) -> str | None:
 
 def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
     source = SourceFile(path, text)
-    template = TEMPLATE_MARK.search(text)
-    if template:
-        line = count_lines_before(text, template.start())
+    line = structural_marker_line(text) if TEMPLATE_MARK.search(text) else None
+    if line:
         return LoadedFile(source, skip=Skip(
             path, f"Helm/Go template syntax at line {line}; render it first "
                   f"(helm template / kustomize build) to scan the output", line))

@@ -176,7 +176,6 @@ CONTROLLER_NAMES = {
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    classes = ingress_classes(ctx.inventory, ctx.config)
     for service in ctx.inventory.of_kind("Service"):
         spec = service.get("spec")
         if service.api_version != "v1" or not isinstance(spec, YMap) or spec.get("sessionAffinity") != "ClientIP":
@@ -198,6 +197,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         advice: list[str] = []
         annotated: list[str] = []
         for ingress in ingresses:
+            classes = ingress_classes(ctx.inventory, ctx.config, ingress)
             class_name = classes.class_of(ingress)
             controller = classes.controller_of(ingress)
             line = backend_line[id(ingress)]
@@ -348,5 +348,6 @@ def _routes_to(ctx: Context, service: Resource) -> list[Resource]:
                     namespace = ref.get("namespace") if isinstance(ref.get("namespace"), str) else route.namespace
                     index.setdefault(ref["name"], []).append((route, namespace))
     found = [route for route, ns in index.get(service.name, ())
-             if ns is None or service.namespace is None or ns == service.namespace]
+             if (ns is None or service.namespace is None or ns == service.namespace)
+             and ctx.inventory.together(route, service)]
     return _unique(found)

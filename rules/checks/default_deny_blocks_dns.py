@@ -195,11 +195,13 @@ def check(ctx: Context) -> Iterator[Finding]:
     plugin_dns = [r for kind in PLUGIN_POLICY_KINDS for r in ctx.inventory.of_kind(kind)
                   if r.api_version.startswith(PLUGIN_POLICY_GROUPS) and _plugin_allows_dns(r)]
     reported_udp: set[int] = set()
-    fixed_groups: dict[tuple[str | None, Selector], Resource] = {}
+    fixed_groups: dict[tuple[str | None, Selector, tuple], Resource] = {}
     for restricting in policies:
-        if any(_plugin_covers(r, restricting.resource) for r in plugin_dns):
+        if any(_plugin_covers(r, restricting.resource) and ctx.inventory.together(r, restricting.resource)
+               for r in plugin_dns):
             continue  # the network plugin's own policies let DNS through
-        peers = [p for p in policies if p.resource.could_share_namespace(restricting.resource)]
+        peers = [p for p in policies if p.resource.could_share_namespace(restricting.resource)
+                 and ctx.inventory.together(p.resource, restricting.resource)]
         verdict = _verdict(ctx, restricting, peers)
         if verdict is None:
             continue
@@ -210,7 +212,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                 reported_udp.add(id(allowing.resource))
                 yield _udp_only_finding(ctx, allowing, restricting)
             continue
-        group = (restricting.resource.namespace, restricting.selector)
+        if ctx.inventory.unscanned_holding(restricting.resource, "NetworkPolicy", "53"):
+            continue  # a skipped file of the unit may allow DNS
+        group = (restricting.resource.namespace, restricting.selector,
+                 ctx.inventory.unit_of(restricting.resource).key)
         first = fixed_groups.setdefault(group, restricting.resource)
         yield _blocked_finding(ctx, restricting, detail, policies, first)
 
@@ -465,12 +470,13 @@ def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], p
     """Scanned workloads the restricting policy isolates and no DNS allowance
     reaches; empty when there are none to judge."""
     blocked = []
-    for workload in ctx.inventory.workloads_near(restricting.resource.namespace):
+    for workload in ctx.inventory.workloads_near(restricting.resource):
         if not restricting.selector.matches(workload.labels):
             continue
         allowed = set(reachable)
         for peer in partial:
-            if peer.resource.could_share_namespace(workload.resource) and peer.selector.matches(workload.labels):
+            if peer.resource.could_share_namespace(workload.resource) and peer.selector.matches(workload.labels) \
+                    and ctx.inventory.together(peer.resource, workload.resource):
                 allowed |= peer.reach.any
         if "UDP" not in allowed:
             blocked.append(workload)
@@ -503,7 +509,8 @@ def _blocked_finding(ctx: Context, restricting: Policy, blocked: list | None, po
     message = (f"NetworkPolicy {resource.name} isolates {subject} for egress, and no NetworkPolicy "
                f"selecting them allows DNS (UDP and TCP port 53 to the cluster DNS): every name lookup "
                f"times out, so even `my-service:80` cannot be resolved.")
-    notes = [n for p in policies if p.resource.could_share_namespace(resource) for n in p.reach.notes]
+    notes = [n for p in policies if p.resource.could_share_namespace(resource)
+             and ctx.inventory.together(p.resource, resource) for n in p.reach.notes]
     if notes:
         message += f" Note: {notes[0]}."
     fix = None
@@ -513,7 +520,7 @@ def _blocked_finding(ctx: Context, restricting: Policy, blocked: list | None, po
         message += f" The fix offered on NetworkPolicy {first.name} ({first.path}) covers these pods too."
     related = [Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}: no DNS egress")
                for w in blocked or ()]
-    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource.namespace),
+    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource),
                        fix=fix, related=related, field="spec.egress.dns")
 
 
@@ -530,7 +537,7 @@ def _udp_only_finding(ctx: Context, allowing: Policy, restricting: Policy) -> Fi
     if entry is not None and hasattr(ports, "at"):
         span = ports.at[ports.index(entry)]
         lines = (span.key_line, span.end)
-    return ctx.finding(resource, path, message + ctx.caveat(resource.namespace), severity="warning",
+    return ctx.finding(resource, path, message + ctx.caveat(resource), severity="warning",
                        fix=_tcp_fix(allowing), lines=lines, field="spec.egress.dns-tcp")
 
 
@@ -559,7 +566,7 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
     resource = restricting.resource
     name = _free_name(ctx, restricting)
     metadata: dict[str, Any] = {"name": name}
-    if resource.namespace:
+    if resource.get("metadata", "namespace"):  # as written: a kustomization sets the rest
         metadata["namespace"] = resource.namespace
     if _openshift(ctx):
         to = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "openshift-dns"}}}]
@@ -587,7 +594,7 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
 def _free_name(ctx: Context, restricting: Policy) -> str:
     resource = restricting.resource
     base = "allow-dns" if restricting.selector.is_empty else f"allow-dns-{resource.name}"
-    taken = {r.name for r in ctx.inventory.near(resource.namespace, "NetworkPolicy")}
+    taken = {resource.name} | {r.name for r in ctx.inventory.near(resource, "NetworkPolicy")}
     name, number = base, 2
     while name in taken:
         name, number = f"{base}-{number}", number + 1

@@ -85,16 +85,19 @@ MAX_RELATED = 10  # rivals listed as related locations; the message gives the co
 
 def check(ctx: Context) -> Iterator[Finding]:
     pinned = list(_pinned_ports(ctx.inventory.of_kind("Service")))
-    # node port -> Service identity -> its claims: grouped once, so that thousands of
-    # Services sharing one port cost linear time, not a list of the others each
-    claims: dict[int, dict[tuple[str | None, str], list[tuple[Resource, int]]]] = defaultdict(dict)
+    # (node port, unit) -> Service identity -> its claims: grouped once, so that
+    # thousands of Services sharing one port cost linear time, not a list of the
+    # others each; only Services applied together can collide
+    claims: dict[tuple[int, tuple[str, str]], dict[tuple[str | None, str], list[tuple[Resource, int]]]] = \
+        defaultdict(dict)
     for service, index, node_port in pinned:
-        claims[node_port].setdefault(_identity(service), []).append((service, index))
-    totals = {port: sum(map(len, groups.values())) for port, groups in claims.items()}
+        for root in ctx.inventory.units.roots(service.path):
+            claims[node_port, root].setdefault(_identity(service), []).append((service, index))
     low, high = ctx.config.node_port_range
     mapped = _mapped_node_ports(ctx)
     for service, index, node_port in pinned:
-        rival_count, rivals = _rivals(claims[node_port], totals[node_port], _identity(service))
+        rival_count, rivals = _rivals([claims[node_port, root] for root in ctx.inventory.units.roots(service.path)],
+                                      _identity(service))
         if node_port in mapped and not rivals and low <= node_port <= high:
             continue  # a local cluster's config forwards a host port to exactly this node port
         path = ("spec", "ports", index, "nodePort")
@@ -121,16 +124,27 @@ def check(ctx: Context) -> Iterator[Finding]:
                           related=related, severity=severity, field=field)
 
 
-def _rivals(by_identity: dict, total: int, own: tuple[str | None, str]) -> tuple[int, list[tuple[Resource, int]]]:
-    """How many of the ``total`` claims on a node port come from other Services than
-    ``own``, and the first `MAX_RELATED` of them (at most that many groups visited)."""
+def _rivals(groups: list[dict], own: tuple[str | None, str]) -> tuple[int, list[tuple[Resource, int]]]:
+    """How many claims on a node port come from other Services than ``own`` in the
+    units ``groups`` stand for (one group per unit), and the first `MAX_RELATED`."""
     first: list[tuple[Resource, int]] = []
-    for identity, group in by_identity.items():
-        if identity != own:
-            first.extend(group[:MAX_RELATED - len(first)])
-            if len(first) >= MAX_RELATED:
-                break
-    return total - len(by_identity.get(own, ())), first
+    seen: set[int] = set()
+    count = 0
+    for by_identity in groups:
+        for identity, group in by_identity.items():
+            if identity == own:
+                continue
+            if len(groups) == 1:  # the common case: counted without visiting each claim
+                count += len(group)
+                first.extend(group[:MAX_RELATED - len(first)])
+                continue
+            for claim in group:
+                if id(claim[0]) not in seen:
+                    seen.add(id(claim[0]))
+                    count += 1
+                    if len(first) < MAX_RELATED:
+                        first.append(claim)
+    return count, first
 
 
 def _pinned_ports(services: list[Resource]) -> Iterator[tuple[Resource, int, int]]:

@@ -125,12 +125,14 @@ def check(ctx: Context) -> Iterator[Finding]:
         if not isinstance(spec, dict) or not _headless(spec) or spec.get("type") == "ExternalName" \
                 or spec.get("publishNotReadyAddresses") is True or _metrics_only(spec):
             continue
-        selected = ctx.inventory.workloads_selected(from_map(spec.get("selector")), service.namespace)
-        if not selected or _governs(ctx, service, selected):
-            continue
+        selected, wider = ctx.inventory.workloads_selected_or_wider(from_map(spec.get("selector")), service)
+        if not selected or _governs(ctx, service, selected) \
+                or ctx.inventory.unscanned_holding(service, "serviceName", service.name):
+            continue  # (a skipped file of the unit may hold the StatefulSet it governs)
         targets = [w for w in selected if w.kind in REPLICATED_KINDS and ctx.inventory.may_run_several(w)]
+        targets += ctx.inventory.replicated_pods(selected)
         if targets:
-            yield _finding(ctx, service, targets)
+            yield _finding(ctx, service, targets, wider)
 
 
 # Port names of metrics endpoints: a Service exposing nothing else is there for
@@ -162,14 +164,16 @@ def _headless(spec: dict) -> bool:
 def _governs(ctx: Context, service: Resource, selected: list[Workload]) -> bool:
     """Whether the Service gives pods their own DNS names: it is some StatefulSet's
     ``serviceName``, or the ``subdomain`` of pods it selects."""
-    for statefulset in ctx.inventory.near(service.namespace, "StatefulSet"):
+    for statefulset in ctx.inventory.near(service, "StatefulSet"):
         if statefulset.get("spec", "serviceName") == service.name:
             return True
     return any(isinstance(w.pod_spec, dict) and w.pod_spec.get("subdomain") == service.name for w in selected)
 
 
-def _finding(ctx: Context, service: Resource, targets: list[Workload]) -> Finding:
+def _finding(ctx: Context, service: Resource, targets: list[Workload], wider: bool) -> Finding:
     names = ", ".join(f"{w.kind} {w.name}" for w in targets)
+    if wider:  # nothing deployed with the Service makes pods: these come from elsewhere
+        names = f"{names} (elsewhere in the repository, if that is what is deployed with it)"
     message = (f"Service {service.name} is headless (clusterIP: None) and selects {names}: its DNS name "
                f"returns every pod IP, most clients connect to the first one and keep it, so one pod "
                f"takes the traffic while the others idle.")
@@ -192,7 +196,7 @@ def _finding(ctx: Context, service: Resource, targets: list[Workload]) -> Findin
     related = [Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}, selected by this "
                        f"headless Service") for w in targets]
     field = ("spec", "clusterIP") if "clusterIP" in service.get("spec") else ("spec", "clusterIPs")
-    return ctx.finding(service, field, message + ctx.caveat(service.namespace), fix=fix,
+    return ctx.finding(service, field, message + ctx.caveat(service), fix=fix,
                        related=related, field="spec.clusterIP")
 
 
@@ -202,7 +206,7 @@ def _service_name(statefulset: Workload) -> str:
 
 def _governing_service(ctx: Context, statefulset: Workload) -> Resource | None:
     name = _service_name(statefulset)
-    for service in ctx.inventory.near(statefulset.resource.namespace, "Service"):
+    for service in ctx.inventory.near(statefulset.resource, "Service"):
         if service.name == name:
             return service
     return None

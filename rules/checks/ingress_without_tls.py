@@ -148,9 +148,8 @@ SSL_PASSTHROUGH = ("nginx.ingress.kubernetes.io/ssl-passthrough", "haproxy.org/s
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    classes = ingress_classes(ctx.inventory, ctx.config)
     ingresses = [i for i in ctx.inventory.of_kind("Ingress") if is_ingress(i)]
-    servers = _NginxServers(ingresses, classes)
+    servers = _NginxServers(ingresses, ctx)
     for ingress in ingresses:
         if terminated_by_controller(ingress.annotations):
             continue
@@ -165,7 +164,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         uncovered: dict[str, int] = {}
         for host, rule_index in hosts:
             if host.lower() not in uncovered and not covered(host, entries) and not loopback(host) \
-                    and not servers.secured_elsewhere(ingress, host):
+                    and not servers.secured_elsewhere(ingress, host) \
+                    and not ctx.inventory.unscanned_holding(ingress, host):
                 uncovered[host.lower()] = rule_index
         if not uncovered:
             continue
@@ -177,7 +177,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             message = (f"No `tls:` section: {listed} {_is(names)} served over plain HTTP, so "
                        f"credentials, cookies and tokens cross the network in cleartext.")
-        controller = classes.controller_of(ingress)
+        controller = ingress_classes(ctx.inventory, ctx.config, ingress).controller_of(ingress)
         fix = None
         # the default issuer is a public ACME CA; a configured one, or the Ingress's own,
         # may be an internal CA
@@ -205,12 +205,16 @@ class _NginxServers:
     HTTP requests to them are redirected to HTTPS (`ssl-redirect`, on by default,
     applies whenever the server has a certificate; nginx.tmpl: "redirect to HTTPS can
     be achieved forcing the redirect or having a SSL Certificate configured for the
-    server"). A canary Ingress adds no server of its own: its main Ingress decides."""
+    server"). A canary Ingress adds no server of its own: its main Ingress decides.
+    Only Ingresses deployed together share a server (an alternative of the same
+    name replaces the Ingress, it does not add to it)."""
 
-    def __init__(self, ingresses: list[Resource], classes) -> None:
-        self.classes = classes
+    def __init__(self, ingresses: list[Resource], ctx: Context) -> None:
+        self.inventory = ctx.inventory
+        self.classes = {id(i): ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
         self.by_host: dict[tuple[str | None, str], list[Resource]] = {}
         for ingress in ingresses:
+            classes = self.classes[id(ingress)]
             if classes.controller_of(ingress) != INGRESS_NGINX:
                 continue
             for host, _ in ingress_hosts(ingress):
@@ -218,11 +222,12 @@ class _NginxServers:
 
     def secured_elsewhere(self, ingress: Resource, host: str) -> bool:
         """Whether the host's ingress-nginx server gets its certificate, or its
-        finding, from another Ingress of the same class."""
-        if self.classes.controller_of(ingress) != INGRESS_NGINX:
+        finding, from another Ingress of the same class deployed with it."""
+        classes = self.classes[id(ingress)]
+        if classes.controller_of(ingress) != INGRESS_NGINX:
             return False
-        others = [o for o in self.by_host.get((self.classes.class_of(ingress), host.lower()), ())
-                  if o is not ingress]
+        others = [o for o in self.by_host.get((classes.class_of(ingress), host.lower()), ())
+                  if o is not ingress and self.inventory.together(o, ingress)]
         redirects = ingress.annotations.get(SSL_REDIRECT, "true").lower() != "false"
         if redirects and any(covered(host, tls_entries(o)) for o in others):
             return True

@@ -35,18 +35,20 @@ Left alone:
   annotations (`metallb.universe.tf/*`, `metallb.io/*`, `kube-vip.io/*`,
   `lbipam.cilium.io/*`, `purelb.io/*`) or `loadBalancerClass`, or by the
   implementation's address pools in the scanned files (a MetalLB `IPAddressPool`,
-  a `CiliumLoadBalancerIPPool`, a PureLB `ServiceGroup`), which make every
-  LoadBalancer of the repository a local address.
+  a `CiliumLoadBalancerIPPool`, a PureLB `ServiceGroup`) deployed in the same unit,
+  which make every LoadBalancer of that unit a local address.
 
-Deployment units (`deployment-unit` in `.footgun.yml`):
-- `folder` (the default): the manifests of one folder. Not the whole repository,
+Deployment units (`deployment-unit` in `.footgun.yml`, see "What is applied
+together" in the README):
+- `kustomization` (the default): the resources one kustomization builds (its
+  `resources:`, `bases:` and `components:`, files and folders, followed within the
+  scanned set, plus the Services its patches retype), joined where a Flux
+  `Kustomization` or Argo CD `Application` applies several folders to one cluster;
+  manifests nothing builds fall back to their folder. Not the whole repository,
   because repositories of alternative examples (one folder per cloud, per tutorial
   step, per packaging) are never applied together and must not add up.
+- `folder`: the manifests of one folder.
 - `file`: one file.
-- `kustomization`: the resources one kustomization builds (its `resources:`,
-  `bases:` and `components:`, files and folders, followed within the scanned set,
-  plus the Services its patches retype); manifests no kustomization builds fall back
-  to their folder.
 - `repository`: everything scanned is one cluster.
 
 ## Why it matters
@@ -135,7 +137,7 @@ spec:
 ## Configuration
 - `max-load-balancers`: HTTP LoadBalancer Services allowed per deployment unit
   (default 1).
-- `deployment-unit`: `folder` (default), `file`, `kustomization` or `repository`.
+- `deployment-unit`: `kustomization` (default), `folder`, `file` or `repository`.
 
 ## Sources
 - footguns.md, "7. Service Type LoadBalancer Cost (One LB per Service)"
@@ -155,10 +157,8 @@ spec:
 """
 from __future__ import annotations
 
-import posixpath
 import re
 import textwrap
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Iterable, Iterator
 
@@ -168,6 +168,7 @@ from ..ingress import is_ingress_controller_service
 from ..inventory import Inventory
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
+from ..units import Unit
 
 ID = "load-balancer-per-service"
 SEVERITY = "info"
@@ -237,12 +238,6 @@ BARE_METAL_POOLS = (("IPAddressPool", "metallb.io/"), ("AddressPool", "metallb.i
 
 MAX_NAMED = 3  # other Services named in a message
 MAX_RELATED = 10  # other Services listed as related locations
-
-
-@dataclass(frozen=True)
-class Unit:
-    key: tuple[str, str]
-    label: str  # how a message names it
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -423,9 +418,10 @@ def _bare_metal(service: Resource) -> bool:
         or (isinstance(lb_class, str) and lb_class.startswith(BARE_METAL_CLASSES))
 
 
-def _bare_metal_pools(inventory: Inventory) -> bool:
-    return any(r.api_version.startswith(group) for kind, group in BARE_METAL_POOLS
-               for r in inventory.of_kind(kind))
+def _bare_metal_pools(inventory: Inventory, members: list[Resource]) -> bool:
+    """An address pool deployed with the unit's Services."""
+    return any(r.api_version.startswith(group) and any(inventory.together(r, m) for m in members[:1])
+               for kind, group in BARE_METAL_POOLS for r in inventory.of_kind(kind))
 
 
 def _is_internal(service: Resource) -> bool:
@@ -457,7 +453,7 @@ def _pools(inventory: Inventory, members: list[Resource]) -> Iterator[list[list[
             groups.append([service])
             by_name[service.name].append(groups[-1])
     pools: dict[bool, list[list[Resource]]] = {False: [], True: []}
-    if _bare_metal_pools(inventory):
+    if _bare_metal_pools(inventory, members):
         return
     for group in groups:
         typed = [s for s in group if s.get("spec", "type") is not None]
@@ -474,84 +470,4 @@ def _pools(inventory: Inventory, members: list[Resource]) -> Iterator[list[list[
 
 
 def _units(ctx: Context, services: list[Resource]) -> list[tuple[Unit, list[Resource]]]:
-    mode = ctx.config.deployment_unit
-    if mode == "repository":
-        return [(Unit(("repository", ""), "the repository"), services)]
-    if mode == "file":
-        return _group(services, lambda s: Unit(("file", s.path), f"`{s.path}`"))
-    folder = _group(services, _folder_unit)
-    if mode != "kustomization" or not ctx.inventory.kustomizations:
-        return folder
-    built = _kustomization_units(ctx.inventory.kustomizations, services)
-    covered = {id(s) for _, members in built for s in members}
-    leftover = [s for s in services if id(s) not in covered]
-    return built + _group(leftover, _folder_unit)
-
-
-def _folder_unit(service: Resource) -> Unit:
-    folder = posixpath.dirname(_norm(service.path)) or "."
-    return Unit(("folder", folder), f"folder `{folder}/`" if folder != "." else "the top folder")
-
-
-def _group(services: Iterable[Resource], unit_of) -> list[tuple[Unit, list[Resource]]]:
-    groups: dict[tuple, tuple[Unit, list[Resource]]] = {}
-    for service in services:
-        unit = unit_of(service)
-        groups.setdefault(unit.key, (unit, []))[1].append(service)
-    return list(groups.values())
-
-
-def _norm(path: str) -> str:
-    return posixpath.normpath(path.replace("\\", "/"))
-
-
-def _kustomization_units(kustomizations: dict[str, Any],
-                         services: list[Resource]) -> list[tuple[Unit, list[Resource]]]:
-    by_file: dict[str, list[Resource]] = {}
-    for service in services:
-        by_file.setdefault(_norm(service.path), []).append(service)
-    folders = {posixpath.dirname(_norm(path)) or ".": path for path in kustomizations}
-    units = []
-    for path in sorted(kustomizations):
-        resources, patches = _built_files(path, kustomizations, folders, set())
-        members = [s for f in resources for s in by_file.get(f, [])]
-        members += [s for f in patches for s in by_file.get(f, []) if s not in members]
-        if members:
-            units.append((Unit(("kustomization", path), f"the kustomization `{path}`"), members))
-    return units
-
-
-def _built_files(path: str, kustomizations: dict[str, Any], folders: dict[str, str],
-                 seen: set[str]) -> tuple[list[str], list[str]]:
-    """The scanned files a kustomization builds from (resources, then patches),
-    following folder entries into the kustomizations they hold."""
-    if path in seen:
-        return [], []
-    seen.add(path)
-    content = kustomizations.get(path)
-    if not isinstance(content, dict):
-        return [], []
-    base = posixpath.dirname(_norm(path)) or "."
-    resources: list[str] = []
-    patches: list[str] = []
-    for key in ("resources", "bases", "components"):
-        for entry in _strings(content.get(key)):
-            if "://" in entry or entry.startswith(("git@", "github.com/")) or "?ref=" in entry:
-                continue  # remote: not in the scanned set
-            target = _norm(posixpath.join(base, entry))
-            if target in folders:
-                more, more_patches = _built_files(folders[target], kustomizations, folders, seen)
-                resources += more
-                patches += more_patches
-            else:
-                resources.append(target)
-    for entry in _strings(content.get("patchesStrategicMerge")):
-        patches.append(_norm(posixpath.join(base, entry)))
-    for entry in content.get("patches") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-            patches.append(_norm(posixpath.join(base, entry["path"])))
-    return resources, patches
-
-
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    return ctx.inventory.grouped_by_unit(services)

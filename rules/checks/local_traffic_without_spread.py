@@ -152,17 +152,21 @@ def check(ctx: Context) -> Iterator[Finding]:
                 or spec.get("type") not in EXTERNAL_TYPES:
             continue
         selector = from_map(spec.get("selector"))
-        selected = ctx.inventory.workloads_selected(selector, service.namespace)
-        if any(w.kind == "DaemonSet" for w in selected):
-            continue  # a pod on every node already
+        selected, wider = ctx.inventory.workloads_selected_or_wider(selector, service)
+        if any(w.kind == "DaemonSet" for w in selected) or \
+                ctx.inventory.unscanned_holding(service, "DaemonSet", *(v for _, v in selector.labels)):
+            continue  # a pod on every node already (or maybe, in a skipped file of the unit)
         unspread = [w for w in selected if w.kind in REPLICATED_KINDS
                     and not _spread(w) and ctx.inventory.may_run_several(w)]
+        unspread += [w for w in ctx.inventory.replicated_pods(selected) if not _spread(w)]
         if unspread:
-            yield _finding(ctx, service, unspread)
+            yield _finding(ctx, service, unspread, wider)
 
 
-def _finding(ctx: Context, service: Resource, unspread: list[Workload]) -> Finding:
+def _finding(ctx: Context, service: Resource, unspread: list[Workload], wider: bool) -> Finding:
     names = ", ".join(f"{w.kind} {w.name} ({w.resource.path})" for w in unspread)
+    if wider:  # nothing deployed with the Service makes pods: these come from elsewhere
+        names = f"if the pods come from elsewhere in the repository, {names}"
     verb, its = ("does", "its") if len(unspread) == 1 else ("do", "their")
     if service.get("spec", "type") == "LoadBalancer":
         effect = ("nodes without one of its pods drop the traffic until the load balancer's "
@@ -174,11 +178,14 @@ def _finding(ctx: Context, service: Resource, unspread: list[Workload]) -> Findi
     message = (f"externalTrafficPolicy: Local only delivers to pods on the receiving node, but "
                f"{names} {verb} not keep {its} pods one per node: {effect}. Spread the pods with a "
                f"topologySpreadConstraints entry on {HOSTNAME} (whenUnsatisfiable: DoNotSchedule) "
-               f"or a required pod anti-affinity on that key.") + ctx.caveat(service.namespace)
+               f"or a required pod anti-affinity on that key.") + ctx.caveat(service)
     related = [Related(w.resource.path, _template_line(w),
                        f"{w.kind} {w.name}: pods not spread over nodes") for w in unspread]
+    # a fix edits the workloads: only those deployed with the Service, and never bare
+    # Pods (a Pod's spec cannot be changed in place)
+    editable = not wider and all(w.kind != "Pod" for w in unspread)
     return ctx.finding(service, ("spec", "externalTrafficPolicy"), message,
-                       fix=_fix(unspread), related=related)
+                       fix=_fix(unspread) if editable else None, related=related)
 
 
 def _template_line(workload: Workload) -> int:

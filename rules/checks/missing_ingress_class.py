@@ -125,21 +125,28 @@ TYPO = 0.8
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    classes = ingress_classes(ctx.inventory, ctx.config)
-    if not classes.known:
-        return
-    yield from _several_defaults(ctx, classes)
-    several_defaults = len({c.name for c in classes.defaults()}) > 1
+    reported: set[str] = set()
+    for _, members in ctx.inventory.grouped_by_unit(ctx.inventory.of_kind("IngressClass")):
+        for found in _several_defaults(ctx, ingress_classes(ctx.inventory, ctx.config, members[0])):
+            if found.fingerprint not in reported:
+                reported.add(found.fingerprint)
+                yield found
     for ingress in ctx.inventory.of_kind("Ingress"):
         if not is_ingress(ingress):
             continue
+        classes = ingress_classes(ctx.inventory, ctx.config, ingress)
+        if not classes.known:
+            continue
+        several_defaults = len({c.name for c in classes.defaults()}) > 1
         declared = classes.declared(ingress)
         if declared is None:
-            if classes.default_class() or several_defaults or classes.classless_server():
+            if classes.default_class() or several_defaults or classes.classless_server() \
+                    or ctx.inventory.unscanned_holding(ingress, "is-default-class"):
                 continue
             yield _classless(ctx, classes, ingress)
         elif declared.name not in classes.known and not (
-                declared.by_annotation and _near(classes, declared.name, TYPO) is None):
+                declared.by_annotation and _near(classes, declared.name, TYPO) is None) \
+                and not ctx.inventory.unscanned_holding(ingress, "IngressClass", declared.name):
             yield _unknown(ctx, classes, ingress, declared.name, declared.field_path)
 
 
@@ -191,7 +198,7 @@ def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str
         edit = set_scalar(ingress.source, mapping, field_path[-1], near)
         if edit:
             fix = Fix(f"Use class `{near}`", (edit,))
-    message += ctx.caveat(None)
+    message += _elsewhere(classes) + ctx.caveat(ingress)
     span = ingress.span(*field_path)
     return ctx.finding(ingress, field_path, message, fix=fix, lines=(span.key_line, span.key_line),
                        field="spec.ingressClassName")
@@ -209,10 +216,17 @@ def _classless(ctx: Context, classes: IngressClasses, ingress: Resource) -> Find
     else:
         message += " Name the class that should serve it, or mark one IngressClass as the default."
     message += " If the cluster has a default class, set `default-ingress-class` in `.footgun.yml`."
-    message += ctx.caveat(None)
+    message += _elsewhere(classes) + ctx.caveat(ingress)
     span = ingress.span("spec")
     lines = (span.key_line, span.key_line) if span else (ingress.start_line, ingress.start_line)
     return ctx.finding(ingress, ("spec",), message, fix=fix, lines=lines, field="spec.ingressClassName")
+
+
+def _elsewhere(classes: IngressClasses) -> str:
+    if not classes.from_elsewhere:
+        return ""
+    return (" No IngressClass is deployed with this Ingress: the known classes come from elsewhere "
+            "in the repository, so the cluster may well have others.")
 
 
 def _choice(classes: IngressClasses, ingress: Resource) -> tuple[str | None, str]:

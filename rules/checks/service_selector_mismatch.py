@@ -240,16 +240,27 @@ def _check(ctx: Context) -> Iterator[Finding]:
         selector = from_map(raw).without_keys(is_runtime_key)
         if selector.is_empty:
             continue  # only run-time keys: nothing the manifests can tell
-        namespace = service.namespace
         # The label index answers for most Services; listing the namespace's
         # workloads for each Service made the rule quadratic in namespace size.
-        if ctx.inventory.workloads_selected(selector, namespace):
+        if ctx.inventory.workloads_selected(selector, service) \
+                or ctx.inventory.workloads_selected_nearby(selector, service):
             continue
-        near = _near(ctx, namespace)
+        near = _near(ctx, service)
         if not near.count:
-            continue  # the namespace holds no workload here: the pods come from elsewhere
+            # nothing deployed with the Service makes pods of its namespace: look
+            # through the repository, where a namespace the Service names must be
+            # named by the workloads too (pods of a managed system namespace, or of
+            # another repository, are made elsewhere)
+            if not ctx.inventory.units.only_folder(service.path) \
+                    or ctx.inventory.workloads_selected_anywhere(selector, service):
+                continue  # a build without workloads: they are applied by another one
+            near = _near(ctx, service, wider=True)
+            if not near.count:
+                continue  # no workload here at all: the pods come from elsewhere
         if _is_apex(service, apexes) or _cluster_component(service, selector) \
-                or _operator_labels(ctx, namespace, selector):
+                or _operator_labels(ctx, service, selector, near.wider) \
+                or ctx.inventory.unscanned_holding(service, *(f"{k}: " for k, _ in selector.labels),
+                                                   *(v for _, v in selector.labels)):
             continue
         found = _finding(ctx, service, raw, selector, near)
         if found is not None:
@@ -264,13 +275,15 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
     wanted = _pairs(selector.labels)
     where = f" in namespace {ns}" if ns else ""
     dropped = [str(k) for k in raw if is_runtime_key(str(k))]
-    message = f"Service {service.name} selects no pods: no workload{where} has pod labels {wanted}"
+    scope = "elsewhere in the repository (nothing deployed with it makes pods)" if near.wider else "deployed with it"
+    message = f"Service {service.name} selects no pods: no workload{where} {scope} has pod labels {wanted}"
     message += (f" (run-time label {', '.join(dropped)} left out of the comparison)." if dropped else ".")
     related: list[Related] = []
     fix = None
 
     # (workloads with these labels have pod labels: outside `near` only by namespace)
-    elsewhere = [w for w in ctx.inventory.workloads_selected(selector, None) if not _may_share(ns, w)]
+    elsewhere = [w for w in ctx.inventory.workloads_selected_anywhere(selector, None)
+                 if not _may_share(ns, w) and (near.wider or ctx.inventory.together(service, w.resource))]
     choice = None if elsewhere else _choose(ctx, service, selector, near)
     if elsewhere:
         other = elsewhere[0]
@@ -280,7 +293,7 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
         related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
                                f"in namespace {other.resource.namespace} has these pod labels"))
     elif choice is None:
-        if _custom_kinds_near(ctx, ns) or _releases_into(ctx, ns):
+        if _custom_kinds_near(ctx, service, near.wider) or _releases_into(ctx, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
         message += _no_target_hint(near.first(3), near.count)
     else:
@@ -291,7 +304,7 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
                                f"pod labels of {target.kind} {target.name}: {_pairs(target.labels.items())}"))
     message += (f" Verify with `kubectl get endpoints {service.name} -n {ns or '<namespace>'}` "
                 f"(it shows <none> while the selector matches no pod).")
-    message += ctx.caveat(ns)
+    message += ctx.caveat(service)
     return ctx.finding(service, ("spec", "selector"), message, fix=fix, related=related)
 
 
@@ -544,15 +557,17 @@ class _Near:
     `Inventory.workloads_near`: those of the namespace then those of no namespace,
     or every workload for a Service of no namespace."""
 
-    def __init__(self, inventory: Any, groups: list[_Group], everywhere: bool) -> None:
+    def __init__(self, inventory: Any, groups: list[_Group], everywhere: bool, wider: bool) -> None:
         self.inventory = inventory
         self.groups = groups
         self.everywhere = everywhere  # the groups of every namespace: order as the inventory's
+        self.wider = wider  # the repository's workloads, the unit holding none
         self.count = sum(len(g.workloads) for g in groups)
 
     def __iter__(self) -> Iterator[Workload]:
-        if self.everywhere:
-            return (w for w in self.inventory.workloads if w.labels)
+        if self.everywhere or len(self.groups) > 2:
+            mine = {id(w) for g in self.groups for w in g.workloads}
+            return (w for w in self.inventory.workloads if id(w) in mine)
         return (w for g in self.groups for w in g.workloads)
 
     def first(self, count: int) -> list[Workload]:
@@ -565,28 +580,37 @@ class _Near:
         return self._ordered([w for g in self.groups for w in g.may_pass(values, pairs)])
 
     def _ordered(self, workloads: list[Workload]) -> list[Workload]:
-        if not self.everywhere or len(workloads) < 2:
+        if len(workloads) < 2:
+            return workloads
+        if len(self.groups) > 2:  # a base in several units: listed once each
+            workloads = list({id(w): w for w in workloads}.values())
+        if not self.everywhere:
             return workloads
         position = _positions(self.inventory)
         return sorted(workloads, key=lambda w: position[id(w)])
 
 
-def _near(ctx: Context, namespace: str | None) -> _Near:
-    """The workloads near ``namespace``, from groups built once per scan, each
-    namespace's when a Service of it (or of no namespace) selects nothing."""
+def _near(ctx: Context, service: Resource, wider: bool = False) -> _Near:
+    """The workloads deployed with ``service`` that could share its namespace (with
+    ``wider``, the repository's), from groups built once per scan, each namespace's
+    (and unit's) when a Service of it (or of no namespace) selects nothing."""
     inventory = ctx.inventory
+    namespace = service.namespace
     groups = _groups.get(inventory)
     if groups is None:
         groups = _groups[inventory] = {}
     # (a namespace with no workload has no bucket: `workloads_near` lists the rest)
-    keys = list(inventory.namespaces_of_workloads()) if namespace is None else [namespace, None]
-    for key in keys:
-        if key not in groups:
-            groups[key] = _Group(ctx, inventory.workloads_in(key))
-    return _Near(inventory, [groups[key] for key in keys], namespace is None)
+    keys = list(inventory.namespaces_of_workloads()) if namespace is None else \
+        [namespace] if wider else [namespace, None]
+    units = [None] if wider else sorted(inventory.units.roots(service.path))
+    for unit in units:
+        for key in keys:
+            if (key, unit) not in groups:
+                groups[(key, unit)] = _Group(ctx, inventory.workloads_in(key, unit))
+    return _Near(inventory, [groups[(key, unit)] for unit in units for key in keys], namespace is None, wider)
 
 
-_groups: "weakref.WeakKeyDictionary[Any, dict[str | None, _Group]]" = weakref.WeakKeyDictionary()
+_groups: "weakref.WeakKeyDictionary[Any, dict[tuple, _Group]]" = weakref.WeakKeyDictionary()
 
 
 def _positions(inventory: Any) -> dict[int, int]:
@@ -675,7 +699,7 @@ def _new_selector(ctx: Context, service: Resource, raw: YMap, target: Workload,
                 used.add(best)
     checked = Selector(tuple((k, v) for k, v in new.items() if not is_runtime_key(k)))
     identity = _identity_pairs(target, own)
-    if checked.is_empty or any(w is not target for w in ctx.inventory.workloads_selected(checked, service.namespace)):
+    if checked.is_empty or any(w is not target for w in ctx.inventory.workloads_selected(checked, service)):
         # too little left to tell the target's pods apart: add its own selector's pairs
         for key, value in identity:
             new.setdefault(key, value)
@@ -857,8 +881,10 @@ def _releases_into(ctx: Context, namespace: str | None) -> bool:
     return False
 
 
-def _custom_kinds_near(ctx: Context, namespace: str | None) -> list[str]:
-    """Custom resources that could share the namespace and might make pods."""
+def _custom_kinds_near(ctx: Context, service: Resource, wider: bool = False) -> list[str]:
+    """Custom resources deployed with the Service (``wider``: anywhere) that could
+    share its namespace and might make pods."""
+    namespace = service.namespace
     index = _custom_index.get(ctx.inventory)
     if index is None:
         index = _custom_index[ctx.inventory] = {}
@@ -869,18 +895,19 @@ def _custom_kinds_near(ctx: Context, namespace: str | None) -> list[str]:
             if "." not in group or official or resource.kind in _PODLESS_KINDS or resource.kind in known \
                     or resource.kind == "Rollout":
                 continue
-            index.setdefault(resource.namespace, []).append(f"{resource.kind} {resource.name}")
+            index.setdefault(resource.namespace, []).append(resource)
     if namespace is None:
-        found = [label for labels in index.values() for label in labels]
+        found = [r for resources in index.values() for r in resources]
     else:
         found = index.get(namespace, []) + index.get(None, [])
-    return list(dict.fromkeys(found))[:3]
+    labels = [f"{r.kind} {r.name}" for r in found if wider or ctx.inventory.together(service, r)]
+    return list(dict.fromkeys(labels))[:3]
 
 
-_custom_index: "weakref.WeakKeyDictionary[Any, dict[str | None, list[str]]]" = weakref.WeakKeyDictionary()
+_custom_index: "weakref.WeakKeyDictionary[Any, dict[str | None, list[Resource]]]" = weakref.WeakKeyDictionary()
 
 
-def _operator_labels(ctx: Context, namespace: str | None, selector: Selector) -> bool:
+def _operator_labels(ctx: Context, service: Resource, selector: Selector, wider: bool = False) -> bool:
     """Whether a custom resource that may make pods, and could share the namespace,
     carries the selector's labels: on itself, or in a labels map of its spec (the
     pod metadata an operator puts on its pods, such as a Prometheus's
@@ -888,7 +915,9 @@ def _operator_labels(ctx: Context, namespace: str | None, selector: Selector) ->
     wanted = dict(selector.labels)
     if not wanted:
         return False
-    for resource in _pod_makers(ctx, namespace):
+    for resource in _pod_makers(ctx, service.namespace):
+        if not wider and not ctx.inventory.together(service, resource):
+            continue
         if _has_labels(resource.labels, wanted) or _has_labels_within(resource.get("spec"), wanted, 8):
             return True
     return False

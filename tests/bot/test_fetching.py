@@ -89,3 +89,20 @@ def test_annotations_go_fifty_a_request(bot):
     assert patches == -(-len(expected) // 50)
     created = fake.requests.filter("POST", f"/repos/{REPO}/check-runs")
     assert len(created) == 1
+
+
+def test_an_overlay_that_builds_the_changed_file_is_read_before_nearer_files(make_bot):
+    """The budget reads the changed Service's deployment unit (the overlay in another
+    folder that builds it, and its Deployment) before the files beside it."""
+    bot = make_bot(max_files=8)
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{n}\ndata:\n  key: value\n"
+    files = {"apps/api/kustomization.yaml": "resources:\n  - svc.yaml\n", "apps/api/svc.yaml": SERVICE,
+             "deploy/prod/kustomization.yaml": "resources:\n  - ../../apps/api\n  - api.yaml\n",
+             "deploy/prod/api.yaml": DEPLOY,
+             **{f"apps/api/cm-{n:02d}.yaml": config_map.format(n=n) for n in range(20)}}
+    setup_repo(bot.fake, files=files)
+    pr = bot.fake.open_pull_request(REPO, head="typo", user="alice", changes={"apps/api/svc.yaml": TYPO})
+    bot.open(pr)
+    bot.wait()
+    [comment] = bot.fake.review_comments(REPO, pr.number)
+    assert "service-selector-mismatch" in comment.body and "Deployment api" in comment.body

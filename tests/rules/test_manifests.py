@@ -87,6 +87,28 @@ def test_helm_and_go_templates_are_skipped_naming_the_line(text, line):
 
 
 @pytest.mark.parametrize("text, line", [
+    ("apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n", 4),
+    ("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: web:{{ .Values.tag }}\n", 5),
+    ("apiVersion: v1\nkind: ConfigMap\ndata:\n  {{ .Values.key }}: x\n", 4),
+    ("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: '{{ x }}'\n  b: {{ y }}\n", 5),
+])
+def test_a_marker_where_yaml_structure_is_makes_a_template(text, line):
+    loaded = load("deploy.yaml", text)
+    assert loaded.skip is not None and loaded.skip.line == line and not loaded.resources
+
+
+@pytest.mark.parametrize("text", [
+    "apiVersion: v1\nkind: ConfigMap\ndata:\n  alert: '{{ $labels.instance }} is down'\n",
+    'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: "web:{{TAG}}"\n',
+    "apiVersion: v1\nkind: ConfigMap\ndata:\n  tmpl: |\n    {{- with secret \"db\" -}}\n    {{ .Data.password }}\n    {{- end }}\n",
+    "# {{ rendered by CI }}\napiVersion: v1\nkind: ConfigMap  # {% not this either %}\ndata: {}\n",
+])
+def test_markers_inside_quoted_or_block_scalars_and_comments_are_data(text):
+    loaded = load("cm.yaml", text)
+    assert loaded.skip is None and len(loaded.resources) == 1
+
+
+@pytest.mark.parametrize("text, line", [
     ("apiVersion: v1\nkind: Service\nmetadata:\n\tname: tab\n", 4),
     ("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n    labels: x\n", 5),
     ("apiVersion: v1\nkind: Service\nspec:\n  ports: [80, 443\nmetadata: {}\n", 5),

@@ -150,8 +150,8 @@ def test_index_candidates_hold_every_workload_the_test_passes(seed):
         selector = rule.from_map(service.get("spec", "selector")).without_keys(rule.is_runtime_key)
         if selector.is_empty:
             continue
-        near = rule._near(ctx, service.namespace)
-        every = [w for w in result.inventory.workloads_near(service.namespace) if w.labels]
+        near = rule._near(ctx, service)
+        every = [w for w in result.inventory.workloads_near(service) if w.labels]
         assert list(near) == every and near.count == len(every) and near.first(3) == every[:3]
         assert near.metadata_matches(selector) == [
             w for w in every if w.template_path and selector.matches(w.resource.labels)]

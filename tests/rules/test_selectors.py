@@ -150,25 +150,35 @@ def test_custom_workloads_are_taught_through_their_template_path():
     assert "e" in names(found.workloads)
 
 
+ASKING = "".join(f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: in-{ns}{', namespace: ' + ns if ns else ''}}}\n"
+                 for ns in ("one", "two", None))
+
+
+def asking(found: Inventory, namespace: str | None):
+    """The Service of ``namespace`` the look-ups are asked for (same file: one unit)."""
+    return next(r for r in found.of_kind("Service") if r.namespace == namespace)
+
+
 def test_selection_by_label_index_respects_namespaces():
-    found = inventory(WORKLOADS)
+    found = inventory(WORKLOADS + ASKING)
     web = from_map({"tier": "web"})
-    assert names(found.workloads_selected(web, "one")) == ["a", "b"]  # b's namespace is unset
-    assert names(found.workloads_selected(web, "two")) == ["b"]
-    assert names(found.workloads_selected(web, None)) == ["a", "b"]
-    assert names(found.workloads_selected(from_map({"app": "d"}), "two")) == ["d"]
-    assert found.workloads_selected(from_map({"app": "d"}), "one") == []
+    assert names(found.workloads_selected(web, asking(found, "one"))) == ["a", "b"]  # b's namespace is unset
+    assert names(found.workloads_selected(web, asking(found, "two"))) == ["b"]
+    assert names(found.workloads_selected(web, asking(found, None))) == ["a", "b"]
+    assert names(found.workloads_selected(from_map({"app": "d"}), asking(found, "two"))) == ["d"]
+    assert found.workloads_selected(from_map({"app": "d"}), asking(found, "one")) == []
 
 
 def test_selection_by_expressions_only_and_empty_selectors():
-    found = inventory(WORKLOADS)
+    found = inventory(WORKLOADS + ASKING)
     batch = from_label_selector({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]})
-    assert names(found.workloads_selected(batch, "two")) == ["c", "d"]
-    assert found.workloads_selected(Selector(), "two") == []  # a Service's empty selector selects nothing
+    assert names(found.workloads_selected(batch, asking(found, "two"))) == ["c", "d"]
+    # a Service's empty selector selects nothing
+    assert found.workloads_selected(Selector(), asking(found, "two")) == []
 
 
 def test_workloads_near_a_namespace():
-    found = inventory(WORKLOADS)
-    assert names(found.workloads_near("one")) == ["a", "b"]
-    assert names(found.workloads_near("two")) == ["b", "c", "d"]
-    assert names(found.workloads_near(None)) == ["a", "b", "c", "d"]
+    found = inventory(WORKLOADS + ASKING)
+    assert names(found.workloads_near(asking(found, "one"))) == ["a", "b"]
+    assert names(found.workloads_near(asking(found, "two"))) == ["b", "c", "d"]
+    assert names(found.workloads_near(asking(found, None))) == ["a", "b", "c", "d"]

@@ -167,9 +167,11 @@ def test_dns_pods_in_own_namespace_note():
 
 
 def test_skipped_file_in_the_namespace_is_a_caveat():
-    files = {"deny.yaml": DENY, "chart/allow.yaml": "metadata:\n  namespace: production\n{{ .Values.x }}\n"}
+    files = {"deny.yaml": DENY, "allow.yaml": "metadata:\n  namespace: production\n{{ .Values.x }}\n",
+             "chart/allow.yaml": "metadata:\n  namespace: production\n{{ .Values.x }}\n"}
     (finding,) = of_rule(scan_texts(files), RULE)
-    assert "chart/allow.yaml could not be scanned" in finding.message
+    # a skipped file of another folder is not deployed with the policy
+    assert "allow.yaml could not be scanned" in finding.message and "chart/" not in finding.message
 
 
 def test_kube_system_policy_may_select_dns_pods_by_pod_selector_alone():

@@ -97,7 +97,8 @@ def test_kustomization_unit_follows_folders_and_files():
     [found] = findings(files, config)
     assert found.path == "deploy/prod/extra.yaml"
     assert "in the kustomization `deploy/prod/kustomization.yaml`" in found.message
-    assert findings(files) == []  # by folder, one each
+    assert findings(files, Config(deployment_unit="folder")) == []  # by folder, one each
+    assert findings(files) == [found]  # kustomization builds are the default
 
 
 def test_namespaces_that_differ_are_different_services():

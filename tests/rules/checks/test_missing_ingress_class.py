@@ -54,10 +54,10 @@ def test_unknown_class_without_near_miss_has_no_fix():
 
 def test_an_unscanned_file_makes_the_verdict_tentative():
     files = {"classes.yaml": CLASS.format(name="nginx", controller="k8s.io/ingress-nginx"),
-             "chart/templates/class.yaml": "kind: IngressClass\nmetadata:\n  name: {{ .Values.name }}\n",
+             "class.yaml": "kind: IngressClass\nmetadata:\n  name: {{ .Values.name }}\n",
              "web.yaml": ingress("  ingressClassName: edge\n")}
     [found] = of_rule(scan_texts(files), RULE)
-    assert "chart/templates/class.yaml could not be scanned" in found.message
+    assert "class.yaml could not be scanned" in found.message
 
 
 def test_classless_with_the_only_class_gets_it_as_first_key_of_spec():

@@ -135,10 +135,10 @@ def test_unset_namespace_is_compared_with_every_namespace_and_says_so():
 def test_unscanned_files_that_could_hold_the_workload_are_named():
     files = {"svc.yaml": service("api", {"app": "api"}),
              "web.yaml": deployment("web", {"app": "web"}),
-             "chart/templates/api.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-                                         "  name: {{ .Release.Name }}\n  namespace: prod\n"}
+             "api-template.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                                  "  name: {{ .Release.Name }}\n  namespace: prod\n"}
     found = only(scan_texts(files))
-    assert "chart/templates/api.yaml could not be scanned" in found.message
+    assert "api-template.yaml could not be scanned" in found.message
 
 
 def test_crlf_file_fix_keeps_crlf():
@@ -172,3 +172,11 @@ def test_a_value_that_only_starts_like_another_label_under_another_key_is_no_typ
     found = only(scan_texts(files))
     assert found.fix is None
     assert "None of the workloads" in found.message
+
+
+def test_a_typo_in_one_chapter_is_matched_against_that_chapter_only():
+    files = read_case(CASES / RULE / "chapters")
+    found = only(scan_texts(files))
+    assert found.path == "chapter7/web.yaml"
+    assert found.related and all(r.path == "chapter7/web.yaml" for r in found.related)
+    assert found.fix and all(e.path == "chapter7/web.yaml" for e in found.fix.edits)
