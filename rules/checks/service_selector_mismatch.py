@@ -133,6 +133,7 @@ spec:
 """
 from __future__ import annotations
 
+import re
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
@@ -193,6 +194,14 @@ _PODLESS_KINDS = frozenset({
     "Kustomization", "HelmRelease", "HelmRepository", "GitRepository", "OCIRepository",
 })
 
+# API groups of tool configs that are read by a command on a workstation or in CI,
+# never applied to a cluster: kind's and k3d's cluster configs, ctlptl's, k0sctl's,
+# eksctl's, clusterctl's, kpt's and Tilt's. They make no pods.
+TOOL_CONFIG_GROUPS = frozenset({
+    "kind.x-k8s.io", "k3d.io", "ctlptl.dev", "k0sctl.k0sproject.io", "eksctl.io",
+    "clusterctl.cluster.x-k8s.io", "kpt.dev", "fn.kpt.dev", "config.kubernetes.io", "tilt.dev",
+})
+
 
 # Pods the cluster runs itself in kube-system, never in a repository's manifests:
 # kubeadm's static control-plane pods (from /etc/kubernetes/manifests) and the
@@ -249,7 +258,7 @@ def _check(ctx: Context) -> Iterator[Finding]:
         if not near.count:
             continue  # the namespace holds no workload here: the pods come from elsewhere
         if _is_apex(service, apexes) or _cluster_component(service, selector) \
-                or _operator_labels(ctx, namespace, selector):
+                or _operator_labels(ctx, service, selector) or _operator_named(ctx, service, selector):
             continue
         found = _finding(ctx, service, raw, selector, near)
         if found is not None:
@@ -280,7 +289,7 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
         related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
                                f"in namespace {other.resource.namespace} has these pod labels"))
     elif choice is None:
-        if _custom_kinds_near(ctx, ns) or _releases_into(ctx, ns):
+        if _pod_makers_in_unit(ctx, service) or _releases_into(ctx, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
         message += _no_target_hint(near.first(3), near.count)
     else:
@@ -857,41 +866,46 @@ def _releases_into(ctx: Context, namespace: str | None) -> bool:
     return False
 
 
-def _custom_kinds_near(ctx: Context, namespace: str | None) -> list[str]:
-    """Custom resources that could share the namespace and might make pods."""
-    index = _custom_index.get(ctx.inventory)
-    if index is None:
-        index = _custom_index[ctx.inventory] = {}
-        known = {kind for kind, _ in ctx.config.custom_workloads}
-        for resource in ctx.inventory.resources:
-            group = resource.api_version.split("/")[0] if "/" in resource.api_version else ""
-            official = group.endswith(".k8s.io") and not group.endswith("x-k8s.io")
-            if "." not in group or official or resource.kind in _PODLESS_KINDS or resource.kind in known \
-                    or resource.kind == "Rollout":
-                continue
-            index.setdefault(resource.namespace, []).append(f"{resource.kind} {resource.name}")
-    if namespace is None:
-        found = [label for labels in index.values() for label in labels]
-    else:
-        found = index.get(namespace, []) + index.get(None, [])
-    return list(dict.fromkeys(found))[:3]
-
-
-_custom_index: "weakref.WeakKeyDictionary[Any, dict[str | None, list[str]]]" = weakref.WeakKeyDictionary()
-
-
-def _operator_labels(ctx: Context, namespace: str | None, selector: Selector) -> bool:
-    """Whether a custom resource that may make pods, and could share the namespace,
+def _operator_labels(ctx: Context, service: Resource, selector: Selector) -> bool:
+    """Whether a custom resource that may make pods, applied with the Service,
     carries the selector's labels: on itself, or in a labels map of its spec (the
     pod metadata an operator puts on its pods, such as a Prometheus's
     `spec.podMetadata.labels`). Those pods are the operator's."""
     wanted = dict(selector.labels)
     if not wanted:
         return False
-    for resource in _pod_makers(ctx, namespace):
+    for resource in _pod_makers_in_unit(ctx, service):
         if _has_labels(resource.labels, wanted) or _has_labels_within(resource.get("spec"), wanted, 8):
             return True
     return False
+
+
+def _operator_named(ctx: Context, service: Resource, selector: Selector) -> bool:
+    """Whether a custom resource that may make pods, applied with the Service, is
+    named by one of the selector's values: equal to it, or a part of it between
+    separators. Operators label their pods after the resource they make them for
+    (`app.kubernetes.io/instance: <name>`, `strimzi.io/cluster: <name>`,
+    `strimzi.io/name: <name>-kafka`, `cluster-name: <name>`, `app: <name>-leader`):
+    those pods are the operator's, whatever workload elsewhere looks alike."""
+    values = [value.lower() for _, value in selector.labels]
+    return any(_names_in(str(resource.get("metadata", "name") or "").lower(), values)
+               for resource in _pod_makers_in_unit(ctx, service))
+
+
+def _names_in(name: str, values: list[str]) -> bool:
+    """Whether ``name`` is one of ``values`` or a run of their words (split at
+    `-`, `.`, `_`): `my-cluster` is in `my-cluster-kafka`, `db` is not in `mongodb`."""
+    if not name:
+        return False
+    return any(value == name or re.search(rf"(?:^|[-._]){re.escape(name)}(?:$|[-._])", value)
+               for value in values)
+
+
+def _pod_makers_in_unit(ctx: Context, service: Resource) -> list[Resource]:
+    """The resources that may make pods and are applied with ``service``: the one
+    place that says where a Service's operator resources may be (those that could
+    share its namespace)."""
+    return _pod_makers(ctx, service.namespace)
 
 
 def _pod_makers(ctx: Context, namespace: str | None) -> list[Resource]:
@@ -916,11 +930,14 @@ _pod_makers_index: "weakref.WeakKeyDictionary[Any, tuple[Any, dict[str | None, l
 
 
 def _may_make_pods(ctx: Context, resource: Resource) -> bool:
+    """A custom resource an operator may make pods for: not a Kubernetes API, not a
+    kind known to make none, not a declared custom workload (its pods are checked),
+    and not the config of a tool that is never applied to a cluster."""
     group = resource.api_version.split("/")[0] if "/" in resource.api_version else ""
     official = group.endswith(".k8s.io") and not group.endswith("x-k8s.io")
     known = {kind for kind, _ in ctx.config.custom_workloads}
-    return "." in group and not official and resource.kind not in _PODLESS_KINDS \
-        and resource.kind not in known and resource.kind != "Rollout"
+    return "." in group and not official and group not in TOOL_CONFIG_GROUPS \
+        and resource.kind not in _PODLESS_KINDS and resource.kind not in known and resource.kind != "Rollout"
 
 
 def _has_labels(labels: Any, wanted: dict[str, str]) -> bool:
