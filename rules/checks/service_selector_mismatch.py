@@ -36,13 +36,25 @@ Left alone:
   `custom-workloads` to have their pods checked. Whatever the scanned workloads look
   like, a Service whose labels such a custom resource carries (on itself, or in a
   labels map of its spec such as a Prometheus's `spec.podMetadata.labels`) is left
-  alone: it selects the operator's pods. Likewise when a Flux `HelmRelease`,
+  alone: it selects the operator's pods. So is a Service one of whose selector
+  values is such a custom resource's `metadata.name`, or holds it as a run of
+  words (`my-cluster` in `my-cluster-kafka`, not `db` in `mongodb`): operators
+  label their pods after the resource (`app.kubernetes.io/instance: <name>`,
+  Strimzi's `strimzi.io/cluster: <name>` and `strimzi.io/name: <name>-kafka`,
+  OT-CONTAINER-KIT's `app: <name>-leader`, Zalando's `cluster-name: <name>`, CloudNativePG's `cnpg.io/cluster: <name>`), so
+  a look-alike workload of another example is not what it means. Configs of tools
+  that are never applied to a cluster (kind's `kind.x-k8s.io` `Cluster`, k3d's
+  `Simple`, ctlptl's, k0sctl's, eksctl's, kpt's, Tilt's) make no pods and count for
+  nothing here. Likewise when a Flux `HelmRelease`,
   an Argo CD `Application` or a k3s `HelmChart` installs into its namespace
   (`targetNamespace`, `destination.namespace`, else the release's own): the pods
   are likely the chart's.
 
 A namespace left unset is decided at apply time, so such a Service is compared
 with the workloads of every namespace, and such a workload with every Service.
+
+Manifests exported from a cluster (`kubectl get -o yaml`, with `status`, `uid` and
+`resourceVersion`) are judged like any other: the selector is what someone wrote.
 
 ## Why it matters
 The Service is created, looks fine, and has no endpoints: every connection to it
@@ -130,6 +142,15 @@ spec:
 - https://github.com/servicemeshinterface/smi-spec/blob/main/apis/traffic-split/v1alpha4/traffic-split.md
 - https://kubernetes.io/docs/reference/setup-tools/kubeadm/implementation-details/
   (static Pod manifests of the control plane, labelled `component` and `tier`)
+- https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
+  (`app.kubernetes.io/instance`: the name of the instance)
+- https://github.com/OT-CONTAINER-KIT/redis-operator/tree/main/example/v1beta2/external_service
+  (Services selecting `app: <RedisCluster name>-leader`, the labels the operator
+  puts on its pods)
+- https://github.com/zalando/postgres-operator/blob/master/docs/reference/operator_parameters.md
+  (`cluster_name_label`, default `cluster-name`, set to the postgresql's name)
+- https://kind.sigs.k8s.io/docs/user/configuration/, https://k3d.io/stable/usage/configfile/,
+  https://github.com/tilt-dev/ctlptl (configs read by the tools' commands)
 """
 from __future__ import annotations
 
