@@ -151,7 +151,10 @@ class IngressClasses:
 
     def __init__(self, inventory: Inventory, config: Config) -> None:
         self.config = config
-        self.manifests = [r for r in inventory.of_kind("IngressClass") if is_ingress_class(r)]
+        # (an IngressClass without metadata.name, a skeleton or a template's
+        # fragment, is no class: no Ingress can name it, nor be defaulted to it)
+        self.manifests = [r for r in inventory.of_kind("IngressClass")
+                          if is_ingress_class(r) and _named(r)]
         known: dict[str, KnownClass] = {}
         for resource in self.manifests:
             known.setdefault(resource.name, KnownClass(
@@ -402,6 +405,11 @@ def _names_controller(value: str) -> bool:
     value = value.lower()
     return any(p in value for p in _CONTROLLER_PHRASES) or \
         not _CONTROLLER_WORDS.isdisjoint(re.split(r"[^a-z0-9]+", value))
+
+
+def _named(resource: Resource) -> bool:
+    name = resource.get("metadata", "name")
+    return isinstance(name, str) and bool(name.strip())
 
 
 def _str(value: Any) -> str | None:
