@@ -156,7 +156,8 @@ from typing import Any, Iterator
 from ..config import Config
 from ..context import Context
 from ..edits import merge_entries, overlaps, set_block
-from ..ingress import ALB, INGRESS_NGINX, NGINX_INC, ingress_classes, ingress_hosts, ingress_rules, is_ingress
+from ..ingress import (ALB, INGRESS_NGINX, NGINX_INC, IngressClasses, ingress_classes, ingress_hosts, ingress_rules,
+                       is_ingress)
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix
 from ..yamltree import YMap
@@ -264,7 +265,7 @@ MERGEABLE_TYPE = "nginx.org/mergeable-ingress-type"
 MASTER, MINION = "master", "minion"
 
 
-def _mergeable_type(ingress: Resource, classes) -> str | None:
+def _mergeable_type(ingress: Resource, classes: IngressClasses) -> str | None:
     """MASTER or MINION for a mergeable Ingress of F5 NGINX (or of no known
     controller); None otherwise, the annotation means nothing to other controllers."""
     kind = ingress.annotations.get(MERGEABLE_TYPE, "").strip().lower()
@@ -273,7 +274,7 @@ def _mergeable_type(ingress: Resource, classes) -> str | None:
     return None
 
 
-def _minions_note(master: Resource, ingresses: list[Resource], classes) -> str:
+def _minions_note(master: Resource, ingresses: list[Resource], classes: IngressClasses) -> str:
     """The minions whose paths the master's server serves (same host, any namespace)."""
     hosts = {str(rule.get("host") or "").lower() for _, rule in ingress_rules(master)}
     minions = [i for i in ingresses if _mergeable_type(i, classes) == MINION

@@ -41,11 +41,12 @@ Left alone:
   words (`my-cluster` in `my-cluster-kafka`, not `db` in `mongodb`): operators
   label their pods after the resource (`app.kubernetes.io/instance: <name>`,
   Strimzi's `strimzi.io/cluster: <name>` and `strimzi.io/name: <name>-kafka`,
-  OT-CONTAINER-KIT's `app: <name>-leader`, Zalando's `cluster-name: <name>`, CloudNativePG's `cnpg.io/cluster: <name>`), so
-  a look-alike workload of another example is not what it means. Configs of tools
-  that are never applied to a cluster (kind's `kind.x-k8s.io` `Cluster`, k3d's
-  `Simple`, ctlptl's, k0sctl's, eksctl's, kpt's, Tilt's) make no pods and count for
-  nothing here. Likewise when a Flux `HelmRelease`,
+  OT-CONTAINER-KIT's `app: <name>-leader`, Zalando's `cluster-name: <name>`,
+  CloudNativePG's `cnpg.io/cluster: <name>`), so a look-alike workload of another
+  example is not what it means. Configs of tools that are never applied to a
+  cluster (kind's `kind.x-k8s.io` `Cluster`, k3d's `Simple`, ctlptl's, k0sctl's,
+  eksctl's, kpt's, Tilt's) make no pods and count for nothing here. Likewise when a
+  Flux `HelmRelease`,
   an Argo CD `Application` or a k3s `HelmChart` installs into its namespace
   (`targetNamespace`, `destination.namespace`, else the release's own): the pods
   are likely the chart's.
