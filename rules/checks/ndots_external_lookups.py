@@ -340,10 +340,11 @@ def strip_shell_comments(text: str) -> str:
 
 def _host_root_mounts(spec: dict, container: dict) -> set[str]:
     """Where the container mounts a hostPath volume of the node's `/`."""
-    roots = {v.get("name") for v in spec.get("volumes") or []
+    volumes, mounts = spec.get("volumes"), container.get("volumeMounts")
+    roots = {v.get("name") for v in (volumes if isinstance(volumes, list) else [])
              if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)
              and str(v["hostPath"].get("path") or "").rstrip("/") == ""}
-    return {str(m.get("mountPath")).rstrip("/") or "/" for m in container.get("volumeMounts") or []
+    return {str(m.get("mountPath")).rstrip("/") or "/" for m in (mounts if isinstance(mounts, list) else [])
             if isinstance(m, dict) and m.get("name") in roots and m.get("mountPath")}
 
 
