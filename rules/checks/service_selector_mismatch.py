@@ -155,7 +155,6 @@ spec:
 """
 from __future__ import annotations
 
-import re
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
@@ -919,8 +918,11 @@ def _names_in(name: str, values: list[str]) -> bool:
     `-`, `.`, `_`): `my-cluster` is in `my-cluster-kafka`, `db` is not in `mongodb`."""
     if not name:
         return False
-    return any(value == name or re.search(rf"(?:^|[-._]){re.escape(name)}(?:$|[-._])", value)
-               for value in values)
+    words = f"-{name.translate(_SEPARATORS)}-"
+    return any(words in f"-{value.translate(_SEPARATORS)}-" for value in values)
+
+
+_SEPARATORS = str.maketrans("._", "--")
 
 
 def _pod_makers_in_unit(ctx: Context, service: Resource) -> list[Resource]:
