@@ -151,7 +151,9 @@ class IngressClasses:
 
     def __init__(self, inventory: Inventory, config: Config, near: Resource | None = None) -> None:
         self.config = config
-        everywhere = [r for r in inventory.of_kind("IngressClass") if is_ingress_class(r)]
+        # (an IngressClass without metadata.name, a skeleton or a template's
+        # fragment, is no class: no Ingress can name it, nor be defaulted to it)
+        everywhere = [r for r in inventory.of_kind("IngressClass") if is_ingress_class(r) and _named(r)]
         self.manifests = everywhere if near is None else \
             [r for r in everywhere if inventory.together(near, r)]
         # True when the unit deploys no IngressClass and the repository's stand in
@@ -412,6 +414,11 @@ def _names_controller(value: str) -> bool:
     value = value.lower()
     return any(p in value for p in _CONTROLLER_PHRASES) or \
         not _CONTROLLER_WORDS.isdisjoint(re.split(r"[^a-z0-9]+", value))
+
+
+def _named(resource: Resource) -> bool:
+    name = resource.get("metadata", "name")
+    return isinstance(name, str) and bool(name.strip())
 
 
 def _str(value: Any) -> str | None:

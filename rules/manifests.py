@@ -263,3 +263,12 @@ def _string_map(value: Any) -> dict[str, str]:
         return {}
     return {str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
             for k, v in value.items()}
+
+
+def exported_from_cluster(resource: Resource) -> bool:
+    """Whether the resource was read back from a cluster (`kubectl get -o yaml`)
+    rather than written: the API server sets `metadata.uid` and
+    `metadata.resourceVersion` on every object it stores, and no one writes them.
+    (`kubectl create --dry-run -o yaml` writes `creationTimestamp: null` and
+    `status: {}`, but neither of these.)"""
+    return bool(resource.get("metadata", "uid") or resource.get("metadata", "resourceVersion"))

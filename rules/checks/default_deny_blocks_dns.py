@@ -30,8 +30,15 @@ not reach `kube-system`.
 
 An allow policy covers the restricted pods when its `podSelector` is empty, equal
 to the restricting policy's, or requires only some of the labels that one requires.
-When it selects some other group, the rule judges the scanned workloads one by one
-and stays silent if there are none to judge.
+When it selects some other group, the rule judges the scanned workloads one by one:
+a workload the deny isolates and no allowance reaches is named in an error. Beyond
+that, a deny that selects a label group stays silent (whether other pods carry those
+labels is not in the manifests), while a namespace-wide deny (`podSelector: {}`)
+whose only DNS allowances select narrower groups is reported on the deny, naming the
+pods that keep DNS: it isolates every pod of the namespace, whoever deploys it, so
+every other pod has none. That is a warning when no scanned workload falls under the
+deny, an `info` note when every one of them keeps DNS (only pods deployed from
+elsewhere are hit).
 
 The network plugin's own policies count too: a Calico `GlobalNetworkPolicy` or
 `NetworkPolicy` (`projectcalico.org`), a Cilium `CiliumClusterwideNetworkPolicy` or
@@ -217,6 +224,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         group = (restricting.resource.namespace, restricting.selector,
                  ctx.inventory.unit_of(restricting.resource).key)
         first = fixed_groups.setdefault(group, restricting.resource)
+        if kind == "narrow":
+            yield _narrow_finding(ctx, restricting, detail, policies, first)
+            continue
         yield _blocked_finding(ctx, restricting, detail, policies, first)
 
 
@@ -456,7 +466,11 @@ def _verdict(ctx: Context, restricting: Policy, peers: list[Policy]) -> tuple[st
         return None
     if partial:
         blocked = _blocked_workloads(ctx, restricting, certain | possible, partial)
-        return ("blocked", blocked) if blocked else None
+        if blocked:
+            return "blocked", blocked
+        if restricting.selector.is_empty and "UDP" not in reachable:
+            return "narrow", partial  # every other pod of the namespace: no workload needed to tell
+        return None
     if "UDP" in reachable:
         if "UDP" not in certain:
             return None
@@ -466,13 +480,19 @@ def _verdict(ctx: Context, restricting: Policy, peers: list[Policy]) -> tuple[st
     return "blocked", None
 
 
+def _isolated_workloads(ctx: Context, restricting: Policy) -> list:
+    """The scanned workloads whose pods the restricting policy selects: those that
+    could share its namespace (the one place this rule asks which workloads are
+    applied with a policy)."""
+    return [w for w in ctx.inventory.workloads_near(restricting.resource)
+            if restricting.selector.matches(w.labels)]
+
+
 def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], partial: list[Policy]) -> list:
     """Scanned workloads the restricting policy isolates and no DNS allowance
     reaches; empty when there are none to judge."""
     blocked = []
-    for workload in ctx.inventory.workloads_near(restricting.resource):
-        if not restricting.selector.matches(workload.labels):
-            continue
+    for workload in _isolated_workloads(ctx, restricting):
         allowed = set(reachable)
         for peer in partial:
             if peer.resource.could_share_namespace(workload.resource) and peer.selector.matches(workload.labels) \
@@ -522,6 +542,31 @@ def _blocked_finding(ctx: Context, restricting: Policy, blocked: list | None, po
                for w in blocked or ()]
     return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource),
                        fix=fix, related=related, field="spec.egress.dns")
+
+
+def _narrow_finding(ctx: Context, restricting: Policy, allowing: list[Policy], policies: list[Policy],
+                    first: Resource) -> Finding:
+    """A namespace-wide egress deny whose DNS allowances select narrower groups of
+    pods: every other pod of the namespace, whoever deploys it, has no DNS. An
+    `info` note when every scanned workload under the deny keeps DNS (the pods left
+    out are none the files show), a warning when the files show none at all."""
+    resource = restricting.resource
+    kept = "; ".join(f"{_pods(p)} (NetworkPolicy {p.resource.name})" for p in allowing[:3])
+    scanned = _isolated_workloads(ctx, restricting)
+    message = (f"NetworkPolicy {resource.name} isolates {_pods(restricting)} for egress, but DNS is allowed "
+               f"only for {kept}: every other pod of the namespace, including any the manifests here do "
+               f"not show (a Job, a debug pod, another team's app), cannot resolve names. Allow DNS for "
+               f"every pod the deny selects.")
+    if scanned:
+        message += " Every workload in these files keeps DNS, so only pods deployed from elsewhere are hit."
+    fix = _allow_dns_fix(ctx, restricting, policies) if first is resource else None
+    if first is not resource:
+        message += f" The fix offered on NetworkPolicy {first.name} ({first.path}) covers these pods too."
+    related = [Related(p.resource.path, p.resource.start_line, f"NetworkPolicy {p.resource.name}: DNS for "
+                       f"{_pods(p)} only") for p in allowing]
+    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource.namespace),
+                       fix=fix, related=related, severity="info" if scanned else "warning",
+                       field="spec.egress.dns")
 
 
 def _udp_only_finding(ctx: Context, allowing: Policy, restricting: Policy) -> Finding:

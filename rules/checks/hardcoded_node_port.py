@@ -10,6 +10,12 @@ scanned set, or one outside the range, is an error naming both. Copies of one
 Service (same namespace and name: a kustomize base and its overlay, alternative
 packagings of the same app) are not a conflict.
 
+A Service exported from a cluster (`kubectl get -o yaml`, recognised by the
+`metadata.uid` and `metadata.resourceVersion` that only the API server sets) is
+judged like any manifest, but its nodePort is most likely the one the API server
+picked (it allocates a free port from the range when none is given), so the finding
+is an `info` note that says so, without a fix, never asking to change it.
+
 Left alone: a nodePort that a local cluster's config in the scanned files forwards a
 host port to (a kind `Cluster` with `extraPortMappings[].containerPort`, a k3d config
 with `ports: [{port: "8080:30080"}]`): the mapping needs exactly that port, so the
@@ -63,6 +69,8 @@ spec:
 - https://kubernetes.io/docs/concepts/services-networking/service/#nodeport-custom-port
 - https://kind.sigs.k8s.io/docs/user/configuration/#nodeport-with-port-mappings
 - https://k3d.io/stable/usage/exposing_services/
+- https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/object-meta/
+  (`uid` and `resourceVersion`: populated by the system, read-only)
 """
 from __future__ import annotations
 
@@ -71,7 +79,7 @@ from typing import Iterator
 
 from ..edits import remove_key
 from ..context import Context
-from ..manifests import Resource
+from ..manifests import Resource, exported_from_cluster
 from ..model import Finding, Fix, Related
 
 ID = "hardcoded-node-port"
@@ -120,6 +128,10 @@ def check(ctx: Context) -> Iterator[Finding]:
             severity = None
         related = [Related(other.path, other.span("spec", "ports", i, "nodePort").key_line,
                            f"{other.ref} also pins nodePort {node_port}") for other, i in rivals]
+        if exported_from_cluster(service):
+            yield ctx.finding(service, path, _exported_message(node_port, rivals), related=related,
+                              severity="info", field=field)
+            continue
         yield ctx.finding(service, path, message, fix=_fix(service, index, node_port),
                           related=related, severity=severity, field=field)
 
@@ -145,6 +157,17 @@ def _rivals(groups: list[dict], own: tuple[str | None, str]) -> tuple[int, list[
                     if len(first) < MAX_RELATED:
                         first.append(claim)
     return count, first
+
+
+def _exported_message(node_port: int, rivals: list[tuple[Resource, int]]) -> str:
+    """For a Service read back from a cluster: the port is most likely one the API
+    server picked, which is nothing to change there."""
+    also = (f" It is also pinned by {', '.join(str(other.ref) for other, _ in rivals)}; exports of "
+            f"different clusters may share a port." if rivals else "")
+    return (f"nodePort {node_port} looks assigned by the API server: this Service was exported from a "
+            f"cluster (`kubectl get -o yaml`: it carries metadata.uid and resourceVersion), where a "
+            f"NodePort Service left without one gets a free port. If this file is applied to another "
+            f"cluster as it is, the port must be free and in range there.{also}")
 
 
 def _pinned_ports(services: list[Resource]) -> Iterator[tuple[Resource, int, int]]:

@@ -8,6 +8,25 @@ it lists; a wildcard (`*.example.com`) covers exactly one more label
 catch-all rules) is flagged without a fix, since there is no host to put in a
 certificate.
 
+A rule without `host` is a catch-all: it is matched on every Host header, and TLS
+cannot work on it, since no certificate covers every name (the Kubernetes
+documentation: hosts in the tls section need to explicitly match the host in the
+rules section). Controllers serve it on port 80 (ingress-nginx puts it in its
+catch-all server `_`, which "works out-of-the-box for HTTP traffic"). So a `tls:`
+section that names hosts does not cover the catch-all rules beside them: the
+first of them is flagged on its own line, without a fix (there is no host to put
+in a certificate). A tls entry without `hosts` (the Ingress's certificate for
+everything it serves) leaves them alone, as before. Beside an Ingress with no `tls:`
+at all, the finding on its named hosts says the catch-all stays plaintext.
+
+F5 NGINX Ingress Controller's mergeable Ingresses
+(`nginx.org/mergeable-ingress-type`): a `master` holds the host's server settings,
+TLS included; a `minion` only adds paths to its master's server for the same host
+(in any namespace) and cannot carry TLS. A minion is never reported, nor told to
+add TLS: its paths are served with its master's TLS. A master without TLS is the
+finding, on the master, which names the minions whose paths it serves in
+plaintext; the fix adds the `tls:` entry to the master.
+
 Left alone: Ingresses whose controller terminates TLS through its own
 annotations: AWS ALB `alb.ingress.kubernetes.io/certificate-arn`, or
 `alb.ingress.kubernetes.io/listen-ports` with an HTTPS port (the controller then
@@ -121,6 +140,14 @@ spec:
 - https://cloud.google.com/kubernetes-engine/docs/how-to/secure-traffic-management
 - https://doc.traefik.io/traefik/reference/routing-configuration/kubernetes/ingress/
 - https://kubernetes.github.io/ingress-nginx/user-guide/tls/#ssl-passthrough
+- https://kubernetes.io/docs/concepts/services-networking/ingress/#tls ("TLS will not
+  work on the default rule because the certificates would have to be issued for all
+  the possible sub-domains")
+- https://kubernetes.github.io/ingress-nginx/user-guide/tls/#default-ssl-certificate
+  (the catch-all server `_` works out-of-the-box for HTTP)
+- https://github.com/nginx/kubernetes-ingress/tree/main/examples/ingress-resources/mergeable-ingress-types
+  (a master processes the host's TLS configuration; on minions "TLS configurations
+  are not allowed"; minions may live in other namespaces)
 """
 from __future__ import annotations
 
@@ -129,7 +156,8 @@ from typing import Any, Iterator
 from ..config import Config
 from ..context import Context
 from ..edits import merge_entries, overlaps, set_block
-from ..ingress import ALB, INGRESS_NGINX, ingress_classes, ingress_hosts, ingress_rules, is_ingress
+from ..ingress import (ALB, INGRESS_NGINX, NGINX_INC, IngressClasses, ingress_classes, ingress_hosts, ingress_rules,
+                       is_ingress)
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix
 from ..yamltree import YMap
@@ -151,13 +179,18 @@ def check(ctx: Context) -> Iterator[Finding]:
     ingresses = [i for i in ctx.inventory.of_kind("Ingress") if is_ingress(i)]
     servers = _NginxServers(ingresses, ctx)
     for ingress in ingresses:
-        if terminated_by_controller(ingress.annotations):
-            continue
+        classes = servers.classes[id(ingress)]  # the classes deployed with this Ingress
+        if terminated_by_controller(ingress.annotations) or _mergeable_type(ingress, classes) == MINION:
+            continue  # a minion's paths are served with its master's TLS: the master decides
         entries = tls_entries(ingress)
         hosts = ingress_hosts(ingress)
+        catch_all = _catch_all_rules(ingress) if not _covers_every_host(entries) else []
+        if catch_all and entries:
+            yield _catch_all_finding(ctx, ingress, catch_all[0])
         if not hosts:
             if not entries:
-                found = _hostless(ctx, ingress)
+                master = _mergeable_type(ingress, classes) == MASTER
+                found = _hostless(ctx, ingress, _minions_note(ingress, ingresses, classes) if master else "")
                 if found:
                     yield found
             continue
@@ -177,7 +210,12 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             message = (f"No `tls:` section: {listed} {_is(names)} served over plain HTTP, so "
                        f"credentials, cookies and tokens cross the network in cleartext.")
-        controller = ingress_classes(ctx.inventory, ctx.config, ingress).controller_of(ingress)
+            if catch_all:
+                message += (" The rule without `host` is served for every Host and stays plain HTTP "
+                            "whatever certificate the named hosts get: give it a host too.")
+        if _mergeable_type(ingress, classes) == MASTER:
+            message += _minions_note(ingress, ingresses, classes)
+        controller = classes.controller_of(ingress)
         fix = None
         # the default issuer is a public ACME CA; a configured one, or the Ingress's own,
         # may be an internal CA
@@ -197,6 +235,56 @@ def check(ctx: Context) -> Iterator[Finding]:
         span = ingress.span("spec", "rules", first, "host")
         yield ctx.finding(ingress, ("spec", "tls"), message, fix=fix,
                           lines=(span.key_line, span.key_line), field="spec.tls")
+
+
+def _catch_all_rules(ingress: Resource) -> list[int]:
+    """Indexes of the rules without a host: each is matched on every Host header."""
+    return [index for index, rule in ingress_rules(ingress) if not rule.get("host")]
+
+
+def _covers_every_host(entries: list[dict]) -> bool:
+    """Whether a tls entry without `hosts` gives the Ingress a certificate for every
+    host it serves, the catch-all rules included."""
+    return any(not entry.get("hosts") for entry in entries)
+
+
+def _catch_all_finding(ctx: Context, ingress: Resource, index: int) -> Finding:
+    """A rule without host beside a `tls` section that names its hosts: the
+    certificate covers those hosts only, and the catch-all is served on port 80."""
+    span = ingress.span("spec", "rules", index)
+    message = ("This rule has no `host`, so it is served for every Host header, and the `tls:` section "
+               "names other hosts only: its paths are served over plain HTTP (TLS cannot work on a rule "
+               "without host, as no certificate covers every name). Give the rule the host it is for and "
+               "list that host under `tls:`.")
+    return ctx.finding(ingress, ("spec", "rules", index), message, lines=(span.key_line, span.key_line),
+                       field="spec.rules.catch-all.tls")
+
+
+# F5 NGINX Ingress Controller's mergeable Ingresses: a master holds a host's server
+# settings, TLS included; minions only add paths to it and cannot carry TLS.
+MERGEABLE_TYPE = "nginx.org/mergeable-ingress-type"
+MASTER, MINION = "master", "minion"
+
+
+def _mergeable_type(ingress: Resource, classes: IngressClasses) -> str | None:
+    """MASTER or MINION for a mergeable Ingress of F5 NGINX (or of no known
+    controller); None otherwise, the annotation means nothing to other controllers."""
+    kind = ingress.annotations.get(MERGEABLE_TYPE, "").strip().lower()
+    if kind in (MASTER, MINION) and classes.controller_of(ingress) in (NGINX_INC, None):
+        return kind
+    return None
+
+
+def _minions_note(master: Resource, ingresses: list[Resource], classes: IngressClasses) -> str:
+    """The minions whose paths the master's server serves (same host, any namespace)."""
+    hosts = {str(rule.get("host") or "").lower() for _, rule in ingress_rules(master)}
+    minions = [i for i in ingresses if _mergeable_type(i, classes) == MINION
+               and {str(rule.get("host") or "").lower() for _, rule in ingress_rules(i)} & hosts]
+    if not minions:
+        return " This is an F5 NGINX mergeable master: the TLS of its minions' paths is set here."
+    names = ", ".join(f"Ingress {m.ref.name}" for m in minions[:3]) + (" and others" if len(minions) > 3 else "")
+    return (f" This is an F5 NGINX mergeable master: the paths of its minions ({names}) are served in "
+            f"its server, so they are plaintext too; TLS goes here, a minion cannot carry it.")
 
 
 class _NginxServers:
@@ -306,7 +394,7 @@ def _matches(tls_host: str, host: str) -> bool:
     return False
 
 
-def _hostless(ctx: Context, ingress: Resource) -> Finding | None:
+def _hostless(ctx: Context, ingress: Resource, note: str = "") -> Finding | None:
     for key in ("defaultBackend", "backend"):
         if ingress.span("spec", key):
             path: tuple[Any, ...] = ("spec", key)
@@ -318,7 +406,7 @@ def _hostless(ctx: Context, ingress: Resource) -> Finding | None:
         path = ("spec", "rules", rules[0][0])
     span = ingress.span(*path)
     message = ("No `tls:` section and no host: everything this Ingress serves goes over plain "
-               "HTTP. Name the host(s) in `rules` and add a `tls:` entry with a certificate for them.")
+               "HTTP. Name the host(s) in `rules` and add a `tls:` entry with a certificate for them." + note)
     return ctx.finding(ingress, path, message, lines=(span.key_line, span.key_line), field="spec.tls")
 
 

@@ -1,8 +1,11 @@
 """An Ingress names a class that does not exist, or relies on a default there isn't.
 
 Known classes are the IngressClasses in the scanned manifests plus those the
-config declares (`ingress-classes`, `default-ingress-class`). When some are known,
-the rule reports:
+config declares (`ingress-classes`, `default-ingress-class`). An IngressClass
+without `metadata.name` (a skeleton, a fragment of a template) is not a known class:
+the API server creates no object without a name, and no Ingress can name it, so it
+neither switches the rule on nor serves as the default. When some are known, the
+rule reports:
 
 - an Ingress whose `spec.ingressClassName` names a class that is not known; a
   near miss such as `ngnix` for `nginx` is named and fixed. The deprecated
@@ -101,6 +104,8 @@ spec:
   (`shouldProcessIngressWithClass`: the annotation is compared with the mesh's class)
 - https://github.com/traefik/traefik/blob/master/pkg/provider/kubernetes/ingress/kubernetes.go (`shouldProcessIngress`)
 - https://cloud.google.com/kubernetes-engine/docs/how-to/custom-ingress-controller
+- https://kubernetes.io/docs/concepts/overview/working-with-objects/names/ (every
+  object has a name, unique for its kind; one made from `generateName` is random)
 """
 from __future__ import annotations
 

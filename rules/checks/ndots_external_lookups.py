@@ -45,6 +45,20 @@ What counts as an external host, to keep false alarms out:
 Names in ConfigMaps and Secrets the pod reads (`envFrom`, `valueFrom`, mounted
 files) are not looked at: the rule reads the pod template only.
 
+Not lookups either, in `command` and `args`:
+- shell comments: a `#` that starts a word outside quotes, and the rest of its line
+  (`# see https://github.com/...`), as the shell discards them; a `#` inside quotes
+  or inside a word (`https://host/#anchor`) is kept;
+- commands that run in the node's namespaces, where names are resolved with the
+  node's `/etc/resolv.conf`, not the one the kubelet writes for the pod with its
+  `ndots:5`: `chroot` into the mount of a hostPath volume of the node's `/`
+  (`chroot /host ...`), and `nsenter` into the mount namespace of the host's PID 1
+  (`nsenter --mount=/proc/1/ns/mnt ...`, `nsenter -t 1 -m ...`, which reach the
+  host's PID 1 only with `hostPID: true`). In a script, such a command runs to the
+  end of its line (or the next `;`, `&`, `|`), a here-document it reads included;
+  in an exec-form command, everything after it. `chroot` into a directory that is
+  not the node's `/` still resolves like the pod.
+
 ## Why it matters
 At scale (thousands of pods making frequent external calls) the amplification
 hammers CoreDNS: it gets CPU-throttled, DNS latency spikes, and every Service in the
@@ -122,6 +136,13 @@ spec:
   ("query amplification of five to ten times for non-cluster internal names")
 - resolv.conf(5), `ndots` and `search`: https://man7.org/linux/man-pages/man5/resolv.conf.5.html
 - CoreDNS autopath: https://coredns.io/plugins/autopath/
+- POSIX Shell Command Language, 2.3 Token Recognition (a `#` starting a word and
+  the rest of the line are a comment):
+  https://pubs.opengroup.org/onlinepubs/9699919799/utilities/V3_chap02.html#tag_18_03
+- nsenter(1) (`--mount`: enter the mount namespace of the target process):
+  https://man7.org/linux/man-pages/man1/nsenter.1.html; chroot(2) (pathnames,
+  `/etc/resolv.conf` included, resolve under the new root):
+  https://man7.org/linux/man-pages/man2/chroot.2.html
 """
 from __future__ import annotations
 
@@ -271,20 +292,145 @@ def _external_mentions(workload: Workload) -> Iterator[Mention]:
                     path = base + ("env", e_index, "value")
                     yield Mention(host, f"env {env_name} of container {name}", path,
                                   _line_of(resource, path, host))
-            for key in ("command", "args"):
-                items = container.get(key)
-                if not isinstance(items, list):
+            host_side = _HostSide(_host_root_mounts(spec, container), spec.get("hostPID") is True)
+            argv = [(key, a_index, item) for key in ("command", "args")
+                    if isinstance(container.get(key), list) for a_index, item in enumerate(container[key])]
+            in_host = host_side.argv_start([item for _, _, item in argv])
+            flag = None
+            for position, (key, a_index, item) in enumerate(argv):
+                if position >= in_host:
+                    break  # the rest of the command runs in the node's namespaces
+                if not isinstance(item, str):
+                    flag = None
                     continue
-                flag = None
-                for a_index, item in enumerate(items):
-                    if not isinstance(item, str):
-                        flag = None
-                        continue
-                    for host in _hosts_in(item, flag):
-                        path = base + (key, a_index)
-                        yield Mention(host, f"{key} of container {name}", path,
-                                      _line_of(resource, path, host))
-                    flag = item if item.startswith("-") and "=" not in item else None
+                for host in _hosts_in(host_side.mask(strip_shell_comments(item)), flag):
+                    path = base + (key, a_index)
+                    yield Mention(host, f"{key} of container {name}", path,
+                                  _line_of(resource, path, host))
+                flag = item if item.startswith("-") and "=" not in item else None
+
+
+def strip_shell_comments(text: str) -> str:
+    """``text`` with its shell comments blanked: a `#` that starts a word outside
+    quotes runs to the end of its line (POSIX shell, "Token Recognition"). A `#`
+    inside quotes or inside a word (`https://host/#anchor`) is kept."""
+    out = list(text)
+    quote = None
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == quote:
+                quote = None
+            elif char == "\\" and quote == '"':
+                index += 1
+        elif char == "\\":
+            index += 1
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or text[index - 1].isspace() or text[index - 1] in ";&|("):
+            end = text.find("\n", index)
+            end = len(text) if end < 0 else end
+            out[index:end] = " " * (end - index)
+            index = end
+            continue
+        index += 1
+    return "".join(out)
+
+
+def _host_root_mounts(spec: dict, container: dict) -> set[str]:
+    """Where the container mounts a hostPath volume of the node's `/`."""
+    volumes, mounts = spec.get("volumes"), container.get("volumeMounts")
+    roots = {v.get("name") for v in (volumes if isinstance(volumes, list) else [])
+             if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)
+             and str(v["hostPath"].get("path") or "").rstrip("/") == ""}
+    return {str(m.get("mountPath")).rstrip("/") or "/" for m in (mounts if isinstance(mounts, list) else [])
+            if isinstance(m, dict) and m.get("name") in roots and m.get("mountPath")}
+
+
+_CHROOT = re.compile(r"(?:^|(?<=[\s;&|(`]))(?:\S*/)?chroot((?:\s+-\S+)*)\s+['\"]?([^\s'\";&|)]+)")
+_NSENTER = re.compile(r"(?:^|(?<=[\s;&|(`]))(?:\S*/)?nsenter((?:\s+(?:-\S+|\d+))*)")
+
+
+class _HostSide:
+    """Which parts of a container's command run in the node's namespaces, where
+    names are resolved by the node's resolver (the node's /etc/resolv.conf, not the
+    pod's with its ndots): after `chroot` into a hostPath of the node's `/`, or
+    `nsenter` into the mount namespace of the host's PID 1 (`--mount=/proc/1/ns/mnt`,
+    or `-t 1 -m`; PID 1 is the host's only with `hostPID: true`)."""
+
+    def __init__(self, roots: set[str], host_pid: bool) -> None:
+        self.roots = roots
+        self.host_pid = host_pid
+
+    def argv_start(self, argv: list[Any]) -> int:
+        """The position in an exec-form command from which it runs on the node's
+        side (len(argv) when it never does)."""
+        words = [w if isinstance(w, str) else "" for w in argv]
+        for index, word in enumerate(words):
+            name = word.rsplit("/", 1)[-1]
+            if name == "chroot":
+                target = next((w for w in words[index + 1:] if not w.startswith("-")), "")
+                if target.rstrip("/") in self.roots or (target == "/" and "/" in self.roots):
+                    return index
+            elif name == "nsenter":
+                options = []
+                for w in words[index + 1:]:
+                    if not (w.startswith("-") or w.isdigit()) or w == "--":
+                        break
+                    options.append(w)
+                if self._enters_host_mounts(options):
+                    return index
+        return len(argv)
+
+    def mask(self, script: str) -> str:
+        """``script`` with the commands that run on the node's side blanked, each
+        up to the end of its command (a newline, `;`, `&` or `|` outside quotes),
+        a here-document it reads included."""
+        spans = [m.start() for m in _CHROOT.finditer(script)
+                 if m.group(2).rstrip("/") in self.roots or (m.group(2) == "/" and "/" in self.roots)]
+        spans += [m.start() for m in _NSENTER.finditer(script) if self._enters_host_mounts(m.group(1).split())]
+        out = script
+        for start in sorted(spans):
+            end = _command_end(script, start)
+            out = out[:start] + " " * (end - start) + out[end:]
+        return out
+
+    def _enters_host_mounts(self, options: list[str]) -> bool:
+        joined = " ".join(options)
+        mount = re.search(r"--mount=(\S+)", joined)
+        if mount:
+            path = mount.group(1)
+            return path.endswith("/proc/1/ns/mnt") and (self.host_pid or not path.startswith("/proc/"))
+        target = re.search(r"(?:-t\s*|--target[=\s])1\b", joined)
+        mounts = any(o in ("--mount", "--all", "-a") or (re.fullmatch(r"-[a-zA-Z]+", o) and "m" in o)
+                     for o in options)
+        return bool(target) and mounts and self.host_pid
+
+
+def _command_end(script: str, start: int) -> int:
+    """Where the shell command starting at ``start`` ends: the first newline, `;`,
+    `&` or `|` outside quotes, or, when it reads a here-document (`<<EOF`), the line
+    that ends it."""
+    quote = None
+    index = start
+    while index < len(script):
+        char = script[index]
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "\\":
+            index += 1
+        elif char in "\n;&|":
+            break
+        index += 1
+    heredoc = re.search(r"<<-?\s*['\"]?(\w+)", script[start:index])
+    if heredoc:
+        closing = re.compile(rf"^\s*{heredoc.group(1)}\s*$", re.MULTILINE).search(script, index)
+        return closing.end() if closing else len(script)
+    return index
 
 
 def _line_of(resource, path: tuple[Any, ...], host: str) -> int:

@@ -36,13 +36,26 @@ Left alone:
   `custom-workloads` to have their pods checked. Whatever the scanned workloads look
   like, a Service whose labels such a custom resource carries (on itself, or in a
   labels map of its spec such as a Prometheus's `spec.podMetadata.labels`) is left
-  alone: it selects the operator's pods. Likewise when a Flux `HelmRelease`,
+  alone: it selects the operator's pods. So is a Service one of whose selector
+  values is such a custom resource's `metadata.name`, or holds it as a run of
+  words (`my-cluster` in `my-cluster-kafka`, not `db` in `mongodb`): operators
+  label their pods after the resource (`app.kubernetes.io/instance: <name>`,
+  Strimzi's `strimzi.io/cluster: <name>` and `strimzi.io/name: <name>-kafka`,
+  OT-CONTAINER-KIT's `app: <name>-leader`, Zalando's `cluster-name: <name>`,
+  CloudNativePG's `cnpg.io/cluster: <name>`), so a look-alike workload of another
+  example is not what it means. Configs of tools that are never applied to a
+  cluster (kind's `kind.x-k8s.io` `Cluster`, k3d's `Simple`, ctlptl's, k0sctl's,
+  eksctl's, kpt's, Tilt's) make no pods and count for nothing here. Likewise when a
+  Flux `HelmRelease`,
   an Argo CD `Application` or a k3s `HelmChart` installs into its namespace
   (`targetNamespace`, `destination.namespace`, else the release's own): the pods
   are likely the chart's.
 
 A namespace left unset is decided at apply time, so such a Service is compared
 with the workloads of every namespace, and such a workload with every Service.
+
+Manifests exported from a cluster (`kubectl get -o yaml`, with `status`, `uid` and
+`resourceVersion`) are judged like any other: the selector is what someone wrote.
 
 ## Why it matters
 The Service is created, looks fine, and has no endpoints: every connection to it
@@ -130,6 +143,15 @@ spec:
 - https://github.com/servicemeshinterface/smi-spec/blob/main/apis/traffic-split/v1alpha4/traffic-split.md
 - https://kubernetes.io/docs/reference/setup-tools/kubeadm/implementation-details/
   (static Pod manifests of the control plane, labelled `component` and `tier`)
+- https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
+  (`app.kubernetes.io/instance`: the name of the instance)
+- https://github.com/OT-CONTAINER-KIT/redis-operator/tree/main/example/v1beta2/external_service
+  (Services selecting `app: <RedisCluster name>-leader`, the labels the operator
+  puts on its pods)
+- https://github.com/zalando/postgres-operator/blob/master/docs/reference/operator_parameters.md
+  (`cluster_name_label`, default `cluster-name`, set to the postgresql's name)
+- https://kind.sigs.k8s.io/docs/user/configuration/, https://k3d.io/stable/usage/configfile/,
+  https://github.com/tilt-dev/ctlptl (configs read by the tools' commands)
 """
 from __future__ import annotations
 
@@ -191,6 +213,14 @@ _PODLESS_KINDS = frozenset({
     "Mapping", "Host", "Listener", "TLSContext", "KongPlugin", "KongIngress", "KongConsumer",
     "HTTPProxy", "TLSCertificateDelegation", "VerticalPodAutoscaler", "Application", "AppProject",
     "Kustomization", "HelmRelease", "HelmRepository", "GitRepository", "OCIRepository",
+})
+
+# API groups of tool configs that are read by a command on a workstation or in CI,
+# never applied to a cluster: kind's and k3d's cluster configs, ctlptl's, k0sctl's,
+# eksctl's, clusterctl's, kpt's and Tilt's. They make no pods.
+TOOL_CONFIG_GROUPS = frozenset({
+    "kind.x-k8s.io", "k3d.io", "ctlptl.dev", "k0sctl.k0sproject.io", "eksctl.io",
+    "clusterctl.cluster.x-k8s.io", "kpt.dev", "fn.kpt.dev", "config.kubernetes.io", "tilt.dev",
 })
 
 
@@ -259,6 +289,7 @@ def _check(ctx: Context) -> Iterator[Finding]:
                 continue  # no workload here at all: the pods come from elsewhere
         if _is_apex(service, apexes) or _cluster_component(service, selector) \
                 or _operator_labels(ctx, service, selector, near.wider) \
+                or _operator_named(ctx, service, selector, near.wider) \
                 or ctx.inventory.unscanned_holding(service, *(f"{k}: " for k, _ in selector.labels),
                                                    *(v for _, v in selector.labels)):
             continue
@@ -293,7 +324,7 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
         related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
                                f"in namespace {other.resource.namespace} has these pod labels"))
     elif choice is None:
-        if _custom_kinds_near(ctx, service, near.wider) or _releases_into(ctx, ns):
+        if _pod_makers_in_unit(ctx, service, near.wider) or _releases_into(ctx, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
         message += _no_target_hint(near.first(3), near.count)
     else:
@@ -881,46 +912,50 @@ def _releases_into(ctx: Context, namespace: str | None) -> bool:
     return False
 
 
-def _custom_kinds_near(ctx: Context, service: Resource, wider: bool = False) -> list[str]:
-    """Custom resources deployed with the Service (``wider``: anywhere) that could
-    share its namespace and might make pods."""
-    namespace = service.namespace
-    index = _custom_index.get(ctx.inventory)
-    if index is None:
-        index = _custom_index[ctx.inventory] = {}
-        known = {kind for kind, _ in ctx.config.custom_workloads}
-        for resource in ctx.inventory.resources:
-            group = resource.api_version.split("/")[0] if "/" in resource.api_version else ""
-            official = group.endswith(".k8s.io") and not group.endswith("x-k8s.io")
-            if "." not in group or official or resource.kind in _PODLESS_KINDS or resource.kind in known \
-                    or resource.kind == "Rollout":
-                continue
-            index.setdefault(resource.namespace, []).append(resource)
-    if namespace is None:
-        found = [r for resources in index.values() for r in resources]
-    else:
-        found = index.get(namespace, []) + index.get(None, [])
-    labels = [f"{r.kind} {r.name}" for r in found if wider or ctx.inventory.together(service, r)]
-    return list(dict.fromkeys(labels))[:3]
-
-
-_custom_index: "weakref.WeakKeyDictionary[Any, dict[str | None, list[Resource]]]" = weakref.WeakKeyDictionary()
-
-
 def _operator_labels(ctx: Context, service: Resource, selector: Selector, wider: bool = False) -> bool:
-    """Whether a custom resource that may make pods, and could share the namespace,
+    """Whether a custom resource that may make pods, applied with the Service
+    (``wider``: anywhere it could share the namespace),
     carries the selector's labels: on itself, or in a labels map of its spec (the
     pod metadata an operator puts on its pods, such as a Prometheus's
     `spec.podMetadata.labels`). Those pods are the operator's."""
     wanted = dict(selector.labels)
     if not wanted:
         return False
-    for resource in _pod_makers(ctx, service.namespace):
-        if not wider and not ctx.inventory.together(service, resource):
-            continue
+    for resource in _pod_makers_in_unit(ctx, service, wider):
         if _has_labels(resource.labels, wanted) or _has_labels_within(resource.get("spec"), wanted, 8):
             return True
     return False
+
+
+def _operator_named(ctx: Context, service: Resource, selector: Selector, wider: bool = False) -> bool:
+    """Whether a custom resource that may make pods, applied with the Service, is
+    named by one of the selector's values: equal to it, or a part of it between
+    separators. Operators label their pods after the resource they make them for
+    (`app.kubernetes.io/instance: <name>`, `strimzi.io/cluster: <name>`,
+    `strimzi.io/name: <name>-kafka`, `cluster-name: <name>`, `app: <name>-leader`):
+    those pods are the operator's, whatever workload elsewhere looks alike."""
+    values = [value.lower() for _, value in selector.labels]
+    return any(_names_in(str(resource.get("metadata", "name") or "").lower(), values)
+               for resource in _pod_makers_in_unit(ctx, service, wider))
+
+
+def _names_in(name: str, values: list[str]) -> bool:
+    """Whether ``name`` is one of ``values`` or a run of their words (split at
+    `-`, `.`, `_`): `my-cluster` is in `my-cluster-kafka`, `db` is not in `mongodb`."""
+    if not name:
+        return False
+    words = f"-{name.translate(_SEPARATORS)}-"
+    return any(words in f"-{value.translate(_SEPARATORS)}-" for value in values)
+
+
+_SEPARATORS = str.maketrans("._", "--")
+
+
+def _pod_makers_in_unit(ctx: Context, service: Resource, wider: bool = False) -> list[Resource]:
+    """The resources that may make pods and are applied with ``service`` (``wider``:
+    anywhere they could share its namespace): the one place that says where a
+    Service's operator resources may be."""
+    return [r for r in _pod_makers(ctx, service.namespace) if wider or ctx.inventory.together(service, r)]
 
 
 def _pod_makers(ctx: Context, namespace: str | None) -> list[Resource]:
@@ -945,11 +980,14 @@ _pod_makers_index: "weakref.WeakKeyDictionary[Any, tuple[Any, dict[str | None, l
 
 
 def _may_make_pods(ctx: Context, resource: Resource) -> bool:
+    """A custom resource an operator may make pods for: not a Kubernetes API, not a
+    kind known to make none, not a declared custom workload (its pods are checked),
+    and not the config of a tool that is never applied to a cluster."""
     group = resource.api_version.split("/")[0] if "/" in resource.api_version else ""
     official = group.endswith(".k8s.io") and not group.endswith("x-k8s.io")
     known = {kind for kind, _ in ctx.config.custom_workloads}
-    return "." in group and not official and resource.kind not in _PODLESS_KINDS \
-        and resource.kind not in known and resource.kind != "Rollout"
+    return "." in group and not official and group not in TOOL_CONFIG_GROUPS \
+        and resource.kind not in _PODLESS_KINDS and resource.kind not in known and resource.kind != "Rollout"
 
 
 def _has_labels(labels: Any, wanted: dict[str, str]) -> bool:

@@ -1,6 +1,7 @@
 """default-deny-blocks-dns: what marks cannot say (severity, wording, the new policy)."""
 from __future__ import annotations
 
+import pytest
 from ruamel.yaml import YAML
 
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
@@ -186,3 +187,18 @@ def test_all_ports_to_a_private_range_may_reach_dns_but_a_public_one_does_not():
     assert of_rule(scan_text(private), RULE) == []
     public = DENY + _allow("", to="to: [{ipBlock: {cidr: 203.0.113.0/24}}]\n      ").replace("ports:\n", "")
     assert [f.resource.name for f in of_rule(scan_text(public), RULE)] == ["default-deny", "allow-dns"]
+
+
+@pytest.mark.parametrize("case, severity, kept", [
+    ("namespace-deny-dns-for-some-pods.yaml", "warning", "app=web"),
+    ("namespace-deny-workloads-keep-dns.yaml", "info", "app=web"),
+    ("coverage-judged-on-workloads.yaml", "error", None),
+])
+def test_namespace_wide_deny_names_who_keeps_dns(case, severity, kept):
+    [finding] = of_rule(scan_texts(read_case(CASE_DIR / case)), "default-deny-blocks-dns")
+    assert finding.severity == severity
+    if kept:
+        assert f"DNS is allowed only for the pods with {kept}" in finding.message
+        assert finding.fix is not None
+    else:
+        assert "Deployment worker" in finding.message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.checks.ndots_external_lookups import _host_of, _hosts_in, _is_external
+from rules.checks.ndots_external_lookups import _host_of, _hosts_in, _is_external, strip_shell_comments
 from rules.config import Config
 from tests.helpers import apply_fix, of_rule, scan_text
 
@@ -134,3 +134,17 @@ def test_the_first_name_by_line_wins_and_others_are_counted():
     [found] = of_rule(scan_text(text), RULE)
     assert found.message.startswith("`downloads.example.org` (args of container init; 1 other external name too)")
     assert found.field == "spec.template.spec.dnsConfig.options.ndots"
+
+
+@pytest.mark.parametrize("script, kept, dropped", [
+    ("curl https://api.example.com  # see https://docs.example.org", "api.example.com", "docs.example.org"),
+    ("# https://github.com/x/y\ncurl https://api.example.com", "api.example.com", "github.com"),
+    ("echo '# https://a.example.com' ; x=1 #https://b.example.com", "a.example.com", "b.example.com"),
+    ('echo "it\'s # https://a.example.com"', "a.example.com", None),
+    ("curl https://a.example.com/#frag", "a.example.com/#frag", None),
+])
+def test_shell_comments_are_blanked_outside_quotes(script, kept, dropped):
+    stripped = strip_shell_comments(script)
+    assert kept in stripped
+    assert dropped is None or dropped not in stripped
+    assert stripped.count("\n") == script.count("\n")
