@@ -1,0 +1,140 @@
+"""What the backend rules share: Services by name, the ports they expose, the ports
+containers declare, the nearest of several names, and when the manifests cannot
+show what a name refers to.
+
+A Service, Gateway or pod named by another resource may be made by something the
+scanned files only hint at: a Helm release or an Argo CD Application installing
+into the namespace, or an operator's custom resource. Rules then stay silent
+rather than call the name dangling.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from .context import Context
+from .manifests import Resource
+from .similarity import similar
+from .workloads import Workload
+
+# How alike a name must be to the one written to count as that one misspelt, and
+# by how much the best candidate must beat the next for a fix to name it.
+NEAR = 0.75
+CLOSE = 0.05
+
+
+def services_named(ctx: Context, namespace: str | None, name: str) -> list[Resource]:
+    """The core Services called ``name`` that could be in ``namespace``."""
+    return [s for s in core_services_near(ctx, namespace) if s.name == name]
+
+
+def core_services_near(ctx: Context, namespace: str | None) -> list[Resource]:
+    """The core ``v1`` Services that could be in ``namespace`` (not, say, a
+    Knative ``serving.knative.dev`` Service)."""
+    return [s for s in ctx.inventory.near(namespace, "Service") if s.api_version == "v1"]
+
+
+def nearest_name(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like ``name`` (a typo, a word-wise prefix), when it is
+    alike enough and clearly ahead of the next one."""
+    scored = sorted(((similar(name, c), c) for c in set(candidates) if c != name), reverse=True)
+    if not scored or scored[0][0] < NEAR:
+        return None
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < CLOSE:
+        return None
+    return scored[0][1]
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    index: int
+    port: int | None
+    name: str | None
+    protocol: str
+    target: Any  # targetPort as written; None when unset (it then equals ``port``)
+
+
+def service_ports(service: Resource) -> list[ServicePort]:
+    ports = service.get("spec", "ports")
+    found = []
+    for index, entry in enumerate(ports if isinstance(ports, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        port = entry.get("port")
+        name = entry.get("name")
+        found.append(ServicePort(index, port if _is_int(port) else None,
+                                 name if isinstance(name, str) and name else None,
+                                 str(entry.get("protocol") or "TCP"), entry.get("targetPort")))
+    return found
+
+
+def describe_ports(ports: Iterable[ServicePort]) -> str:
+    return ", ".join(f"{p.port} ({p.name})" if p.name else str(p.port) for p in ports) or "none"
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    container: str
+    number: int | None
+    name: str | None
+    protocol: str
+
+
+def serving_containers(workload: Workload) -> Iterator[tuple[tuple[Any, ...], dict]]:
+    """(path within the resource, container) of each container that runs beside the
+    others and can serve: the app containers, and the init containers with
+    ``restartPolicy: Always`` (sidecars, which may declare ports and be probed)."""
+    spec = workload.pod_spec
+    if not isinstance(spec, dict):
+        return
+    for key in ("initContainers", "containers"):
+        containers = spec.get(key)
+        for index, container in enumerate(containers if isinstance(containers, list) else []):
+            if not isinstance(container, dict):
+                continue
+            if key == "initContainers" and container.get("restartPolicy") != "Always":
+                continue
+            yield workload.pod_spec_path + (key, index), container
+
+
+def declared_ports(container: dict) -> list[ContainerPort]:
+    ports = container.get("ports")
+    name = str(container.get("name") or "?")
+    found = []
+    for entry in ports if isinstance(ports, list) else []:
+        if isinstance(entry, dict):
+            number, port_name = entry.get("containerPort"), entry.get("name")
+            found.append(ContainerPort(name, number if _is_int(number) else None,
+                                       port_name if isinstance(port_name, str) and port_name else None,
+                                       str(entry.get("protocol") or "TCP")))
+    return found
+
+
+def is_port_name(value: Any) -> bool:
+    """A port given by name (an IANA service name has a letter; ``"8080"`` in quotes
+    is not one)."""
+    return isinstance(value, str) and any(c.isalpha() for c in value)
+
+
+def made_elsewhere(ctx: Context, namespace: str | None) -> str | None:
+    """Why the scanned files may not show every Service and pod of ``namespace``: a
+    chart installed into it, or an operator's custom resource in it. None when
+    the manifests are the whole story (files that could not be scanned are the
+    caveat's concern: `Context.caveat`)."""
+    from .checks.service_selector_mismatch import _custom_kinds_near, _releases_into
+    if _releases_into(ctx, namespace):
+        return "a Helm release or Argo CD Application installs into its namespace"
+    kinds = _custom_kinds_near(ctx, namespace)
+    if kinds:
+        return f"{kinds[0]} may make them"
+    return None
+
+
+def shows_its_namespace(ctx: Context, namespace: str | None) -> bool:
+    """Whether the scan holds the Services or workloads of ``namespace``: without
+    either, what a name refers to lives in another repository."""
+    return bool(core_services_near(ctx, namespace) or ctx.inventory.workloads_near(namespace))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
