@@ -1,0 +1,217 @@
+"""A Service's `targetPort` that the pods it selects do not declare.
+
+A Service port forwards to `targetPort` on each selected pod: a number, or the
+name of a container port. A name is resolved on each pod, among the `ports` its
+containers declare with the same protocol; a pod that declares no such port gets
+no endpoint for that Service port. The rule reports:
+- **error**: a `targetPort` given by name that no container of any selected pod
+  template declares (with the Service port's protocol): the port has no endpoints
+  at all;
+- **warning**: a numeric `targetPort` (or none, which means the same number as
+  `port`) when every container of every selected pod template declares its ports
+  and none of them is that number: traffic is sent to a port nothing is known to
+  listen on.
+
+The selected pod templates are the workloads whose pod labels the Service's
+selector matches (see `service-selector-mismatch` for a selector matching none).
+Sidecars declared as init containers with `restartPolicy: Always` count as
+containers of the pod.
+
+Left alone: Services without a selector or of `type: ExternalName`; a Service
+whose selector matches no scanned workload (the pods come from elsewhere, or the
+selector is wrong, which `service-selector-mismatch` reports); a numeric port when
+some container declares no ports (declaring ports is optional, and a container
+such as an injected proxy may listen unannounced).
+
+## Why it matters
+With a named `targetPort` nobody declares, the Service exists, its selector
+matches running pods, and still `kubectl get endpoints <service>` shows no
+address for that port: connections are refused. A numeric `targetPort` that the
+container does not listen on gives endpoints that refuse connections, the
+classic "Service port 80 forwards to 80, the app listens on 8080".
+
+kube-linter has no check for either; its `dangling-service` only asks whether
+the selector matches a workload at all.
+
+## How to fix
+Use a port the containers declare: the fix sets `targetPort` to the declared
+port whose name is nearly the one written (a typo), or to the only port the
+selected containers declare (by its name when it has one). When the containers
+declare several ports and none is close, no fix is offered: name the right one,
+or declare the port in the container's `ports`. Verify with `kubectl get
+endpoints <service> -n <namespace>` (each port lists the pod addresses) and
+`kubectl port-forward service/<service> <port>`.
+
+## Example
+Bad:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: checkout
+spec:
+  selector:
+    app: checkout
+  ports:
+    - port: 80
+      targetPort: http-web
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  selector:
+    matchLabels:
+      app: checkout
+  template:
+    metadata:
+      labels:
+        app: checkout
+    spec:
+      containers:
+        - name: checkout
+          image: registry.example.com/checkout:2.0.1
+          ports:
+            - name: http
+              containerPort: 8080
+```
+Good: `targetPort: http`, the name the container declares.
+
+## Configuration
+- `custom-workloads`: custom resources whose pod templates count as selected pods.
+
+## Sources
+- https://kubernetes.io/docs/concepts/services-networking/service/#field-spec-ports
+  (named `targetPort`: "a port name in the Pod's containers")
+- https://kubernetes.io/docs/reference/kubernetes-api/service-resources/service-v1/#ServiceSpec
+- https://github.com/kubernetes/kubernetes/blob/master/pkg/api/v1/pod/util.go
+  (`FindPort`: a name is matched with the Service port's protocol)
+- https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/
+- https://docs.kubelinter.io/#/generated/checks?id=dangling-service
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..backends import (ContainerPort, ServicePort, declared_ports, is_port_name, nearest_name,
+                        service_ports, serving_containers)
+from ..context import Context
+from ..edits import insert_entries, set_scalar
+from ..manifests import Resource
+from ..model import Finding, Fix, Related
+from ..selectors import from_map
+from ..workloads import Workload
+from ..yamltree import YMap
+from .service_selector_mismatch import is_runtime_key
+
+ID = "service-target-port-not-declared"
+SEVERITY = "error"
+SUMMARY = "a Service `targetPort` that no container of the selected pods declares"
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for service in ctx.inventory.of_kind("Service"):
+        workloads = _selected(ctx, service)
+        if not workloads:
+            continue
+        for port in service_ports(service):
+            found = _check_port(ctx, service, port, workloads)
+            if found is not None:
+                yield found
+
+
+def _selected(ctx: Context, service: Resource) -> list[Workload]:
+    if service.api_version != "v1" or service.get("spec", "type") == "ExternalName":
+        return []
+    raw = service.get("spec", "selector")
+    if not isinstance(raw, YMap) or not raw:
+        return []
+    selector = from_map(raw).without_keys(is_runtime_key)
+    return [] if selector.is_empty else ctx.inventory.workloads_selected(selector, service.namespace)
+
+
+def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload]) -> Finding | None:
+    target = port.target if port.target is not None else port.port
+    declared = [(w, p) for w in workloads for p in _ports_of(w) if p.protocol == port.protocol]
+    if is_port_name(target):
+        if any(p.name == target for _, p in declared):
+            return None
+        return _finding(ctx, service, port, workloads, declared, "error",
+                        f"targetPort {target!r} is a port name that no container of the selected pods "
+                        f"declares{_protocol(port)}: the Service port has no endpoints and connections to it "
+                        f"are refused.")
+    if not isinstance(target, int) or isinstance(target, bool) or not _all_declare(workloads):
+        return None
+    if any(p.number == target for _, p in declared):
+        return None
+    what = f"targetPort {target}" if port.target is not None else f"port {target} (no targetPort: the same number)"
+    return _finding(ctx, service, port, workloads, declared, "warning",
+                    f"{what} is not a port the selected containers declare{_protocol(port)}: traffic goes to a "
+                    f"port nothing is known to listen on, and connections are likely refused.")
+
+
+def _ports_of(workload: Workload) -> list[ContainerPort]:
+    return [p for _, container in serving_containers(workload) for p in declared_ports(container)]
+
+
+def _all_declare(workloads: list[Workload]) -> bool:
+    """Every container of every selected pod declares its ports."""
+    containers = [c for w in workloads for _, c in serving_containers(w)]
+    return bool(containers) and all(declared_ports(c) for c in containers)
+
+
+def _protocol(port: ServicePort) -> str:
+    return f" with protocol {port.protocol}" if port.protocol != "TCP" else ""
+
+
+def _finding(ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload],
+             declared: list[tuple[Workload, ContainerPort]], severity: str, message: str) -> Finding:
+    names = ", ".join(f"{w.kind} {w.name}" for w in workloads[:3]) + (" and others" if len(workloads) > 3 else "")
+    offered = sorted({_describe(p) for w in workloads for p in _ports_of(w)})
+    message = (f"Service {service.name}: {message} It selects {names}, whose containers declare "
+               f"{', '.join(offered) if offered else 'no ports'}.")
+    replacement = _replacement(port, workloads, declared)
+    fix = _fix(service, port, replacement) if replacement is not None else None
+    ns = service.namespace or "<namespace>"
+    message += (f" Verify with `kubectl get endpoints {service.name} -n {ns}` and "
+                f"`kubectl port-forward -n {ns} service/{service.name} {port.port}`.")
+    related = [Related(w.resource.path, w.resource.span(*w.pod_spec_path).key_line,
+                       f"pod template of {w.kind} {w.name}") for w in workloads[:3]
+               if w.resource.span(*w.pod_spec_path)]
+    has_target = port.target is not None
+    path = ("spec", "ports", port.index, "targetPort" if has_target else "port")
+    field = f"spec.ports.{port.name or port.port}.targetPort"
+    return ctx.finding(service, path, message, fix=fix, related=related, severity=severity, field=field)
+
+
+def _describe(port: ContainerPort) -> str:
+    protocol = f"/{port.protocol}" if port.protocol != "TCP" else ""
+    return f"{port.number}{protocol} ({port.name})" if port.name else f"{port.number}{protocol}"
+
+
+def _replacement(port: ServicePort, workloads: list[Workload],
+                 declared: list[tuple[Workload, ContainerPort]]) -> Any:
+    """The targetPort to write, when every selected workload declares it and it is
+    clearly the one meant: the name nearly written, or the only port declared."""
+    per_workload = [{(p.name, p.number) for v, p in declared if v is w} for w in workloads]
+    common = set.intersection(*per_workload)
+    if is_port_name(port.target):
+        nearest = nearest_name(port.target, [name for name, _ in common if name])
+        if nearest is not None:
+            return nearest
+    if len(common) == 1 and len(set.union(*per_workload)) == 1:
+        name, number = common.pop()
+        return name or number
+    return None
+
+
+def _fix(service: Resource, port: ServicePort, value: Any) -> Fix | None:
+    entry = service.get("spec", "ports", port.index)
+    if not isinstance(entry, YMap):
+        return None
+    if port.target is not None:
+        edit = set_scalar(service.source, entry, "targetPort", value)
+    else:
+        edit = insert_entries(service.source, entry, {"targetPort": value}, after="port")
+    return Fix(f"Forward to the containers' port {value}", (edit,)) if edit else None
