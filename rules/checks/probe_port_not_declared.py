@@ -119,7 +119,7 @@ def _finding(ctx: Context, workload: Workload, path: tuple[Any, ...], container:
     listed = ", ".join(f"{p.number} ({p.name})" if p.name else str(p.number) for p in ports) or "none"
     message = (f"The {probe} of container {name} in {workload.kind} {workload.name} probes port {port!r}, "
                f"which the container does not declare (its ports: {listed}): the kubelet cannot resolve "
-               f"the name and the probe always fails, so {PROBES[probe]}.")
+               f"the name and the probe always fails: {PROBES[probe]}.")
     replacement = nearest_name(port, [p.name for p in ports if p.name])
     if replacement is None and len(ports) == 1:
         replacement = ports[0].name or ports[0].number
