@@ -130,10 +130,16 @@ def made_elsewhere(ctx: Context, namespace: str | None) -> str | None:
     return None
 
 
-def shows_its_namespace(ctx: Context, namespace: str | None) -> bool:
-    """Whether the scan holds the Services or workloads of ``namespace``: without
-    either, what a name refers to lives in another repository."""
-    return bool(core_services_near(ctx, namespace) or ctx.inventory.workloads_near(namespace))
+def shows_its_namespace(ctx: Context, namespace: str | None, *, services: bool = True) -> bool:
+    """Whether the scan holds the workloads (and, with ``services``, the Services)
+    of ``namespace``: without them, what a name refers to lives in another
+    repository. A resource without a namespace counts only resources without one
+    too: any namespace may be its own, but a scan whose other resources all name
+    theirs says nothing about where it lands."""
+    if namespace is None:
+        return bool(ctx.inventory.workloads_in(None)
+                    or services and any(s.namespace is None for s in core_services_near(ctx, None)))
+    return bool(ctx.inventory.workloads_near(namespace) or services and core_services_near(ctx, namespace))
 
 
 def _is_int(value: Any) -> bool:

@@ -96,7 +96,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..backends import made_elsewhere, nearest_name
+from ..backends import made_elsewhere, nearest_name, shows_its_namespace
 from ..context import Context
 from ..edits import set_scalar
 from ..manifests import Resource
@@ -117,7 +117,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if not policy.api_version.startswith("networking.k8s.io/"):
             continue
         namespace = policy.namespace
-        if not ctx.inventory.workloads_near(namespace) or made_elsewhere(ctx, namespace):
+        if not shows_its_namespace(ctx, namespace, services=False) or made_elsewhere(ctx, namespace):
             continue
         for path in _selector_paths(policy):
             found = _check_selector(ctx, policy, path)

@@ -9,9 +9,11 @@ the `backendRefs` of their rules and attach to the Gateways of their
   reference's `namespace`, else the route's);
 - a `backendRef` whose `port` is not one of that Service's `ports[].port`;
 - a `parentRef` to a Gateway (no `kind`, or `kind: Gateway` of
-  `gateway.networking.k8s.io`) that is not in the scanned files, when some
-  Gateway could share the reference's namespace (a route attaching to a Gateway
-  that a platform team runs from another repository is not judged);
+  `gateway.networking.k8s.io`) that is not in the scanned files while a Gateway
+  that could share the reference's namespace has nearly its name (a typo). A
+  name unlike every scanned Gateway's is not judged: routes commonly attach to a
+  shared Gateway that a platform team runs from another repository, even where
+  the application defines Gateways of its own;
 - a `parentRef` whose `sectionName` names no listener of that Gateway.
 
 Not judged: whether a `ReferenceGrant` allows a reference into another namespace,
@@ -129,7 +131,10 @@ def _check_parent(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
         return None  # the Gateways are run from elsewhere
     named = [g for g in gateways if g.name == ref.name]
     if not named:
-        return _missing_gateway(ctx, route, ref, gateways)
+        nearest = nearest_name(ref.name, {g.name for g in gateways})
+        # only a near miss says the Gateway meant is one of these: a name unlike
+        # them all is usually a shared Gateway run from another repository
+        return _missing_gateway(ctx, route, ref, nearest) if nearest else None
     if ref.section is None:
         return None
     sections = {listener.name for gateway in named for listener in listeners(gateway)}
@@ -147,14 +152,12 @@ def _check_parent(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
                        field=f"spec.parentRefs.{ref.name}.sectionName")
 
 
-def _missing_gateway(ctx: Context, route: Resource, ref: Ref, gateways: list[Resource]) -> Finding:
+def _missing_gateway(ctx: Context, route: Resource, ref: Ref, nearest: str) -> Finding:
     where = f" in namespace {ref.namespace}" if ref.namespace else ""
-    names = sorted({g.name for g in gateways})
     message = (f"{route.kind} {route.name} attaches to Gateway {ref.name}, but no Gateway of that name{where} "
-               f"is in these manifests (there are: {', '.join(names[:5])}): the route is not accepted "
-               f"(NoMatchingParent) and none of its traffic is served.")
-    nearest = nearest_name(ref.name, names)
-    fix = _rename(route, ref, "name", nearest, f"Attach to Gateway {nearest}") if nearest else None
+               f"is in these manifests, while Gateway {nearest} has nearly that name: the route is not "
+               f"accepted (NoMatchingParent) and none of its traffic is served.")
+    fix = _rename(route, ref, "name", nearest, f"Attach to Gateway {nearest}")
     message += _verify(route) + ctx.caveat(ref.namespace)
     return ctx.finding(route, ref.field_path + ("name",), message, fix=fix,
                        field=f"spec.parentRefs.{ref.name}")

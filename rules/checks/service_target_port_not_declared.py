@@ -21,7 +21,8 @@ Left alone: Services without a selector or of `type: ExternalName`; a Service
 whose selector matches no scanned workload (the pods come from elsewhere, or the
 selector is wrong, which `service-selector-mismatch` reports); a numeric port when
 some container declares no ports (declaring ports is optional, and a container
-such as an injected proxy may listen unannounced).
+such as an injected proxy may listen unannounced), or is probed on a port it does
+not declare (it listens on more than it says).
 
 ## Why it matters
 With a named `targetPort` nobody declares, the Service exists, its selector
@@ -156,9 +157,26 @@ def _ports_of(workload: Workload) -> list[ContainerPort]:
 
 
 def _all_declare(workloads: list[Workload]) -> bool:
-    """Every container of every selected pod declares its ports."""
+    """Every container of every selected pod declares its ports, as far as the
+    manifests tell: a container probed on a port it does not declare listens on
+    more than it says."""
     containers = [c for w in workloads for _, c in serving_containers(w)]
-    return bool(containers) and all(declared_ports(c) for c in containers)
+    return bool(containers) and all(_declares_all(c) for c in containers)
+
+
+def _declares_all(container: dict) -> bool:
+    numbers = {p.number for p in declared_ports(container)}
+    return bool(numbers) and all(port in numbers for port in _probed_numbers(container))
+
+
+def _probed_numbers(container: dict) -> Iterator[int]:
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        spec = container.get(probe)
+        for handler in ("httpGet", "tcpSocket", "grpc"):
+            action = spec.get(handler) if isinstance(spec, dict) else None
+            port = action.get("port") if isinstance(action, dict) else None
+            if isinstance(port, int) and not isinstance(port, bool):
+                yield port
 
 
 def _protocol(port: ServicePort) -> str:
@@ -167,7 +185,8 @@ def _protocol(port: ServicePort) -> str:
 
 def _finding(ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload],
              declared: list[tuple[Workload, ContainerPort]], severity: str, message: str) -> Finding:
-    names = ", ".join(f"{w.kind} {w.name}" for w in workloads[:3]) + (" and others" if len(workloads) > 3 else "")
+    distinct = list(dict.fromkeys(f"{w.kind} {w.name}" for w in workloads))
+    names = ", ".join(distinct[:3]) + (" and others" if len(distinct) > 3 else "")
     offered = sorted({_describe(p) for w in workloads for p in _ports_of(w)})
     message = (f"Service {service.name}: {message} It selects {names}, whose containers declare "
                f"{', '.join(offered) if offered else 'no ports'}.")
