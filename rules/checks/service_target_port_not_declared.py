@@ -22,7 +22,10 @@ whose selector matches no scanned workload (the pods come from elsewhere, or the
 selector is wrong, which `service-selector-mismatch` reports); a numeric port when
 some container declares no ports (declaring ports is optional, and a container
 such as an injected proxy may listen unannounced), or is probed on a port it does
-not declare (it listens on more than it says).
+not declare (it listens on more than it says), or when the number appears in a
+container's command, args or environment, or in a ConfigMap the pod mounts or
+reads (`--port 18080`, `endpoint: 0.0.0.0:5317`): the app is configured to
+listen there.
 
 ## Why it matters
 With a named `targetPort` nobody declares, the Service exists, its selector
@@ -93,6 +96,7 @@ Good: `targetPort: http`, the name the container declares.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from ..backends import (ContainerPort, ServicePort, declared_ports, is_port_name, nearest_name,
@@ -144,7 +148,7 @@ def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: l
                         f"are refused.")
     if not isinstance(target, int) or isinstance(target, bool) or not _all_declare(workloads):
         return None
-    if any(p.number == target for _, p in declared):
+    if any(p.number == target for _, p in declared) or any(_mentioned(ctx, w, target) for w in workloads):
         return None
     what = f"targetPort {target}" if port.target is not None else f"port {target} (no targetPort: the same number)"
     return _finding(ctx, service, port, workloads, declared, "warning",
@@ -177,6 +181,56 @@ def _probed_numbers(container: dict) -> Iterator[int]:
             port = action.get("port") if isinstance(action, dict) else None
             if isinstance(port, int) and not isinstance(port, bool):
                 yield port
+
+
+def _mentioned(ctx: Context, workload: Workload, number: int) -> bool:
+    """Whether the pod's configuration names the port: in a container's command,
+    args or environment (``--port 18080``), or in a ConfigMap the pod reads
+    (``endpoint: 0.0.0.0:5317``). Then the app likely listens there, declared or
+    not."""
+    pattern = re.compile(rf"(?<![0-9]){number}(?![0-9])")
+    spec = workload.pod_spec
+    for _, container in serving_containers(workload):
+        texts = [container.get("command"), container.get("args"),
+                 [e.get("value") for e in container.get("env") or [] if isinstance(e, dict)]]
+        if any(pattern.search(text) for text in _strings(texts)):
+            return True
+    names = _config_maps(spec)
+    for config in ctx.inventory.near(workload.resource.namespace, "ConfigMap"):
+        if config.name in names and any(pattern.search(t) for t in _strings(config.get("data"))):
+            return True
+    return False
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _config_maps(spec: Any) -> set[str]:
+    """The names of the ConfigMaps a pod spec mounts or reads its environment from."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("configMap", "configMapRef", "configMapKeyRef"):
+                ref = node.get(key)
+                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                    found.add(ref["name"])
+            for item in node.values():
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    return found
 
 
 def _protocol(port: ServicePort) -> str:
