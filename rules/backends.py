@@ -9,6 +9,7 @@ rather than call the name dangling.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -21,6 +22,7 @@ from .workloads import Workload
 # by how much the best candidate must beat the next for a fix to name it.
 NEAR = 0.75
 CLOSE = 0.05
+_PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?")
 
 
 def services_named(ctx: Context, namespace: str | None, name: str) -> list[Resource]:
@@ -111,9 +113,10 @@ def declared_ports(container: dict) -> list[ContainerPort]:
 
 
 def is_port_name(value: Any) -> bool:
-    """A port given by name (an IANA service name has a letter; ``"8080"`` in quotes
-    is not one)."""
-    return isinstance(value, str) and any(c.isalpha() for c in value)
+    """A port given by name: an IANA service name (lower-case letters, digits and
+    inner dashes, at least one letter). ``"8080"`` in quotes is not one, nor a
+    placeholder such as ``${GRPC_PORT}`` that a template fills in later."""
+    return isinstance(value, str) and bool(_PORT_NAME.fullmatch(value)) and any(c.isalpha() for c in value)
 
 
 def made_elsewhere(ctx: Context, namespace: str | None) -> str | None:

@@ -17,7 +17,9 @@ selector matches (see `service-selector-mismatch` for a selector matching none).
 Sidecars declared as init containers with `restartPolicy: Always` count as
 containers of the pod.
 
-Left alone: Services without a selector or of `type: ExternalName`; a Service
+Left alone: Services without a selector or of `type: ExternalName`; a selector
+naming a label of pods a controller makes from its own template
+(`leaderworkerset.sigs.k8s.io/*`); a Service
 whose selector matches no scanned workload (the pods come from elsewhere, or the
 selector is wrong, which `service-selector-mismatch` reports); a numeric port when
 some container declares no ports (declaring ports is optional, and a container
@@ -108,7 +110,7 @@ from ..model import Finding, Fix, Related
 from ..selectors import from_map
 from ..workloads import Workload
 from ..yamltree import YMap
-from .service_selector_mismatch import is_runtime_key
+from .service_selector_mismatch import RUNTIME_PREFIXES, is_runtime_key
 
 ID = "service-target-port-not-declared"
 SEVERITY = "error"
@@ -132,6 +134,8 @@ def _selected(ctx: Context, service: Resource) -> list[Workload]:
     raw = service.get("spec", "selector")
     if not isinstance(raw, YMap) or not raw:
         return []
+    if any(str(key).startswith(RUNTIME_PREFIXES) for key in raw):
+        return []  # pods a controller makes from its own template (a LeaderWorkerSet's)
     selector = from_map(raw).without_keys(is_runtime_key)
     return [] if selector.is_empty else ctx.inventory.workloads_selected(selector, service.namespace)
 
