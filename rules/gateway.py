@@ -9,9 +9,11 @@ https://gateway-api.sigs.k8s.io/reference/spec/
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from .inventory import Inventory
 from .manifests import Resource
 
 GROUP = "gateway.networking.k8s.io"
@@ -93,3 +95,97 @@ def listeners(gateway: Resource) -> list[Listener]:
             found.append(Listener(entry["name"], str(entry.get("protocol") or ""), entry.get("port"),
                                   hostname if isinstance(hostname, str) and hostname else None))
     return found
+
+
+# --- which listeners serve a route's hosts ------------------------------------------
+
+SECURE_PROTOCOLS = ("HTTPS", "TLS")  # TLS: passthrough or terminated at the Gateway
+
+
+def gateways_named(inventory: Inventory, namespace: str | None, name: str) -> list[Resource]:
+    """The Gateway API Gateways called ``name`` that could be in ``namespace``."""
+    return [g for g in inventory.near(namespace, "Gateway") if is_gateway(g) and g.name == name]
+
+
+def hostname_matches(pattern: str | None, host: str) -> bool:
+    """Whether a listener hostname admits a route hostname: none admits all; a
+    leading ``*.`` is a suffix match of one label or more (``*.example.com``
+    admits ``a.example.com`` and ``a.b.example.com``, not ``example.com``)."""
+    if not pattern:
+        return True
+    pattern, host = pattern.lower(), host.lower()
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:]) or host.startswith("*.") and host.endswith(pattern[1:])
+    return pattern == host
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A route host that a Gateway serves on a plain-HTTP listener, and whether
+    the same Gateway has a listener that serves it over TLS."""
+
+    gateway: Resource
+    listener: Listener
+    secured: bool
+
+
+def http_exposures(inventory: Inventory, route: Resource, host: str) -> list[Exposure]:
+    """The plain-HTTP listeners of the scanned Gateways that the route attaches to
+    for ``host`` (its parentRefs' sectionName and port narrow them down)."""
+    found = []
+    for ref in parent_refs(route):
+        if not ref.is_gateway:
+            continue
+        for gateway in gateways_named(inventory, ref.namespace, ref.name):
+            own = [listener for listener in listeners(gateway) if hostname_matches(listener.hostname, host)]
+            secured = any(listener.protocol in SECURE_PROTOCOLS for listener in own)
+            for listener in own:
+                if listener.protocol == "HTTP" and (ref.section in (None, listener.name)) \
+                        and (ref.port is None or ref.port == listener.port):
+                    found.append(Exposure(gateway, listener, secured))
+    return found
+
+
+def redirects_to_https(route: Resource) -> bool:
+    """Every rule of the route answers with a redirect to ``https``: the plain
+    listener only sends clients to the secure one."""
+    rules = route.get("spec", "rules")
+    if not isinstance(rules, list) or not rules:
+        return False
+    return all(isinstance(rule, dict) and any(
+        isinstance(f, dict) and f.get("type") == "RequestRedirect"
+        and isinstance(f.get("requestRedirect"), dict) and f["requestRedirect"].get("scheme") == "https"
+        for f in rule.get("filters") or []) for rule in rules)
+
+
+def route_hostnames(route: Resource) -> list[tuple[int, str]]:
+    hosts = route.get("spec", "hostnames")
+    return [(i, h) for i, h in enumerate(hosts if isinstance(hosts, list) else []) if isinstance(h, str) and h]
+
+
+# --- path matches ------------------------------------------------------------------
+
+_REGEX_META = r"\\^$.*+?()[\]{}|"
+# A regular expression that is a literal path followed by `.*`: it matches every
+# path beginning with those characters, segment boundary or not.
+_CHARACTER_PREFIX = re.compile(rf"\^?(/[^{_REGEX_META}]*[^/{_REGEX_META}])\.\*\$?")
+
+
+def path_matches(route: Resource) -> Iterator[tuple[tuple[Any, ...], dict]]:
+    """(field path, ``path`` mapping) of every ``spec.rules[i].matches[j].path``."""
+    rules = route.get("spec", "rules")
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        matches = rule.get("matches") if isinstance(rule, dict) else None
+        for j, match in enumerate(matches if isinstance(matches, list) else []):
+            path = match.get("path") if isinstance(match, dict) else None
+            if isinstance(path, dict):
+                yield ("spec", "rules", i, "matches", j, "path"), path
+
+
+def regex_character_prefix(path: dict) -> str | None:
+    """The literal prefix of a ``RegularExpression`` path of the form
+    ``/literal.*``, which every implementation matches as a character prefix."""
+    if path.get("type") != "RegularExpression" or not isinstance(path.get("value"), str):
+        return None
+    match = _CHARACTER_PREFIX.fullmatch(path["value"])
+    return match.group(1) if match else None
