@@ -27,7 +27,7 @@ _PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?")
 
 def services_named(ctx: Context, namespace: str | None, name: str) -> list[Resource]:
     """The core Services called ``name`` that could be in ``namespace``."""
-    return [s for s in core_services_near(ctx, namespace) if s.name == name]
+    return [s for s in ctx.inventory.named(namespace, "Service", name) if s.api_version == "v1"]
 
 
 def core_services_near(ctx: Context, namespace: str | None) -> list[Resource]:

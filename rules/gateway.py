@@ -104,7 +104,7 @@ SECURE_PROTOCOLS = ("HTTPS", "TLS")  # TLS: passthrough or terminated at the Gat
 
 def gateways_named(inventory: Inventory, namespace: str | None, name: str) -> list[Resource]:
     """The Gateway API Gateways called ``name`` that could be in ``namespace``."""
-    return [g for g in inventory.near(namespace, "Gateway") if is_gateway(g) and g.name == name]
+    return [g for g in inventory.named(namespace, "Gateway", name) if is_gateway(g)]
 
 
 def hostname_matches(pattern: str | None, host: str) -> bool:

@@ -43,8 +43,10 @@ class Inventory:
                                if f.is_kustomization and f.source}
         self.unscanned = [_unscanned(f) for f in self.files if f.skip and _could_hold_resources(f.skip)]
         self._by_kind: dict[str, dict[str | None, list[Resource]]] = defaultdict(lambda: defaultdict(list))
+        self._by_name: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         for resource in self.resources:
             self._by_kind[resource.kind][resource.namespace].append(resource)
+            self._by_name[(resource.kind, resource.name)].append(resource)
         paths = pod_template_paths(custom_workloads)
         self.workloads = [w for r in self.resources if (w := workload_of(r, paths))]
         self._workloads_by_label: dict[tuple[str, str], list[Workload]] = defaultdict(list)
@@ -73,6 +75,12 @@ class Inventory:
                 found.extend(buckets.get(namespace, ()))
                 found.extend(buckets.get(ANY, ()))
         return found
+
+    def named(self, namespace: str | None, kind: str, name: str) -> list[Resource]:
+        """The resources of ``kind`` called ``name`` that could be in ``namespace``
+        (what another resource's reference by name may mean)."""
+        return [r for r in self._by_name.get((kind, name), ())
+                if namespace is None or r.namespace in (None, namespace)]
 
     def workloads_near(self, namespace: str | None) -> list[Workload]:
         if namespace is None:

@@ -94,7 +94,8 @@ from ..backends import (core_services_near, describe_ports, made_elsewhere, near
                         services_named, shows_its_namespace)
 from ..context import Context
 from ..edits import set_scalar
-from ..gateway import ROUTE_KINDS, Ref, backend_refs, is_gateway, is_gateway_api, listeners, parent_refs
+from ..gateway import (ROUTE_KINDS, Ref, backend_refs, gateways_named, is_gateway, is_gateway_api, listeners,
+                       parent_refs)
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
 
@@ -126,12 +127,9 @@ def _gateways_near(ctx: Context, namespace: str | None) -> list[Resource]:
 
 
 def _check_parent(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
-    gateways = _gateways_near(ctx, ref.namespace)
-    if not gateways:
-        return None  # the Gateways are run from elsewhere
-    named = [g for g in gateways if g.name == ref.name]
+    named = gateways_named(ctx.inventory, ref.namespace, ref.name)
     if not named:
-        nearest = nearest_name(ref.name, {g.name for g in gateways})
+        nearest = nearest_name(ref.name, {g.name for g in _gateways_near(ctx, ref.namespace)})
         # only a near miss says the Gateway meant is one of these: a name unlike
         # them all is usually a shared Gateway run from another repository
         return _missing_gateway(ctx, route, ref, nearest) if nearest else None
