@@ -113,11 +113,15 @@ PEERS = (("ingress", "from"), ("egress", "to"))
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    judged: dict[str | None, bool] = {}  # per namespace: are its pods all in the scan?
     for policy in ctx.inventory.of_kind("NetworkPolicy"):
         if not policy.api_version.startswith("networking.k8s.io/"):
             continue
         namespace = policy.namespace
-        if not shows_its_namespace(ctx, namespace, services=False) or made_elsewhere(ctx, namespace):
+        if namespace not in judged:
+            judged[namespace] = shows_its_namespace(ctx, namespace, services=False) \
+                and not made_elsewhere(ctx, namespace)
+        if not judged[namespace]:
             continue
         for path in _selector_paths(policy):
             found = _check_selector(ctx, policy, path)

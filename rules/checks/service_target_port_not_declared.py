@@ -8,9 +8,11 @@ no endpoint for that Service port. The rule reports:
   template declares (with the Service port's protocol): the port has no endpoints
   at all;
 - **warning**: a numeric `targetPort` (or none, which means the same number as
-  `port`) when every container of every selected pod template declares its ports
-  and none of them is that number: traffic is sent to a port nothing is known to
-  listen on.
+  `port`) when every container of every selected pod template declares its ports,
+  none of them is that number, and none is the number of another port of the
+  Service either: traffic is sent to a port nothing is known to listen on. (When
+  the containers declare some of the Service's numbers, the others are more
+  likely ports left undeclared, such as a metrics port, than wrong numbers.)
 
 The selected pod templates are the workloads whose pod labels the Service's
 selector matches (see `service-selector-mismatch` for a selector matching none).
@@ -122,10 +124,25 @@ def check(ctx: Context) -> Iterator[Finding]:
         workloads = _selected(ctx, service)
         if not workloads:
             continue
-        for port in service_ports(service):
-            found = _check_port(ctx, service, port, workloads)
+        ports = service_ports(service)
+        # a Service some of whose numeric ports the containers declare has the
+        # containers' numbers right: its other ports are more likely undeclared
+        # (a metrics port) than wrong
+        agrees = any(_declared(port, workloads) for port in ports if not is_port_name(_target(port)))
+        for port in ports:
+            found = _check_port(ctx, service, port, workloads, agrees)
             if found is not None:
                 yield found
+
+
+def _target(port: ServicePort) -> Any:
+    return port.target if port.target is not None else port.port
+
+
+def _declared(port: ServicePort, workloads: list[Workload]) -> bool:
+    target = _target(port)
+    return any(p.protocol == port.protocol and (p.name == target or p.number == target)
+               for w in workloads for p in _ports_of(w))
 
 
 def _selected(ctx: Context, service: Resource) -> list[Workload]:
@@ -140,8 +157,9 @@ def _selected(ctx: Context, service: Resource) -> list[Workload]:
     return [] if selector.is_empty else ctx.inventory.workloads_selected(selector, service.namespace)
 
 
-def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload]) -> Finding | None:
-    target = port.target if port.target is not None else port.port
+def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload],
+                agrees: bool) -> Finding | None:
+    target = _target(port)
     declared = [(w, p) for w in workloads for p in _ports_of(w) if p.protocol == port.protocol]
     if is_port_name(target):
         if any(p.name == target for _, p in declared):
@@ -150,9 +168,9 @@ def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: l
                         f"targetPort {target!r} is a port name that no container of the selected pods "
                         f"declares{_protocol(port)}: the Service port has no endpoints and connections to it "
                         f"are refused.")
-    if not isinstance(target, int) or isinstance(target, bool) or not _all_declare(workloads):
+    if agrees or not isinstance(target, int) or isinstance(target, bool) or not _all_declare(workloads):
         return None
-    if any(p.number == target for _, p in declared) or any(_mentioned(ctx, w, target) for w in workloads):
+    if any(_mentioned(ctx, w, target) for w in workloads):
         return None
     what = f"targetPort {target}" if port.target is not None else f"port {target} (no targetPort: the same number)"
     return _finding(ctx, service, port, workloads, declared, "warning",
