@@ -112,6 +112,21 @@ def declared_ports(container: dict) -> list[ContainerPort]:
     return found
 
 
+PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc")
+
+
+def probe_ports(container: dict) -> Iterator[tuple[str, str, Any]]:
+    """(probe, handler, port as written) of each probe of the container that
+    connects to a port."""
+    for probe in PROBES:
+        spec = container.get(probe)
+        for handler in PROBE_HANDLERS:
+            action = spec.get(handler) if isinstance(spec, dict) else None
+            if isinstance(action, dict) and "port" in action:
+                yield probe, handler, action["port"]
+
+
 def is_port_name(value: Any) -> bool:
     """A port given by name: an IANA service name (lower-case letters, digits and
     inner dashes, at least one letter). ``"8080"`` in quotes is not one, nor a

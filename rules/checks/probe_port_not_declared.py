@@ -74,7 +74,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..backends import declared_ports, is_port_name, nearest_name, serving_containers
+from ..backends import declared_ports, is_port_name, nearest_name, probe_ports, serving_containers
 from ..context import Context
 from ..edits import set_scalar
 from ..model import Finding, Fix
@@ -89,7 +89,6 @@ PROBES = {
     "livenessProbe": "the kubelet restarts the container again and again (CrashLoopBackOff)",
     "startupProbe": "the container is killed before it ever counts as started",
 }
-HANDLERS = ("httpGet", "tcpSocket")
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -102,13 +101,9 @@ def check(ctx: Context) -> Iterator[Finding]:
 
 
 def _named_probes(container: dict) -> Iterator[tuple[str, str, str]]:
-    for probe in PROBES:
-        spec = container.get(probe)
-        for handler in HANDLERS:
-            action = spec.get(handler) if isinstance(spec, dict) else None
-            port = action.get("port") if isinstance(action, dict) else None
-            if is_port_name(port):
-                yield probe, handler, port
+    for probe, handler, port in probe_ports(container):
+        if is_port_name(port):
+            yield probe, handler, port
 
 
 def _finding(ctx: Context, workload: Workload, path: tuple[Any, ...], container: dict,

@@ -103,7 +103,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ..backends import (ContainerPort, ServicePort, declared_ports, is_port_name, nearest_name,
+from ..backends import (ContainerPort, ServicePort, declared_ports, is_port_name, nearest_name, probe_ports,
                         service_ports, serving_containers)
 from ..context import Context
 from ..edits import insert_entries, set_scalar
@@ -196,13 +196,9 @@ def _declares_all(container: dict) -> bool:
 
 
 def _probed_numbers(container: dict) -> Iterator[int]:
-    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-        spec = container.get(probe)
-        for handler in ("httpGet", "tcpSocket", "grpc"):
-            action = spec.get(handler) if isinstance(spec, dict) else None
-            port = action.get("port") if isinstance(action, dict) else None
-            if isinstance(port, int) and not isinstance(port, bool):
-                yield port
+    for _, _, port in probe_ports(container):
+        if isinstance(port, int) and not isinstance(port, bool):
+            yield port
 
 
 def _mentioned(ctx: Context, workload: Workload, number: int) -> bool:
