@@ -30,6 +30,13 @@ def services_named(ctx: Context, namespace: str | None, name: str) -> list[Resou
     return [s for s in ctx.inventory.named(namespace, "Service", name) if s.api_version == "v1"]
 
 
+def placed_with(resources: list[Resource], namespace: str | None) -> list[Resource]:
+    """Those of ``resources`` known to land in ``namespace``. For an unset
+    namespace, only those whose namespace is unset too: one named elsewhere may be
+    a different object of the same name, so its fields say nothing."""
+    return resources if namespace is not None else [r for r in resources if r.namespace is None]
+
+
 def core_services_near(ctx: Context, namespace: str | None) -> list[Resource]:
     """The core ``v1`` Services that could be in ``namespace`` (not, say, a
     Knative ``serving.knative.dev`` Service)."""

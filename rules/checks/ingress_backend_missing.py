@@ -97,8 +97,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..backends import (ServicePort, describe_ports, is_port_name, made_elsewhere, nearest_name,
-                        service_ports, services_named, core_services_near, shows_its_namespace)
+from ..backends import (ServicePort, core_services_near, describe_ports, is_port_name, made_elsewhere, nearest_name,
+                        placed_with, service_ports, services_named, shows_its_namespace)
 from ..context import Context
 from ..edits import set_scalar
 from ..ingress import Backend, ingress_backends, is_ingress
@@ -125,7 +125,8 @@ def _check_backend(ctx: Context, ingress: Resource, backend: Backend) -> Finding
     services = services_named(ctx, namespace, backend.service)
     if not services:
         return _missing_service(ctx, ingress, backend)
-    if backend.port is None or any(_unported(s) or _exposes(s, backend.port) for s in services):
+    services = placed_with(services, namespace)
+    if not services or backend.port is None or any(_unported(s) or _exposes(s, backend.port) for s in services):
         return None
     return _missing_port(ctx, ingress, backend, services[0])
 

@@ -90,8 +90,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..backends import (core_services_near, describe_ports, made_elsewhere, nearest_name, service_ports,
-                        services_named, shows_its_namespace)
+from ..backends import (core_services_near, describe_ports, made_elsewhere, nearest_name, placed_with,
+                        service_ports, services_named, shows_its_namespace)
 from ..context import Context
 from ..edits import set_scalar
 from ..gateway import (ROUTE_KINDS, Ref, backend_refs, gateways_named, is_gateway, is_gateway_api, listeners,
@@ -169,7 +169,8 @@ def _check_backend(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
         if not shows_its_namespace(ctx, ref.namespace) or made_elsewhere(ctx, ref.namespace):
             return None
         return _missing_service(ctx, route, ref)
-    if not _is_port(ref.port) or any(_accepts(s, ref.port) for s in services):
+    services = placed_with(services, ref.namespace)
+    if not services or not _is_port(ref.port) or any(_accepts(s, ref.port) for s in services):
         return None
     service = services[0]
     ports = service_ports(service)

@@ -87,7 +87,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..backends import declared_ports, made_elsewhere, serving_containers, services_named
+from ..backends import declared_ports, made_elsewhere, placed_with, serving_containers, services_named
 from ..context import Context
 from ..edits import append_document
 from ..manifests import Resource
@@ -115,6 +115,9 @@ def _check(ctx: Context, workload: Workload, name: str) -> Finding | None:
     services = services_named(ctx, statefulset.namespace, name)
     if not services:
         return None if made_elsewhere(ctx, statefulset.namespace) else _missing(ctx, workload, name)
+    services = placed_with(services, statefulset.namespace)
+    if not services:
+        return None  # only Services of that name in other namespaces: nothing known of its own
     headless = [s for s in services if s.get("spec", "clusterIP") == "None"]
     if not headless:
         service = services[0]
