@@ -198,8 +198,8 @@ def _missing_port(ctx: Context, ingress: Resource, backend: Backend, service: Re
     message += (f" Verify with `kubectl get service {service.name} -n {namespace or '<namespace>'}` "
                 f"(PORT(S)) and `kubectl describe ingress {ingress.name} -n {namespace or '<namespace>'}`.")
     related = [Related(service.path, service.span("spec", "ports").key_line, f"ports of Service {service.name}")]
-    return ctx.finding(ingress, backend.field_path + _port_path(ingress, backend, _port_key(backend)), message, fix=fix,
-                       related=related, field=_field(backend, "port"))
+    path = backend.field_path + _port_path(ingress, backend, _port_key(backend))
+    return ctx.finding(ingress, path, message, fix=fix, related=related, field=_field(backend, "port"))
 
 
 def _port_replacement(port: Any, ports: list[ServicePort]) -> tuple[str, Any] | None:
@@ -225,11 +225,9 @@ def _name_key(ingress: Resource, backend: Backend) -> tuple[str, ...]:
     return ("service", "name") if _is_v1(ingress, backend) else ("serviceName",)
 
 
-def _port_path(ingress: Resource, backend: Backend, key: str | None = None) -> tuple[str, ...]:
+def _port_path(ingress: Resource, backend: Backend, key: str) -> tuple[str, ...]:
     """The port field (``key``: its ``number`` or ``name``, in the v1 form)."""
-    if not _is_v1(ingress, backend):
-        return ("servicePort",)
-    return ("service", "port", key) if key else ("service", "port")
+    return ("service", "port", key) if _is_v1(ingress, backend) else ("servicePort",)
 
 
 def _port_key(backend: Backend) -> str:
