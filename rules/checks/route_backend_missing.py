@@ -35,7 +35,7 @@ missing Gateway or listener leaves the route unattached (`Accepted` False,
 `NoMatchingParent`), so none of its traffic is served. Verify with
 `kubectl get httproute <name> -n <namespace> -o yaml` (status.parents[].conditions).
 
-kube-linter has no Gateway API checks.
+kube-linter's `dangling-ingress` reads Ingresses only; routes are not checked there.
 
 ## How to fix
 Name a Service (or Gateway, or listener) that exists. When one of the namespace

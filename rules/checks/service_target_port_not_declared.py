@@ -38,8 +38,11 @@ address for that port: connections are refused. A numeric `targetPort` that the
 container does not listen on gives endpoints that refuse connections, the
 classic "Service port 80 forwards to 80, the app listens on 8080".
 
-kube-linter has no check for either; its `dangling-service` only asks whether
-the selector matches a workload at all.
+kube-linter's `dangling-service` only asks whether the selector matches a
+workload, not whether the ports line up, and it fires on every Service without a
+selector ("service has no selector specified"), although those are the Services
+whose endpoints are managed by hand or by a controller. This rule leaves them
+alone and checks the ports.
 
 ## How to fix
 Use a port the containers declare: the fix sets `targetPort` to the declared
@@ -96,7 +99,8 @@ Good: `targetPort: http`, the name the container declares.
 - https://github.com/kubernetes/kubernetes/blob/master/pkg/api/v1/pod/util.go
   (`FindPort`: a name is matched with the Service port's protocol)
 - https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/
-- https://docs.kubelinter.io/#/generated/checks?id=dangling-service
+- https://docs.kubelinter.io/#/generated/checks?id=dangling-service and
+  https://github.com/stackrox/kube-linter/blob/main/pkg/templates/danglingservice/template.go
 """
 from __future__ import annotations
 
