@@ -141,6 +141,49 @@ def is_port_name(value: Any) -> bool:
     return isinstance(value, str) and bool(_PORT_NAME.fullmatch(value)) and any(c.isalpha() for c in value)
 
 
+def pod_mentions(ctx: Context, workload: Workload, pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` occurs in the pod's own configuration: a container's
+    command, args or environment values, or the data of a ConfigMap the pod mounts
+    or reads its environment from."""
+    for _, container in serving_containers(workload):
+        texts = [container.get("command"), container.get("args"),
+                 [e.get("value") for e in container.get("env") or [] if isinstance(e, dict)]]
+        if any(pattern.search(text) for text in _strings(texts)):
+            return True
+    namespace = workload.resource.namespace
+    return any(pattern.search(text) for name in _config_maps(workload.pod_spec)
+               for config in ctx.inventory.named(namespace, "ConfigMap", name)
+               for text in _strings(config.get("data")))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _config_maps(node: Any) -> set[str]:
+    """The names of the ConfigMaps a pod spec mounts (volumes, projected sources)
+    or reads its environment from (``envFrom``, ``valueFrom``)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key in ("configMap", "configMapRef", "configMapKeyRef"):
+            ref = node.get(key)
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                found.add(ref["name"])
+        for item in node.values():
+            found |= _config_maps(item)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _config_maps(item)
+    return found
+
+
 def made_elsewhere(ctx: Context, namespace: str | None) -> str | None:
     """Why the scanned files may not show every Service and pod of ``namespace``: a
     chart installed into it, or an operator's custom resource in it. None when

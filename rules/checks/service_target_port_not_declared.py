@@ -107,8 +107,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ..backends import (ContainerPort, ServicePort, declared_ports, is_port_name, nearest_name, probe_ports,
-                        service_ports, serving_containers)
+from ..backends import (ContainerPort, ServicePort, declared_ports, is_port_name, nearest_name, pod_mentions,
+                        probe_ports, service_ports, serving_containers)
 from ..context import Context
 from ..edits import insert_entries, set_scalar
 from ..manifests import Resource
@@ -206,53 +206,10 @@ def _probed_numbers(container: dict) -> Iterator[int]:
 
 
 def _mentioned(ctx: Context, workload: Workload, number: int) -> bool:
-    """Whether the pod's configuration names the port: in a container's command,
-    args or environment (``--port 18080``), or in a ConfigMap the pod reads
-    (``endpoint: 0.0.0.0:5317``). Then the app likely listens there, declared or
-    not."""
-    pattern = re.compile(rf"(?<![0-9]){number}(?![0-9])")
-    spec = workload.pod_spec
-    for _, container in serving_containers(workload):
-        texts = [container.get("command"), container.get("args"),
-                 [e.get("value") for e in container.get("env") or [] if isinstance(e, dict)]]
-        if any(pattern.search(text) for text in _strings(texts)):
-            return True
-    names = _config_maps(spec)
-    for config in ctx.inventory.near(workload.resource.namespace, "ConfigMap"):
-        if config.name in names and any(pattern.search(t) for t in _strings(config.get("data"))):
-            return True
-    return False
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _config_maps(spec: Any) -> set[str]:
-    """The names of the ConfigMaps a pod spec mounts or reads its environment from."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("configMap", "configMapRef", "configMapKeyRef"):
-                ref = node.get(key)
-                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
-                    found.add(ref["name"])
-            for item in node.values():
-                walk(item)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(spec)
-    return found
+    """Whether the pod's configuration names the port (``--port 18080``, or
+    ``endpoint: 0.0.0.0:5317`` in a ConfigMap it reads): the app likely listens
+    there, declared or not."""
+    return pod_mentions(ctx, workload, re.compile(rf"(?<![0-9]){number}(?![0-9])"))
 
 
 def _protocol(port: ServicePort) -> str:

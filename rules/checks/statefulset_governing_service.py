@@ -9,6 +9,13 @@ selects the StatefulSet's pods. The rule reports a `serviceName` that names:
 - a Service that is not headless;
 - a headless Service whose selector does not match the StatefulSet's pod labels.
 
+A Service that exists but is not headless, or selects other pods, is a warning
+when the pods' configuration uses the per-pod names (`.<serviceName>` in a
+container's command, args or environment, or in a ConfigMap they read, as in
+`$(POD_NAME).kafka-headless`), and an info note otherwise: a StatefulSet whose
+pods never resolve each other (a sharded controller that points `serviceName` at
+its metrics Service, as Argo CD's application controller does) loses nothing.
+
 Left alone: a StatefulSet without `serviceName`; a missing Service when a Helm
 release, an Argo CD Application or an operator's custom resource could make it
 in the namespace; a governing Service without a selector (its endpoints are
@@ -85,9 +92,10 @@ None.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
-from ..backends import declared_ports, made_elsewhere, placed_with, serving_containers, services_named
+from ..backends import declared_ports, made_elsewhere, placed_with, pod_mentions, serving_containers, services_named
 from ..context import Context
 from ..edits import append_document
 from ..manifests import Resource
@@ -142,9 +150,16 @@ def _selects(service: Resource, workload: Workload) -> bool:
 
 
 def _finding(ctx: Context, workload: Workload, service: Resource, message: str) -> Finding:
+    """A warning when the pods use the per-pod names; else an info note: many
+    StatefulSets (a sharded controller, say) never resolve them."""
     statefulset = workload.resource
+    name = statefulset.get("spec", "serviceName")
+    used = pod_mentions(ctx, workload, re.compile(rf"\.{re.escape(name)}(?![a-z0-9-])"))
+    if not used:
+        message += (" Nothing in the pods' configuration names <pod>.{name}, so this matters only if "
+                    "something resolves those names.").replace("{name}", name)
     return ctx.finding(statefulset, ("spec", "serviceName"), f"StatefulSet {statefulset.name}: {message}"
-                       + _verify(statefulset, service.name),
+                       + _verify(statefulset, service.name), severity=None if used else "info",
                        related=[Related(service.path, service.start_line, f"Service {service.name}")])
 
 

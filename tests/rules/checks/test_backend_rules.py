@@ -136,3 +136,9 @@ def test_listener_hostnames(pattern, host, expected):
 def test_regex_paths_that_are_character_prefixes(value, prefix):
     assert regex_character_prefix({"type": "RegularExpression", "value": value}) == prefix
     assert regex_character_prefix({"type": "PathPrefix", "value": value}) is None
+
+
+def test_a_governing_service_that_is_not_headless_warns_only_when_the_pods_use_its_names():
+    files = read_case(CASES / "statefulset-governing-service" / "across-files")
+    severities = {f.resource.name: f.severity for f in of_rule(scan_texts(files), "statefulset-governing-service")}
+    assert severities == {"kafka": "info", "zookeeper": "warning"}
