@@ -136,10 +136,12 @@ def http_exposures(inventory: Inventory, route: Resource, host: str) -> list[Exp
     for ref in parent_refs(route):
         if not ref.is_gateway:
             continue
-        for gateway in gateways_named(inventory, ref.namespace, ref.name):
-            own = [listener for listener in listeners(gateway) if hostname_matches(listener.hostname, host)]
-            secured = any(listener.protocol in SECURE_PROTOCOLS for listener in own)
-            for listener in own:
+        gateways = gateways_named(inventory, ref.namespace, ref.name)
+        admitting = {id(g): [lis for lis in listeners(g) if hostname_matches(lis.hostname, host)] for g in gateways}
+        # several Gateways of that name (unplaced copies): any of them may be the one applied
+        secured = any(lis.protocol in SECURE_PROTOCOLS for own in admitting.values() for lis in own)
+        for gateway in gateways:
+            for listener in admitting[id(gateway)]:
                 if listener.protocol == "HTTP" and (ref.section in (None, listener.name)) \
                         and (ref.port is None or ref.port == listener.port):
                     found.append(Exposure(gateway, listener, secured))
