@@ -78,8 +78,10 @@ class Inventory:
                                if f.is_kustomization and f.source}
         self.unscanned = [_unscanned(f) for f in self.files if f.skip and _could_hold_resources(f.skip)]
         self._by_kind: dict[str, dict[str | None, list[Resource]]] = defaultdict(lambda: defaultdict(list))
+        self._by_name: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         for resource in self.resources:
             self._by_kind[resource.kind][resource.namespace].append(resource)
+            self._by_name[(resource.kind, resource.name)].append(resource)
         paths = pod_template_paths(custom_workloads)
         self.workloads = [w for r in self.resources if (w := workload_of(r, paths))]
         self._workloads_by_label: dict[tuple[str, str], list[Workload]] = defaultdict(list)
@@ -116,6 +118,25 @@ class Inventory:
         namespace (not ``resource`` itself, nor an alternative of it)."""
         return [r for r in self._could_be_in(resource.namespace, *kinds)
                 if r is not resource and self.units.together(resource, r)]
+
+    def named(self, origin: Resource, kind: str, name: str, namespace: str | None) -> list[Resource]:
+        """The resources of ``kind`` called ``name``, deployed with ``origin``, that
+        could be in ``namespace`` (what ``origin``'s reference by name may mean)."""
+        return [r for r in self._by_name.get((kind, name), ())
+                if (namespace is None or r.namespace in (None, namespace)) and r is not origin
+                and self.units.together(origin, r)]
+
+    def near_in(self, origin: Resource, namespace: str | None, *kinds: str) -> list[Resource]:
+        """`near` for a reference into another namespace: resources of these kinds
+        deployed with ``origin`` that could be in ``namespace``."""
+        return [r for r in self._could_be_in(namespace, *kinds)
+                if r is not origin and self.units.together(origin, r)]
+
+    def workloads_near_in(self, origin: Resource, namespace: str | None) -> list[Workload]:
+        """`workloads_near` for ``namespace`` instead of ``origin``'s own."""
+        candidates = self.workloads if namespace is None else \
+            self._workloads_by_namespace.get(namespace, []) + self._workloads_by_namespace.get(ANY, [])
+        return [w for w in candidates if w.resource is not origin and self.units.together(origin, w.resource)]
 
     def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere in the scan that could share

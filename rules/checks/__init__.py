@@ -23,6 +23,12 @@ ORDER = (
     "ingress-path-overmatch",
     "missing-ingress-class",
     "client-ip-session-affinity",
+    "ingress-backend-missing",
+    "route-backend-missing",
+    "networkpolicy-selects-nothing",
+    "service-target-port-not-declared",
+    "probe-port-not-declared",
+    "statefulset-governing-service",
 )
 
 

@@ -564,7 +564,7 @@ def _narrow_finding(ctx: Context, restricting: Policy, allowing: list[Policy], p
         message += f" The fix offered on NetworkPolicy {first.name} ({first.path}) covers these pods too."
     related = [Related(p.resource.path, p.resource.start_line, f"NetworkPolicy {p.resource.name}: DNS for "
                        f"{_pods(p)} only") for p in allowing]
-    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource.namespace),
+    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource),
                        fix=fix, related=related, severity="info" if scanned else "warning",
                        field="spec.egress.dns")
 

@@ -115,6 +115,17 @@ spec:
                   number: 80
 ```
 
+## Gateway API
+An `HTTPRoute`'s `PathPrefix` is segment-aware by the specification (`/api`
+matches `/api` and `/api/v1`, never `/api-docs`), and `Exact` is exact, so neither
+is judged. A `RegularExpression` match is implementation-specific (Envoy-based
+implementations match the whole path, NGINX-based ones search for it), but one
+of the form `/literal.*` (optionally anchored, `^/api.*$`) matches every path
+beginning with those characters in all of them: it is reported, and the fix makes
+it `PathPrefix` with the literal (`Exact` for a single endpoint such as
+`/healthz`). Other expressions, and literals ending in `/` or naming a file, are
+not judged.
+
 ## Configuration
 - `ingress-classes`, `default-ingress-class`: which class (and controller) serves
   an Ingress.
@@ -135,6 +146,8 @@ spec:
 - https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/main/pkg/ingress/model_build_listener_rules.go
 - https://github.com/istio/istio/blob/master/pilot/pkg/config/kube/ingress/conversion.go
 - https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps (pathRules.paths)
+- https://gateway-api.sigs.k8s.io/reference/spec/#httppathmatch (PathPrefix: "a
+  path prefix split by `/`"; RegularExpression: implementation-specific)
 """
 from __future__ import annotations
 
@@ -150,6 +163,7 @@ from ..ingress import (ALB, INGRESS_NGINX, ISTIO, NGINX_INC, TRAEFIK, IngressPat
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..yamltree import YMap
+from ..gateway import is_gateway_api, path_matches, regex_character_prefix
 
 ID = "ingress-path-overmatch"
 SEVERITY = "warning"
@@ -198,6 +212,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             found = _overmatch(controller, ingress, entry, bool(triggers), ctx.config.traefik_strict_prefix)
             if found:
                 yield _finding(ctx, ingress, entry, controller, found, triggers)
+    yield from _route_overmatches(ctx)
 
 
 def _regex_trigger(ingress: Resource) -> str | None:
@@ -389,3 +404,26 @@ def _split(ingress: Resource, entry: IngressPath) -> Edit | None:
     dash = len(indicator) - 1
     first = " " * dash + "-" + " " * (item.col - dash - 1) + body[0][item.col:]
     return replace_lines(source, span.start, span.end, [*lines, first, *body[1:]])
+
+
+def _route_overmatches(ctx: Context) -> Iterator[Finding]:
+    """Gateway API HTTPRoutes: only a `/literal.*` regular expression overmatches."""
+    for route in ctx.inventory.of_kind("HTTPRoute"):
+        if not is_gateway_api(route):
+            continue
+        for field_path, match in path_matches(route):
+            prefix = regex_character_prefix(match)
+            if prefix is None or FILE_SEGMENT.search(prefix):
+                continue
+            value = match["value"]
+            message = (f"`{value}` (RegularExpression) matches every path beginning with `{prefix}`: also "
+                       f"`{prefix}2` and `{prefix}-anything`, not only `{prefix}` and `{prefix}/...`.")
+            new_type = "Exact" if _is_endpoint(prefix) else "PathPrefix"
+            edits = [set_scalar(route.source, match, "type", new_type),
+                     set_scalar(route.source, match, "value", prefix)]
+            fix = _made(f"Use `type: {new_type}` with `value: {prefix}`, which Gateway API matches "
+                        f"{'exactly' if new_type == 'Exact' else 'per path segment'}",
+                        edits if all(edits) else None)
+            yield ctx.finding(route, field_path + ("value",), message, fix=fix,
+                              field=f"spec.rules.matches.path.{value}")
+

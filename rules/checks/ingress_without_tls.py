@@ -123,6 +123,21 @@ spec:
       secretName: api-ingress-tls
 ```
 
+## Gateway API
+The same footgun exists with Gateway API, where TLS is a property of the
+Gateway's listeners: an `HTTPRoute` host that a scanned Gateway serves on a
+plain `HTTP` listener (the route's `parentRefs`, narrowed by `sectionName` and
+`port`; the listener's `hostname` admitting the host) while no `HTTPS` or `TLS`
+listener of that Gateway admits the host is reported on the route's hostname.
+Not judged: routes whose every rule redirects to `https` (`RequestRedirect`
+with `scheme: https`: the plain listener only sends clients on), routes without
+`hostnames`, routes to Gateways the scan does not hold, and plain listeners
+beside an HTTPS one for the same host (whether HTTP is redirected there is the
+implementation's or another route's business). No fix is offered: add an
+`HTTPS` listener for the host with a certificate (`tls.certificateRefs`, or
+cert-manager's `cert-manager.io/cluster-issuer` annotation on the Gateway), and
+make the HTTP listener's route redirect.
+
 ## Configuration
 - `cert-manager-issuer`: the ClusterIssuer the fix names (default `letsencrypt-prod`).
 - `ingress-classes`, `default-ingress-class`, `nginx-controller`: how the
@@ -148,6 +163,9 @@ spec:
 - https://github.com/nginx/kubernetes-ingress/tree/main/examples/ingress-resources/mergeable-ingress-types
   (a master processes the host's TLS configuration; on minions "TLS configurations
   are not allowed"; minions may live in other namespaces)
+- https://gateway-api.sigs.k8s.io/guides/tls/ and
+  https://gateway-api.sigs.k8s.io/guides/http-redirect-rewrite/ (Gateway API)
+- https://cert-manager.io/docs/usage/gateway/
 """
 from __future__ import annotations
 
@@ -159,8 +177,9 @@ from ..edits import merge_entries, overlaps, set_block
 from ..ingress import (ALB, INGRESS_NGINX, NGINX_INC, IngressClasses, ingress_classes, ingress_hosts, ingress_rules,
                        is_ingress)
 from ..manifests import Resource
-from ..model import Edit, Finding, Fix
+from ..model import Edit, Finding, Fix, Related
 from ..yamltree import YMap
+from ..gateway import http_exposures, is_gateway_api, redirects_to_https, route_hostnames
 
 ID = "ingress-without-tls"
 SEVERITY = "warning"
@@ -235,6 +254,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         span = ingress.span("spec", "rules", first, "host")
         yield ctx.finding(ingress, ("spec", "tls"), message, fix=fix,
                           lines=(span.key_line, span.key_line), field="spec.tls")
+    yield from _plain_http_routes(ctx)
 
 
 def _catch_all_rules(ingress: Resource) -> list[int]:
@@ -460,3 +480,24 @@ def _its(names: list[str]) -> str:
 
 def _is(names: list[str]) -> str:
     return "is" if len(names) == 1 else "are"
+
+
+def _plain_http_routes(ctx: Context) -> Iterator[Finding]:
+    """HTTPRoute hosts that a Gateway serves on plain HTTP and on no HTTPS or TLS
+    listener (Gateway API's form of this footgun)."""
+    for route in ctx.inventory.of_kind("HTTPRoute"):
+        if not is_gateway_api(route) or redirects_to_https(route):
+            continue
+        for index, host in route_hostnames(route):
+            exposures = http_exposures(ctx.inventory, route, host)
+            if not exposures or any(e.secured for e in exposures) or loopback(host):
+                continue
+            gateway, listener = exposures[0].gateway, exposures[0].listener
+            message = (f"Gateway {gateway.name} serves {host} on its plain-HTTP listener {listener.name} "
+                       f"(port {listener.port}) and has no HTTPS listener for it: credentials, cookies and "
+                       f"tokens cross the network in cleartext. Add an HTTPS listener for {host} with a "
+                       f"certificate and make this listener's route redirect to https.")
+            yield ctx.finding(route, ("spec", "hostnames", index), message, field=f"spec.hostnames.{host}",
+                              related=[Related(gateway.path, gateway.span("spec", "listeners").key_line,
+                                               f"listeners of Gateway {gateway.name}")])
+
