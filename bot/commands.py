@@ -55,7 +55,10 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("issue_comment", "created", accept=_accept)
+@router.register("issue_comment", "created", accept=_accept, shape={
+    "issue": dict, "issue.number": int, "issue.pull_request": (dict, type(None)), "issue.state": (str, type(None)),
+    "comment": dict, "comment.id": int, "comment.body": str, "comment.user": dict, "comment.user.login": str,
+    "comment.performed_via_github_app": (dict, type(None))})
 def on_comment(event: Event, ctx) -> None:
     comment = event.payload["comment"]
     number = event.payload["issue"]["number"]

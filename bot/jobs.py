@@ -48,7 +48,7 @@ from huey.exceptions import RetryTask
 from huey.storage import SqliteStorage
 
 from .analysis import Budget, report_gave_up
-from .events import Event, pull_request_number, router
+from .events import Event, PayloadError, pull_request_number, router
 from .fetch import BlobCache
 from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, Transient
 from .logs import for_delivery
@@ -213,14 +213,26 @@ class Jobs:
         """Store a delivery for the workers; False when it was received before.
 
         The delivery log, the journal entry and huey's task are written in one
-        transaction on the SQLite store (`SqliteStore.accept`)."""
+        transaction on the SQLite store (`SqliteStore.accept`). The same body under
+        another delivery id (a replay, or a copy sent by hand) is received before too:
+        GitHub's redeliveries keep their id, and two real events never share a body."""
+        body_key = f"body:{event.body_digest}" if event.body_digest else None
+        if body_key and not self.store.remember_delivery(body_key):
+            return False
         try:
-            return self.store.accept(event.delivery, event.to_job(), self.pending_hold,
-                                     lambda: self.task(event.delivery))
+            accepted = self.store.accept(event.delivery, event.to_job(), self.pending_hold,
+                                         lambda: self.task(event.delivery))
+            if not accepted and body_key:
+                self.store.forget_delivery(body_key)  # GitHub's redelivery of a stored one: as it was
+            return accepted
         except NotQueued as exc:  # the journal has it: a worker queues it again later
             log.warning("%s stored but not queued (%s): a worker will queue it within %.0f s",
                         event.describe(), exc, self.pending_hold)
             return True
+        except BaseException:
+            if body_key:  # not stored: GitHub's redelivery must not be taken for a copy
+                self.store.forget_delivery(body_key)
+            raise
 
     def enqueue(self, job_id: str, delay: float = 0.0) -> None:
         if delay > 0:
@@ -236,19 +248,29 @@ class Jobs:
         entry = self.store.journal_get(job)
         if entry is None:
             return  # a copy of a job that is over
-        event = Event.from_job(entry.data)
+        try:
+            event = Event.from_job(entry.data)
+            problem = router.malformed(event)
+        except (KeyError, TypeError, AttributeError) as exc:
+            event, problem = None, f"an unreadable job ({_brief(exc)})"
+        if problem or event is None:  # stored before it was checked: no try could read it either
+            log.error("job %s dropped: %s", job, problem)
+            self.store.journal_done(job)
+            return
         with for_delivery(event.delivery):
             self._take(job, event)
 
     def _take(self, job_id: str, event: Event) -> None:
-        key = router.subject(event)
-        lock_key = f"pr:{key}" if key else None
-        lock_token = None
-        if lock_key:
-            lock_token = self.store.acquire(lock_key, self.lease)
-            if lock_token is None:
-                log.info("%s waits: another run holds %s", event.describe(), key)
-                raise RetryTask(delay=self.lock_wait)
+        try:
+            key = router.subject(event)
+            lock_key = f"pr:{key}" if key else None
+            lock_token = self.store.acquire(lock_key, self.lease) if lock_key else None
+        except Exception as exc:
+            self._failed_unclaimed(job_id, event, exc)
+            return
+        if lock_key and lock_token is None:
+            log.info("%s waits: another run holds %s", event.describe(), key)
+            raise RetryTask(delay=self.lock_wait)
         owner = owner_token()
         try:
             entry = self.store.journal_claim(job_id, owner, self.lease)
@@ -286,6 +308,9 @@ class Jobs:
         except Forbidden as exc:  # trying again will not grant the permission
             outcome = "ended"
             log.warning("%s ends: %s (check the App's permissions on this installation)", event.describe(), exc)
+        except PayloadError as exc:  # the same payload fails the same way every time
+            outcome = "ended"
+            log.error("%s ends: %s", event.describe(), exc)
         except RateLimited as exc:
             delay = max(1.0, exc.retry_after or 60.0)
             self.store.journal_release(job_id, owner, delay + self.pending_hold, count_attempt=False)
@@ -305,6 +330,24 @@ class Jobs:
                 raise RetryTask(delay=delay) from None
         self.store.journal_done(job_id)
         log.info("%s %s in %.2f s (try %d)", event.describe(), outcome, time.monotonic() - started, attempt)
+
+    def _failed_unclaimed(self, job_id: str, event: Event, exc: Exception) -> None:
+        """A failure before the job was claimed counts as a try all the same: without
+        that, an entry failing there would be recovered and run again forever."""
+        owner = owner_token()
+        entry = self.store.journal_claim(job_id, owner, self.lease)
+        if entry is None:
+            return  # a live worker runs it, or it is over
+        if entry.attempts >= self.max_attempts:
+            log.error("%s failed for good after %d tries, before it could start: %s", event.describe(),
+                      entry.attempts, _brief(exc))
+            self.store.journal_done(job_id)
+            return
+        delay = min(self.retry_delay * 2 ** (entry.attempts - 1), MAX_RETRY_DELAY)
+        self.store.journal_release(job_id, owner, delay + self.pending_hold)
+        log.warning("%s failed before it started (try %d of %d), again in %.0f s: %s", event.describe(),
+                    entry.attempts, self.max_attempts, delay, _brief(exc))
+        raise RetryTask(delay=delay) from None
 
     def _give_up(self, event: Event, reason: str) -> None:
         number = pull_request_number(event)

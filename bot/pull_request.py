@@ -22,7 +22,9 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("pull_request", *ACTIONS, accept=_accept)
+@router.register("pull_request", *ACTIONS, accept=_accept, shape={
+    "pull_request": dict, "pull_request.number": int, "pull_request.head": dict, "pull_request.head.sha": str,
+    "pull_request.state": (str, type(None))})
 def on_pull_request(event: Event, ctx) -> None:
     pull = event.payload["pull_request"]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],

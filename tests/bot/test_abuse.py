@@ -1,0 +1,120 @@
+"""An attacker with a fork and an account: payloads built to crash the App or loop its
+jobs, replays, command spam, manifest text written to be rendered as something else.
+Each test is a reproduction against the fake GitHub."""
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from .test_app_flow import REPO, open_typo, setup_repo
+
+
+@pytest.fixture
+def idle(fake_github, tmp_path):
+    """The App without its worker: what the web process stores stays in the queue."""
+    from .harness import start_bot, stop_bot
+    running = start_bot(fake_github, tmp_path / "data", consume=False)
+    setup_repo(fake_github)
+    yield running
+    stop_bot(running)
+
+
+def nothing_stored(bot, delivery: str) -> bool:
+    return bot.jobs.huey.pending_count() == 0 and not bot.jobs.store.journal_entries() and \
+        bot.jobs.store.remember_delivery(delivery)
+
+
+def _comment(bot, body):
+    pr = open_typo(bot.fake)
+    comment = bot.fake.add_issue_comment(REPO, pr.number, "alice", "/footgun recheck")
+    payload = bot.comment_payload(pr, comment)
+    payload["comment"]["body"] = body
+    return payload
+
+
+def _pull(bot, **changes):
+    payload = bot.pull_request_payload("opened", open_typo(bot.fake))
+    payload.update(changes)
+    return payload
+
+
+def _deep(depth: int) -> bytes:
+    return b'{"action": "opened", "x": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize("event, make, reason", [
+    ("pull_request", lambda bot: _pull(bot, repository=None), "`repository` is null, not an object"),
+    ("pull_request", lambda bot: _pull(bot, action=["opened"]), "`action` is a list, not a string"),
+    ("pull_request", lambda bot: _pull(bot, installation={"id": "12"}), "`installation.id` is a string"),
+    ("pull_request", lambda bot: {**_pull(bot), "pull_request": {**_pull(bot)["pull_request"], "head": None}},
+     "`pull_request.head` is null, not an object"),
+    ("issue_comment", lambda bot: _comment(bot, ["/footgun recheck"]), "`comment.body` is a list, not a string"),
+    ("issue_comment", lambda bot: _comment(bot, {"text": "/footgun"}), "`comment.body` is an object"),
+    ("pull_request", lambda bot: _deep(100), "nests JSON too deeply"),
+    ("pull_request", lambda bot: _deep(100_000), "nests JSON too deeply"),
+])
+def test_a_signed_payload_of_the_wrong_shape_is_a_400_and_never_stored(idle, event, make, reason):
+    payload = make(idle)
+    answer = idle.post(event, payload, delivery="d-shape")
+    assert answer.status_code == 400
+    assert reason in answer.get_json()["error"]
+    assert nothing_stored(idle, "d-shape")
+
+
+@pytest.mark.parametrize("delivery", ["x" * 73, "a b", "a%0Ab", "../../etc", "<script>", "-leading-dash"])
+def test_a_delivery_id_out_of_bounds_is_refused_before_it_is_stored_or_logged(idle, caplog, delivery):
+    caplog.set_level(logging.INFO)
+    payload = _pull(idle)
+    answer = idle.post("pull_request", payload, delivery=delivery)
+    assert answer.status_code == 400 and "X-GitHub-Delivery" in answer.get_json()["error"]
+    assert nothing_stored(idle, delivery)
+    assert delivery not in caplog.text
+    assert idle.post("pull_request", payload, delivery="8b8a4c80-2f4e-11ef-9b5d-0e0f8a5c2b61").status_code == 202
+
+
+def test_the_same_body_under_new_delivery_ids_makes_one_check_run(bot):
+    setup_repo(bot.fake)
+    pr = open_typo(bot.fake)
+    body = json.dumps(bot.pull_request_payload("opened", pr)).encode()
+    answers = [bot.post("pull_request", body, delivery=f"replay-{n}").status_code for n in range(5)]
+    assert answers == [202, 200, 200, 200, 200]
+    assert bot.post("pull_request", body, delivery="replay-0").status_code == 200  # GitHub's own redelivery
+    bot.wait()
+    assert len(bot.fake.check_runs(REPO, pr.head_sha, "footgun")) == 1
+    assert len(bot.reviews(REPO, pr.number)) == 1
+
+
+def test_a_stored_job_of_the_wrong_shape_is_dropped_not_retried(bot, caplog):
+    """A job stored before payloads were checked (or by an older version) whose payload
+    no handler can read: it ends at once with an error line."""
+    setup_repo(bot.fake)
+    pr = open_typo(bot.fake)
+    payload = bot.pull_request_payload("opened", pr)
+    payload["pull_request"]["head"] = "not an object"
+    bot.jobs.store.accept("d-old", {"name": "pull_request", "delivery": "d-old", "payload": payload}, 60,
+                          lambda: bot.jobs.task("d-old"))
+    bot.wait()
+    assert "job d-old dropped: `pull_request.head` is a string, not an object" in caplog.text
+    assert bot.fake.check_runs(REPO) == []
+
+
+def test_an_error_before_the_job_is_claimed_counts_as_a_try(make_bot, caplog):
+    """A check run payload whose ``pull_requests`` lists numbers instead of objects
+    breaks the job before it takes its pull request's lock: it is tried up to
+    ``FOOTGUN_MAX_ATTEMPTS`` times, then dropped, never recovered forever."""
+    bot = make_bot(max_attempts=2)
+    setup_repo(bot.fake)
+    pr = open_typo(bot.fake)
+    bot.open(pr)
+    bot.wait()
+    [run] = bot.fake.check_runs(REPO, pr.head_sha, "footgun")
+    payload = bot.check_run_payload(bot.fake.repos[REPO], run.id)
+    payload["check_run"]["external_id"] = None
+    payload["check_run"]["pull_requests"] = [pr.number]
+    assert bot.post("check_run", payload, delivery="d-pre-claim").status_code == 202
+    bot.wait()
+    assert "failed before it started (try 1 of 2)" in caplog.text
+    assert "failed for good after 2 tries, before it could start" in caplog.text
+    assert bot.jobs.store.journal_entries() == []
