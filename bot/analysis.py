@@ -45,7 +45,8 @@ from .fetch import (BlobCache, Tree, base_key, fill_from_patches, is_manifest, r
 from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo,
                      RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
-from .review import ReviewPlan, finding_id, fingerprints_in, neutralise, plan_review
+from .review import (QUIET_ALONE_PREFIXES, ReviewPlan, code_span, escape_prose, finding_id, fingerprints_in,
+                     neutralise, plan_review)
 from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
 
 log = logging.getLogger("footgun.analysis")
@@ -522,6 +523,11 @@ def complete_check_run(gh: Installation, repo: str, run_id: int, evaluation: Eva
     ordered = sorted(evaluation.head_findings, key=lambda f: finding_id(f) not in new_ids)  # the PR's first
     output = check_run_output(ordered, new_ids, evaluation.all_skips)
     conclusion = conclusion_for(evaluation.head_findings, new_ids)
+    unjudged = not_judged(evaluation)
+    if unjudged:  # silence about what was not read is not a clean bill
+        conclusion = "neutral" if conclusion == "success" else conclusion
+        output["title"] = _not_judged_title(output["title"] if evaluation.head_findings else "", unjudged)
+        output["summary"] = _not_judged_text(unjudged) + "\n\n" + output["summary"]
     # The summary table counts every finding; the annotations are the PR's own (its
     # changed files, and what it caused elsewhere): annotating the whole repository
     # would cost a request per 50 findings it already had.
@@ -533,6 +539,29 @@ def complete_check_run(gh: Installation, repo: str, run_id: int, evaluation: Eva
         annotations = annotations[:MAX_ANNOTATIONS]
     finish_check_run(gh, repo, run_id, conclusion, output, annotations)
     return conclusion
+
+
+def not_judged(evaluation: Evaluation) -> list[Skip]:
+    """What the pull request changes that the rules did not judge: manifests over the
+    budget or the engine's time or memory, files that failed to load. A Helm template
+    is not among them (it is no manifest until rendered; the summary lists it)."""
+    return [s for s in evaluation.review_skips if not s.reason.startswith(QUIET_ALONE_PREFIXES)]
+
+
+def _not_judged_title(title: str, unjudged: list[Skip]) -> str:
+    files = [s.path for s in unjudged if s.path != "."]
+    what = f"{_count(len(files), 'changed file')} not judged" if files and len(files) == len(unjudged) \
+        else "not all changes judged"
+    return f"{title}; {what}" if title else what[0].upper() + what[1:]
+
+
+def _not_judged_text(unjudged: list[Skip]) -> str:
+    items = [f"- {'the pull request' if s.path == '.' else code_span(s.path)}: {escape_prose(s.reason)}"
+             for s in unjudged[:20]]
+    if len(unjudged) > 20:
+        items.append(f"- ... and {len(unjudged) - 20} more.")
+    return "**Not everything this pull request changes was judged**, so footgun does not report success:\n" + \
+        "\n".join(items)
 
 
 def finish_check_run(gh: Installation, repo: str, run_id: int, conclusion: str, output: dict[str, Any],

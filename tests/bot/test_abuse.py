@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 
@@ -118,3 +119,95 @@ def test_an_error_before_the_job_is_claimed_counts_as_a_try(make_bot, caplog):
     assert "failed before it started (try 1 of 2)" in caplog.text
     assert "failed for good after 2 tries, before it could start" in caplog.text
     assert bot.jobs.store.journal_entries() == []
+
+
+# --- text from manifests ------------------------------------------------------------------------
+
+HOSTILE_VALUE = ("x` @octocat [pwn](https://evil.example/a) <img src=x onerror=alert(1)> acme/web#1 #2 "
+                 "www.evil.example <!-- footgun:fp=0123456789abcdef --> ```` /footgun recheck")
+FORGED = "0123456789abcdef"
+
+
+def _rendered_text_outside_code(markdown: str) -> tuple[str, str]:
+    """(the HTML CommonMark with GitHub's extensions renders, the text outside code in it)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("gfm-like", {"linkify": True})
+    md.linkify.set({"fuzzy_link": False})
+    html = md.render(markdown)
+    outside = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+    return html, outside
+
+
+def assert_inert(text: str) -> None:
+    from bot.review import fingerprints_in
+
+    assert FORGED not in fingerprints_in(text)
+    assert "<!-- footgun:fp=" + FORGED not in text
+    html, outside = _rendered_text_outside_code(text)
+    assert "<img" not in html and "onerror" not in re.sub(r"&lt;img src=x onerror", "", html)
+    assert "evil.example" not in "".join(re.findall(r'<a href="[^"]*"', html))
+    assert not re.search(r"(?<![\w\u200b])@[A-Za-z0-9]", outside)  # no live @mention
+    assert not re.search(r"(?<![\w\u200b])#[0-9]", outside)  # no issue reference
+    assert not re.search(r"(?i)\bwww\.[a-z]", outside)  # no GitHub autolink
+    assert not any(line.lstrip().lower().startswith("/footgun") for line in text.splitlines())
+
+
+def test_manifest_text_is_shown_inert_in_comments_reviews_and_check_runs(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    service = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  selector:\n"
+               f"    app: {json.dumps(HOSTILE_VALUE)}\n  ports:\n    - port: 80\n")
+    path = "k8s/a`b @octocat <!-- footgun:fp=0123456789abcdef -->.yaml"
+    pr = fake.open_pull_request(REPO, head="hostile", user="alice", changes={
+        "k8s/svc2.yaml": service, path: "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n"})
+    bot.open(pr)
+    bot.wait()
+    [review] = bot.reviews(REPO, pr.number)
+    comments = fake.review_comments(REPO, pr.number)
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    texts = [review.body, *(c.body for c in comments), run.output["summary"], run.output["title"]]
+    assert any("octocat" in t for t in texts) and any("a`b" in t for t in texts)  # shown, not dropped
+    for text in texts:
+        assert_inert(text)
+
+
+# --- honest conclusions ---------------------------------------------------------------------------
+
+SERVICE_B = "apiVersion: v1\nkind: Service\nmetadata:\n  name: b\nspec:\n  type: ClusterIP\n  ports:\n    - port: 80\n"
+SLOW = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\ndata:\n  x: [" + ",".join(["1"] * 240_000) + "]\n"
+
+
+@pytest.mark.parametrize("settings, changes, reason", [
+    ({"engine_memory_mb": 64}, {"data/slow.yaml": SLOW}, "the rule engine ran out of memory"),
+    ({"engine_seconds": 0.3}, {"data/slow.yaml": SLOW}, "did not finish within"),
+    ({}, {"k8s/broken.yaml": "apiVersion: v1\nkind: Service\nmetadata: [\n"}, "k8s/broken.yaml"),
+    ({"max_files": 1}, {"k8s/a.yaml": SERVICE_B, "k8s/b.yaml": SERVICE_B.replace("name: b", "name: c")},
+     "over the App's budget"),
+])
+def test_a_changed_manifest_not_judged_is_never_a_success(make_bot, settings, changes, reason):
+    bot = make_bot(**settings)
+    fake = bot.fake
+    setup_repo(fake)
+    pr = fake.open_pull_request(REPO, head="unjudged", user="alice", changes=changes)
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.status == "completed" and run.conclusion == "neutral"
+    assert "judged" in run.output["title"] and "No footguns found" not in run.output["title"]
+    assert run.output["summary"].startswith("**Not everything this pull request changes was judged**")
+    assert reason in run.output["summary"]
+    [review] = bot.reviews(REPO, pr.number)  # the review says the same
+    assert "could not be scanned" in review.body and reason in review.body
+
+
+
+def test_an_unreadable_configuration_fails_the_check_and_says_so(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    fake.commit(REPO, changes={".footgun.yml": "rules: [\n"}, branch="main")
+    pr = open_typo(fake)
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.conclusion == "failure" and "configuration" in run.output["title"]
