@@ -135,6 +135,10 @@ class Runtime:
         self.cache = BlobCache(settings.data_dir / "blobs")
 
     @property
+    def store(self) -> Store | None:
+        return self._store
+
+    @property
     def app(self) -> GitHubApp:
         with self._lock:
             if self._app is None:
@@ -166,6 +170,17 @@ class Context:
     @property
     def budget(self) -> Budget:
         return Budget.from_settings(self.runtime.settings)
+
+    def once(self, key: str) -> bool:
+        """True the first time ``key`` is asked for (kept as long as delivery ids): for
+        replies the App posts at most once, whoever asks how often."""
+        store = self.runtime.store
+        return store is None or store.remember_delivery(f"once:{key}")
+
+    def queued(self) -> list[JobEntry]:
+        """The jobs waiting in the journal (this one included)."""
+        store = self.runtime.store
+        return store.journal_entries() if store is not None else []
 
     def installation_id(self, event: Event) -> int:
         return event.installation_id or self.app.installation_for(event.repo)

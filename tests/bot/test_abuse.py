@@ -211,3 +211,61 @@ def test_an_unreadable_configuration_fails_the_check_and_says_so(bot):
     bot.wait()
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     assert run.conclusion == "failure" and "configuration" in run.output["title"]
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+def _app_reactions(fake, comment):
+    return sorted(r.content for r in fake.reactions(comment.id) if r.user.login == "footgun[bot]")
+
+
+def _app_replies(fake, number):
+    return [c for c in fake.comments_on(REPO, number) if c.user.login == "footgun[bot]"]
+
+
+def test_a_reader_repeating_recheck_gets_one_reaction_per_comment_and_one_reply(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    fake.add_user("mallory")
+    comments = [fake.add_issue_comment(REPO, pr.number, "mallory", "/footgun recheck") for _ in range(4)]
+    for comment in comments:
+        assert bot.post("issue_comment", bot.comment_payload(pr, comment)).status_code == 202
+    bot.wait()
+    assert [_app_reactions(fake, c) for c in comments] == [["confused"]] * 4
+    [reply] = _app_replies(fake, pr.number)
+    assert "@mallory" in reply.body
+    assert fake.check_runs(REPO) == []
+
+
+def test_help_is_answered_once_per_pull_request(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    fake.add_user("mallory")
+    fake.add_user("eve")
+    comments = [fake.add_issue_comment(REPO, pr.number, who, text)
+                for who, text in [("mallory", "/footgun help"), ("eve", "/footgun"), ("mallory", "/footgun x"),
+                                  ("alice", "/footgun help")]]
+    for comment in comments:
+        bot.post("issue_comment", bot.comment_payload(pr, comment))
+        bot.wait()
+    [reply] = _app_replies(fake, pr.number)
+    assert "recheck" in reply.body
+    assert [_app_reactions(fake, c) for c in comments[1:]] == [["eyes"]] * 3
+
+
+def test_a_burst_of_recheck_from_a_writer_is_one_run(make_bot):
+    bot = make_bot(consume=False)
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    comments = [fake.add_issue_comment(REPO, pr.number, "alice", "/footgun recheck") for _ in range(5)]
+    for comment in comments:
+        assert bot.post("issue_comment", bot.comment_payload(pr, comment)).status_code == 202
+    bot.consumer = bot.jobs.consumer(workers=2, signals=False)
+    bot.consumer.start()
+    bot.wait()
+    assert len(fake.check_runs(REPO, pr.head_sha, "footgun")) == 1
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    assert [_app_reactions(fake, c) for c in comments] == [["eyes"]] * 4 + [["eyes", "rocket"]]
