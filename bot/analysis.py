@@ -32,7 +32,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from rules.config import Config, ConfigError
 from rules.engine import ScanResult
@@ -42,10 +42,10 @@ from .annotations import annotation, batches, check_run_output, conclusion_for
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, base_key, fill_from_patches, is_manifest, read_config, read_manifests, read_tree,
                     select_manifests, unapply_patch)
-from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo,
-                     RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
+from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, NotYetThere,
+                     PullInfo, RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
-from .review import (QUIET_ALONE_PREFIXES, ReviewPlan, code_span, escape_prose, finding_id, fingerprints_in,
+from .review import (QUIET_ALONE_PREFIXES, ReviewPlan, code_block, code_span, escape_prose, finding_id, fingerprints_in,
                      neutralise, plan_review)
 from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
 
@@ -85,6 +85,8 @@ class Trigger:
     new_check_run: bool = False  # "Re-run" asks for a fresh check run
     first_run: bool = False  # no earlier run of this job can have left a check run to finish
     last_attempt: bool = True  # a failure now is final: say so on the check run
+    attempt: int = 1  # the job's try: a git object missing on the first may be GitHub still storing a push
+    once: Callable[[str], bool] | None = None  # True the first time a key is asked for (notices)
     pull: PullInfo | None = None  # the pull request as the event showed it, on a first run; else read
     budget: Budget = field(default_factory=Budget)
 
@@ -130,20 +132,29 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
                  repo, number, trigger.expected_head[:7], pr.head_sha[:7])
         return Outcome(SUPERSEDED, pr.head_sha)
 
-    run_id = start_check_run(gh, pr, fresh=trigger.new_check_run or trigger.first_run)
+    try:
+        run_id = start_check_run(gh, pr, fresh=trigger.new_check_run or trigger.first_run)
+    except Forbidden as exc:  # the review still comes; the person is told what is missing
+        run_id = None
+        _tell_check_run_refused(gh, pr, exc, trigger)
     try:
         outcome = _run(app, gh, cache, pr, trigger, run_id)
     except ConfigError as exc:
         finish_check_run(gh, pr.repo, run_id, "failure", {
             "title": "Invalid footgun configuration",
             "summary": f"footgun did not scan this commit: the repository's configuration is invalid.\n\n"
-                       f"```\n{exc}\n```\n\nFix the file and push, or comment `/footgun recheck`."})
+                       f"{code_block(str(exc), '')}\n\nFix the file and push, or comment `/footgun recheck`."})
         return Outcome("config-error", pr.head_sha, conclusion="failure")
     except RateLimited:
         raise  # the job waits and runs again; nothing failed
+    except NotYetThere as exc:
+        if trigger.attempt == 1 and not trigger.last_attempt:  # the check run waits for the next try
+            raise Transient(f"{exc} (GitHub may still be storing the push: trying again)") from exc
+        fail_check_run(gh, pr, run_id, exc)
+        raise
     except Exception as exc:
         if trigger.last_attempt or isinstance(exc, (NotFound, Forbidden)):  # no later attempt will finish it
-            fail_check_run(gh, pr.repo, run_id, exc)
+            fail_check_run(gh, pr, run_id, exc)
         raise
     log.info("pr=%s#%d head=%s %s conclusion=%s resolved=%d", repo, number, pr.head_sha[:7],
              outcome.status, outcome.conclusion, outcome.resolved)
@@ -161,7 +172,7 @@ def _pull_request(gh: Installation, repo: str, number: int, trigger: Trigger) ->
 
 
 def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigger: Trigger,
-         run_id: int) -> Outcome:
+         run_id: int | None) -> Outcome:
     evaluation = evaluate(gh, cache, pr, trigger.budget)
     outcome = Outcome("no-manifests" if not evaluation.manifests_changed else "nothing-new", pr.head_sha)
     if evaluation.manifests_changed:
@@ -513,7 +524,7 @@ def start_check_run(gh: Installation, pr: PullInfo, fresh: bool = False) -> int:
         "output": {"title": "Scanning manifests", "summary": "footgun is reading the manifests of this commit."}})
 
 
-def complete_check_run(gh: Installation, repo: str, run_id: int, evaluation: Evaluation,
+def complete_check_run(gh: Installation, repo: str, run_id: int | None, evaluation: Evaluation,
                        new_ids: set[str]) -> str:
     if not evaluation.manifests_changed:
         finish_check_run(gh, repo, run_id, "success", {
@@ -564,10 +575,13 @@ def _not_judged_text(unjudged: list[Skip]) -> str:
         "\n".join(items)
 
 
-def finish_check_run(gh: Installation, repo: str, run_id: int, conclusion: str, output: dict[str, Any],
+def finish_check_run(gh: Installation, repo: str, run_id: int | None, conclusion: str, output: dict[str, Any],
                      annotations: list[dict[str, Any]] | None = None) -> None:
     """Send the output with its annotations, 50 a request (GitHub appends them), and
-    complete the run with the last request."""
+    complete the run with the last request (nothing without a run: GitHub refused to
+    create it, and the pull request was told)."""
+    if run_id is None:
+        return
     output = {key: neutralise(value) if isinstance(value, str) else value for key, value in output.items()}
     parts = list(batches(annotations or [])) or [[]]
     for n, part in enumerate(parts, 1):
@@ -577,15 +591,49 @@ def finish_check_run(gh: Installation, repo: str, run_id: int, conclusion: str, 
         gh.update_check_run(repo, run_id, body)
 
 
-def fail_check_run(gh: Installation, repo: str, run_id: int, exc: Exception) -> None:
-    """Tell the PR the run failed for good, in words a user can act on."""
+def fail_check_run(gh: Installation, pr: PullInfo, run_id: int | None, exc: Exception) -> None:
+    """Tell the PR the run failed for good, in words a user can act on. When the check
+    run itself cannot be updated, a new one is completed ``neutral`` with the reason:
+    GitHub shows the newest run of a name, so a required check is never left waiting
+    on one stuck ``in_progress``."""
+    if run_id is None:
+        return
     try:
-        finish_check_run(gh, repo, run_id, "failure", {
+        finish_check_run(gh, pr.repo, run_id, "failure", {
             "title": "footgun could not finish",
             "summary": f"footgun could not analyse this commit: {_explain(exc)}\n\n"
                        f"Comment `/footgun recheck` on the pull request to try again."})
+        return
+    except Exception as update_failed:
+        log.warning("could not report the failure on check run %s (%s): completing a new one", run_id,
+                    update_failed)
+    try:
+        gh.create_check_run(pr.repo, {
+            "name": CHECK_NAME, "head_sha": pr.head_sha, "external_id": str(pr.number), "status": "completed",
+            "conclusion": "neutral", "completed_at": now_iso(),
+            "output": {"title": "footgun could not report its result",
+                       "summary": neutralise(f"GitHub kept refusing the updates of footgun's check run {run_id}, "
+                                             f"so this one replaces it. The analysis stopped: {_explain(exc)}\n\n"
+                                             f"Comment `/footgun recheck` on the pull request to try again.")}})
     except Exception:  # the original error matters more
-        log.exception("could not report the failure on check run %s", run_id)
+        log.exception("could not complete a check run in place of %s", run_id)
+
+
+CHECKS_REFUSED = ("**footgun** could not create its check run on this pull request: GitHub refused ({error}). "
+                  "The App needs the **Checks: read and write** permission; an owner of the account can accept "
+                  "it in the App's installation settings. Until then footgun reviews pull requests without a "
+                  "check run.")
+
+
+def _tell_check_run_refused(gh: Installation, pr: PullInfo, exc: Forbidden, trigger: Trigger) -> None:
+    """A comment on the pull request (once per pull request) naming the permission."""
+    log.warning("pr=%s#%d creating the check run was refused: %s", pr.repo, pr.number, exc)
+    if trigger.once is not None and not trigger.once(f"checks-refused:{pr.repo.lower()}#{pr.number}"):
+        return
+    try:
+        gh.comment(pr.repo, pr.number, neutralise(CHECKS_REFUSED.format(error=escape_prose(str(exc)[:300]))))
+    except Forbidden as refused:
+        log.warning("pr=%s#%d the comment saying so was refused too: %s", pr.repo, pr.number, refused)
 
 
 def _explain(exc: Exception) -> str:

@@ -38,4 +38,5 @@ def on_rerequested(event: Event, ctx) -> None:
             return
         number = numbers[0]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            Trigger("rerequested", new_check_run=True, last_attempt=ctx.last_attempt, budget=ctx.budget))
+            Trigger("rerequested", new_check_run=True, last_attempt=ctx.last_attempt, attempt=ctx.attempt,
+                    once=ctx.once, budget=ctx.budget))

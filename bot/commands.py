@@ -112,5 +112,5 @@ def on_comment(event: Event, ctx) -> None:
         return
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
             Trigger("recheck", force_review=True, first_run=ctx.first_run, last_attempt=ctx.last_attempt,
-                    budget=ctx.budget))
+                    attempt=ctx.attempt, once=ctx.once, budget=ctx.budget))
     gh.react(event.repo, comment["id"], "rocket")

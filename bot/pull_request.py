@@ -29,7 +29,8 @@ def on_pull_request(event: Event, ctx) -> None:
     pull = event.payload["pull_request"]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],
             Trigger(event.action or "", expected_head=pull["head"]["sha"], first_run=ctx.first_run,
-                    last_attempt=ctx.last_attempt, budget=ctx.budget, pull=_as_sent(event, ctx)))
+                    last_attempt=ctx.last_attempt, attempt=ctx.attempt, once=ctx.once, budget=ctx.budget,
+                    pull=_as_sent(event, ctx)))
 
 
 def _as_sent(event: Event, ctx) -> PullInfo | None:

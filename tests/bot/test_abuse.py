@@ -269,3 +269,50 @@ def test_a_burst_of_recheck_from_a_writer_is_one_run(make_bot):
     assert len(fake.check_runs(REPO, pr.head_sha, "footgun")) == 1
     assert len(bot.reviews(REPO, pr.number)) == 1
     assert [_app_reactions(fake, c) for c in comments] == [["eyes"]] * 4 + [["eyes", "rocket"]]
+
+
+# --- when GitHub refuses or lags -------------------------------------------------------------------
+
+def test_a_refused_check_run_is_said_in_a_comment_once_and_the_review_still_comes(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    fake.installation_for(fake.repo(REPO)).permissions.pop("checks")  # the owner unticked it
+    pr = open_typo(fake)
+    bot.open(pr)
+    bot.wait()
+    fake.push(REPO, pr.number, changes={"README.md": "# again\n"})
+    bot.open(fake.pull_request(REPO, pr.number), "synchronize")
+    bot.wait()
+    [notice] = _app_replies(fake, pr.number)
+    assert "Checks: read and write" in notice.body and "permission" in notice.body
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    assert fake.check_runs(REPO) == []
+
+
+def test_a_check_run_whose_updates_keep_failing_is_replaced_by_a_completed_neutral_one(make_bot):
+    bot = make_bot(max_attempts=2, github_retries=0)
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    fake.faults.server_error("PATCH", f"/repos/{REPO}/check-runs/*", status=502, times=None)
+    bot.open(pr)
+    bot.wait()
+    runs = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert len(runs) == 2
+    newest = max(runs, key=lambda r: r.id)
+    assert newest.status == "completed" and newest.conclusion == "neutral"
+    assert "kept refusing the updates" in newest.output["summary"]
+    assert bot.jobs.store.journal_entries() == []
+
+
+def test_a_single_404_on_a_tree_right_after_a_push_is_retried(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    fault = fake.faults.not_found("GET", f"/repos/{REPO}/git/trees/*", times=1)
+    bot.open(pr)
+    bot.wait()
+    assert fault.hits == 1
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.status == "completed" and run.conclusion == "failure" and "1 error" in run.output["title"]
+    assert len(bot.reviews(REPO, pr.number)) == 1
