@@ -13,6 +13,8 @@ import sys
 import threading
 import urllib.request
 
+import pytest
+
 from bot.webhook import signature_of
 
 from .harness import SECRET
@@ -94,3 +96,38 @@ def test_serve_closes_connections_that_send_nothing(fake_github, tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+# --- start-up ---------------------------------------------------------------------------------------
+
+def _bad_settings(tmp_path, fake):
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("x")
+    truncated = "\n".join(fake.app.private_key_pem.strip().splitlines()[:5] + ["-----END RSA PRIVATE KEY-----"])
+    return {
+        "key": ({"GITHUB_PRIVATE_KEY": truncated}, "GITHUB_PRIVATE_KEY does not parse"),
+        "port": ({"PORT": "eighty"}, "PORT must be a whole number"),
+        "data": ({"FOOTGUN_DATA_DIR": str(a_file)}, "is a file, not a directory"),
+        "secret": ({"GITHUB_WEBHOOK_SECRET": "hunter2"}, "GITHUB_WEBHOOK_SECRET is 7 characters: too short"),
+    }
+
+
+COMMANDS = {
+    "web": lambda port: procfile_web(port),
+    "worker": lambda port: [sys.executable, "-m", "bot.worker"],
+    "serve": lambda port: [sys.executable, "-c", f"from bot.serve import run; run('127.0.0.1', {port})"],
+}
+
+
+@pytest.mark.parametrize("process", sorted(COMMANDS))
+@pytest.mark.parametrize("problem", ["key", "port", "data", "secret"])
+def test_start_up_refuses_what_cannot_work_with_a_one_line_reason(fake_github, tmp_path, process, problem):
+    env_change, reason = _bad_settings(tmp_path, fake_github)[problem]
+    if process == "worker" and problem in ("port", "secret"):
+        pytest.skip("the worker listens on no port and verifies no webhook")
+    env = app_env(fake_github, tmp_path / "data", **env_change)
+    done = subprocess.run(COMMANDS[process](free_port()), cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1 and reason in lines[0], lines
