@@ -54,7 +54,7 @@ from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, T
 from .logs import for_delivery
 from .settings import Settings
 from .store import (JobEntry, NotQueued, RedisStore, SqliteStore, Store, close_sqlite_connection, is_dead_owner,
-                    owner_token, sqlite_connection, sqlite_write_lock)
+                    owner_token, process_id, sqlite_connection, sqlite_write_lock)
 
 from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
 
@@ -65,6 +65,8 @@ LOCK_WAIT = 1.0  # seconds before a job whose PR is busy is tried again
 PENDING_HOLD = 300.0  # an entry queued but never claimed this long: its task was lost, queue it again
 MAX_RETRY_DELAY = 15 * 60
 SHUTDOWN_TIMEOUT = 20  # Heroku and Kubernetes send SIGKILL 30 s after SIGTERM
+HEARTBEAT_STALE = 3  # beats a worker may miss before /healthz says it is down
+HEARTBEAT_MIN_STALE = 30.0  # seconds, whatever the beat: a busy machine may be late
 
 
 class _SqliteStorage(SqliteStorage):
@@ -384,17 +386,47 @@ class Jobs:
             self._keeper.start()
 
     def _keep(self) -> None:
-        beat = max(0.2, min(self.lease / 3, 10.0))
+        beat = self.beat_interval
         scan_every = max(0.5, min(self.lease / 2, 15.0))
         next_scan = time.monotonic() + scan_every
+        self._beat_alive()
         while not self._keeper_stop.wait(beat):
             try:
+                self._beat_alive()
                 self.heartbeat()
                 if self._recovering and time.monotonic() >= next_scan:
                     next_scan = time.monotonic() + scan_every
                     self.recover()
             except Exception as exc:  # the store is briefly unreachable: try at the next beat
                 log.warning("job keeper: %s", _brief(exc))
+
+    @property
+    def beat_interval(self) -> float:
+        return max(0.2, min(self.lease / 3, 10.0))
+
+    def _beat_alive(self) -> None:
+        """Tell ``/healthz`` that this worker process is alive (worker processes only)."""
+        if self._recovering:
+            try:
+                self.store.beat(process_id())
+            except Exception as exc:
+                log.warning("job keeper: heartbeat: %s", _brief(exc))
+
+    def health(self) -> dict[str, str]:
+        """What serving needs that is down, by part (empty: all well): the store must
+        answer, and a worker process must have said it is alive within
+        `HEARTBEAT_STALE` beats."""
+        try:
+            last = self.store.last_beat()
+        except Exception as exc:
+            return {"store": f"the queue's store does not answer: {_brief(exc)}"}
+        stale = HEARTBEAT_STALE * self.beat_interval
+        if last is None:
+            return {"worker": "no worker process has started (run the Procfile's worker)"}
+        age = time.time() - last
+        if age > max(stale, HEARTBEAT_MIN_STALE):
+            return {"worker": f"no worker heartbeat for {age:.0f} s"}
+        return {}
 
     def heartbeat(self) -> None:
         """Extend the leases of the jobs running here, and their pull requests' locks."""

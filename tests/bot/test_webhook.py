@@ -3,6 +3,7 @@ stored, deduplication; and the settings the server refuses to start without."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -27,8 +28,31 @@ def queued(bot) -> int:
     return bot.jobs.huey.pending_count()
 
 
-def test_healthz(idle):
+def test_healthz_is_200_with_a_live_worker(bot):
+    from .procs import until
+    until(lambda: bot.client.get("/healthz").status_code == 200, what="the worker's first heartbeat")
+    assert bot.client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_healthz_names_a_missing_worker(idle):
+    answer = idle.client.get("/healthz")
+    assert answer.status_code == 503 and "worker" in answer.get_json()["down"]
+
+
+def test_healthz_names_a_worker_whose_heartbeat_stopped(idle):
+    idle.jobs.store.beat("host:1:0")
     assert idle.client.get("/healthz").status_code == 200
+    idle.jobs.store.clock = lambda: time.time() - 3600  # its last beat, an hour ago
+    idle.jobs.store.beat("host:1:0")
+    answer = idle.client.get("/healthz")
+    assert answer.status_code == 503 and "no worker heartbeat for 3600 s" in answer.get_json()["down"]["worker"]
+
+
+def test_healthz_names_a_store_that_does_not_answer(fake_github, tmp_path):
+    from .procs import free_port
+    nobody = start_bot(fake_github, tmp_path / "data", consume=False, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    answer = nobody.client.get("/healthz")
+    assert answer.status_code == 503 and "does not answer" in answer.get_json()["down"]["store"]
 
 
 def test_ping(idle):
