@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from rules.config import Config, ConfigError
+from rules.config import CONFIG_NAMES, Config, ConfigError
 from rules.engine import ScanResult
 from rules.model import Finding, Skip
 
@@ -112,6 +112,7 @@ class Evaluation:
     tree: Tree | None = None  # the head's, and its configuration: to scan it later if needed
     config: Config | None = None
     threads: list[Thread] | None = None  # the review threads, when read before posting
+    remarks: list[Skip] = field(default_factory=list)  # what a change of the configuration would do
 
 
 def now_iso() -> str:
@@ -200,7 +201,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     diffs = from_pr_files(files)
     changed = changed_paths_of(diffs)
     head_tree = read_tree(gh, pr.repo, pr.head_sha)
-    config = read_config(gh, pr.repo, head_tree, cache)
+    config, proposed = judging_config(gh, cache, pr, head_tree, files)
     if not any(is_manifest(path, config) for path in diffs):
         return Evaluation(diffs=diffs, manifests_changed=False, tree=head_tree, config=config)
     notes = _complete_tree(head_tree, files)
@@ -237,10 +238,62 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
             head_result.findings = [f for f in head_result.findings if f.path in changed]
             base_fingerprints = set()
     owned = select_findings(head_result, base_fingerprints, changed)
+    remarks = [] if proposed is None else \
+        [_config_change_remark(gh, cache, pr.repo, head_tree, scanned, proposed, head_result.findings, engine)]
     return Evaluation(head_findings=list(head_result.findings), owned=owned,
                       review_skips=select_skipped(head_result.skipped, changed) + alerts, notes=notes,
                       all_skips=notes + alerts + list(head_result.skipped), diffs=diffs, tree=head_tree,
-                      config=config)
+                      config=config, remarks=remarks)
+
+
+def judging_config(gh: Installation, cache: BlobCache, pr: PullInfo, head_tree: Tree,
+                   files: list[dict[str, Any]]) -> tuple[Config, tuple[str, Config | ConfigError] | None]:
+    """The configuration that judges the pull request: the base branch's, never the one
+    the pull request brings (it could switch off the rules that would flag it). When
+    the pull request does not touch the file, the head's copy is the merge base's and
+    is read from the head's tree; when it does, the base branch's is read, and the
+    proposed one is returned beside it (its name, and it or why it does not load)."""
+    touched = [f["filename"] for f in files if f.get("filename") in CONFIG_NAMES or
+               f.get("previous_filename") in CONFIG_NAMES]
+    if not touched:
+        return read_config(gh, pr.repo, head_tree, cache), None
+    base = read_config(gh, pr.repo, read_tree(gh, pr.repo, pr.base_sha), cache)
+    try:
+        proposed: Config | ConfigError = read_config(gh, pr.repo, head_tree, cache)
+    except ConfigError as exc:
+        proposed = exc
+    return base, (touched[0], proposed)
+
+
+MAX_HIDDEN_LISTED = 10
+
+
+def _config_change_remark(gh: Installation, cache: BlobCache, repo: str, tree: Tree, scanned: list[str],
+                          proposed: tuple[str, Config | ConfigError], findings: list[Finding],
+                          engine: "EngineTime") -> Skip:
+    """What the configuration the pull request proposes would do: the findings it
+    would hide, from a scan of the same files under it."""
+    name, config = proposed
+    said = (f"This pull request changes {code_span(name)}; footgun judged it with the base branch's "
+            f"configuration, as it judges every pull request.")
+    if isinstance(config, ConfigError):
+        return Skip(name, f"{said} The proposed file does not load: {config}")
+    paths = [p for p in scanned if config.is_included(p)]
+    try:
+        if engine.remaining() <= 0:
+            raise EngineTimeout("the rule engine had no time left")
+        files = read_manifests(gh, repo, tree, config, cache, paths).files
+        after, _ = engine.scan(files, config, engine.remaining())
+    except (EngineTimeout, EngineFailed) as exc:
+        return Skip(name, f"{said} What the change would hide is not known: {exc}.")
+    kept = {finding_id(f) for f in after}
+    hidden = [f for f in findings if finding_id(f) not in kept]
+    if not hidden:
+        return Skip(name, f"{said} With the change, no finding in the {_count(len(scanned), 'file')} scanned "
+                          f"would be hidden.")
+    listed = "; ".join(f"`{f.rule}` in {code_span(f.path)} line {f.line}" for f in hidden[:MAX_HIDDEN_LISTED])
+    more = f"; and {len(hidden) - MAX_HIDDEN_LISTED} more" if len(hidden) > MAX_HIDDEN_LISTED else ""
+    return Skip(name, f"{said} With the change, {_count(len(hidden), 'finding')} would be hidden: {listed}{more}.")
 
 
 def _count(n: int, noun: str) -> str:
@@ -415,14 +468,14 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
     """Post the review of what is new; its id, None when nothing is, `SUPERSEDED` when
     the head moved meanwhile, `CLOSED` when the pull request was closed."""
     if plan_review(evaluation.owned, evaluation.diffs, set(), pr.head_sha, evaluation.review_skips,
-                   notes=evaluation.notes) is None:
+                   notes=evaluation.notes, remarks=evaluation.remarks) is None:
         return None  # nothing to say even before what was said: no need to read it back
     # One read right before posting: the head now, and the markers of what was said.
     state = gh.review_state(pr.repo, pr.number)
     evaluation.threads = state.threads
     known = already_reported(app, gh, pr, state)
     plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips,
-                       notes=evaluation.notes)
+                       notes=evaluation.notes, remarks=evaluation.remarks)
     if plan is None:
         return None
     if state.head_sha != pr.head_sha:
@@ -439,7 +492,8 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
         log.warning("pr=%s#%d GitHub refused the inline comments (%s); posting them in the review body",
                     pr.repo, pr.number, exc)
     # GitHub created nothing: the same review, every finding in the body, once more.
-    fallback = plan_review(evaluation.owned, {}, known, pr.head_sha, evaluation.review_skips, notes=evaluation.notes)
+    fallback = plan_review(evaluation.owned, {}, known, pr.head_sha, evaluation.review_skips, notes=evaluation.notes,
+                           remarks=evaluation.remarks)
     assert fallback is not None
     return _create_review(app, gh, pr, fallback, settle)
 
@@ -534,6 +588,8 @@ def complete_check_run(gh: Installation, repo: str, run_id: int | None, evaluati
     ordered = sorted(evaluation.head_findings, key=lambda f: finding_id(f) not in new_ids)  # the PR's first
     output = check_run_output(ordered, new_ids, evaluation.all_skips)
     conclusion = conclusion_for(evaluation.head_findings, new_ids)
+    for remark in evaluation.remarks:  # the configuration the pull request proposes, and what it would hide
+        output["summary"] = f"{escape_prose(remark.reason)}\n\n{output['summary']}"
     unjudged = not_judged(evaluation)
     if unjudged:  # silence about what was not read is not a clean bill
         conclusion = "neutral" if conclusion == "success" else conclusion

@@ -422,17 +422,20 @@ def _strip_markers(text: str) -> str:
 def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
                 already_commented: set[str] | frozenset[str] = frozenset(), head_sha: str = "",
                 skipped: Iterable[Skip] = (), max_inline: int = MAX_INLINE,
-                notes: Iterable[Skip] = ()) -> ReviewPlan | None:
+                notes: Iterable[Skip] = (), remarks: Iterable[Skip] = ()) -> ReviewPlan | None:
     """The review for ``findings`` on a PR whose files are ``diffs`` (path -> FileDiff),
     leaving out the findings and skipped files ``already_commented`` (ids from
     `fingerprints_in`, or raw fingerprints). ``notes``: run-level remarks (a partial
-    scan) for the body. None when nothing new remains: no review at all."""
+    scan) for the body; ``remarks``: what a change of the configuration would do, said
+    once each (marked like a skipped file). None when nothing new remains: no review
+    at all."""
     findings = list(findings)
     known = set(already_commented)
     new = [f for f in findings if not is_marked(f, known)]
     new_skips = [s for s in skipped if skip_id(s) not in known]
+    new_remarks = [r for r in remarks if skip_id(r) not in known]
     alerting = [s for s in new_skips if not s.reason.startswith(QUIET_ALONE_PREFIXES)]
-    if not new and not alerting:
+    if not new and not alerting and not new_remarks:
         return None
     new.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.path, f.line, f.rule))
     comments: list[dict] = []
@@ -453,18 +456,21 @@ def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
         comments.append(placement.comment(body))
         reported.add(finding_id(finding))
     comments.sort(key=lambda c: (c["path"], c["line"]))
-    body, listed_ids = _review_body(findings, len(new), len(comments), listed, new_skips, list(notes))
+    body, listed_ids = _review_body(findings, len(new), len(comments), listed, new_skips, list(notes),
+                                    new_remarks)
     return ReviewPlan(head_sha, body, comments, reported | listed_ids)
 
 
 def _review_body(findings: list[Finding], new: int, inline: int,
                  listed: list[tuple[Finding, str]], skipped: list[Skip],
-                 notes: list[Skip] = ()) -> tuple[str, set[str]]:
+                 notes: list[Skip] = (), remarks: list[Skip] = ()) -> tuple[str, set[str]]:
     old = len(findings) - new
     if new:
         summary = f"**footgun**: {severity_counts(findings)} ({new} new, {old} already reported)."
-    else:
+    elif skipped:
         summary = "**footgun**: nothing new found, but part of this pull request could not be scanned (below)."
+    else:
+        summary = "**footgun**: nothing new found; this pull request changes footgun's configuration (below)."
     where = []
     if inline:
         where.append(f"{inline} commented inline")
@@ -521,6 +527,10 @@ def _review_body(findings: list[Finding], new: int, inline: int,
         sections.append("\n".join(lines))
     if partial:
         sections.insert(0, partial)
+    for remark in remarks:  # short, and said first: the configuration decides what the rest means
+        sections.insert(0, f"### Configuration change\n\n{escape_prose(remark.reason)}")
+        skip_markers.append(MARKER.format(skip_id(remark)))
+        listed_ids.add(skip_id(remark))
     if omitted:
         sections.append(f"_{omitted} more finding{'s' if omitted != 1 else ''} did not fit in this "
                         f"review (GitHub's limit of {MAX_BODY:,} characters); they show in the "

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .test_app_flow import REPO, open_typo, setup_repo
+from .test_app_flow import REPO, TYPO, open_typo, setup_repo
 
 
 @pytest.fixture
@@ -316,3 +316,45 @@ def test_a_single_404_on_a_tree_right_after_a_push_is_retried(bot):
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     assert run.status == "completed" and run.conclusion == "failure" and "1 error" in run.output["title"]
     assert len(bot.reviews(REPO, pr.number)) == 1
+
+
+# --- the configuration that judges ------------------------------------------------------------------
+
+@pytest.mark.parametrize("proposed", [
+    'exclude: ["**"]\n',
+    "rules:\n  service-selector-mismatch: false\n",
+])
+def test_a_pull_request_cannot_switch_off_the_rules_that_judge_it(bot, proposed):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = fake.open_pull_request(REPO, head="sneaky", user="alice", changes={
+        "k8s/svc.yaml": TYPO, ".footgun.yml": proposed})
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.conclusion == "failure" and "1 error" in run.output["title"]
+    note = "This pull request changes `.footgun.yml`; footgun judged it with the base branch's configuration"
+    assert note in run.output["summary"]
+    assert "1 finding would be hidden: `service-selector-mismatch` in `k8s/svc.yaml` line 6" in run.output["summary"]
+    [review] = bot.reviews(REPO, pr.number)
+    assert "### Configuration change" in review.body and "1 finding would be hidden" in review.body
+    [comment] = fake.review_comments(REPO, pr.number)
+    assert "service-selector-mismatch" in comment.body
+
+    # Said once: a later push leaving the file as it is adds no review.
+    fake.push(REPO, pr.number, changes={"README.md": "# again\n"})
+    bot.open(fake.pull_request(REPO, pr.number), "synchronize")
+    bot.wait()
+    assert len(bot.reviews(REPO, pr.number)) == 1
+
+
+def test_a_proposed_configuration_that_does_not_load_is_said_and_the_base_one_judges(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = fake.open_pull_request(REPO, head="broken", user="alice", changes={
+        "k8s/svc.yaml": TYPO, ".footgun.yml": "rules: [\n"})
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.conclusion == "failure" and "1 error" in run.output["title"]
+    assert "The proposed file does not load" in run.output["summary"]
