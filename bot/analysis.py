@@ -47,7 +47,8 @@ from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Inst
 from .local import changed_paths_of, select_findings, select_skipped
 from .review import (QUIET_ALONE_PREFIXES, ReviewPlan, code_block, code_span, escape_prose, finding_id, fingerprints_in,
                      neutralise, plan_review)
-from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
+from .emptied import emptied_services
+from .sandbox import EngineFailed, EngineTimeout, call as sandboxed_call, scan as sandboxed_scan
 
 log = logging.getLogger("footgun.analysis")
 
@@ -238,12 +239,39 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
             head_result.findings = [f for f in head_result.findings if f.path in changed]
             base_fingerprints = set()
     owned = select_findings(head_result, base_fingerprints, changed)
+    for finding in _emptied_services(gh, cache, pr, config, head_tree, scanned, files, engine):
+        if finding.fingerprint not in {f.fingerprint for f in head_result.findings}:
+            head_result.findings.append(finding)
+            owned.append(finding)  # absent at the merge base by construction
     remarks = [] if proposed is None else \
         [_config_change_remark(gh, cache, pr.repo, head_tree, scanned, proposed, head_result.findings, engine)]
     return Evaluation(head_findings=list(head_result.findings), owned=owned,
                       review_skips=select_skipped(head_result.skipped, changed) + alerts, notes=notes,
                       all_skips=notes + alerts + list(head_result.skipped), diffs=diffs, tree=head_tree,
                       config=config, remarks=remarks)
+
+
+def _emptied_services(gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, head_tree: Tree,
+                      scanned: list[str], files: list[dict[str, Any]], engine: "EngineTime") -> list[Finding]:
+    """Services left without pods by the manifests the pull request deletes
+    (`bot.emptied`); none when it deletes none, or the engine has no time left."""
+    removed = {f["filename"]: f for f in files if f.get("status") == "removed" and is_manifest(f["filename"], config)}
+    if not removed or engine.remaining() <= 0:
+        return []
+    head = read_manifests(gh, pr.repo, head_tree, config, cache, scanned).files
+    base = _base_from_patches(gh, cache, pr.repo, head_tree, config, scanned, files)
+    gone = {path: unapply_patch(b"", entry.get("patch")) for path, entry in removed.items()}
+    if base is None or any(text is None for text in gone.values()):  # the patches cannot tell: read the base
+        tree = read_tree(gh, pr.repo, gh.merge_base(pr.repo, pr.base_sha, pr.head_sha))
+        wanted = [p for p in [*scanned, *removed] if p in tree.files]
+        base = read_manifests(gh, pr.repo, tree, config, cache, wanted).files
+    else:
+        base.update({path: text for path, text in gone.items() if text is not None})
+    try:
+        return engine.call(emptied_services, (head, base, config, frozenset(removed)))
+    except (EngineTimeout, EngineFailed) as exc:
+        log.warning("pr=%s#%d services left without pods: %s", pr.repo, pr.number, exc)
+        return []
 
 
 def judging_config(gh: Installation, cache: BlobCache, pr: PullInfo, head_tree: Tree,
@@ -318,6 +346,14 @@ class EngineTime:
         started = time.monotonic()
         try:
             return sandboxed_scan(files, config, seconds, self.budget.engine_memory_mb)
+        finally:
+            self.spent += time.monotonic() - started
+
+    def call(self, function: Any, args: tuple) -> Any:
+        """``function(*args)`` in the engine's sandbox, within the time left."""
+        started = time.monotonic()
+        try:
+            return sandboxed_call(function, args, self.remaining(), self.budget.engine_memory_mb)
         finally:
             self.spent += time.monotonic() - started
 

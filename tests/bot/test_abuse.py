@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .test_app_flow import REPO, TYPO, open_typo, setup_repo
+from .test_app_flow import DEPLOY, REPO, TYPO, open_typo, setup_repo
 
 
 @pytest.fixture
@@ -358,3 +358,47 @@ def test_a_proposed_configuration_that_does_not_load_is_said_and_the_base_one_ju
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     assert run.conclusion == "failure" and "1 error" in run.output["title"]
     assert "The proposed file does not load" in run.output["summary"]
+
+
+# --- a Service left without pods ---------------------------------------------------------------------
+
+def test_deleting_the_only_workload_a_service_selected_is_a_finding_on_the_change(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = fake.open_pull_request(REPO, head="gone", user="alice", changes={"k8s/deploy.yaml": None})
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.conclusion == "failure" and "1 error (1 new)" in run.output["title"]
+    [review] = bot.reviews(REPO, pr.number)
+    assert "Service api selected Deployment api at the merge base; this pull request deletes k8s/deploy.yaml" \
+        in review.body
+    assert "`k8s/svc.yaml`" in review.body and "service-selector-mismatch" in review.body
+
+
+@pytest.mark.parametrize("changes", [
+    {"k8s/deploy.yaml": None, "k8s/svc.yaml": None},  # both go: nothing is left to break
+    {"k8s/deploy.yaml": None, "k8s/deploy2.yaml": DEPLOY},  # moved: the Service still has its pods
+])
+def test_deleting_a_workload_that_leaves_no_service_empty_says_nothing(bot, changes):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = fake.open_pull_request(REPO, head="fine", user="alice", changes=changes)
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.conclusion == "success", run.output
+    assert bot.reviews(REPO, pr.number) == []
+
+
+def test_relabelling_the_only_workload_a_service_selected_is_a_finding_on_the_change(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = fake.open_pull_request(REPO, head="relabel", user="alice", changes={
+        "k8s/deploy.yaml": DEPLOY.replace("app: api", "app: web")})
+    bot.open(pr)
+    bot.wait()
+    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert run.conclusion == "failure"
+    [review] = bot.reviews(REPO, pr.number)
+    assert "service-selector-mismatch" in review.body and "k8s/svc.yaml" in review.body
