@@ -280,7 +280,13 @@ class Jobs:
     def _take(self, job_id: str, event: Event) -> None:
         try:
             key = router.subject(event)
-            lock_key = f"pr:{key}" if key else None
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # the payload: no try could read it
+            log.error("job %s dropped: its payload names no pull request it can be read for (%s)", job_id,
+                      _brief(exc))
+            self.store.journal_done(job_id)
+            return
+        lock_key = f"pr:{key}" if key else None
+        try:
             lock_token = self.store.acquire(lock_key, self.lease) if lock_key else None
         except Exception as exc:
             self._failed_unclaimed(job_id, event, exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 
 import pytest
 
@@ -101,11 +102,9 @@ def test_a_stored_job_of_the_wrong_shape_is_dropped_not_retried(bot, caplog):
     assert bot.fake.check_runs(REPO) == []
 
 
-def test_an_error_before_the_job_is_claimed_counts_as_a_try(make_bot, caplog):
+def test_a_payload_no_job_can_read_is_dropped_at_once(bot, caplog):
     """A check run payload whose ``pull_requests`` lists numbers instead of objects
-    breaks the job before it takes its pull request's lock: it is tried up to
-    ``FOOTGUN_MAX_ATTEMPTS`` times, then dropped, never recovered forever."""
-    bot = make_bot(max_attempts=2)
+    passes the web's checks but names no pull request: the job ends on its first run."""
     setup_repo(bot.fake)
     pr = open_typo(bot.fake)
     bot.open(pr)
@@ -114,11 +113,29 @@ def test_an_error_before_the_job_is_claimed_counts_as_a_try(make_bot, caplog):
     payload = bot.check_run_payload(bot.fake.repos[REPO], run.id)
     payload["check_run"]["external_id"] = None
     payload["check_run"]["pull_requests"] = [pr.number]
-    assert bot.post("check_run", payload, delivery="d-pre-claim").status_code == 202
+    assert bot.post("check_run", payload, delivery="d-odd").status_code == 202
+    bot.wait()
+    assert "job d-odd dropped: its payload names no pull request" in caplog.text
+    assert "failed" not in caplog.text and bot.jobs.store.journal_entries() == []
+
+
+def test_an_error_before_the_job_is_claimed_counts_as_a_try(make_bot, caplog):
+    """The store refuses the pull request's lock (a locked or unreachable store): the
+    job is tried up to ``FOOTGUN_MAX_ATTEMPTS`` times, then dropped, never recovered
+    and run again forever."""
+    bot = make_bot(max_attempts=2)
+    setup_repo(bot.fake)
+    pr = open_typo(bot.fake)
+
+    def refuse(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    bot.jobs.store.acquire = refuse
+    assert bot.open(pr).status_code == 202
     bot.wait()
     assert "failed before it started (try 1 of 2)" in caplog.text
     assert "failed for good after 2 tries, before it could start" in caplog.text
-    assert bot.jobs.store.journal_entries() == []
+    assert bot.jobs.store.journal_entries() == [] and bot.fake.check_runs(REPO) == []
 
 
 # --- text from manifests ------------------------------------------------------------------------
