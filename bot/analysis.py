@@ -38,7 +38,7 @@ from rules.config import CONFIG_NAMES, Config, ConfigError
 from rules.engine import ScanResult
 from rules.model import Finding, Skip
 
-from .annotations import annotation, batches, check_run_output, conclusion_for
+from .annotations import annotation, batches, check_run_output, conclusion_for, fit_summary
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, base_key, fill_from_patches, is_manifest, read_config, read_manifests, read_tree,
                     select_manifests, unapply_patch)
@@ -203,16 +203,17 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     changed = changed_paths_of(diffs)
     head_tree = read_tree(gh, pr.repo, pr.head_sha)
     config, proposed = judging_config(gh, cache, pr, head_tree, files)
-    if not any(is_manifest(path, config) for path in diffs):
+    cut = len(files) >= PR_FILES_MAX  # the files past GitHub's cut may be manifests
+    if not cut and not any(is_manifest(path, config) for path in diffs):
         return Evaluation(diffs=diffs, manifests_changed=False, tree=head_tree, config=config)
     notes = _complete_tree(head_tree, files)
     fill_from_patches(head_tree, files, cache, pr.base_sha)  # what the patches tell needs no download
-    if len(files) >= PR_FILES_MAX:
-        notes.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
-                               f"findings in the others are not attributed to it"))
+    alerts: list[Skip] = []
+    if cut:  # what it changes past the cut is scanned as context only: not judged as its own
+        alerts.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
+                                f"findings in the others are not attributed to it"))
     order = [f["filename"] for f in files if f.get("status") != "removed"]
     selection = select_manifests(head_tree, config, order, budget.max_files, budget.max_bytes)
-    alerts: list[Skip] = []
     own = [p for p in selection.paths if p in changed]
     if selection.changed_left_out:
         left = selection.changed_left_out
@@ -623,14 +624,7 @@ def complete_check_run(gh: Installation, repo: str, run_id: int | None, evaluati
         return "success"
     ordered = sorted(evaluation.head_findings, key=lambda f: finding_id(f) not in new_ids)  # the PR's first
     output = check_run_output(ordered, new_ids, evaluation.all_skips)
-    conclusion = conclusion_for(evaluation.head_findings, new_ids)
-    for remark in evaluation.remarks:  # the configuration the pull request proposes, and what it would hide
-        output["summary"] = f"{escape_prose(remark.reason)}\n\n{output['summary']}"
-    unjudged = not_judged(evaluation)
-    if unjudged:  # silence about what was not read is not a clean bill
-        conclusion = "neutral" if conclusion == "success" else conclusion
-        output["title"] = _not_judged_title(output["title"] if evaluation.head_findings else "", unjudged)
-        output["summary"] = _not_judged_text(unjudged) + "\n\n" + output["summary"]
+    conclusion = _honest(output, conclusion_for(evaluation.head_findings, new_ids), evaluation)
     # The summary table counts every finding; the annotations are the PR's own (its
     # changed files, and what it caused elsewhere): annotating the whole repository
     # would cost a request per 50 findings it already had.
@@ -640,8 +634,23 @@ def complete_check_run(gh: Installation, repo: str, run_id: int | None, evaluati
         output["summary"] += (f"\n\nThe first {MAX_ANNOTATIONS} of {len(annotations)} findings are annotated; "
                               f"`footgun scan` lists them all.")
         annotations = annotations[:MAX_ANNOTATIONS]
+    output["summary"] = fit_summary(output["summary"])
     finish_check_run(gh, repo, run_id, conclusion, output, annotations)
     return conclusion
+
+
+def _honest(output: dict[str, Any], conclusion: str, evaluation: Evaluation) -> str:
+    """The conclusion, and the output saying first what the pull request's proposed
+    configuration would hide and what it changes that was not judged: silence about
+    what was not read is not a clean bill, so that is never a ``success``."""
+    for remark in evaluation.remarks:
+        output["summary"] = f"{escape_prose(remark.reason)}\n\n{output['summary']}"
+    unjudged = not_judged(evaluation)
+    if not unjudged:
+        return conclusion
+    output["title"] = _not_judged_title(output["title"] if evaluation.head_findings else "", unjudged)
+    output["summary"] = _not_judged_text(unjudged) + "\n\n" + output["summary"]
+    return "neutral" if conclusion == "success" else conclusion
 
 
 def not_judged(evaluation: Evaluation) -> list[Skip]:

@@ -101,6 +101,11 @@ def _summary(findings: list[Finding], new: set[str] | frozenset[str], skipped: l
     return _truncate(neutralise(text), MAX_SUMMARY_BYTES)
 
 
+def fit_summary(text: str) -> str:
+    """``text`` cut to what GitHub takes as a check run's summary."""
+    return _truncate(text, MAX_SUMMARY_BYTES)
+
+
 def _truncate(text: str, max_bytes: int) -> str:
     data = text.encode("utf-8")
     if len(data) <= max_bytes:
