@@ -42,6 +42,17 @@ def _pull(bot, **changes):
     return payload
 
 
+def checked(bot, changes, head="change"):
+    """A pull request of ``changes`` in a new repository, analysed: it and its one
+    check run."""
+    setup_repo(bot.fake)
+    pr = bot.fake.open_pull_request(REPO, head=head, user="alice", changes=changes)
+    bot.open(pr)
+    bot.wait()
+    [run] = bot.fake.check_runs(REPO, pr.head_sha, "footgun")
+    return pr, run
+
+
 def _deep(depth: int) -> bytes:
     return b'{"action": "opened", "x": ' + b"[" * depth + b"]" * depth + b"}"
 
@@ -204,12 +215,7 @@ SLOW = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\ndata:\n  x: ["
 ])
 def test_a_changed_manifest_not_judged_is_never_a_success(make_bot, settings, changes, reason):
     bot = make_bot(**settings)
-    fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="unjudged", user="alice", changes=changes)
-    bot.open(pr)
-    bot.wait()
-    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    pr, run = checked(bot, changes, head="unjudged")
     assert run.status == "completed" and run.conclusion == "neutral"
     assert "judged" in run.output["title"] and "No footguns found" not in run.output["title"]
     assert run.output["summary"].startswith("**Not everything this pull request changes was judged**")
@@ -217,17 +223,6 @@ def test_a_changed_manifest_not_judged_is_never_a_success(make_bot, settings, ch
     [review] = bot.reviews(REPO, pr.number)  # the review says the same
     assert "could not be scanned" in review.body and reason in review.body
 
-
-
-def test_an_unreadable_configuration_fails_the_check_and_says_so(bot):
-    fake = bot.fake
-    setup_repo(fake)
-    fake.commit(REPO, changes={".footgun.yml": "rules: [\n"}, branch="main")
-    pr = open_typo(fake)
-    bot.open(pr)
-    bot.wait()
-    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
-    assert run.conclusion == "failure" and "configuration" in run.output["title"]
 
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -343,12 +338,7 @@ def test_a_single_404_on_a_tree_right_after_a_push_is_retried(bot):
 ])
 def test_a_pull_request_cannot_switch_off_the_rules_that_judge_it(bot, proposed):
     fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="sneaky", user="alice", changes={
-        "k8s/svc.yaml": TYPO, ".footgun.yml": proposed})
-    bot.open(pr)
-    bot.wait()
-    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    pr, run = checked(bot, {"k8s/svc.yaml": TYPO, ".footgun.yml": proposed}, head="sneaky")
     assert run.conclusion == "failure" and "1 error" in run.output["title"]
     note = "This pull request changes `.footgun.yml`; footgun judged it with the base branch's configuration"
     assert note in run.output["summary"]
@@ -366,13 +356,7 @@ def test_a_pull_request_cannot_switch_off_the_rules_that_judge_it(bot, proposed)
 
 
 def test_a_proposed_configuration_that_does_not_load_is_said_and_the_base_one_judges(bot):
-    fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="broken", user="alice", changes={
-        "k8s/svc.yaml": TYPO, ".footgun.yml": "rules: [\n"})
-    bot.open(pr)
-    bot.wait()
-    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    pr, run = checked(bot, {"k8s/svc.yaml": TYPO, ".footgun.yml": "rules: [\n"}, head="broken")
     assert run.conclusion == "failure" and "1 error" in run.output["title"]
     assert "The proposed file does not load" in run.output["summary"]
 
@@ -380,12 +364,7 @@ def test_a_proposed_configuration_that_does_not_load_is_said_and_the_base_one_ju
 # --- a Service left without pods ---------------------------------------------------------------------
 
 def test_deleting_the_only_workload_a_service_selected_is_a_finding_on_the_change(bot):
-    fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="gone", user="alice", changes={"k8s/deploy.yaml": None})
-    bot.open(pr)
-    bot.wait()
-    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    pr, run = checked(bot, {"k8s/deploy.yaml": None}, head="gone")
     assert run.conclusion == "failure" and "1 error (1 new)" in run.output["title"]
     [review] = bot.reviews(REPO, pr.number)
     assert "Service api selected Deployment api at the merge base; this pull request deletes k8s/deploy.yaml" \
@@ -398,24 +377,13 @@ def test_deleting_the_only_workload_a_service_selected_is_a_finding_on_the_chang
     {"k8s/deploy.yaml": None, "k8s/deploy2.yaml": DEPLOY},  # moved: the Service still has its pods
 ])
 def test_deleting_a_workload_that_leaves_no_service_empty_says_nothing(bot, changes):
-    fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="fine", user="alice", changes=changes)
-    bot.open(pr)
-    bot.wait()
-    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    pr, run = checked(bot, changes, head="fine")
     assert run.conclusion == "success", run.output
     assert bot.reviews(REPO, pr.number) == []
 
 
 def test_relabelling_the_only_workload_a_service_selected_is_a_finding_on_the_change(bot):
-    fake = bot.fake
-    setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="relabel", user="alice", changes={
-        "k8s/deploy.yaml": DEPLOY.replace("app: api", "app: web")})
-    bot.open(pr)
-    bot.wait()
-    [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
+    pr, run = checked(bot, {"k8s/deploy.yaml": DEPLOY.replace("app: api", "app: web")}, head="relabel")
     assert run.conclusion == "failure"
     [review] = bot.reviews(REPO, pr.number)
     assert "service-selector-mismatch" in review.body and "k8s/svc.yaml" in review.body
