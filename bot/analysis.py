@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 from rules.config import CONFIG_NAMES, Config, ConfigError
 from rules.engine import ScanResult
@@ -87,7 +88,7 @@ class Trigger:
     first_run: bool = False  # no earlier run of this job can have left a check run to finish
     last_attempt: bool = True  # a failure now is final: say so on the check run
     attempt: int = 1  # the job's try: a git object missing on the first may be GitHub still storing a push
-    once: Callable[[str], bool] | None = None  # True the first time a key is asked for (notices)
+    once: Callable[[str], ContextManager[bool]] | None = None  # a notice's first time (`Context.once`)
     pull: PullInfo | None = None  # the pull request as the event showed it, on a first run; else read
     budget: Budget = field(default_factory=Budget)
 
@@ -729,12 +730,14 @@ CHECKS_REFUSED = ("**footgun** could not create its check run on this pull reque
 def _tell_check_run_refused(gh: Installation, pr: PullInfo, exc: Forbidden, trigger: Trigger) -> None:
     """A comment on the pull request (once per pull request) naming the permission."""
     log.warning("pr=%s#%d creating the check run was refused: %s", pr.repo, pr.number, exc)
-    if trigger.once is not None and not trigger.once(f"checks-refused:{pr.repo.lower()}#{pr.number}"):
-        return
-    try:
-        gh.comment(pr.repo, pr.number, neutralise(CHECKS_REFUSED.format(error=escape_prose(str(exc)[:300]))))
-    except Forbidden as refused:
-        log.warning("pr=%s#%d the comment saying so was refused too: %s", pr.repo, pr.number, refused)
+    once = trigger.once(f"checks-refused:{pr.repo.lower()}#{pr.number}") if trigger.once else nullcontext(True)
+    with once as first:
+        if not first:
+            return
+        try:
+            gh.comment(pr.repo, pr.number, neutralise(CHECKS_REFUSED.format(error=escape_prose(str(exc)[:300]))))
+        except Forbidden as refused:
+            log.warning("pr=%s#%d the comment saying so was refused too: %s", pr.repo, pr.number, refused)
 
 
 def _explain(exc: Exception) -> str:

@@ -48,7 +48,10 @@ def _later_recheck_queued(event: Event, ctx, login: str, comment_id: int) -> boo
     waits in the queue: that run analyses the head as this one would, so a burst of
     rechecks is one run."""
     for entry in ctx.queued():
-        later = Event.from_job(entry.data)
+        try:
+            later = Event.from_job(entry.data)
+        except (KeyError, TypeError):
+            continue
         body = later.payload.get("comment") if later.name == "issue_comment" else None
         if not isinstance(body, dict) or later.delivery == event.delivery or later.repo.lower() != event.repo.lower():
             continue
@@ -91,19 +94,21 @@ def on_comment(event: Event, ctx) -> None:
     command = parse_command(comment.get("body"))
     pull = f"{event.repo.lower()}#{number}"
     if command != "recheck":
-        if not ctx.once(f"help:{pull}"):  # the list is on the pull request already
-            gh.react(event.repo, comment["id"], "eyes")
-            return
-        note = "" if command == "help" else f"{code_span(command)} is not a footgun command.\n\n"
-        gh.comment(event.repo, number, neutralise(note + HELP))
+        with ctx.once(f"help:{pull}") as first:
+            if not first:  # the list is on the pull request already
+                gh.react(event.repo, comment["id"], "eyes")
+                return
+            note = "" if command == "help" else f"{code_span(command)} is not a footgun command.\n\n"
+            gh.comment(event.repo, number, neutralise(note + HELP))
         return
     role = gh.permission(event.repo, login)
     if role not in WRITERS:
         gh.react(event.repo, comment["id"], "confused")
-        if ctx.once(f"refused:{pull}:{login.lower()}"):
-            gh.comment(event.repo, number, neutralise(
-                f"@{login} footgun's recheck needs write access to this repository (yours: {role}). "
-                f"Pushing a commit runs it too."))
+        with ctx.once(f"refused:{pull}:{login.lower()}") as first:
+            if first:
+                gh.comment(event.repo, number, neutralise(
+                    f"@{login} footgun's recheck needs write access to this repository (yours: {role}). "
+                    f"Pushing a commit runs it too."))
         log.info("%s: recheck refused for %s (%s)", event.describe(), login, role)
         return
     gh.react(event.repo, comment["id"], "eyes")

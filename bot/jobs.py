@@ -37,7 +37,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import contextlib
 
@@ -173,11 +173,19 @@ class Context:
     def budget(self) -> Budget:
         return Budget.from_settings(self.runtime.settings)
 
-    def once(self, key: str) -> bool:
-        """True the first time ``key`` is asked for (kept as long as delivery ids): for
-        replies the App posts at most once, whoever asks how often."""
+    @contextlib.contextmanager
+    def once(self, key: str) -> Iterator[bool]:
+        """True the first time ``key`` is asked for (kept as long as delivery ids), for
+        replies the App posts at most once whoever asks how often; forgotten again when
+        the block fails, so a reply that could not be posted is posted by the retry."""
         store = self.runtime.store
-        return store is None or store.remember_delivery(f"once:{key}")
+        first = store is None or store.remember_delivery(f"once:{key}")
+        try:
+            yield first
+        except BaseException:
+            if first and store is not None:
+                store.forget_delivery(f"once:{key}")
+            raise
 
     def queued(self) -> list[JobEntry]:
         """The jobs waiting in the journal (this one included)."""

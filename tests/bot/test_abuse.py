@@ -267,6 +267,19 @@ def test_help_is_answered_once_per_pull_request(bot):
     assert [_app_reactions(fake, c) for c in comments[1:]] == [["eyes"]] * 3
 
 
+def test_help_that_could_not_be_posted_is_posted_by_the_retry(bot):
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    fault = fake.faults.server_error("POST", f"/repos/{REPO}/issues/*/comments", status=502, times=3)
+    comment = fake.add_issue_comment(REPO, pr.number, "alice", "/footgun help")
+    bot.post("issue_comment", bot.comment_payload(pr, comment))
+    bot.wait()
+    assert fault.hits == 3
+    [reply] = _app_replies(fake, pr.number)
+    assert "recheck" in reply.body
+
+
 def test_a_burst_of_recheck_from_a_writer_is_one_run(make_bot):
     bot = make_bot(consume=False)
     fake = bot.fake
