@@ -29,6 +29,7 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 DELIVERY_HEADER = "X-GitHub-Delivery"
 # GitHub's delivery ids are GUIDs; anything else is refused before it is stored or logged.
 DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,71}")
+EVENT_NAME = re.compile(r"[a-z_]{1,64}")
 
 
 @dataclass
@@ -65,6 +66,8 @@ def _receive(body: bytes, headers: Any, secret: str, router: Router, app_id: int
     name = headers.get("X-GitHub-Event")
     if not name:
         return Answer(400, {"error": "missing X-GitHub-Event header"})
+    if not EVENT_NAME.fullmatch(name):  # the header is not signed: bounded before it is logged
+        return Answer(400, {"error": "X-GitHub-Event is not an event name"})
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -87,6 +87,12 @@ def test_a_delivery_id_out_of_bounds_is_refused_before_it_is_stored_or_logged(id
     assert idle.post("pull_request", payload, delivery="8b8a4c80-2f4e-11ef-9b5d-0e0f8a5c2b61").status_code == 202
 
 
+@pytest.mark.parametrize("event", ["pull_request\u202e", "x" * 65, "Pull Request"])
+def test_an_event_name_out_of_bounds_is_refused(idle, event):
+    assert idle.post(event, _pull(idle), delivery="d-event").status_code == 400
+    assert nothing_stored(idle, "d-event")
+
+
 def test_the_same_body_under_new_delivery_ids_makes_one_check_run(bot):
     setup_repo(bot.fake)
     pr = open_typo(bot.fake)
