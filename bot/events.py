@@ -185,6 +185,8 @@ def pull_request_number(event: Event) -> int | None:
             return int(external)
         pulls = check_run.get("pull_requests") or []
         if pulls:
+            if not isinstance(pulls[0], dict):
+                raise PayloadError("`check_run.pull_requests` lists no pull request objects")
             return pulls[0].get("number")
     return None
 

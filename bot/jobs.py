@@ -288,7 +288,7 @@ class Jobs:
     def _take(self, job_id: str, event: Event) -> None:
         try:
             key = router.subject(event)
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # the payload: no try could read it
+        except (PayloadError, KeyError, TypeError, AttributeError) as exc:  # the payload: no try could read it
             log.error("job %s dropped: its payload names no pull request it can be read for (%s)", job_id,
                       _brief(exc))
             self.store.journal_done(job_id)

@@ -70,11 +70,12 @@ def _receive(body: bytes, headers: Any, secret: str, router: Router, app_id: int
         return Answer(400, {"error": "X-GitHub-Event is not an event name"})
     try:
         payload = json.loads(body)
+        deep = too_deep(payload)
     except (ValueError, UnicodeDecodeError):
         return Answer(400, {"error": "body is not valid JSON"})
     except RecursionError:
-        payload = None
-    if payload is None or too_deep(payload):
+        deep = True
+    if deep:
         log.warning("refused: a %s payload nested too deeply", name[:40])
         return Answer(400, {"error": "body nests JSON too deeply to be a GitHub webhook"})
     if not isinstance(payload, dict):
