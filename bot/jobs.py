@@ -19,7 +19,12 @@ Failures: a 404 (App uninstalled, PR gone) ends the job quietly with a log line,
 (a missing permission) with a warning; a rate limit puts it back for as long as GitHub
 asked, without using up a try; anything else is tried again after ``retry_delay``,
 doubling, up to ``max_attempts`` tries in all, and the last failure is reported on the
-check run (`bot.analysis`).
+check run (`bot.analysis`). A payload no try could read (stored by an older version,
+or naming no pull request) ends the job at once; a failure before the job is claimed
+(the store refusing its lock) counts as a try too, so no entry is run forever.
+
+Worker processes beat into the store every few seconds; ``/healthz`` reads the last
+beat (`Jobs.health`).
 
 Workers die (kill -9, out of memory, a redeploy): huey has already deleted the task
 then, but its journal entry stays. Each worker process, when it starts and every few
