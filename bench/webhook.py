@@ -199,7 +199,7 @@ def wait_healthy(port: int, seconds: float = 30) -> None:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
+            if connection.getresponse().status in (200, 503):  # 503: up, waiting for a job worker's heartbeat
                 return
         except OSError:
             pass

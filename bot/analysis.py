@@ -30,23 +30,26 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, ContextManager
 
-from rules.config import Config, ConfigError
+from rules.config import CONFIG_NAMES, Config, ConfigError
 from rules.engine import ScanResult
 from rules.model import Finding, Skip
 
-from .annotations import annotation, batches, check_run_output, conclusion_for
+from .annotations import annotation, batches, check_run_output, conclusion_for, fit_summary
 from .diff import FileDiff, from_pr_files
 from .fetch import (BlobCache, Tree, base_key, fill_from_patches, is_manifest, read_config, read_manifests, read_tree,
                     select_manifests, unapply_patch)
-from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, PullInfo,
-                     RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
+from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, NotYetThere,
+                     PullInfo, RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
 from .local import changed_paths_of, select_findings, select_skipped
-from .review import ReviewPlan, finding_id, fingerprints_in, neutralise, plan_review
-from .sandbox import EngineFailed, EngineTimeout, scan as sandboxed_scan
+from .review import (QUIET_ALONE_PREFIXES, ReviewPlan, code_block, code_span, escape_prose, finding_id, fingerprints_in,
+                     neutralise, plan_review)
+from .emptied import emptied_services
+from .sandbox import EngineFailed, EngineTimeout, call as sandboxed_call, scan as sandboxed_scan
 from .units import unit_paths
 
 log = logging.getLogger("footgun.analysis")
@@ -85,6 +88,8 @@ class Trigger:
     new_check_run: bool = False  # "Re-run" asks for a fresh check run
     first_run: bool = False  # no earlier run of this job can have left a check run to finish
     last_attempt: bool = True  # a failure now is final: say so on the check run
+    attempt: int = 1  # the job's try: a git object missing on the first may be GitHub still storing a push
+    once: Callable[[str], ContextManager[bool]] | None = None  # a notice's first time (`Context.once`)
     pull: PullInfo | None = None  # the pull request as the event showed it, on a first run; else read
     budget: Budget = field(default_factory=Budget)
 
@@ -110,6 +115,7 @@ class Evaluation:
     tree: Tree | None = None  # the head's, and its configuration: to scan it later if needed
     config: Config | None = None
     threads: list[Thread] | None = None  # the review threads, when read before posting
+    remarks: list[Skip] = field(default_factory=list)  # what a change of the configuration would do
 
 
 def now_iso() -> str:
@@ -130,20 +136,29 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
                  repo, number, trigger.expected_head[:7], pr.head_sha[:7])
         return Outcome(SUPERSEDED, pr.head_sha)
 
-    run_id = start_check_run(gh, pr, fresh=trigger.new_check_run or trigger.first_run)
+    try:
+        run_id = start_check_run(gh, pr, fresh=trigger.new_check_run or trigger.first_run)
+    except Forbidden as exc:  # the review still comes; the person is told what is missing
+        run_id = None
+        _tell_check_run_refused(gh, pr, exc, trigger)
     try:
         outcome = _run(app, gh, cache, pr, trigger, run_id)
     except ConfigError as exc:
         finish_check_run(gh, pr.repo, run_id, "failure", {
             "title": "Invalid footgun configuration",
             "summary": f"footgun did not scan this commit: the repository's configuration is invalid.\n\n"
-                       f"```\n{exc}\n```\n\nFix the file and push, or comment `/footgun recheck`."})
+                       f"{code_block(str(exc), '')}\n\nFix the file and push, or comment `/footgun recheck`."})
         return Outcome("config-error", pr.head_sha, conclusion="failure")
     except RateLimited:
         raise  # the job waits and runs again; nothing failed
+    except NotYetThere as exc:
+        if trigger.attempt == 1 and not trigger.last_attempt:  # the check run waits for the next try
+            raise Transient(f"{exc} (GitHub may still be storing the push: trying again)") from exc
+        fail_check_run(gh, pr, run_id, exc)
+        raise
     except Exception as exc:
         if trigger.last_attempt or isinstance(exc, (NotFound, Forbidden)):  # no later attempt will finish it
-            fail_check_run(gh, pr.repo, run_id, exc)
+            fail_check_run(gh, pr, run_id, exc)
         raise
     log.info("pr=%s#%d head=%s %s conclusion=%s resolved=%d", repo, number, pr.head_sha[:7],
              outcome.status, outcome.conclusion, outcome.resolved)
@@ -161,7 +176,7 @@ def _pull_request(gh: Installation, repo: str, number: int, trigger: Trigger) ->
 
 
 def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigger: Trigger,
-         run_id: int) -> Outcome:
+         run_id: int | None) -> Outcome:
     evaluation = evaluate(gh, cache, pr, trigger.budget)
     outcome = Outcome("no-manifests" if not evaluation.manifests_changed else "nothing-new", pr.head_sha)
     if evaluation.manifests_changed:
@@ -189,18 +204,19 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     diffs = from_pr_files(files)
     changed = changed_paths_of(diffs)
     head_tree = read_tree(gh, pr.repo, pr.head_sha)
-    config = read_config(gh, pr.repo, head_tree, cache)
-    if not any(is_manifest(path, config) for path in diffs):
+    config, proposed = judging_config(gh, cache, pr, head_tree, files)
+    cut = len(files) >= PR_FILES_MAX  # the files past GitHub's cut may be manifests
+    if not cut and not any(is_manifest(path, config) for path in diffs):
         return Evaluation(diffs=diffs, manifests_changed=False, tree=head_tree, config=config)
     notes = _complete_tree(head_tree, files)
     fill_from_patches(head_tree, files, cache, pr.base_sha)  # what the patches tell needs no download
-    if len(files) >= PR_FILES_MAX:
-        notes.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
-                               f"findings in the others are not attributed to it"))
+    alerts: list[Skip] = []
+    if cut:  # what it changes past the cut is scanned as context only: not judged as its own
+        alerts.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
+                                f"findings in the others are not attributed to it"))
     order = [f["filename"] for f in files if f.get("status") != "removed"]
     built_with = unit_paths(gh, pr.repo, head_tree, config, cache, order, budget.max_files // 4)
     selection = select_manifests(head_tree, config, order, budget.max_files, budget.max_bytes, built_with)
-    alerts: list[Skip] = []
     own = [p for p in selection.paths if p in changed]
     if selection.changed_left_out:
         left = selection.changed_left_out
@@ -227,10 +243,89 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
             head_result.findings = [f for f in head_result.findings if f.path in changed]
             base_fingerprints = set()
     owned = select_findings(head_result, base_fingerprints, changed)
+    for finding in _emptied_services(gh, cache, pr, config, head_tree, scanned, files, engine):
+        if finding.fingerprint not in {f.fingerprint for f in head_result.findings}:
+            head_result.findings.append(finding)
+            owned.append(finding)  # absent at the merge base by construction
+    remarks = [] if proposed is None else \
+        [_config_change_remark(gh, cache, pr.repo, head_tree, scanned, proposed, head_result.findings, engine)]
     return Evaluation(head_findings=list(head_result.findings), owned=owned,
                       review_skips=select_skipped(head_result.skipped, changed) + alerts, notes=notes,
                       all_skips=notes + alerts + list(head_result.skipped), diffs=diffs, tree=head_tree,
-                      config=config)
+                      config=config, remarks=remarks)
+
+
+def _emptied_services(gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, head_tree: Tree,
+                      scanned: list[str], files: list[dict[str, Any]], engine: "EngineTime") -> list[Finding]:
+    """Services left without pods by the manifests the pull request deletes
+    (`bot.emptied`); none when it deletes none, or the engine has no time left."""
+    removed = {f["filename"]: f for f in files if f.get("status") == "removed" and is_manifest(f["filename"], config)}
+    if not removed or engine.remaining() <= 0:
+        return []
+    head = read_manifests(gh, pr.repo, head_tree, config, cache, scanned).files
+    base = _base_from_patches(gh, cache, pr.repo, head_tree, config, scanned, files)
+    gone = {path: unapply_patch(b"", entry.get("patch")) for path, entry in removed.items()}
+    if base is None or any(text is None for text in gone.values()):  # the patches cannot tell: read the base
+        tree = read_tree(gh, pr.repo, gh.merge_base(pr.repo, pr.base_sha, pr.head_sha))
+        wanted = [p for p in [*scanned, *removed] if p in tree.files]
+        base = read_manifests(gh, pr.repo, tree, config, cache, wanted).files
+    else:
+        base.update({path: text for path, text in gone.items() if text is not None})
+    try:
+        return engine.call(emptied_services, (head, base, config, frozenset(removed)))
+    except (EngineTimeout, EngineFailed) as exc:
+        log.warning("pr=%s#%d services left without pods: %s", pr.repo, pr.number, exc)
+        return []
+
+
+def judging_config(gh: Installation, cache: BlobCache, pr: PullInfo, head_tree: Tree,
+                   files: list[dict[str, Any]]) -> tuple[Config, tuple[str, Config | ConfigError] | None]:
+    """The configuration that judges the pull request: the base branch's, never the one
+    the pull request brings (it could switch off the rules that would flag it). When
+    the pull request does not touch the file, the head's copy is the merge base's and
+    is read from the head's tree; when it does, the base branch's is read, and the
+    proposed one is returned beside it (its name, and it or why it does not load)."""
+    touched = [f["filename"] for f in files if f.get("filename") in CONFIG_NAMES or
+               f.get("previous_filename") in CONFIG_NAMES]
+    if not touched:
+        return read_config(gh, pr.repo, head_tree, cache), None
+    base = read_config(gh, pr.repo, read_tree(gh, pr.repo, pr.base_sha), cache)
+    try:
+        proposed: Config | ConfigError = read_config(gh, pr.repo, head_tree, cache)
+    except ConfigError as exc:
+        proposed = exc
+    return base, (touched[0], proposed)
+
+
+MAX_HIDDEN_LISTED = 10
+
+
+def _config_change_remark(gh: Installation, cache: BlobCache, repo: str, tree: Tree, scanned: list[str],
+                          proposed: tuple[str, Config | ConfigError], findings: list[Finding],
+                          engine: "EngineTime") -> Skip:
+    """What the configuration the pull request proposes would do: the findings it
+    would hide, from a scan of the same files under it."""
+    name, config = proposed
+    said = (f"This pull request changes {code_span(name)}; footgun judged it with the base branch's "
+            f"configuration, as it judges every pull request.")
+    if isinstance(config, ConfigError):
+        return Skip(name, f"{said} The proposed file does not load: {config}")
+    paths = [p for p in scanned if config.is_included(p)]
+    try:
+        if engine.remaining() <= 0:
+            raise EngineTimeout("the rule engine had no time left")
+        files = read_manifests(gh, repo, tree, config, cache, paths).files
+        after, _ = engine.scan(files, config, engine.remaining())
+    except (EngineTimeout, EngineFailed) as exc:
+        return Skip(name, f"{said} What the change would hide is not known: {exc}.")
+    kept = {finding_id(f) for f in after}
+    hidden = [f for f in findings if finding_id(f) not in kept]
+    if not hidden:
+        return Skip(name, f"{said} With the change, no finding in the {_count(len(scanned), 'file')} scanned "
+                          f"would be hidden.")
+    listed = "; ".join(f"`{f.rule}` in {code_span(f.path)} line {f.line}" for f in hidden[:MAX_HIDDEN_LISTED])
+    more = f"; and {len(hidden) - MAX_HIDDEN_LISTED} more" if len(hidden) > MAX_HIDDEN_LISTED else ""
+    return Skip(name, f"{said} With the change, {_count(len(hidden), 'finding')} would be hidden: {listed}{more}.")
 
 
 def _count(n: int, noun: str) -> str:
@@ -255,6 +350,14 @@ class EngineTime:
         started = time.monotonic()
         try:
             return sandboxed_scan(files, config, seconds, self.budget.engine_memory_mb)
+        finally:
+            self.spent += time.monotonic() - started
+
+    def call(self, function: Any, args: tuple) -> Any:
+        """``function(*args)`` in the engine's sandbox, within the time left."""
+        started = time.monotonic()
+        try:
+            return sandboxed_call(function, args, self.remaining(), self.budget.engine_memory_mb)
         finally:
             self.spent += time.monotonic() - started
 
@@ -405,14 +508,14 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
     """Post the review of what is new; its id, None when nothing is, `SUPERSEDED` when
     the head moved meanwhile, `CLOSED` when the pull request was closed."""
     if plan_review(evaluation.owned, evaluation.diffs, set(), pr.head_sha, evaluation.review_skips,
-                   notes=evaluation.notes) is None:
+                   notes=evaluation.notes, remarks=evaluation.remarks) is None:
         return None  # nothing to say even before what was said: no need to read it back
     # One read right before posting: the head now, and the markers of what was said.
     state = gh.review_state(pr.repo, pr.number)
     evaluation.threads = state.threads
     known = already_reported(app, gh, pr, state)
     plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips,
-                       notes=evaluation.notes)
+                       notes=evaluation.notes, remarks=evaluation.remarks)
     if plan is None:
         return None
     if state.head_sha != pr.head_sha:
@@ -429,7 +532,8 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
         log.warning("pr=%s#%d GitHub refused the inline comments (%s); posting them in the review body",
                     pr.repo, pr.number, exc)
     # GitHub created nothing: the same review, every finding in the body, once more.
-    fallback = plan_review(evaluation.owned, {}, known, pr.head_sha, evaluation.review_skips, notes=evaluation.notes)
+    fallback = plan_review(evaluation.owned, {}, known, pr.head_sha, evaluation.review_skips, notes=evaluation.notes,
+                           remarks=evaluation.remarks)
     assert fallback is not None
     return _create_review(app, gh, pr, fallback, settle)
 
@@ -514,7 +618,7 @@ def start_check_run(gh: Installation, pr: PullInfo, fresh: bool = False) -> int:
         "output": {"title": "Scanning manifests", "summary": "footgun is reading the manifests of this commit."}})
 
 
-def complete_check_run(gh: Installation, repo: str, run_id: int, evaluation: Evaluation,
+def complete_check_run(gh: Installation, repo: str, run_id: int | None, evaluation: Evaluation,
                        new_ids: set[str]) -> str:
     if not evaluation.manifests_changed:
         finish_check_run(gh, repo, run_id, "success", {
@@ -523,7 +627,7 @@ def complete_check_run(gh: Installation, repo: str, run_id: int, evaluation: Eva
         return "success"
     ordered = sorted(evaluation.head_findings, key=lambda f: finding_id(f) not in new_ids)  # the PR's first
     output = check_run_output(ordered, new_ids, evaluation.all_skips)
-    conclusion = conclusion_for(evaluation.head_findings, new_ids)
+    conclusion = _honest(output, conclusion_for(evaluation.head_findings, new_ids), evaluation)
     # The summary table counts every finding; the annotations are the PR's own (its
     # changed files, and what it caused elsewhere): annotating the whole repository
     # would cost a request per 50 findings it already had.
@@ -533,14 +637,55 @@ def complete_check_run(gh: Installation, repo: str, run_id: int, evaluation: Eva
         output["summary"] += (f"\n\nThe first {MAX_ANNOTATIONS} of {len(annotations)} findings are annotated; "
                               f"`footgun scan` lists them all.")
         annotations = annotations[:MAX_ANNOTATIONS]
+    output["summary"] = fit_summary(output["summary"])
     finish_check_run(gh, repo, run_id, conclusion, output, annotations)
     return conclusion
 
 
-def finish_check_run(gh: Installation, repo: str, run_id: int, conclusion: str, output: dict[str, Any],
+def _honest(output: dict[str, Any], conclusion: str, evaluation: Evaluation) -> str:
+    """The conclusion, and the output saying first what the pull request's proposed
+    configuration would hide and what it changes that was not judged: silence about
+    what was not read is not a clean bill, so that is never a ``success``."""
+    for remark in evaluation.remarks:
+        output["summary"] = f"{escape_prose(remark.reason)}\n\n{output['summary']}"
+    unjudged = not_judged(evaluation)
+    if not unjudged:
+        return conclusion
+    output["title"] = _not_judged_title(output["title"] if evaluation.head_findings else "", unjudged)
+    output["summary"] = _not_judged_text(unjudged) + "\n\n" + output["summary"]
+    return "neutral" if conclusion == "success" else conclusion
+
+
+def not_judged(evaluation: Evaluation) -> list[Skip]:
+    """What the pull request changes that the rules did not judge: manifests over the
+    budget or the engine's time or memory, files that failed to load. A Helm template
+    is not among them (it is no manifest until rendered; the summary lists it)."""
+    return [s for s in evaluation.review_skips if not s.reason.startswith(QUIET_ALONE_PREFIXES)]
+
+
+def _not_judged_title(title: str, unjudged: list[Skip]) -> str:
+    files = [s.path for s in unjudged if s.path != "."]
+    what = f"{_count(len(files), 'changed file')} not judged" if files and len(files) == len(unjudged) \
+        else "not all changes judged"
+    return f"{title}; {what}" if title else what[0].upper() + what[1:]
+
+
+def _not_judged_text(unjudged: list[Skip]) -> str:
+    items = [f"- {'the pull request' if s.path == '.' else code_span(s.path)}: {escape_prose(s.reason)}"
+             for s in unjudged[:20]]
+    if len(unjudged) > 20:
+        items.append(f"- ... and {len(unjudged) - 20} more.")
+    return "**Not everything this pull request changes was judged**, so footgun does not report success:\n" + \
+        "\n".join(items)
+
+
+def finish_check_run(gh: Installation, repo: str, run_id: int | None, conclusion: str, output: dict[str, Any],
                      annotations: list[dict[str, Any]] | None = None) -> None:
     """Send the output with its annotations, 50 a request (GitHub appends them), and
-    complete the run with the last request."""
+    complete the run with the last request (nothing without a run: GitHub refused to
+    create it, and the pull request was told)."""
+    if run_id is None:
+        return
     output = {key: neutralise(value) if isinstance(value, str) else value for key, value in output.items()}
     parts = list(batches(annotations or [])) or [[]]
     for n, part in enumerate(parts, 1):
@@ -550,15 +695,51 @@ def finish_check_run(gh: Installation, repo: str, run_id: int, conclusion: str, 
         gh.update_check_run(repo, run_id, body)
 
 
-def fail_check_run(gh: Installation, repo: str, run_id: int, exc: Exception) -> None:
-    """Tell the PR the run failed for good, in words a user can act on."""
+def fail_check_run(gh: Installation, pr: PullInfo, run_id: int | None, exc: Exception) -> None:
+    """Tell the PR the run failed for good, in words a user can act on. When the check
+    run itself cannot be updated, a new one is completed ``neutral`` with the reason:
+    GitHub shows the newest run of a name, so a required check is never left waiting
+    on one stuck ``in_progress``."""
+    if run_id is None:
+        return
     try:
-        finish_check_run(gh, repo, run_id, "failure", {
+        finish_check_run(gh, pr.repo, run_id, "failure", {
             "title": "footgun could not finish",
             "summary": f"footgun could not analyse this commit: {_explain(exc)}\n\n"
                        f"Comment `/footgun recheck` on the pull request to try again."})
+        return
+    except Exception as update_failed:
+        log.warning("could not report the failure on check run %s (%s): completing a new one", run_id,
+                    update_failed)
+    try:
+        gh.create_check_run(pr.repo, {
+            "name": CHECK_NAME, "head_sha": pr.head_sha, "external_id": str(pr.number), "status": "completed",
+            "conclusion": "neutral", "completed_at": now_iso(),
+            "output": {"title": "footgun could not report its result",
+                       "summary": neutralise(f"GitHub kept refusing the updates of footgun's check run {run_id}, "
+                                             f"so this one replaces it. The analysis stopped: {_explain(exc)}\n\n"
+                                             f"Comment `/footgun recheck` on the pull request to try again.")}})
     except Exception:  # the original error matters more
-        log.exception("could not report the failure on check run %s", run_id)
+        log.exception("could not complete a check run in place of %s", run_id)
+
+
+CHECKS_REFUSED = ("**footgun** could not create its check run on this pull request: GitHub refused ({error}). "
+                  "The App needs the **Checks: read and write** permission; an owner of the account can accept "
+                  "it in the App's installation settings. Until then footgun reviews pull requests without a "
+                  "check run.")
+
+
+def _tell_check_run_refused(gh: Installation, pr: PullInfo, exc: Forbidden, trigger: Trigger) -> None:
+    """A comment on the pull request (once per pull request) naming the permission."""
+    log.warning("pr=%s#%d creating the check run was refused: %s", pr.repo, pr.number, exc)
+    once = trigger.once(f"checks-refused:{pr.repo.lower()}#{pr.number}") if trigger.once else nullcontext(True)
+    with once as first:
+        if not first:
+            return
+        try:
+            gh.comment(pr.repo, pr.number, neutralise(CHECKS_REFUSED.format(error=escape_prose(str(exc)[:300]))))
+        except Forbidden as refused:
+            log.warning("pr=%s#%d the comment saying so was refused too: %s", pr.repo, pr.number, refused)
 
 
 def _explain(exc: Exception) -> str:

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Sequence, TypeVar
 from rules.checks import RULES, doc_url
 from rules.model import SEVERITY_RANK, Finding, Skip
 
-from .review import fix_text, is_marked, neutralise, severity_counts
+from .review import code_span, escape_prose, fix_text, is_marked, neutralise, severity_counts
 
 MAX_SUMMARY_BYTES = 65535
 MAX_DETAIL_BYTES = 64 * 1024 - 1024  # 64 KB, with room to spare
@@ -91,7 +91,7 @@ def _summary(findings: list[Finding], new: set[str] | frozenset[str], skipped: l
         listing = ["", "**Files not scanned**", ""]
         budget = MAX_SUMMARY_BYTES - len(text.encode()) - 200
         for n, skip in enumerate(skipped):
-            line = f"- `{skip.path}`: {skip.reason}"
+            line = f"- {code_span(skip.path)}: {escape_prose(skip.reason)}"
             budget -= len(line.encode()) + 1
             if budget < 0:
                 listing.append(f"- ... and {len(skipped) - n} more.")
@@ -99,6 +99,11 @@ def _summary(findings: list[Finding], new: set[str] | frozenset[str], skipped: l
             listing.append(line)
         text += "\n" + "\n".join(listing)
     return _truncate(neutralise(text), MAX_SUMMARY_BYTES)
+
+
+def fit_summary(text: str) -> str:
+    """``text`` cut to what GitHub takes as a check run's summary."""
+    return _truncate(text, MAX_SUMMARY_BYTES)
 
 
 def _truncate(text: str, max_bytes: int) -> str:

@@ -1,7 +1,9 @@
 """The web process: a Flask app factory with two routes.
 
 ``POST /webhook`` hands each delivery to `bot.webhook.receive` (verify, store, answer);
-``GET /healthz`` answers 200. Work happens in the workers (`bot.jobs`), never here.
+``GET /healthz`` answers 200 when what serving needs is up: the queue's store answers
+and a worker process said it is alive recently (`Jobs.health`); else 503 naming the
+part that is down. Work happens in the workers (`bot.jobs`), never here.
 
 Run it with ``gunicorn 'bot.app:create_app()'`` (see the Procfile) or, with its worker
 in the same process, ``footgun serve``.
@@ -38,6 +40,9 @@ def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Fl
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
+        down = jobs.health()
+        if down:
+            return jsonify(status="down", down=down), 503
         return jsonify(status="ok"), 200
 
     @app.errorhandler(413)

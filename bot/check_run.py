@@ -24,7 +24,10 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("check_run", "rerequested", accept=_accept)
+@router.register("check_run", "rerequested", accept=_accept, shape={
+    "check_run": dict, "check_run.name": (str, type(None)), "check_run.head_sha": str,
+    "check_run.external_id": (str, type(None)), "check_run.app": (dict, type(None)),
+    "check_run.pull_requests": (list, type(None))})
 def on_rerequested(event: Event, ctx) -> None:
     number = pull_request_number(event)
     if number is None:
@@ -35,4 +38,5 @@ def on_rerequested(event: Event, ctx) -> None:
             return
         number = numbers[0]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            Trigger("rerequested", new_check_run=True, last_attempt=ctx.last_attempt, budget=ctx.budget))
+            Trigger("rerequested", new_check_run=True, last_attempt=ctx.last_attempt, attempt=ctx.attempt,
+                    once=ctx.once, budget=ctx.budget))

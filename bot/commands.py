@@ -4,7 +4,10 @@ The command is the comment's first line: ``/footgun recheck`` re-runs the analys
 the current head (the payload has no head: the worker reads the PR), ``/footgun help``
 lists the commands. Comments from bots, the App included, are ignored. ``recheck``
 runs only for people with admin, maintain or write permission: 👀 when accepted, 🚀
-when done, 😕 and a short reply when refused.
+when done, 😕 when refused, with a short reply the first time for each person on each
+pull request. The help list is posted once per pull request (later requests get 👀).
+A burst of ``recheck`` from one person is one run: a recheck whose author has a later
+one waiting in the queue leaves the run to it.
 
 No line footgun writes reads as a command (`bot.review.neutralise`), so the App can
 never trigger itself.
@@ -16,7 +19,7 @@ import re
 
 from .analysis import Trigger, analyse
 from .events import Event, router
-from .review import neutralise
+from .review import code_span, neutralise
 
 log = logging.getLogger("footgun.commands")
 
@@ -40,6 +43,28 @@ def parse_command(body: str | None) -> str | None:
     return (match.group(1) or "help").lower()
 
 
+def _later_recheck_queued(event: Event, ctx, login: str, comment_id: int) -> bool:
+    """Whether the same person's later ``/footgun recheck`` on the same pull request
+    waits in the queue: that run analyses the head as this one would, so a burst of
+    rechecks is one run."""
+    for entry in ctx.queued():
+        try:
+            later = Event.from_job(entry.data)
+        except (KeyError, TypeError):
+            continue
+        body = later.payload.get("comment") if later.name == "issue_comment" else None
+        if not isinstance(body, dict) or later.delivery == event.delivery or later.repo.lower() != event.repo.lower():
+            continue
+        if (later.payload.get("issue") or {}).get("number") != event.payload["issue"]["number"]:
+            continue
+        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        if str(user.get("login", "")).lower() == login.lower() and isinstance(body.get("id"), int) and \
+                body["id"] > comment_id and parse_command(body.get("body") if isinstance(body.get("body"), str)
+                                                          else None) == "recheck":
+            return True
+    return False
+
+
 def _accept(event: Event, app_id: int | None) -> str | None:
     issue = event.payload.get("issue") or {}
     comment = event.payload.get("comment") or {}
@@ -55,7 +80,10 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("issue_comment", "created", accept=_accept)
+@router.register("issue_comment", "created", accept=_accept, shape={
+    "issue": dict, "issue.number": int, "issue.pull_request": (dict, type(None)), "issue.state": (str, type(None)),
+    "comment": dict, "comment.id": int, "comment.body": str, "comment.user": dict, "comment.user.login": str,
+    "comment.performed_via_github_app": (dict, type(None))})
 def on_comment(event: Event, ctx) -> None:
     comment = event.payload["comment"]
     number = event.payload["issue"]["number"]
@@ -64,20 +92,30 @@ def on_comment(event: Event, ctx) -> None:
         return
     gh = ctx.github(event)
     command = parse_command(comment.get("body"))
+    pull = f"{event.repo.lower()}#{number}"
     if command != "recheck":
-        note = "" if command == "help" else f"`{command}` is not a footgun command.\n\n"
-        gh.comment(event.repo, number, neutralise(note + HELP))
+        with ctx.once(f"help:{pull}") as first:
+            if not first:  # the list is on the pull request already
+                gh.react(event.repo, comment["id"], "eyes")
+                return
+            note = "" if command == "help" else f"{code_span(command)} is not a footgun command.\n\n"
+            gh.comment(event.repo, number, neutralise(note + HELP))
         return
     role = gh.permission(event.repo, login)
     if role not in WRITERS:
         gh.react(event.repo, comment["id"], "confused")
-        gh.comment(event.repo, number, neutralise(
-            f"@{login} footgun's recheck needs write access to this repository (yours: {role}). "
-            f"Pushing a commit runs it too."))
+        with ctx.once(f"refused:{pull}:{login.lower()}") as first:
+            if first:
+                gh.comment(event.repo, number, neutralise(
+                    f"@{login} footgun's recheck needs write access to this repository (yours: {role}). "
+                    f"Pushing a commit runs it too."))
         log.info("%s: recheck refused for %s (%s)", event.describe(), login, role)
         return
     gh.react(event.repo, comment["id"], "eyes")
+    if _later_recheck_queued(event, ctx, login, comment["id"]):
+        log.info("%s: a later recheck by %s is queued, it runs for both", event.describe(), login)
+        return
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
             Trigger("recheck", force_review=True, first_run=ctx.first_run, last_attempt=ctx.last_attempt,
-                    budget=ctx.budget))
+                    attempt=ctx.attempt, once=ctx.once, budget=ctx.budget))
     gh.react(event.repo, comment["id"], "rocket")

@@ -20,24 +20,33 @@ Accept = Callable[["Event", "int | None"], "str | None"]
 Handler = Callable[["Event", Any], None]
 
 
+class PayloadError(ValueError):
+    """A payload a handler cannot act on: permanent, so the job ends without a retry."""
+
+
 @dataclass
 class Event:
     name: str  # X-GitHub-Event
     delivery: str  # X-GitHub-Delivery
     payload: dict[str, Any] = field(default_factory=dict)
+    body_digest: str = ""  # the raw body's, when received: the same body twice is one event
 
     @property
     def action(self) -> str | None:
-        return self.payload.get("action")
+        action = self.payload.get("action")
+        return action if isinstance(action, str) else None
 
     @property
     def repo(self) -> str:
-        return self.payload.get("repository", {}).get("full_name", "")
+        repository = self.payload.get("repository")
+        name = repository.get("full_name") if isinstance(repository, dict) else None
+        return name if isinstance(name, str) else ""
 
     @property
     def installation_id(self) -> int | None:
-        inst = self.payload.get("installation") or {}
-        return inst.get("id")
+        inst = self.payload.get("installation")
+        number = inst.get("id") if isinstance(inst, dict) else None
+        return number if isinstance(number, int) and not isinstance(number, bool) else None
 
     @property
     def sender(self) -> dict[str, Any]:
@@ -62,6 +71,49 @@ class Route:
     handler: Handler
     accept: Accept | None
     subject: Callable[[Event], str | None]
+    shape: dict[str, type | tuple[type, ...]] = field(default_factory=dict)
+
+
+# What every event footgun acts on carries, as GitHub sends it.
+COMMON_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "repository": dict, "repository.full_name": str, "installation": (dict, type(None)),
+    "installation.id": (int, type(None)), "sender": (dict, type(None))}
+MAX_DEPTH = 64  # GitHub's payloads nest about a dozen levels
+
+
+def shape_problem(payload: dict[str, Any], shape: dict[str, type | tuple[type, ...]]) -> str | None:
+    """What in ``payload`` is not of the type ``shape`` names (dotted paths, parents
+    listed before their fields: under a missing parent a field reads as null), or None."""
+    for path, wanted in shape.items():
+        value: Any = payload
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is int):
+            names = " or ".join(_JSON_NAMES[t] for t in (wanted if isinstance(wanted, tuple) else (wanted,)))
+            return f"`{path}` is {_json_type(value)}, not {names}"
+    return None
+
+
+_JSON_NAMES = {dict: "an object", str: "a string", int: "a whole number", list: "a list", type(None): "null"}
+
+
+def _json_type(value: Any) -> str:
+    return {type(None): "null", dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number")
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON ``value`` nests deeper than ``limit`` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def _always(event: Event, app_id: int | None) -> str | None:
@@ -73,13 +125,26 @@ class Router:
         self.routes: list[Route] = []
 
     def register(self, event: str, *actions: str, accept: Accept | None = None,
-                 subject: Callable[[Event], str | None] | None = None) -> Callable[[Handler], Handler]:
+                 subject: Callable[[Event], str | None] | None = None,
+                 shape: dict[str, type | tuple[type, ...]] | None = None) -> Callable[[Handler], Handler]:
         """Decorate a handler for ``event`` with one of ``actions``. ``subject`` names
-        what runs must be serialised on (default: the pull request the event is about)."""
+        what runs must be serialised on (default: the pull request the event is about);
+        ``shape`` the fields the handler reads and their types (dotted paths), checked
+        before anything is stored."""
         def decorate(handler: Handler) -> Handler:
-            self.routes.append(Route(event, frozenset(actions), handler, accept, subject or pull_request_key))
+            self.routes.append(Route(event, frozenset(actions), handler, accept, subject or pull_request_key,
+                                     {**COMMON_SHAPE, **(shape or {})}))
             return handler
         return decorate
+
+    def malformed(self, event: Event) -> str | None:
+        """Why a signed payload cannot be acted on (a field of the wrong type), or None.
+        Such a payload is refused, never stored: no later try could read it either."""
+        action = event.payload.get("action")
+        if action is not None and not isinstance(action, str):
+            return f"`action` is {_json_type(action)}, not a string"
+        route = self.route(event)
+        return shape_problem(event.payload, route.shape) if route else None
 
     def route(self, event: Event) -> Route | None:
         for route in self.routes:
@@ -120,6 +185,8 @@ def pull_request_number(event: Event) -> int | None:
             return int(external)
         pulls = check_run.get("pull_requests") or []
         if pulls:
+            if not isinstance(pulls[0], dict):
+                raise PayloadError("`check_run.pull_requests` lists no pull request objects")
             return pulls[0].get("number")
     return None
 

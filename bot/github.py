@@ -77,6 +77,11 @@ class NotFound(GitHubError):
     """404/410: the App was uninstalled, or the repository or pull request is gone."""
 
 
+class NotYetThere(NotFound):
+    """404 on a git object read (a tree, a blob) named by a fresh push: GitHub may
+    still be storing it, so one more try later is worth it."""
+
+
 class Unprocessable(GitHubError):
     """422: GitHub refused the request as written (e.g. a review comment off the diff)."""
 
@@ -170,6 +175,14 @@ def _retry_after(headers: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _lagging(exc: GithubException) -> Exception:
+    """A 404 on a git object read as `NotYetThere`; any other error as it is."""
+    if exc.status == 404:
+        found = translate(exc)
+        return NotYetThere(str(found), 404, exc.data)
+    return exc
 
 
 def _api(method: Callable[..., T]) -> Callable[..., T]:
@@ -527,14 +540,20 @@ class Installation:
     @_api
     def tree(self, repo: str, sha: str) -> tuple[dict[str, TreeEntry], bool]:
         """Every file of a commit (one recursive tree call), and whether GitHub cut it."""
-        _, data = self._request("GET", f"/repos/{repo}/git/trees/{sha}", params={"recursive": "1"})
+        try:
+            _, data = self._request("GET", f"/repos/{repo}/git/trees/{sha}", params={"recursive": "1"})
+        except GithubException as exc:
+            raise _lagging(exc) from exc
         files = {e["path"]: TreeEntry(e["path"], e["sha"], e.get("size"))
                  for e in data.get("tree", []) if e.get("type") == "blob"}
         return files, bool(data.get("truncated"))
 
     @_api
     def blob(self, repo: str, sha: str) -> bytes:
-        _, data = self._request("GET", f"/repos/{repo}/git/blobs/{sha}")
+        try:
+            _, data = self._request("GET", f"/repos/{repo}/git/blobs/{sha}")
+        except GithubException as exc:
+            raise _lagging(exc) from exc
         content = data.get("content") or ""
         if data.get("encoding") == "base64":
             return base64.b64decode(content)

@@ -19,7 +19,12 @@ Failures: a 404 (App uninstalled, PR gone) ends the job quietly with a log line,
 (a missing permission) with a warning; a rate limit puts it back for as long as GitHub
 asked, without using up a try; anything else is tried again after ``retry_delay``,
 doubling, up to ``max_attempts`` tries in all, and the last failure is reported on the
-check run (`bot.analysis`).
+check run (`bot.analysis`). A payload no try could read (stored by an older version,
+or naming no pull request) ends the job at once; a failure before the job is claimed
+(the store refusing its lock) counts as a try too, so no entry is run forever.
+
+Worker processes beat into the store every few seconds; ``/healthz`` reads the last
+beat (`Jobs.health`).
 
 Workers die (kill -9, out of memory, a redeploy): huey has already deleted the task
 then, but its journal entry stays. Each worker process, when it starts and every few
@@ -37,7 +42,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import contextlib
 
@@ -48,13 +53,13 @@ from huey.exceptions import RetryTask
 from huey.storage import SqliteStorage
 
 from .analysis import Budget, report_gave_up
-from .events import Event, pull_request_number, router
+from .events import Event, PayloadError, pull_request_number, router
 from .fetch import BlobCache
 from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, Transient
 from .logs import for_delivery
 from .settings import Settings
 from .store import (JobEntry, NotQueued, RedisStore, SqliteStore, Store, close_sqlite_connection, is_dead_owner,
-                    owner_token, sqlite_connection, sqlite_write_lock)
+                    owner_token, process_id, sqlite_connection, sqlite_write_lock)
 
 from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
 
@@ -65,6 +70,8 @@ LOCK_WAIT = 1.0  # seconds before a job whose PR is busy is tried again
 PENDING_HOLD = 300.0  # an entry queued but never claimed this long: its task was lost, queue it again
 MAX_RETRY_DELAY = 15 * 60
 SHUTDOWN_TIMEOUT = 20  # Heroku and Kubernetes send SIGKILL 30 s after SIGTERM
+HEARTBEAT_STALE = 3  # beats a worker may miss before /healthz says it is down
+HEARTBEAT_MIN_STALE = 30.0  # seconds, whatever the beat: a busy machine may be late
 
 
 class _SqliteStorage(SqliteStorage):
@@ -135,6 +142,10 @@ class Runtime:
         self.cache = BlobCache(settings.data_dir / "blobs")
 
     @property
+    def store(self) -> Store | None:
+        return self._store
+
+    @property
     def app(self) -> GitHubApp:
         with self._lock:
             if self._app is None:
@@ -166,6 +177,25 @@ class Context:
     @property
     def budget(self) -> Budget:
         return Budget.from_settings(self.runtime.settings)
+
+    @contextlib.contextmanager
+    def once(self, key: str) -> Iterator[bool]:
+        """True the first time ``key`` is asked for (kept as long as delivery ids), for
+        replies the App posts at most once whoever asks how often; forgotten again when
+        the block fails, so a reply that could not be posted is posted by the retry."""
+        store = self.runtime.store
+        first = store is None or store.remember_delivery(f"once:{key}")
+        try:
+            yield first
+        except BaseException:
+            if first and store is not None:
+                store.forget_delivery(f"once:{key}")
+            raise
+
+    def queued(self) -> list[JobEntry]:
+        """The jobs waiting in the journal (this one included)."""
+        store = self.runtime.store
+        return store.journal_entries() if store is not None else []
 
     def installation_id(self, event: Event) -> int:
         return event.installation_id or self.app.installation_for(event.repo)
@@ -213,14 +243,26 @@ class Jobs:
         """Store a delivery for the workers; False when it was received before.
 
         The delivery log, the journal entry and huey's task are written in one
-        transaction on the SQLite store (`SqliteStore.accept`)."""
+        transaction on the SQLite store (`SqliteStore.accept`). The same body under
+        another delivery id (a replay, or a copy sent by hand) is received before too:
+        GitHub's redeliveries keep their id, and two real events never share a body."""
+        body_key = f"body:{event.body_digest}" if event.body_digest else None
+        if body_key and not self.store.remember_delivery(body_key):
+            return False
         try:
-            return self.store.accept(event.delivery, event.to_job(), self.pending_hold,
-                                     lambda: self.task(event.delivery))
+            accepted = self.store.accept(event.delivery, event.to_job(), self.pending_hold,
+                                         lambda: self.task(event.delivery))
+            if not accepted and body_key:
+                self.store.forget_delivery(body_key)  # GitHub's redelivery of a stored one: as it was
+            return accepted
         except NotQueued as exc:  # the journal has it: a worker queues it again later
             log.warning("%s stored but not queued (%s): a worker will queue it within %.0f s",
                         event.describe(), exc, self.pending_hold)
             return True
+        except BaseException:
+            if body_key:  # not stored: GitHub's redelivery must not be taken for a copy
+                self.store.forget_delivery(body_key)
+            raise
 
     def enqueue(self, job_id: str, delay: float = 0.0) -> None:
         if delay > 0:
@@ -236,19 +278,35 @@ class Jobs:
         entry = self.store.journal_get(job)
         if entry is None:
             return  # a copy of a job that is over
-        event = Event.from_job(entry.data)
+        try:
+            event = Event.from_job(entry.data)
+            problem = router.malformed(event)
+        except (KeyError, TypeError, AttributeError) as exc:
+            event, problem = None, f"an unreadable job ({_brief(exc)})"
+        if problem or event is None:  # stored before it was checked: no try could read it either
+            log.error("job %s dropped: %s", job, problem)
+            self.store.journal_done(job)
+            return
         with for_delivery(event.delivery):
             self._take(job, event)
 
     def _take(self, job_id: str, event: Event) -> None:
-        key = router.subject(event)
+        try:
+            key = router.subject(event)
+        except (PayloadError, KeyError, TypeError, AttributeError) as exc:  # the payload: no try could read it
+            log.error("job %s dropped: its payload names no pull request it can be read for (%s)", job_id,
+                      _brief(exc))
+            self.store.journal_done(job_id)
+            return
         lock_key = f"pr:{key}" if key else None
-        lock_token = None
-        if lock_key:
-            lock_token = self.store.acquire(lock_key, self.lease)
-            if lock_token is None:
-                log.info("%s waits: another run holds %s", event.describe(), key)
-                raise RetryTask(delay=self.lock_wait)
+        try:
+            lock_token = self.store.acquire(lock_key, self.lease) if lock_key else None
+        except Exception as exc:
+            self._failed_unclaimed(job_id, event, exc)
+            return
+        if lock_key and lock_token is None:
+            log.info("%s waits: another run holds %s", event.describe(), key)
+            raise RetryTask(delay=self.lock_wait)
         owner = owner_token()
         try:
             entry = self.store.journal_claim(job_id, owner, self.lease)
@@ -286,6 +344,9 @@ class Jobs:
         except Forbidden as exc:  # trying again will not grant the permission
             outcome = "ended"
             log.warning("%s ends: %s (check the App's permissions on this installation)", event.describe(), exc)
+        except PayloadError as exc:  # the same payload fails the same way every time
+            outcome = "ended"
+            log.error("%s ends: %s", event.describe(), exc)
         except RateLimited as exc:
             delay = max(1.0, exc.retry_after or 60.0)
             self.store.journal_release(job_id, owner, delay + self.pending_hold, count_attempt=False)
@@ -305,6 +366,24 @@ class Jobs:
                 raise RetryTask(delay=delay) from None
         self.store.journal_done(job_id)
         log.info("%s %s in %.2f s (try %d)", event.describe(), outcome, time.monotonic() - started, attempt)
+
+    def _failed_unclaimed(self, job_id: str, event: Event, exc: Exception) -> None:
+        """A failure before the job was claimed counts as a try all the same: without
+        that, an entry failing there would be recovered and run again forever."""
+        owner = owner_token()
+        entry = self.store.journal_claim(job_id, owner, self.lease)
+        if entry is None:
+            return  # a live worker runs it, or it is over
+        if entry.attempts >= self.max_attempts:
+            log.error("%s failed for good after %d tries, before it could start: %s", event.describe(),
+                      entry.attempts, _brief(exc))
+            self.store.journal_done(job_id)
+            return
+        delay = min(self.retry_delay * 2 ** (entry.attempts - 1), MAX_RETRY_DELAY)
+        self.store.journal_release(job_id, owner, delay + self.pending_hold)
+        log.warning("%s failed before it started (try %d of %d), again in %.0f s: %s", event.describe(),
+                    entry.attempts, self.max_attempts, delay, _brief(exc))
+        raise RetryTask(delay=delay) from None
 
     def _give_up(self, event: Event, reason: str) -> None:
         number = pull_request_number(event)
@@ -326,17 +405,47 @@ class Jobs:
             self._keeper.start()
 
     def _keep(self) -> None:
-        beat = max(0.2, min(self.lease / 3, 10.0))
+        beat = self.beat_interval
         scan_every = max(0.5, min(self.lease / 2, 15.0))
         next_scan = time.monotonic() + scan_every
+        self._beat_alive()
         while not self._keeper_stop.wait(beat):
             try:
+                self._beat_alive()
                 self.heartbeat()
                 if self._recovering and time.monotonic() >= next_scan:
                     next_scan = time.monotonic() + scan_every
                     self.recover()
             except Exception as exc:  # the store is briefly unreachable: try at the next beat
                 log.warning("job keeper: %s", _brief(exc))
+
+    @property
+    def beat_interval(self) -> float:
+        return max(0.2, min(self.lease / 3, 10.0))
+
+    def _beat_alive(self) -> None:
+        """Tell ``/healthz`` that this worker process is alive (worker processes only)."""
+        if self._recovering:
+            try:
+                self.store.beat(process_id())
+            except Exception as exc:
+                log.warning("job keeper: heartbeat: %s", _brief(exc))
+
+    def health(self) -> dict[str, str]:
+        """What serving needs that is down, by part (empty: all well): the store must
+        answer, and a worker process must have said it is alive within
+        `HEARTBEAT_STALE` beats."""
+        try:
+            last = self.store.last_beat()
+        except Exception as exc:
+            return {"store": f"the queue's store does not answer: {_brief(exc)}"}
+        stale = HEARTBEAT_STALE * self.beat_interval
+        if last is None:
+            return {"worker": "no worker process has started (run the Procfile's worker)"}
+        age = time.time() - last
+        if age > max(stale, HEARTBEAT_MIN_STALE):
+            return {"worker": f"no worker heartbeat for {age:.0f} s"}
+        return {}
 
     def heartbeat(self) -> None:
         """Extend the leases of the jobs running here, and their pull requests' locks."""

@@ -22,7 +22,7 @@ from rules.engine import SKIP_DIRS, YAML_SUFFIXES, ScanResult, scan_files
 from rules.model import Finding, Skip
 
 from .diff import FileDiff, parse_git_diff
-from .review import ReviewPlan, escape_prose, plan_review
+from .review import ReviewPlan, code_span, escape_prose, plan_review
 
 DEFAULT_BRANCHES = ("origin/HEAD", "main", "master")
 NO_FINDINGS = "No findings."
@@ -241,5 +241,5 @@ def review_markdown(repo_dir: str = ".", base: str | None = None, head: str = "H
         return review.plan.to_markdown()
     if not review.skipped:
         return NO_FINDINGS
-    listing = "\n".join(f"- `{escape_prose(s.path)}`: {escape_prose(s.reason)}" for s in review.skipped)
+    listing = "\n".join(f"- {code_span(s.path)}: {escape_prose(s.reason)}" for s in review.skipped)
     return f"{NO_FINDINGS}\n\n### Files not scanned\n\n{listing}\n"

@@ -12,8 +12,9 @@ Two formats (``FOOTGUN_LOG_FORMAT``):
 
 Secrets never reach a log line: settings print without them, PyGithub masks the
 ``Authorization`` header, and, as a last line of defence, every line is scrubbed of
-anything shaped like a GitHub token (``ghs_...``), a JWT, a PEM private key or one of
-the secrets registered with `register_secret` (the webhook secret, the App's key).
+anything shaped like a GitHub token (``ghs_...``), a JWT, a PEM private key, the value
+of a ``token=`` (and the like) in a URL's query, or one of the secrets registered with
+`register_secret` (the webhook secret, the App's key).
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ delivery: contextvars.ContextVar[str] = contextvars.ContextVar("delivery", defau
 _HANDLER_NAME = "footgun"
 _TOKEN = re.compile(r"\b(?:gh[opsuvr]|github_pat)_[A-Za-z0-9_]{16,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
+# A credential in a URL's query: archive downloads carry one (`token=`), urllib3 logs the URL at DEBUG.
+_QUERY_SECRET = re.compile(r"(?i)([?&;](?:token|access_token|client_secret|jwt|code|sig|signature)=)[^&\s\"'#]+")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -50,6 +53,7 @@ def register_secret(value: str | None) -> None:
 def redact(text: str) -> str:
     text = _PEM.sub("[private key removed]", text)
     text = _TOKEN.sub("[token removed]", text)
+    text = _QUERY_SECRET.sub(r"\1[removed]", text)
     text = _JWT.sub("[jwt removed]", text)
     with _secrets_lock:
         secrets = sorted(_secrets, key=len, reverse=True)

@@ -22,12 +22,15 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("pull_request", *ACTIONS, accept=_accept)
+@router.register("pull_request", *ACTIONS, accept=_accept, shape={
+    "pull_request": dict, "pull_request.number": int, "pull_request.head": dict, "pull_request.head.sha": str,
+    "pull_request.state": (str, type(None))})
 def on_pull_request(event: Event, ctx) -> None:
     pull = event.payload["pull_request"]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],
             Trigger(event.action or "", expected_head=pull["head"]["sha"], first_run=ctx.first_run,
-                    last_attempt=ctx.last_attempt, budget=ctx.budget, pull=_as_sent(event, ctx)))
+                    last_attempt=ctx.last_attempt, attempt=ctx.attempt, once=ctx.once, budget=ctx.budget,
+                    pull=_as_sent(event, ctx)))
 
 
 def _as_sent(event: Event, ctx) -> PullInfo | None:

@@ -101,16 +101,59 @@ def is_command_line(line: str) -> bool:
 
 
 def escape_prose(text: str) -> str:
-    """Text for Markdown prose: no line reads as a command (``\\/footgun`` renders as
-    ``/footgun``), and ``<`` outside code spans is shown, not taken for HTML (GitHub
-    would hide ``<none>``; no hidden marker can be forged)."""
-    text = _outside_code_spans(text, lambda part: part.replace("<", "&lt;"))
+    """Text from a manifest (names, label values, paths, messages quoting them) for
+    Markdown prose, shown as written and nothing more: no line reads as a command
+    (``\\/footgun`` renders as ``/footgun``); outside code spans ``<`` is shown, not
+    taken for HTML (GitHub would hide ``<none>``), an ``@mention`` notifies nobody, a
+    ``#123`` or ``owner/repo#1`` references nothing, and neither ``[text](url)``, an
+    image nor a bare URL becomes a link; inside them, no hidden marker can be forged."""
+    text = _outside_code_spans(text, _inert_prose, _defuse_markers)
     return "\n".join(_escape_command(line, "\\") for line in text.split("\n"))
 
 
-def _outside_code_spans(text: str, change) -> str:
+_LIVE_PROSE = [  # (what GitHub would turn into a mention, reference, link or HTML, made inert)
+    (re.compile(r"<"), "&lt;"),
+    (re.compile(r"([\[\]])"), r"\\\1"),
+    (re.compile(r"@(?=[A-Za-z0-9_-])"), "@" + "\u200b"),
+    (re.compile(r"#(?=[0-9])"), "#" + "\u200b"),
+    (re.compile(r"(?i)\b(gh-)(?=[0-9])"), "\\1" + "\u200b"),
+    (re.compile(r":(?=//)"), ":" + "\u200b"),
+    (re.compile(r"(?i)\b(www)\."), "\\1" + "\u200b."),
+]
+_MARKER_OPEN = re.compile(r"<!--(?=\s*footgun)", re.IGNORECASE)
+
+
+def _inert_prose(text: str) -> str:
+    for pattern, replacement in _LIVE_PROSE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _defuse_markers(text: str) -> str:
+    """``text`` with anything shaped like footgun's hidden markers broken by a
+    zero-width space: markers are the App's own, never copied from a manifest."""
+    return _MARKER_OPEN.sub("<\u200b!--", text)
+
+
+def has_marker_text(text: str) -> bool:
+    return _MARKER_OPEN.search(text) is not None
+
+
+def code_span(text: str) -> str:
+    """``text`` (a path, a name) as an inline code span that shows it whole: fenced
+    with more backticks than any run inside it (padded when it starts or ends with
+    one), on one line, without a marker."""
+    text = _defuse_markers(text.replace("\r", " ").replace("\n", " "))
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _outside_code_spans(text: str, change, inside=lambda part: part) -> str:
     """``change`` applied to the parts of ``text`` outside backtick code spans (a run
-    of n backticks up to the next run of exactly n, as CommonMark reads them)."""
+    of n backticks up to the next run of exactly n, as CommonMark reads them),
+    ``inside`` to the code spans."""
     out: list[str] = []
     plain_from = i = 0
     while i < len(text):
@@ -123,7 +166,7 @@ def _outside_code_spans(text: str, change) -> str:
             i += run
             continue
         out.append(change(text[plain_from:i]))
-        out.append(text[i:closing.end()])
+        out.append(inside(text[i:closing.end()]))
         plain_from = i = closing.end()
     out.append(change(text[plain_from:]))
     return "".join(out)
@@ -137,8 +180,10 @@ def _escape_command(line: str, escape: str) -> str:
 
 
 def neutralise(text: str) -> str:
-    """Last line of defence on a whole body: a zero-width space before any command."""
-    return "\n".join(_escape_command(line, _ZWSP) for line in text.split("\n"))
+    """Last line of defence on a whole body: a zero-width space before any command,
+    and in any marker-shaped text that is not one of the App's own marker lines."""
+    return "\n".join(_escape_command(line if _MARKER_LINE.match(line) else _defuse_markers(line), _ZWSP)
+                     for line in text.split("\n"))
 
 
 def fence_for(content: str) -> str:
@@ -150,7 +195,7 @@ def fence_for(content: str) -> str:
 def code_block(content: str, info: str = "yaml") -> str:
     """A fenced block showing ``content`` (text with its line endings) as it is."""
     body = _lines(content)
-    text = "\n".join(_escape_command(line, _ZWSP) for line in body)
+    text = "\n".join(_escape_command(_defuse_markers(line), _ZWSP) for line in body)
     fence = fence_for(text)
     return f"{fence}{info}\n{text}\n{fence}" if body else f"{fence}{info}\n{fence}"
 
@@ -202,7 +247,7 @@ def _render_fix(fix: Fix, markdown: bool) -> str:
 def _render_edit(edit: Edit, markdown: bool = True) -> str:
     """One edit with its path and lines: "delete.", or its replacement in a block."""
     prose = escape_prose if markdown else (lambda text: text)
-    path = f"`{edit.path}`" if markdown else edit.path
+    path = code_span(edit.path) if markdown else edit.path
     where = prose(f"{path} {_span(edit.start_line, edit.end_line)}")
     if not edit.replacement:
         return f"{where}: delete."
@@ -284,7 +329,7 @@ def place(finding: Finding, diff: FileDiff | None) -> Placement | None:
         lines += _lines(edit.replacement)
         at = edit.end_line + 1
     lines += [text.rstrip("\r") for text in shown[at - first:]]
-    if any(is_command_line(line) for line in lines):
+    if any(is_command_line(line) or has_marker_text(line) for line in lines):
         return plain  # would have to alter the fix
     return Placement(finding.path, first, last, lines, rest)
 
@@ -294,7 +339,7 @@ def place(finding: Finding, diff: FileDiff | None) -> Placement | None:
 def _related(finding: Finding) -> str:
     if not finding.related:
         return ""
-    items = [f"- `{r.path}` line {r.line}: {escape_prose(r.message)}" for r in finding.related]
+    items = [f"- {code_span(r.path)} line {r.line}: {escape_prose(r.message)}" for r in finding.related]
     return "**Related:**\n" + "\n".join(items)
 
 
@@ -377,17 +422,20 @@ def _strip_markers(text: str) -> str:
 def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
                 already_commented: set[str] | frozenset[str] = frozenset(), head_sha: str = "",
                 skipped: Iterable[Skip] = (), max_inline: int = MAX_INLINE,
-                notes: Iterable[Skip] = ()) -> ReviewPlan | None:
+                notes: Iterable[Skip] = (), remarks: Iterable[Skip] = ()) -> ReviewPlan | None:
     """The review for ``findings`` on a PR whose files are ``diffs`` (path -> FileDiff),
     leaving out the findings and skipped files ``already_commented`` (ids from
     `fingerprints_in`, or raw fingerprints). ``notes``: run-level remarks (a partial
-    scan) for the body. None when nothing new remains: no review at all."""
+    scan) for the body; ``remarks``: what a change of the configuration would do, said
+    once each (marked like a skipped file). None when nothing new remains: no review
+    at all."""
     findings = list(findings)
     known = set(already_commented)
     new = [f for f in findings if not is_marked(f, known)]
     new_skips = [s for s in skipped if skip_id(s) not in known]
+    new_remarks = [r for r in remarks if skip_id(r) not in known]
     alerting = [s for s in new_skips if not s.reason.startswith(QUIET_ALONE_PREFIXES)]
-    if not new and not alerting:
+    if not new and not alerting and not new_remarks:
         return None
     new.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.path, f.line, f.rule))
     comments: list[dict] = []
@@ -408,18 +456,21 @@ def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
         comments.append(placement.comment(body))
         reported.add(finding_id(finding))
     comments.sort(key=lambda c: (c["path"], c["line"]))
-    body, listed_ids = _review_body(findings, len(new), len(comments), listed, new_skips, list(notes))
+    body, listed_ids = _review_body(findings, len(new), len(comments), listed, new_skips, list(notes),
+                                    new_remarks)
     return ReviewPlan(head_sha, body, comments, reported | listed_ids)
 
 
 def _review_body(findings: list[Finding], new: int, inline: int,
                  listed: list[tuple[Finding, str]], skipped: list[Skip],
-                 notes: list[Skip] = ()) -> tuple[str, set[str]]:
+                 notes: list[Skip] = (), remarks: list[Skip] = ()) -> tuple[str, set[str]]:
     old = len(findings) - new
     if new:
         summary = f"**footgun**: {severity_counts(findings)} ({new} new, {old} already reported)."
-    else:
+    elif skipped:
         summary = "**footgun**: nothing new found, but part of this pull request could not be scanned (below)."
+    else:
+        summary = "**footgun**: nothing new found; this pull request changes footgun's configuration (below)."
     where = []
     if inline:
         where.append(f"{inline} commented inline")
@@ -442,7 +493,7 @@ def _review_body(findings: list[Finding], new: int, inline: int,
             by_file.setdefault(finding.path, []).append((finding, reason))
         parts = ["### Not commented inline"]
         for path, entries in by_file.items():
-            heading = f"#### `{escape_prose(path)}`"
+            heading = f"#### {code_span(path)}"
             for finding, reason in entries:
                 entry = body_entry(finding, reason)
                 piece = f"{heading}\n\n{entry}" if heading else entry
@@ -460,7 +511,7 @@ def _review_body(findings: list[Finding], new: int, inline: int,
         lines = ["### Files not scanned"]
         left_out = 0
         for skip in skipped:
-            subject = "the pull request" if skip.path == "." else f"`{escape_prose(skip.path)}`"
+            subject = "the pull request" if skip.path == "." else code_span(skip.path)
             line = f"- {subject}: {escape_prose(skip.reason)}"
             mark = MARKER.format(skip_id(skip))
             cost = _size(line) + _size(mark) + 2
@@ -476,6 +527,10 @@ def _review_body(findings: list[Finding], new: int, inline: int,
         sections.append("\n".join(lines))
     if partial:
         sections.insert(0, partial)
+    for remark in remarks:  # short, and said first: the configuration decides what the rest means
+        sections.insert(0, f"### Configuration change\n\n{escape_prose(remark.reason)}")
+        skip_markers.append(MARKER.format(skip_id(remark)))
+        listed_ids.add(skip_id(remark))
     if omitted:
         sections.append(f"_{omitted} more finding{'s' if omitted != 1 else ''} did not fit in this "
                         f"review (GitHub's limit of {MAX_BODY:,} characters); they show in the "

@@ -16,7 +16,7 @@ import logging
 import multiprocessing
 import sys
 import threading
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from rules.config import Config
 from rules.model import Finding, Skip
@@ -58,13 +58,25 @@ def _preload() -> list[str]:
 
 
 def _child(conn, files: Mapping[str, bytes], config: Config, memory_bytes: int) -> None:
+    from rules.engine import scan_files
+    _child_call(conn, lambda: _findings_and_skips(scan_files(files, config)), memory_bytes)
+
+
+def _findings_and_skips(result: Any) -> tuple[Any, Any]:
+    return result.findings, result.skipped
+
+
+def _child_of(conn, function: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
+    _child_call(conn, lambda: (function(*args), None), memory_bytes)
+
+
+def _child_call(conn, work: Callable[[], tuple[Any, Any]], memory_bytes: int) -> None:
     try:
         if memory_bytes:
             import resource
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        from rules.engine import scan_files
-        result = scan_files(files, config)
-        conn.send(("ok", result.findings, result.skipped))
+        first, second = work()
+        conn.send(("ok", first, second))
     except MemoryError:
         conn.send(("memory", None, None))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
@@ -76,9 +88,20 @@ def _child(conn, files: Mapping[str, bytes], config: Config, memory_bytes: int) 
 def scan(files: Mapping[str, bytes], config: Config, seconds: float,
          memory_mb: int) -> tuple[list[Finding], list[Skip]]:
     """The engine's findings and skipped files for ``files``, within the limits."""
+    return _run(_child, (dict(files), config), seconds, memory_mb)
+
+
+def call(function: Callable[..., Any], args: tuple, seconds: float, memory_mb: int) -> Any:
+    """``function(*args)`` (a module-level function that parses manifests) in the same
+    kind of child process, within the same limits; its result."""
+    result, _ = _run(_child_of, (function, args), seconds, memory_mb)
+    return result
+
+
+def _run(target: Callable[..., None], args: tuple, seconds: float, memory_mb: int) -> tuple[Any, Any]:
     ctx = _mp()
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(sender, dict(files), config, memory_mb * 1024 * 1024),
+    proc = ctx.Process(target=target, args=(sender, *args, memory_mb * 1024 * 1024),
                        name="footgun-engine", daemon=True)
     proc.start()
     sender.close()

@@ -2,7 +2,9 @@
 
 The huey consumer's worker threads take the jobs the web server stores (the same
 SQLite queue under ``FOOTGUN_DATA_DIR``, or Redis); Ctrl-C stops both, letting a
-running job finish. In production run the two Procfile processes instead.
+running job finish. A connection that sends nothing for `IDLE_TIMEOUT` seconds is
+closed. In production run the two Procfile processes instead (its web process serves
+slow clients without holding a worker each).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import signal
 import sys
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
 from .logs import configure_logging
@@ -20,8 +22,17 @@ from .settings import SettingsError, load_settings
 
 log = logging.getLogger("footgun.serve")
 
+IDLE_TIMEOUT = 15.0  # seconds a connection may send nothing before it is closed
 
-def run(host: str = "127.0.0.1", port: int | None = None) -> None:
+
+def _handler_with_timeout(seconds: float) -> type[WSGIRequestHandler]:
+    """Werkzeug's handler, with a read timeout on each connection: a client that
+    sends nothing (or stops halfway) loses its thread after ``seconds``, instead of
+    holding it forever."""
+    return type("TimedRequestHandler", (WSGIRequestHandler,), {"timeout": seconds})
+
+
+def run(host: str = "127.0.0.1", port: int | None = None, idle_timeout: float = IDLE_TIMEOUT) -> None:
     try:
         settings = load_settings()
         settings.require_app_credentials()
@@ -30,7 +41,8 @@ def run(host: str = "127.0.0.1", port: int | None = None) -> None:
         raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     jobs = Jobs(settings)
-    server = make_server(host, port or settings.port, create_app(settings, jobs), threaded=True)
+    server = make_server(host, port or settings.port, create_app(settings, jobs), threaded=True,
+                         request_handler=_handler_with_timeout(idle_timeout))
     consumer = jobs.consumer(signals=False)
     consumer.start()
     stop = threading.Event()

@@ -5,7 +5,7 @@
 | ``GITHUB_APP_ID`` | the App's numeric id (App settings page) |
 | ``GITHUB_PRIVATE_KEY`` | the App's private key, PEM text (``\\n`` escapes are accepted) |
 | ``GITHUB_PRIVATE_KEY_PATH`` | or: a file holding it |
-| ``GITHUB_WEBHOOK_SECRET`` | the webhook secret; the server refuses to start without it |
+| ``GITHUB_WEBHOOK_SECRET`` | the webhook secret (at least 16 characters); the server refuses to start without it |
 | ``GITHUB_API_URL`` | REST root, default ``https://api.github.com`` (GitHub Enterprise Server: ``https://HOST/api/v3``) |
 | ``FOOTGUN_DATA_DIR`` | where the job queue, delivery log and blob cache live (default ``./footgun-data``) |
 | ``REDIS_URL`` | optional: keep the queue and delivery log in Redis instead (several machines) |
@@ -47,9 +47,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_DATA_DIR = "footgun-data"
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+MIN_SECRET_LENGTH = 16  # shorter is guessable; GitHub asks for a random string of high entropy
 
 
 class SettingsError(RuntimeError):
@@ -107,14 +111,18 @@ def load_settings(environ: Mapping[str, str] | None = None, *, webhooks: bool = 
         raise SettingsError(
             "GITHUB_WEBHOOK_SECRET is not set: footgun refuses to accept webhooks it cannot verify. "
             "Set it to the webhook secret of your GitHub App (App settings > Webhook secret).")
+    if secret and len(secret) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"GITHUB_WEBHOOK_SECRET is {len(secret)} characters: too short to keep forged webhooks out "
+            f"(at least {MIN_SECRET_LENGTH}; e.g. `openssl rand -hex 32`, set in the App's settings too)")
     return Settings(
         webhook_secret=secret,
         app_id=_app_id(env.get("GITHUB_APP_ID")),
         private_key=_private_key(env),
         api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
-        data_dir=Path(env.get("FOOTGUN_DATA_DIR") or DEFAULT_DATA_DIR),
+        data_dir=_data_dir(env.get("FOOTGUN_DATA_DIR") or DEFAULT_DATA_DIR),
         redis_url=env.get("REDIS_URL") or None,
-        port=_int(env, "PORT", 8000, 1),
+        port=_port(env),
         workers=_int(env, "FOOTGUN_WORKERS", 2, 1),
         max_body_bytes=_int(env, "FOOTGUN_MAX_BODY_BYTES", DEFAULT_MAX_BODY, 1024),
         log_format=_choice(env, "FOOTGUN_LOG_FORMAT", "text", ("text", "json")),
@@ -161,7 +169,28 @@ def _private_key(env: Mapping[str, str]) -> str | None:
     if "PRIVATE KEY" not in text:
         raise SettingsError("GITHUB_PRIVATE_KEY does not look like a PEM private key "
                             "(it should start with -----BEGIN RSA PRIVATE KEY-----)")
+    try:
+        serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise SettingsError(f"GITHUB_PRIVATE_KEY does not parse as a PEM private key ({reason[:120]}): "
+                            f"download a new one from the App's settings page") from None
     return text
+
+
+def _port(env: Mapping[str, str]) -> int:
+    port = _int(env, "PORT", 8000, 1)
+    if port > 65535:
+        raise SettingsError(f"PORT must be a port number (1-65535), got {port}")
+    return port
+
+
+def _data_dir(value: str) -> Path:
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"FOOTGUN_DATA_DIR {value} is a file, not a directory: point it at a directory "
+                            f"(created if missing)")
+    return path
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

@@ -103,6 +103,9 @@ class Store(Protocol):
     def pace_record(self, installation: int, started: float, next_at: float, content: bool) -> None: ...
     def pace_block(self, installation: int, until: float) -> None: ...
 
+    def beat(self, worker: str) -> None: ...
+    def last_beat(self) -> float | None: ...
+
 
 @contextlib.contextmanager
 def locked(store: Store, key: str, ttl: float = LOCK_TTL) -> Iterator[str]:
@@ -334,6 +337,7 @@ class SqliteStore:
                        "blocked_until real not null default 0)")
             db.execute("create table if not exists footgun_content (installation integer not null, at real not null)")
             db.execute("create index if not exists footgun_content_at on footgun_content (installation, at)")
+            db.execute("create table if not exists footgun_heartbeat (worker text primary key, at real not null)")
 
     def _connection(self) -> sqlite3.Connection:
         return sqlite_connection(self.filename)
@@ -481,6 +485,20 @@ class SqliteStore:
             rows = db.execute("select " + JOB_COLUMNS + " from footgun_job").fetchall()
         return [self._entry(row) for row in rows]
 
+    # -- worker heartbeats ----------------------------------------------------------------------
+    def beat(self, worker: str) -> None:
+        """Worker process ``worker`` is alive now (what ``/healthz`` reads)."""
+        now = self.clock()
+        with self._db() as db:
+            db.execute("insert into footgun_heartbeat (worker, at) values (?, ?) "
+                       "on conflict (worker) do update set at = excluded.at", (worker, now))
+            db.execute("delete from footgun_heartbeat where at < ?", (now - DELIVERY_TTL,))
+
+    def last_beat(self) -> float | None:
+        """When a worker process last said it is alive, if ever."""
+        with self._db(write=False) as db:
+            return db.execute("select max(at) from footgun_heartbeat").fetchone()[0]
+
     # -- pacing --------------------------------------------------------------------------------
     def pace_state(self, installation: int) -> PaceState:
         now = self.clock()
@@ -604,6 +622,15 @@ class RedisStore:
 
     def _k(self, *parts: Any) -> str:
         return ":".join([self.prefix, *map(str, parts)])
+
+    # -- worker heartbeats ----------------------------------------------------------------------
+    def beat(self, worker: str) -> None:
+        self.redis.zadd(self._k("heartbeat"), {worker: self.clock()})
+        self.redis.zremrangebyscore(self._k("heartbeat"), "-inf", self.clock() - DELIVERY_TTL)
+
+    def last_beat(self) -> float | None:
+        newest = self.redis.zrevrange(self._k("heartbeat"), 0, 0, withscores=True)
+        return float(newest[0][1]) if newest else None
 
     # -- deliveries ----------------------------------------------------------------------------
     def remember_delivery(self, delivery_id: str) -> bool:

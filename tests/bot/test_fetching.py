@@ -1,4 +1,4 @@
-"""How the job reads a pull request: the repository's configuration from the head,
+"""How the job reads a pull request: the repository's configuration from the base branch,
 blobs through GraphQL with the REST fallback, the blob cache, annotations in batches."""
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ spec:
 """
 
 
-def test_the_heads_configuration_applies(bot):
+def test_the_base_branchs_configuration_applies(bot):
     fake = bot.fake
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={
-        "k8s/svc.yaml": TYPO, ".footgun.yml": "rules:\n  service-selector-mismatch: false\n"})
+    fake.commit(REPO, changes={".footgun.yml": "rules:\n  service-selector-mismatch: false\n"}, branch="main")
+    pr = open_typo(fake)
     bot.open(pr)
     bot.wait()
     assert bot.reviews(REPO, pr.number) == []
@@ -40,8 +40,8 @@ def test_the_heads_configuration_applies(bot):
 def test_an_invalid_configuration_fails_the_check_and_says_why(bot):
     fake = bot.fake
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={
-        "k8s/svc.yaml": TYPO, ".footgun.yml": "fail_levle: error\n"})
+    fake.commit(REPO, changes={".footgun.yml": "fail_levle: error\n"}, branch="main")
+    pr = open_typo(fake)
     bot.open(pr)
     bot.wait()
     assert bot.reviews(REPO, pr.number) == []

@@ -82,6 +82,23 @@ def test_logs_are_one_line_per_event_with_the_delivery_and_no_secret(bot, captur
     assert len(forged) == 1 and "refused" in forged[0]
 
 
+def test_no_log_line_at_debug_carries_the_token_of_an_archive_download(bot, captured_logs):
+    """Past 500 files the App downloads the commit's archive, from a URL whose query
+    carries a short-lived token; urllib3 logs that URL at DEBUG."""
+    out = captured_logs("text")
+    fake = bot.fake
+    setup_repo(fake, files={"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE,
+                            **{f"cm/cm-{n}.yaml": CONFIG_MAP.format(n=n) for n in range(600)}})
+    pr = open_typo(fake)
+    bot.open(pr)
+    bot.wait()
+    assert len(bot.reviews(REPO, pr.number)) == 1
+    text = out.getvalue()
+    assert "/_codeload/" in text and "token=[removed]" in text  # the line is there, scrubbed
+    assert fake.archive_tokens and not any(token in text for token in fake.archive_tokens)
+    assert not any(token in text for token in fake.tokens)
+
+
 # --- manifests -----------------------------------------------------------------------------------
 
 def _alias_bomb() -> str:

@@ -59,7 +59,8 @@ def _deliveries(fake, prs) -> list[tuple[str, str, bytes]]:
         event, body = [("ping", {"zen": "Keep it logically awesome.", "hook_id": n}),
                        ("push", {"ref": "refs/heads/main", "repository": {"full_name": "org0/shop"}}),
                        ("issue_comment", {"action": "created", "issue": {"number": 1, "pull_request": {}},
-                                          "comment": {"body": "looks good", "user": {"login": "bob", "type": "User"}},
+                                          "comment": {"id": 900 + n, "body": "looks good",
+                                                      "user": {"login": "bob", "type": "User"}},
                                           "repository": {"full_name": "org0/shop"}})][n % 3]
         out.append((event, str(uuid.uuid4()), json.dumps(body).encode()))
     return out

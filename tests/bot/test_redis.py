@@ -28,6 +28,16 @@ def test_redis_store(redis_url):
     assert stale and two.acquire("pr:y", ttl=5)
 
 
+def test_worker_heartbeats_through_redis(redis_url):
+    web, worker = RedisStore(redis.Redis.from_url(redis_url)), RedisStore(redis.Redis.from_url(redis_url))
+    assert web.last_beat() is None
+    worker.clock = lambda: 1000.0
+    worker.beat("host:1:0")
+    worker.clock = lambda: 900.0
+    worker.beat("host:2:0")
+    assert web.last_beat() == 1000.0
+
+
 def test_a_pull_request_reviewed_through_redis(fake_github, tmp_path, redis_url):
     bot = start_bot(fake_github, tmp_path / "data", redis_url=redis_url)
     try:

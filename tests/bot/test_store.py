@@ -100,9 +100,9 @@ def test_deliveries_for_one_pr_run_one_at_a_time(bot):
     fake = bot.fake
     setup_repo(fake)
     pr = open_typo(fake)
-    payload = bot.pull_request_payload("opened", pr)
-    for n in range(3):  # e.g. opened, plus redeliveries GitHub gave new ids
-        assert bot.post("pull_request", payload, delivery=f"d-{n}").status_code == 202
+    for action in ("opened", "reopened", "ready_for_review"):  # three events about one head
+        payload = bot.pull_request_payload(action, pr)
+        assert bot.post("pull_request", payload, delivery=f"d-{action}").status_code == 202
     bot.wait(timeout=60)
     assert len(bot.reviews(REPO, pr.number)) == 1
     assert len(fake.review_comments(REPO, pr.number)) == 1

@@ -3,6 +3,7 @@ stored, deduplication; and the settings the server refuses to start without."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -27,8 +28,31 @@ def queued(bot) -> int:
     return bot.jobs.huey.pending_count()
 
 
-def test_healthz(idle):
+def test_healthz_is_200_with_a_live_worker(bot):
+    from .procs import until
+    until(lambda: bot.client.get("/healthz").status_code == 200, what="the worker's first heartbeat")
+    assert bot.client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_healthz_names_a_missing_worker(idle):
+    answer = idle.client.get("/healthz")
+    assert answer.status_code == 503 and "worker" in answer.get_json()["down"]
+
+
+def test_healthz_names_a_worker_whose_heartbeat_stopped(idle):
+    idle.jobs.store.beat("host:1:0")
     assert idle.client.get("/healthz").status_code == 200
+    idle.jobs.store.clock = lambda: time.time() - 3600  # its last beat, an hour ago
+    idle.jobs.store.beat("host:1:0")
+    answer = idle.client.get("/healthz")
+    assert answer.status_code == 503 and "no worker heartbeat for 3600 s" in answer.get_json()["down"]["worker"]
+
+
+def test_healthz_names_a_store_that_does_not_answer(fake_github, tmp_path):
+    from .procs import free_port
+    nobody = start_bot(fake_github, tmp_path / "data", consume=False, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    answer = nobody.client.get("/healthz")
+    assert answer.status_code == 503 and "does not answer" in answer.get_json()["down"]["store"]
 
 
 def test_ping(idle):
@@ -124,16 +148,16 @@ def test_server_refuses_to_start_without_a_webhook_secret(monkeypatch):
 def test_settings_from_the_environment(tmp_path, fake_github):
     key = tmp_path / "app.pem"
     key.write_text(fake_github.app.private_key_pem)
-    settings = load_settings({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_ID": "42", "GITHUB_PRIVATE_KEY_PATH": str(key),
+    settings = load_settings({"GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_APP_ID": "42", "GITHUB_PRIVATE_KEY_PATH": str(key),
                               "FOOTGUN_DATA_DIR": str(tmp_path / "d"), "PORT": "9000",
                               "GITHUB_API_URL": "https://ghe.example.com/api/v3/"})
     assert settings.app_id == 42 and settings.private_key.startswith("-----BEGIN")
     assert settings.api_url == "https://ghe.example.com/api/v3" and settings.port == 9000
     assert settings.redis_url is None and settings.require_app_credentials()[0] == 42
-    assert "BEGIN" not in repr(settings) and "'s'" not in repr(settings)
+    assert "BEGIN" not in repr(settings) and SECRET not in repr(settings)
 
     one_line = fake_github.app.private_key_pem.strip().replace("\n", "\\n")
-    assert load_settings({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_PRIVATE_KEY": one_line}).private_key.count("\n") > 3
+    assert load_settings({"GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_PRIVATE_KEY": one_line}).private_key.count("\n") > 3
 
 
 @pytest.mark.parametrize("env, message", [
@@ -144,12 +168,12 @@ def test_settings_from_the_environment(tmp_path, fake_github):
 ])
 def test_bad_settings_name_the_variable(env, message):
     with pytest.raises(SettingsError, match=message):
-        load_settings({"GITHUB_WEBHOOK_SECRET": "s", **env})
+        load_settings({"GITHUB_WEBHOOK_SECRET": SECRET, **env})
 
 
 def test_worker_needs_the_app_credentials():
     with pytest.raises(SettingsError, match="GITHUB_APP_ID"):
-        load_settings({"GITHUB_WEBHOOK_SECRET": "s"}).require_app_credentials()
+        load_settings({"GITHUB_WEBHOOK_SECRET": SECRET}).require_app_credentials()
 
 
 def test_the_worker_needs_no_webhook_secret(fake_github):
