@@ -12,7 +12,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from .checks import RULES
 from .config import CONFIG_NAMES, Config
@@ -20,6 +20,9 @@ from .inventory import Inventory
 from .manifests import LoadedFile, Resource, SourceFile, load_file
 from .context import Context
 from .model import SEVERITY_RANK, Finding, Skip
+
+# Told how far a scan is: (stage, done, total), stage "files" (read) or "rules" (run).
+Progress = Callable[[str, int, int], None]
 
 IGNORE_ANNOTATION = "footgun.dev/ignore"
 _IGNORE_MARK = "footgun:ignore"  # every match of _IGNORE_COMMENT contains it
@@ -34,6 +37,7 @@ class ScanResult:
     skipped: list[Skip]
     sources: dict[str, SourceFile] = field(default_factory=dict)
     inventory: Inventory | None = None
+    docs_url: str | None = None  # the configured base of rule links (None: the default)
 
     def failing(self, fail_level: str) -> list[Finding]:
         if fail_level == "never":
@@ -50,19 +54,23 @@ def scan_files(files: Mapping[str, bytes], config: Config | None = None) -> Scan
     return run_rules(loaded, config)
 
 
-def scan_paths(paths: Iterable[str], config: Config | None = None) -> ScanResult:
-    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml``)."""
+def scan_paths(paths: Iterable[str], config: Config | None = None, progress: Progress | None = None) -> ScanResult:
+    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml``);
+    ``progress``, if given, is told of each file read and each rule run."""
     config = config or Config()
     loaded = []
     with collector_paused():
-        for path in collect_files(paths, config):
+        files = collect_files(paths, config)
+        for done, path in enumerate(files):
+            if progress:
+                progress("files", done, len(files))
             try:
                 raw, size = _read_bounded(path, config.max_file_bytes)
             except OSError as exc:
                 loaded.append(LoadedFile(None, skip=Skip(path, f"cannot read: {exc.strerror or exc}")))
                 continue
             loaded.append(load_file(path, raw, config.limits, config.max_file_bytes, size))
-    return run_rules(loaded, config)
+    return run_rules(loaded, config, progress)
 
 
 @contextmanager
@@ -133,15 +141,17 @@ def _relative_to_root(path: str, root: str) -> str:
         return Path(path).as_posix()
 
 
-def run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
+def run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None) -> ScanResult:
     with loaded_frozen():
-        return _run_rules(loaded, config)
+        return _run_rules(loaded, config, progress)
 
 
-def _run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
+def _run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None) -> ScanResult:
     inventory = Inventory(loaded, config.custom_workloads)
     findings: list[Finding] = []
-    for rule_id, rule in RULES.items():
+    for done, (rule_id, rule) in enumerate(RULES.items()):
+        if progress:
+            progress("rules", done, len(RULES))
         setting = config.rule(rule_id)
         if not setting.enabled:
             continue
@@ -155,7 +165,7 @@ def _run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
     findings.sort(key=lambda f: (f.path, f.line, list(RULES).index(f.rule)))
     sources = {f.source.path: f.source for f in loaded if f.source}
     skipped = [f.skip for f in loaded if f.skip]
-    return ScanResult(findings, skipped, sources, inventory)
+    return ScanResult(findings, skipped, sources, inventory, config.docs_url)
 
 
 def is_suppressed(found: Finding, resource: Resource | None) -> bool:

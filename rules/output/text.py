@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..checks import doc_url
+from ..checks import doc_url, offline_hint
 from ..engine import ScanResult
 from ..manifests import SourceFile
 from ..model import Edit, Finding
@@ -24,7 +24,7 @@ def render(result: ScanResult, colour: bool = False, **_: object) -> str:
     paint = _Paint(colour)
     out: list[str] = []
     for finding in result.findings:
-        out.extend(_finding(finding, result.sources, paint))
+        out.extend(_finding(finding, result, paint))
     for skip in result.skipped:
         out.append(f"{skip.path}: {paint('skipped', 'dim')}: {skip.reason}")
     out.append(summary(result))
@@ -46,7 +46,8 @@ def summary(result: ScanResult) -> str:
     return head + tail + "."
 
 
-def _finding(finding: Finding, sources: dict[str, SourceFile], paint: _Paint) -> list[str]:
+def _finding(finding: Finding, result: ScanResult, paint: _Paint) -> list[str]:
+    sources = result.sources
     where = f"{finding.path}:{finding.line}"
     lines = [f"{where}: {paint(finding.severity, finding.severity)} {finding.rule}: {finding.message}"]
     for related in finding.related:
@@ -55,7 +56,8 @@ def _finding(finding: Finding, sources: dict[str, SourceFile], paint: _Paint) ->
         lines.append(f"    fix: {finding.fix.description}")
         for edit in finding.fix.edits:
             lines.extend("    " + line for line in _diff(edit, sources.get(edit.path), paint))
-    lines.append(f"    {paint('docs: ' + doc_url(finding.rule), 'dim')}")
+    docs = doc_url(finding.rule, result.docs_url) or offline_hint(finding.rule)
+    lines.append(f"    {paint('docs: ' + docs, 'dim')}")
     return lines
 
 
