@@ -78,9 +78,10 @@ class AppCredentials:
             register_secret(value)
 
 
-def has_app_credentials(settings: Settings) -> bool:
-    """Whether the settings can verify webhooks and talk to GitHub as the App."""
-    return bool(settings.webhook_secret and settings.app_id is not None and settings.private_key)
+def verifies_webhooks(settings: Settings) -> bool:
+    """Whether a web process has what it needs: the webhook secret (the App's id and
+    key are the workers' business)."""
+    return bool(settings.webhook_secret)
 
 
 def merged(settings: Settings, saved: AppCredentials | None) -> Settings:
@@ -200,7 +201,7 @@ class LiveSettings:
         self.base = settings
         self.store = store or CredentialStore(settings)
         self._lock = threading.Lock()
-        self._current = settings if has_app_credentials(settings) else None
+        self._current = settings if verifies_webhooks(settings) else None
 
     def current(self) -> Settings | None:
         """Complete settings, or None while the App is not registered."""
@@ -209,7 +210,7 @@ class LiveSettings:
         with self._lock:
             if self._current is None:
                 settings = merged(self.base, self.store.load())
-                if has_app_credentials(settings):
+                if verifies_webhooks(settings):
                     self._current = settings
             return self._current
 
@@ -220,6 +221,6 @@ class LiveSettings:
 def current_settings(settings: Settings) -> Settings:
     """``settings`` completed by the saved credentials, if any (for the worker side,
     which builds its GitHub client on its first job)."""
-    if has_app_credentials(settings):
+    if settings.app_id is not None and settings.private_key and settings.webhook_secret:
         return settings
     return merged(settings, CredentialStore(settings).load())

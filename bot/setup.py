@@ -29,7 +29,7 @@ from flask import Flask, Request, Response, request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ruamel.yaml import YAML
 
-from .credentials import AppCredentials, CredentialStore, LiveSettings, has_app_credentials, merged
+from .credentials import AppCredentials, CredentialStore, LiveSettings, merged, verifies_webhooks
 from .settings import Settings, load_settings
 
 log = logging.getLogger("footgun.setup")
@@ -41,15 +41,14 @@ _pages = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=sel
 
 
 def load_web_settings() -> Settings:
-    """The web process's settings: complete ones, or, with no App configured at all,
-    settings for setup mode. An App configured half-way in the environment (an id but
-    no webhook secret, say) is a mistake to report, not a first run: `SettingsError`."""
+    """The web process's settings: with a webhook secret (set or saved), or, with no App
+    configured at all, for setup mode. An App id or key without a webhook secret is a
+    mistake to report, not a first run: `SettingsError`."""
     settings = load_settings(webhooks=False)
-    if has_app_credentials(merged(settings, CredentialStore(settings).load())):
+    if verifies_webhooks(merged(settings, CredentialStore(settings).load())):
         return settings
-    if settings.app_id is not None or settings.private_key or settings.webhook_secret:
-        load_settings()  # names the missing webhook secret
-        settings.require_app_credentials()  # names the missing id or key
+    if settings.app_id is not None or settings.private_key:
+        load_settings()  # raises: names the missing webhook secret
     return settings
 
 
