@@ -215,3 +215,30 @@ def test_saved_credentials_reach_another_machine_through_redis(fake_github, tmp_
     CredentialStore(here).save(AppCredentials(app_id=9, slug="footgun", private_key=fake_github.app.private_key_pem,
                                               webhook_secret="s3cret-value"))
     assert live_there.current().app_id == 9 and live_there.current().webhook_secret == "s3cret-value"
+
+
+def test_footgun_serve_starts_in_setup_mode(fake_github, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .procs import ROOT, free_port, until
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "FOOTGUN_", "REDIS_URL"))}
+    env.update({"PYTHONPATH": str(ROOT), "FOOTGUN_DATA_DIR": str(tmp_path / "data"), "GITHUB_URL": fake_github.url,
+                "GITHUB_API_URL": fake_github.url})
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = until(lambda: requests.get(f"{base}/healthz", timeout=2).json(), what="footgun serve")
+        assert health["status"] == "unconfigured"
+        assert "Register the GitHub App" in requests.get(base + "/", timeout=5).text
+        assert requests.post(f"{base}/webhook", data=b"{}", timeout=5).status_code == 503
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert proc.returncode == 0, output
+    assert f"open http://127.0.0.1:{port}/ to register the App" in output
