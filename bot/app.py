@@ -1,7 +1,9 @@
-"""The web process: a Flask app factory with two routes.
+"""The web process: a Flask app factory.
 
 ``POST /webhook`` hands each delivery to `bot.webhook.receive` (verify, store, answer);
-``GET /healthz`` answers 200. Work happens in the workers (`bot.jobs`), never here.
+``GET /healthz`` answers 200; ``GET /`` and ``/setup/callback`` register the App when it
+has no credentials yet (`bot.setup`: until then webhooks get 503). Work happens in the
+workers (`bot.jobs`), never here.
 
 Run it with ``gunicorn 'bot.app:create_app()'`` (see the Procfile) or, with its worker
 in the same process, ``footgun serve``.

@@ -100,7 +100,7 @@ class CredentialStore:
     Redis when ``settings.redis_url`` is set)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.path = settings.data_dir / FILE_NAME
+        self.path = settings.data_dir.resolve() / FILE_NAME
         self.state_dir = settings.data_dir / STATE_DIR
         self._redis = None
         if settings.redis_url:

@@ -52,20 +52,19 @@ def load_web_settings() -> Settings:
     return settings
 
 
-def manifest(public_url: str) -> dict[str, Any]:
-    """``app.yml`` pointed at ``public_url``: home page, webhook and the redirect back."""
+def manifest(public_url: str, here: str) -> dict[str, Any]:
+    """``app.yml`` pointed at ``public_url`` (home page, webhook) and redirecting back
+    to ``here``, the address the person's browser is using (the same unless webhooks
+    come through a forwarder such as smee.io)."""
     data = YAML(typ="safe").load(MANIFEST.read_text(encoding="utf-8"))
     data["url"] = public_url + "/"
     data["hook_attributes"] = {**(data.get("hook_attributes") or {}), "url": public_url + "/webhook"}
-    data["redirect_url"] = public_url + CALLBACK
+    data["redirect_url"] = here + CALLBACK
     return data
 
 
-def public_url_of(settings: Settings, req: Request) -> str:
-    """``FOOTGUN_PUBLIC_URL``, else the address this request came to (a proxy's
-    ``X-Forwarded-Proto``/``-Host`` honoured)."""
-    if settings.public_url:
-        return settings.public_url
+def request_address(req: Request) -> str:
+    """The address this request came to (a proxy's ``X-Forwarded-Proto``/``-Host`` honoured)."""
     scheme = req.headers.get("X-Forwarded-Proto", req.scheme).split(",")[0].strip()
     host = req.headers.get("X-Forwarded-Host", req.host).split(",")[0].strip()
     return f"{scheme}://{host}"
@@ -110,11 +109,13 @@ def register_routes(app: Flask, live: LiveSettings) -> None:
                          name=saved.name or saved.slug if saved else None)
         settings = live.base
         org = (request.args.get("org") or "").strip() or None
-        public = public_url_of(settings, request)
+        here = request_address(request)
+        public = settings.public_url or here
+        app_manifest = manifest(public, here)
         return _page("setup.html", action=registration_url(settings, store.new_state(), org), org=org,
-                     manifest=json.dumps(manifest(public)), public_url=public, github_url=settings.github_url,
-                     credentials_path=store.path, permissions=manifest(public).get("default_permissions") or {},
-                     events=manifest(public).get("default_events") or [])
+                     manifest=json.dumps(app_manifest), public_url=public, github_url=settings.github_url,
+                     credentials_path=store.path, permissions=app_manifest.get("default_permissions") or {},
+                     events=app_manifest.get("default_events") or [])
 
     @app.get(CALLBACK)
     def callback() -> Response:

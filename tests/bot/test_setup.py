@@ -94,7 +94,9 @@ def test_an_organization_and_the_public_url_setting(fake_github, tmp_path):
     client = create_app(settings).test_client()
     form = Forms(client.get("/?org=acme%20corp").text).forms[0]
     assert form["action"].startswith(f"{fake_github.url}/organizations/acme%20corp/settings/apps/new?state=")
-    assert json.loads(form["inputs"]["manifest"])["hook_attributes"]["url"] == "https://review.acme.dev/webhook"
+    sent = json.loads(form["inputs"]["manifest"])
+    assert sent["hook_attributes"]["url"] == "https://review.acme.dev/webhook" and sent["url"] == "https://review.acme.dev/"
+    assert sent["redirect_url"] == "http://localhost/setup/callback"  # back to where the browser is
 
 
 def test_webhooks_wait_and_healthz_says_unconfigured(web):
