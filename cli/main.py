@@ -125,6 +125,8 @@ def _scan_stdin(args: argparse.Namespace) -> int:
         print(f"footgun: {STDIN} (standard input) cannot be combined with other paths", file=sys.stderr)
         return EXIT_ERROR
     config = _config(args.config, ["."])
+    if sys.stdin.isatty():  # nothing piped in: say what is awaited rather than seem to hang
+        print("footgun: reading YAML from standard input (end with Ctrl-D)", file=sys.stderr)
     result = scan_files({args.stdin_name: sys.stdin.buffer.read()}, config)
     for finding in result.findings:
         finding.fix = None
