@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Sequence, TypeVar
 
-from rules.checks import RULES, doc_url
+from rules.checks import RULES
 from rules.model import SEVERITY_RANK, Finding, Skip
 
+from .links import rule_link
 from .review import code_span, escape_prose, fix_text, is_marked, neutralise, severity_counts
 
 MAX_SUMMARY_BYTES = 65535
@@ -82,7 +83,7 @@ def _summary(findings: list[Finding], new: set[str] | frozenset[str], skipped: l
         keyed = sorted(rows.items(), key=lambda kv: (-SEVERITY_RANK.get(kv[0][1], 0),
                                                      order.index(kv[0][0]) if kv[0][0] in order else len(order)))
         lines = ["| Rule | Severity | Count | New |", "| --- | --- | ---: | ---: |"]
-        lines += [f"| [`{rule}`]({doc_url(rule)}) | {severity} | {count} | {fresh} |"
+        lines += [f"| {rule_link(rule)} | {severity} | {count} | {fresh} |"
                   for (rule, severity), (count, fresh) in keyed]
         text = "\n".join(lines)
     else:

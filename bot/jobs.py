@@ -53,6 +53,7 @@ from huey.exceptions import RetryTask
 from huey.storage import SqliteStorage
 
 from .analysis import Budget, report_gave_up
+from .credentials import current_settings
 from .events import Event, PayloadError, pull_request_number, router
 from .fetch import BlobCache
 from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, Transient
@@ -149,7 +150,7 @@ class Runtime:
     def app(self) -> GitHubApp:
         with self._lock:
             if self._app is None:
-                self._app = GitHubApp.from_settings(self.settings, self._store)
+                self._app = GitHubApp.from_settings(current_settings(self.settings), self._store)
             return self._app
 
 

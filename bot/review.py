@@ -44,10 +44,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from rules.checks import doc_url
 from rules.model import SEVERITY_RANK, Edit, Finding, Fix, Skip
 
 from .diff import FileDiff
+from .links import rule_link
 
 MAX_BODY = 65536  # GitHub: "Body is too long (maximum is 65536 characters)"
 MAX_INLINE = 30
@@ -344,7 +344,7 @@ def _related(finding: Finding) -> str:
 
 
 def _silence(finding: Finding, here: str = "this line") -> str:
-    return (f"[About `{finding.rule}`]({doc_url(finding.rule)}) · to silence it, add "
+    return (f"{rule_link(finding.rule, f'About `{finding.rule}`')} · to silence it, add "
             f"`# footgun:ignore {finding.rule}` on the resource's first line or {here}.")
 
 

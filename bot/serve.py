@@ -18,7 +18,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import create_app
 from .logs import configure_logging
 from .jobs import Jobs
-from .settings import SettingsError, load_settings
+from .credentials import LiveSettings
+from .settings import SettingsError
+from .setup import load_web_settings, setup_mode_note
 
 log = logging.getLogger("footgun.serve")
 
@@ -34,8 +36,7 @@ def _handler_with_timeout(seconds: float) -> type[WSGIRequestHandler]:
 
 def run(host: str = "127.0.0.1", port: int | None = None, idle_timeout: float = IDLE_TIMEOUT) -> None:
     try:
-        settings = load_settings()
-        settings.require_app_credentials()
+        settings = load_web_settings()
     except SettingsError as exc:
         print(f"footgun serve: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -51,6 +52,8 @@ def run(host: str = "127.0.0.1", port: int | None = None, idle_timeout: float = 
     web = threading.Thread(target=server.serve_forever, name="footgun-web", daemon=True)
     web.start()
     log.info("footgun listening on http://%s:%d/webhook, data in %s", host, server.port, settings.data_dir)
+    if LiveSettings(settings).current() is None:
+        log.info("%s", setup_mode_note(host, server.port))
     try:
         while not stop.wait(1):
             pass

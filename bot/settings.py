@@ -7,6 +7,8 @@
 | ``GITHUB_PRIVATE_KEY_PATH`` | or: a file holding it |
 | ``GITHUB_WEBHOOK_SECRET`` | the webhook secret (at least 16 characters); the server refuses to start without it |
 | ``GITHUB_API_URL`` | REST root, default ``https://api.github.com`` (GitHub Enterprise Server: ``https://HOST/api/v3``) |
+| ``GITHUB_URL`` | GitHub's web address, for the registration page (default ``https://github.com``; GitHub Enterprise Server: ``https://HOST``) |
+| ``FOOTGUN_PUBLIC_URL`` | the App's public base URL, for the registration page (default: the address the page was requested at) |
 | ``FOOTGUN_DATA_DIR`` | where the job queue, delivery log and blob cache live (default ``./footgun-data``) |
 | ``REDIS_URL`` | optional: keep the queue and delivery log in Redis instead (several machines) |
 | ``PORT`` | the port ``footgun serve`` and the Procfile's web process listen on (default 8000) |
@@ -51,6 +53,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_GITHUB_URL = "https://github.com"
 DEFAULT_DATA_DIR = "footgun-data"
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 MIN_SECRET_LENGTH = 16  # shorter is guessable; GitHub asks for a random string of high entropy
@@ -88,6 +91,8 @@ class Settings:
     max_bytes: int = 64 * 1024 * 1024
     engine_seconds: float = 120.0
     engine_memory_mb: int = 2048
+    github_url: str = DEFAULT_GITHUB_URL  # GitHub's web pages (the App's registration flow)
+    public_url: str | None = None  # the App's own public address; None: taken from each request
 
     def __repr__(self) -> str:  # secrets never reach a log line
         return (f"Settings(app_id={self.app_id}, api_url={self.api_url!r}, data_dir={str(self.data_dir)!r}, "
@@ -142,6 +147,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, webhooks: bool = 
         max_bytes=_int(env, "FOOTGUN_MAX_BYTES", 64 * 1024 * 1024, 1024),
         engine_seconds=_float(env, "FOOTGUN_ENGINE_SECONDS", 120.0, 0.1),
         engine_memory_mb=_int(env, "FOOTGUN_ENGINE_MEMORY_MB", 2048, 64),
+        github_url=(env.get("GITHUB_URL") or DEFAULT_GITHUB_URL).rstrip("/"),
+        public_url=(env.get("FOOTGUN_PUBLIC_URL") or "").rstrip("/") or None,
     )
 
 

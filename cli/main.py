@@ -6,17 +6,24 @@ internal error.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from typing import Sequence
 
+from rules.checks import doc_url, package_version
 from rules.config import Config, ConfigError, find_config, load_config
-from rules.engine import scan_paths
+from rules.docs import rule_docs
+from rules.engine import ScanResult, scan_files, scan_paths
 from rules.fixer import FixError, fix_paths
 from rules.output import FORMATS, render
 from rules.output.text import printable, summary
 
+from .progress import for_stream
+
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+STDIN = "-"
+STDIN_PATH = "<stdin>"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,10 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="footgun", description="Find Kubernetes Services & Ingress footguns, with fixes.")
+    parser.add_argument("--version", action="version", version=f"footgun {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    scan = commands.add_parser("scan", help="scan files and folders (default: .)")
+    scan = commands.add_parser("scan", help="scan files and folders (default: .; - reads standard input)")
     scan.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    scan.add_argument("--stdin-name", default=STDIN_PATH, metavar="NAME",
+                      help=f"the path findings name for standard input (default {STDIN_PATH})")
     scan.add_argument("--format", choices=list(FORMATS), default="text")
     scan.add_argument("--config", metavar="FILE", help="use this .footgun.yml instead of the nearest one")
     scan.add_argument("--fail-level", choices=["error", "warning", "info", "never"],
@@ -64,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.set_defaults(run=_serve)
+
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("rule", metavar="RULE")
+    explain.set_defaults(run=_explain)
+
+    rules = commands.add_parser("rules", help="list the rules with their severity")
+    rules.set_defaults(run=_rules)
     return parser
 
 
@@ -83,13 +100,43 @@ def _missing(paths: Sequence[str]) -> bool:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    if STDIN in args.paths:
+        return _scan_stdin(args)
     if _missing(args.paths):
         return EXIT_ERROR
     config = _config(args.config, args.paths)
-    result = scan_paths(args.paths, config)
+    result = _scan_with_progress(args.paths, config)
+    return _report(result, args, config)
+
+
+def _report(result: ScanResult, args: argparse.Namespace, config: Config) -> int:
     colour = args.format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(render(result, args.format, colour=colour))
     return EXIT_FINDINGS if result.failing(args.fail_level or config.fail_level) else EXIT_OK
+
+
+def _scan_with_progress(paths: Sequence[str], config: Config) -> ScanResult:
+    progress = for_stream(sys.stderr)
+    try:
+        return scan_paths(paths, config, progress)
+    finally:
+        if progress:
+            progress.clear()
+
+
+def _scan_stdin(args: argparse.Namespace) -> int:
+    """One YAML stream (``helm template``, ``kustomize build``) from standard input.
+    Its findings carry no fix: there is no file to apply one to."""
+    if args.paths != [STDIN]:
+        print(f"footgun: {STDIN} (standard input) cannot be combined with other paths", file=sys.stderr)
+        return EXIT_ERROR
+    config = _config(args.config, ["."])
+    if sys.stdin.isatty():  # nothing piped in: say what is awaited rather than seem to hang
+        print("footgun: reading YAML from standard input (end with Ctrl-D)", file=sys.stderr)
+    result = scan_files({args.stdin_name: sys.stdin.buffer.read()}, config)
+    for finding in result.findings:
+        finding.fix = None
+    return _report(result, args, config)
 
 
 def _fix(args: argparse.Namespace) -> int:
@@ -130,6 +177,37 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.serve import run
 
     run(args.host, args.port)
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    docs = {doc.id: doc for doc in rule_docs()}
+    doc = docs.get(args.rule)
+    if doc is None:
+        close = difflib.get_close_matches(args.rule, list(docs), n=1)
+        hint = f" Did you mean {close[0]}?" if close else " `footgun rules` lists them."
+        print(f"footgun: no rule named {args.rule!r}.{hint}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{doc.id} ({doc.severity})\n\n{doc.title}\n\n{doc.body}")
+    url = doc_url(doc.id, _docs_base())
+    if url:
+        print(f"\nOnline: {url}")
+    return EXIT_OK
+
+
+def _docs_base() -> str | None:
+    try:
+        found = find_config(".")
+        return load_config(found).docs_url if found else None
+    except ConfigError:  # explaining a rule must not depend on a valid configuration
+        return None
+
+
+def _rules(args: argparse.Namespace) -> int:
+    docs = rule_docs()
+    width = max(len(doc.id) for doc in docs)
+    for doc in docs:
+        print(f"{doc.id:<{width}}  {doc.severity:<7}  {doc.summary}")
     return EXIT_OK
 
 

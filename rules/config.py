@@ -70,6 +70,7 @@ class Config:
     max_file_bytes: int = 1024 * 1024
     max_depth: int = 100
     max_nodes: int = 250_000
+    docs_url: str | None = None  # None: the package's declared documentation (rules.checks)
 
     @property
     def limits(self) -> Limits:
@@ -128,6 +129,13 @@ def _str(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{key}: expected a non-empty string, got {_show(value)}")
     return value
+
+
+def _url(key: str, value: Any) -> str:
+    text = _str(key, value)
+    if not text.startswith(("https://", "http://")):
+        raise ConfigError(f"{key}: expected an http(s) URL of the rule reference page, got {value!r}")
+    return text
 
 
 def _bool(key: str, value: Any) -> bool:
@@ -236,6 +244,9 @@ OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any], str]] = {
     "max-depth": ("max_depth", lambda k, v: _int(k, v, 1), "skip documents nested deeper than this"),
     "max-nodes": ("max_nodes", lambda k, v: _int(k, v, 1),
                   "skip files with more YAML nodes than this once aliases are expanded"),
+    "docs-url": ("docs_url", _url,
+                 "the rule reference page that links point at (`#<rule-id>` is appended); "
+                 "default: the package's declared documentation URL"),
 }
 
 

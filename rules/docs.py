@@ -27,7 +27,8 @@ class RuleDoc:
     body: str  # the rest of the docstring, Markdown
 
     @property
-    def url(self) -> str:
+    def url(self) -> str | None:
+        """Its section of the reference page at the default address (None: none declared)."""
         return doc_url(self.id)
 
     @property

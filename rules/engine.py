@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from .checks import RULES
 from .config import CONFIG_NAMES, Config
@@ -24,6 +24,9 @@ from .manifests import LoadedFile, Resource, SourceFile, load_file, load_text
 from .context import Context
 from .edits import apply_edits
 from .model import SEVERITY_RANK, Edit, Finding, Skip
+
+# Told how far a scan is: (stage, done, total), stage "files" (read) or "rules" (run).
+Progress = Callable[[str, int, int], None]
 
 IGNORE_ANNOTATION = "footgun.dev/ignore"
 _IGNORE_COMMENT = re.compile(r"#\s*footgun:ignore\b[ \t]*([A-Za-z0-9_,\- \t]*)")
@@ -37,6 +40,7 @@ class ScanResult:
     skipped: list[Skip]
     sources: dict[str, SourceFile] = field(default_factory=dict)
     inventory: Inventory | None = None
+    docs_url: str | None = None  # the configured base of rule links (None: the default)
 
     def failing(self, fail_level: str) -> list[Finding]:
         if fail_level == "never":
@@ -53,13 +57,17 @@ def scan_files(files: Mapping[str, bytes], config: Config | None = None) -> Scan
     return run_rules(loaded, config)
 
 
-def scan_paths(paths: Iterable[str], config: Config | None = None) -> ScanResult:
-    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml``)."""
+def scan_paths(paths: Iterable[str], config: Config | None = None, progress: Progress | None = None) -> ScanResult:
+    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml``);
+    ``progress``, if given, is told of each file read and each rule run."""
     config = config or Config()
     loaded = []
     unreadable: list[Skip] = []
     with collector_paused():
-        for path in collect_files(paths, config, unreadable):
+        files = collect_files(paths, config, unreadable)
+        for done, path in enumerate(files):
+            if progress:
+                progress("files", done, len(files))
             try:
                 raw, size = _read_bounded(path, config.max_file_bytes)
             except OSError as exc:
@@ -69,7 +77,7 @@ def scan_paths(paths: Iterable[str], config: Config | None = None) -> ScanResult
                 loaded.append(LoadedFile(None, skip=Skip(path, str(exc))))
                 continue
             loaded.append(_load(path, raw, config, size))
-    result = run_rules(loaded, config)
+    result = run_rules(loaded, config, progress)
     result.skipped[:0] = unreadable
     return result
 
@@ -175,20 +183,22 @@ def _relative_to_root(path: str, root: str) -> str:
         return Path(path).as_posix()
 
 
-def run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
+def run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None) -> ScanResult:
     """Every enabled rule over the loaded files; then every fix is checked so that
     none is suggested that would break the file (`validate_fixes`, without running
     the rules again: `footgun fix` does that too before it writes)."""
     with loaded_frozen():
-        result = _run_rules(loaded, config)
+        result = _run_rules(loaded, config, progress)
         validate_fixes(result, config, rerun_rules=False)
         return result
 
 
-def _run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
+def _run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None) -> ScanResult:
     inventory, unjudged = _indexed(loaded, config)
     findings: list[Finding] = []
-    for rule_id, rule in RULES.items():
+    for done, (rule_id, rule) in enumerate(RULES.items()):
+        if progress:
+            progress("rules", done, len(RULES))
         setting = config.rule(rule_id)
         if not setting.enabled:
             continue
@@ -202,7 +212,7 @@ def _run_rules(loaded: list[LoadedFile], config: Config) -> ScanResult:
     findings.sort(key=lambda f: (f.path, f.line, order[f.rule]))
     sources = {f.source.path: f.source for f in loaded if f.source}
     skipped = [f.skip for f in loaded if f.skip] + [s for f in loaded for s in f.skipped_documents] + unjudged
-    return ScanResult(findings, skipped, sources, inventory)
+    return ScanResult(findings, skipped, sources, inventory, config.docs_url)
 
 
 MAX_UNJUDGED_PER_RULE = 50  # resources one rule may fail on before it is given up

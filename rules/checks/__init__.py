@@ -7,8 +7,11 @@ from these modules.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.metadata
 import pkgutil
+import re
 from types import ModuleType
 
 ORDER = (
@@ -45,9 +48,56 @@ def _discover() -> dict[str, ModuleType]:
 
 RULES: dict[str, ModuleType] = _discover()
 
-DOCS_URL = "https://github.com/footgun-dev/footgun/blob/main/docs/rules.md"
+def package_version() -> str:
+    """The installed footgun's version (``0+unknown`` when run from a bare source tree)."""
+    try:
+        return importlib.metadata.version("footgun")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
-def doc_url(rule_id: str, base: str = DOCS_URL) -> str:
-    """Link to the rule's section of the generated reference page."""
-    return f"{base}#{rule_id}"
+_GITHUB_REPOSITORY = re.compile(r"https://github\.com/[^/]+/[^/]+/?")
+
+
+@functools.cache
+def project_urls() -> dict[str, str]:
+    """The installed package's declared project URLs (``[project.urls]`` in
+    pyproject.toml), by lower-cased label; empty when none are declared."""
+    try:
+        metadata = importlib.metadata.metadata("footgun")
+    except importlib.metadata.PackageNotFoundError:
+        return {}
+    urls = {}
+    for entry in metadata.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        if url.strip():
+            urls[label.strip().lower()] = url.strip()
+    if metadata.get("Home-page") and "homepage" not in urls:
+        urls["homepage"] = metadata["Home-page"]
+    return urls
+
+
+def default_docs_url() -> str | None:
+    """The rule reference's address from the package's declared URLs: its
+    ``Documentation`` URL, else its ``Homepage`` (a GitHub repository's homepage:
+    ``docs/rules.md`` in it). None when the package declares neither: links are then
+    left out rather than pointed at a page that may not exist."""
+    urls = project_urls()
+    if "documentation" in urls:
+        return urls["documentation"]
+    home = urls.get("homepage")
+    if home and _GITHUB_REPOSITORY.fullmatch(home):
+        return home.rstrip("/") + "/blob/HEAD/docs/rules.md"
+    return home
+
+
+def doc_url(rule_id: str, base: str | None = None) -> str | None:
+    """Link to the rule's section of the reference page at ``base`` (``docs-url``,
+    ``FOOTGUN_DOCS_URL``), else at `default_docs_url`; None when there is none."""
+    base = base or default_docs_url()
+    return f"{base.rstrip('#')}#{rule_id}" if base else None
+
+
+def offline_hint(rule_id: str) -> str:
+    """Where to read a rule's documentation without a link: the command line."""
+    return f"footgun explain {rule_id}"

@@ -9,6 +9,7 @@ import hashlib
 import json
 from pathlib import PurePath
 
+from ..checks import doc_url, package_version, project_urls
 from ..docs import rule_docs
 from ..engine import ScanResult
 from ..manifests import SourceFile
@@ -16,10 +17,9 @@ from ..model import Edit, Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-TOOL_URI = "https://github.com/footgun-dev/footgun"
 
 
-def render(result: ScanResult, version: str = "0.1.0", **_: object) -> str:
+def render(result: ScanResult, version: str | None = None, **_: object) -> str:
     docs = rule_docs()
     index = {d.id: i for i, d in enumerate(docs)}
     rules = [{
@@ -28,7 +28,7 @@ def render(result: ScanResult, version: str = "0.1.0", **_: object) -> str:
         "shortDescription": {"text": d.summary},
         "fullDescription": {"text": d.title},
         "help": {"text": d.markdown, "markdown": d.markdown},
-        "helpUri": d.url,
+        **({"helpUri": url} if (url := doc_url(d.id, result.docs_url)) else {}),
         "defaultConfiguration": {"level": LEVELS[d.severity]},
         "properties": {"tags": ["kubernetes", "networking"],
                        "problem.severity": d.severity},
@@ -38,12 +38,19 @@ def render(result: ScanResult, version: str = "0.1.0", **_: object) -> str:
                       "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(s.path)}}}]}
                      for s in result.skipped]
     run = {
-        "tool": {"driver": {"name": "footgun", "version": version, "informationUri": TOOL_URI,
-                            "rules": rules}},
+        "tool": {"driver": _driver(version, rules)},
         "results": results,
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
     }
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def _driver(version: str | None, rules: list[dict]) -> dict:
+    driver = {"name": "footgun", "version": version or package_version(), "rules": rules}
+    home = project_urls().get("homepage")
+    if home:  # only a declared address: SARIF viewers link it
+        driver["informationUri"] = home
+    return driver
 
 
 def _uri(path: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ..checks import doc_url
+from ..checks import doc_url, offline_hint
 from ..engine import ScanResult
 from ..manifests import SourceFile
 from ..model import Edit, Finding
@@ -39,7 +39,7 @@ def render(result: ScanResult, colour: bool = False, **_: object) -> str:
     paint = _Paint(colour)
     out: list[str] = []
     for finding in result.findings:
-        out.extend(_finding(finding, result.sources, paint))
+        out.extend(_finding(finding, result, paint))
     for skip in result.skipped:
         out.append(f"{printable(skip.path)}: {paint('skipped', 'dim')}: {printable(skip.reason)}")
     out.append(summary(result))
@@ -61,7 +61,8 @@ def summary(result: ScanResult) -> str:
     return head + tail + "."
 
 
-def _finding(finding: Finding, sources: dict[str, SourceFile], paint: _Paint) -> list[str]:
+def _finding(finding: Finding, result: ScanResult, paint: _Paint) -> list[str]:
+    sources = result.sources
     where = f"{printable(finding.path)}:{finding.line}"
     lines = [f"{where}: {paint(finding.severity, finding.severity)} {finding.rule}: {printable(finding.message)}"]
     for related in finding.related:
@@ -72,7 +73,8 @@ def _finding(finding: Finding, sources: dict[str, SourceFile], paint: _Paint) ->
             lines.extend("    " + line for line in _diff(edit, sources.get(edit.path), paint))
     elif finding.fix_withheld:
         lines.append(f"    no fix offered: {printable(finding.fix_withheld)}")
-    lines.append(f"    {paint('docs: ' + doc_url(finding.rule), 'dim')}")
+    docs = doc_url(finding.rule, result.docs_url) or offline_hint(finding.rule)
+    lines.append(f"    {paint('docs: ' + docs, 'dim')}")
     return lines
 
 

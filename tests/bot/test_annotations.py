@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.annotations import MAX_SUMMARY_BYTES, batches, check_run_output, conclusion_for
+from bot.links import rule_link
 from bot.review import finding_id, is_command_line
 from rules.model import Edit, Finding, Fix, Related, ResourceRef, Skip
 
@@ -36,13 +37,19 @@ def test_annotations_carry_level_title_message_and_fix():
     assert output["title"] == "1 error, 1 info (1 new)"
 
 
+def test_rule_links_follow_footgun_docs_url(monkeypatch):
+    monkeypatch.setenv("FOOTGUN_DOCS_URL", "https://docs.example.org/footgun/rules")
+    output = check_run_output([finding(rule="hardcoded-node-port")], set(), [])
+    assert "[`hardcoded-node-port`](https://docs.example.org/footgun/rules#hardcoded-node-port)" in output["summary"]
+
+
 def test_summary_table_and_skipped_files():
     findings = [finding(severity="error", name="a"), finding(severity="error", name="b"),
                 finding(rule="ingress-without-tls", name="c")]
     output = check_run_output(findings, {finding_id(findings[0])}, [Skip("chart/x.yaml", "template")])
     summary = output["summary"]
     assert "| Rule | Severity | Count | New |" in summary
-    assert "[`hardcoded-node-port`](" in summary and "| error | 2 | 1 |" in summary
+    assert f"| {rule_link('hardcoded-node-port')} | error | 2 | 1 |" in summary
     assert "| warning | 1 | 0 |" in summary
     assert summary.index("hardcoded-node-port") < summary.index("ingress-without-tls")  # errors first
     assert "- `chart/x.yaml`: template" in summary

@@ -9,7 +9,7 @@ from bot.diff import parse_patch
 from bot.review import (
     MAX_BODY, code_block, finding_id, fingerprints_in, is_command_line, place, plan_review,
 )
-from rules.checks import doc_url
+from bot.links import rule_link
 from rules.edits import apply_edits
 from rules.engine import scan_files
 from rules.model import Edit, Finding, Fix, Related, ResourceRef, Skip
@@ -81,7 +81,7 @@ def test_engine_fix_becomes_a_suggestion_that_applies_like_the_fix():
     assert apply_suggestion(SERVICE_HEAD, comment) == apply_edits(SERVICE_HEAD, found.fix.edits)
     body = comment["body"]
     assert "`hardcoded-node-port`" in body and "warning" in body and found.message in body
-    assert doc_url("hardcoded-node-port") in body and "# footgun:ignore hardcoded-node-port" in body
+    assert rule_link("hardcoded-node-port", "About `hardcoded-node-port`") in body and "# footgun:ignore hardcoded-node-port" in body
     assert fingerprints_in(body) == {finding_id(found)}
     assert plan.payload() == {"commit_id": "abc123", "body": plan.body, "event": "COMMENT",
                               "comments": plan.comments}

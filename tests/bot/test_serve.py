@@ -54,7 +54,7 @@ def test_serve_answers_webhooks_and_runs_the_jobs(fake_github, tmp_path):
 
 def test_serve_explains_a_missing_secret(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_WEBHOOK_SECRET"}
-    env["PYTHONPATH"] = str(ROOT)
+    env.update({"PYTHONPATH": str(ROOT), "GITHUB_APP_ID": "42"})  # set up by hand, half-way
     proc = subprocess.run([sys.executable, "-c", "from bot.serve import run; run('127.0.0.1', 0)"],
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2

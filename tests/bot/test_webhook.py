@@ -139,8 +139,10 @@ def test_accepted_delivery_is_stored_durably_and_once(idle, fake_github, tmp_pat
         stop_bot(worker)
 
 
-def test_server_refuses_to_start_without_a_webhook_secret(monkeypatch):
+def test_server_refuses_to_start_without_a_webhook_secret(monkeypatch, tmp_path):
     monkeypatch.delenv("GITHUB_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("GITHUB_APP_ID", "42")  # an App set up by hand, half-way (none at all: setup mode)
+    monkeypatch.setenv("FOOTGUN_DATA_DIR", str(tmp_path))
     with pytest.raises(SettingsError, match="GITHUB_WEBHOOK_SECRET"):
         create_app()
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from rules.checks import doc_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PINNED = """\
@@ -66,7 +68,7 @@ def test_text_output_shows_location_rule_and_fix_as_diff(repo):
     out = footgun("scan", "k8s", cwd=repo).stdout
     assert "k8s/svc.yaml:9: warning hardcoded-node-port:" in out
     assert "-      nodePort: 30080" in out
-    assert "docs/rules.md#hardcoded-node-port" in out
+    assert f"docs: {doc_url('hardcoded-node-port') or 'footgun explain hardcoded-node-port'}" in out
     assert "\033[" not in out  # no colour when not on a terminal
 
 

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import routes_apps, routes_checks, routes_issues, routes_pulls, routes_repos
+from . import routes_apps, routes_checks, routes_issues, routes_manifest, routes_pulls, routes_repos
 from .errors import APIError
 
 try:  # GraphQL needs graphql-core; without it the REST API still works.
@@ -42,7 +42,7 @@ from .state import FakeGitHub
 def create_flask_app(fake: FakeGitHub) -> Flask:
     app = Flask("fakegithub")
     app.extensions["fakegithub"] = fake
-    for module in (routes_apps, routes_repos, routes_pulls, routes_checks, routes_issues, graphql_api):
+    for module in (routes_apps, routes_repos, routes_pulls, routes_checks, routes_issues, routes_manifest, graphql_api):
         if module is not None:
             app.register_blueprint(module.bp)
     if graphql_api is None:

@@ -38,6 +38,7 @@ def test_every_key_is_accepted():
         "max-file-bytes": 2048,
         "max-depth": 50,
         "max-nodes": 1000,
+        "docs-url": "https://docs.example.org/footgun/rules",
     })
     assert config.fail_level == "error" and config.include == ["k8s/**"] and config.exclude == ["k8s/legacy/**"]
     assert config.rule("load-balancer-per-service").enabled is False
@@ -50,7 +51,8 @@ def test_every_key_is_accepted():
     assert set(OPTIONS) == {"fail-level", "include", "exclude", "rules", "ingress-classes", "default-ingress-class",
                             "cert-manager-issuer", "node-port-range", "max-load-balancers", "deployment-unit",
                             "nginx-controller", "traefik-strict-prefix", "ndots", "custom-workloads",
-                            "max-file-bytes", "max-depth", "max-nodes"}
+                            "max-file-bytes", "max-depth", "max-nodes", "docs-url"}
+    assert config.docs_url == "https://docs.example.org/footgun/rules"
 
 
 def test_node_port_range_forms():
