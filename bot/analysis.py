@@ -346,10 +346,11 @@ class EngineTime:
     def remaining(self) -> float:
         return self.budget.engine_seconds - self.spent
 
-    def scan(self, files: dict[str, bytes], config: Config, seconds: float) -> tuple[list[Finding], list[Skip]]:
+    def scan(self, files: dict[str, bytes], config: Config, seconds: float,
+             validate: frozenset[str] = frozenset()) -> tuple[list[Finding], list[Skip]]:
         started = time.monotonic()
         try:
-            return sandboxed_scan(files, config, seconds, self.budget.engine_memory_mb)
+            return sandboxed_scan(files, config, seconds, self.budget.engine_memory_mb, validate)
         finally:
             self.spent += time.monotonic() - started
 
@@ -374,7 +375,7 @@ def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, conf
     # With context to drop, keep a quarter of the time for scanning the PR's files alone.
     reserve = engine.remaining() * 0.25 if context and own else 0.0
     try:
-        findings, skipped = engine.scan(manifests.files, config, engine.remaining() - reserve)
+        findings, skipped = engine.scan(manifests.files, config, engine.remaining() - reserve, frozenset(own))
         return ScanResult(findings, skipped + manifests.skipped), paths, []
     except (EngineTimeout, EngineFailed) as exc:
         problem = str(exc)
@@ -385,7 +386,7 @@ def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, conf
                             f"changes were scanned, without the rest of the repository as context")
         files = {p: manifests.files[p] for p in own if p in manifests.files}
         try:
-            findings, skipped = engine.scan(files, config, max(reserve, engine.remaining()))
+            findings, skipped = engine.scan(files, config, max(reserve, engine.remaining()), frozenset(own))
             return ScanResult(findings, skipped + [s for s in manifests.skipped if s.path in own]), own, [dropped]
         except (EngineTimeout, EngineFailed) as exc:
             problem = str(exc)

@@ -57,9 +57,15 @@ def _preload() -> list[str]:
     return modules
 
 
-def _child(conn, files: Mapping[str, bytes], config: Config, memory_bytes: int) -> None:
-    from rules.engine import scan_files
-    _child_call(conn, lambda: _findings_and_skips(scan_files(files, config)), memory_bytes)
+def _child(conn, files: Mapping[str, bytes], config: Config, validate: frozenset[str], memory_bytes: int) -> None:
+    from rules.engine import scan_files, validate_fixes
+
+    def work() -> tuple[Any, Any]:
+        result = scan_files(files, config)
+        if validate:
+            validate_fixes(result, config, paths=validate)
+        return _findings_and_skips(result)
+    _child_call(conn, work, memory_bytes)
 
 
 def _findings_and_skips(result: Any) -> tuple[Any, Any]:
@@ -85,10 +91,13 @@ def _child_call(conn, work: Callable[[], tuple[Any, Any]], memory_bytes: int) ->
         conn.close()
 
 
-def scan(files: Mapping[str, bytes], config: Config, seconds: float,
-         memory_mb: int) -> tuple[list[Finding], list[Skip]]:
-    """The engine's findings and skipped files for ``files``, within the limits."""
-    return _run(_child, (dict(files), config), seconds, memory_mb)
+def scan(files: Mapping[str, bytes], config: Config, seconds: float, memory_mb: int,
+         validate: frozenset[str] = frozenset()) -> tuple[list[Finding], list[Skip]]:
+    """The engine's findings and skipped files for ``files``, within the limits. The
+    fixes of findings in the ``validate`` files are checked in full before they are
+    returned: the edited file parses, the finding is gone, its rule finds nothing new
+    (`rules.engine.validate_fixes`); those are the ones suggested on a pull request."""
+    return _run(_child, (dict(files), config, validate), seconds, memory_mb)
 
 
 def call(function: Callable[..., Any], args: tuple, seconds: float, memory_mb: int) -> Any:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Collection, Iterable, Iterator, Mapping
 
 from .checks import RULES
 from .config import CONFIG_NAMES, Config
@@ -387,7 +387,8 @@ _ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]+")
 MAX_VALIDATION_RUNS = 12  # rule runs one scan may spend on validating fixes
 
 
-def validate_fixes(result: ScanResult, config: Config, rerun_rules: bool = True) -> None:
+def validate_fixes(result: ScanResult, config: Config, rerun_rules: bool = True,
+                   paths: Collection[str] | None = None) -> None:
     """Withhold every fix that is not safe to apply: one whose edits touch a YAML
     anchor, alias or tag or a document that shares nodes through anchors, or whose
     result does not parse; with ``rerun_rules``, also one that leaves its finding in
@@ -396,7 +397,9 @@ def validate_fixes(result: ScanResult, config: Config, rerun_rules: bool = True)
     Ingress.) Withheld fixes become ``fix=None`` with the reason in ``fix_withheld``.
     The fixes of one rule are tried together (one run of the rules over the edited
     files) and, when a group fails, in halves until the failing one is found, within
-    `MAX_VALIDATION_RUNS` runs; fixes left unvalidated past that are withheld too."""
+    `MAX_VALIDATION_RUNS` runs; fixes left unvalidated past that are withheld too.
+    With ``paths``, only the fixes of findings in those files are checked beyond the
+    parse (the App's suggestions: a pull request's own files)."""
     loaded = result.inventory.files if result.inventory else []
     pending = []
     for finding in result.findings:
@@ -404,7 +407,7 @@ def validate_fixes(result: ScanResult, config: Config, rerun_rules: bool = True)
             reason = _unsafe(finding, result.sources, loaded)
             if reason:
                 _withhold(finding, reason)
-            else:
+            elif paths is None or finding.path in paths:
                 pending.append(finding)
     if not pending:
         return

@@ -152,6 +152,29 @@ def test_scan_withholds_a_fix_that_would_not_silence_its_finding():
     assert finding.fix is None and "finding remains" in finding.fix_withheld
 
 
+
+def test_validation_can_be_limited_to_the_files_suggestions_are_made_for():
+    """The App checks in full only the fixes of a pull request's own files (those
+    it suggests); the others keep theirs unchecked beyond the parse."""
+    from rules.engine import validate_fixes
+    from tests.helpers import scan_texts
+
+    result = scan_texts({"a/svc.yaml": PINNED, "b/svc.yaml": PINNED})
+    for finding in result.findings:
+        finding.fix = Fix("does nothing", (Edit(finding.path, 1, 1, "apiVersion: v1\n"),))
+    validate_fixes(result, Config(), paths={"a/svc.yaml"})
+    by_path = {f.path: f for f in result.findings}
+    assert by_path["a/svc.yaml"].fix is None and "finding remains" in by_path["a/svc.yaml"].fix_withheld
+    assert by_path["b/svc.yaml"].fix is not None
+
+
+def test_the_engine_sandbox_validates_the_fixes_it_is_asked_to():
+    from bot.sandbox import scan as sandboxed_scan
+
+    findings, _ = sandboxed_scan({"svc.yaml": PINNED.encode()}, Config(), 60, 2048, frozenset({"svc.yaml"}))
+    [finding] = findings
+    assert finding.fix is not None and finding.fix_withheld is None  # a good fix survives the full check
+
 def test_comment_lines_inside_a_replaced_block_survive():
     text = "spec:\n  tls:\n    # keep me\n    - hosts: [a]\n      # and me\n      secretName: x\n"
     [doc] = parse_documents(text)
