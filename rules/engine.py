@@ -251,16 +251,15 @@ def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[
     skips: list[Skip] = []
     while True:
         try:
-            kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded] \
-                if left_out else loaded
-            return Inventory(kept, config.custom_workloads, config.deployment_unit), skips
+            return _inventory_without(loaded, config, left_out), skips
         except MemoryError:  # the process itself is in trouble: not a resource's fault
             raise
         except Exception as error:  # isolated like a rule's failure
             candidates = [r for f in loaded for r in f.resources if id(r) not in left_out]
             culprit = _held_resource(error, {id(r) for r in candidates})
             if culprit is None and candidates and len(left_out) < MAX_UNJUDGED_PER_RULE:
-                culprit = _halve_by(candidates, lambda without: _indexes(loaded, config, {**left_out, **without}))
+                culprit = _halve_by(candidates, lambda without: _succeeds(
+                    lambda: _inventory_without(loaded, config, {**left_out, **without})))
             if culprit is None:
                 raise
             left_out[id(culprit)] = culprit
@@ -268,10 +267,12 @@ def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[
                                             f"{_describe(error)}", culprit.start_line))
 
 
-def _indexes(loaded: list[LoadedFile], config: Config, left_out: dict[int, Resource]) -> bool:
+def _succeeds(attempt: Callable[[], object]) -> bool:
+    """Whether ``attempt`` runs without raising (a MemoryError still propagates: the
+    process itself is in trouble, not a resource's fault)."""
     try:
-        _inventory_without(loaded, config, left_out)
-    except MemoryError:  # the process itself is in trouble: not a resource's fault
+        attempt()
+    except MemoryError:
         raise
     except Exception:
         return False
@@ -312,8 +313,11 @@ def _describe(error: Exception) -> str:
 
 
 def _inventory_without(loaded: list[LoadedFile], config: Config, left_out: dict[int, Resource]) -> Inventory:
-    kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded]
-    return Inventory(kept, config.custom_workloads)
+    """The inventory of ``loaded`` less ``left_out``, indexed as a full scan is (the
+    same deployment units: isolating one resource must not regroup the others)."""
+    kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded] \
+        if left_out else loaded
+    return Inventory(kept, config.custom_workloads, config.deployment_unit)
 
 
 def _culprit(error: Exception, rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
@@ -325,16 +329,8 @@ def _culprit(error: Exception, rule: ModuleType, inventory: Inventory, loaded: l
     if culprit is not None:
         return culprit
 
-    def succeeds_without(without: dict[int, Resource]) -> bool:
-        try:
-            _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)
-        except MemoryError:  # the process itself is in trouble: not a resource's fault
-            raise
-        except Exception:
-            return False
-        return True
-
-    return _halve_by(list(inventory.resources), succeeds_without)
+    return _halve_by(list(inventory.resources), lambda without: _succeeds(
+        lambda: _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)))
 
 
 def is_suppressed(found: Finding, resource: Resource | None) -> bool:

@@ -280,3 +280,26 @@ def test_a_resource_that_indexing_fails_on_is_left_out_alone(monkeypatch):
     [skip] = result.skipped
     assert skip.path == "a.yaml" and "Ingress broken at line 1 was not scanned" in skip.reason
     assert [f.path for f in of_rule(result, "ingress-without-tls")] == ["b.yaml"]
+
+
+def test_a_rule_run_again_without_a_resource_sees_the_configured_units(monkeypatch):
+    from types import SimpleNamespace
+
+    from rules import engine
+
+    seen = []
+
+    def check(ctx):
+        for service in ctx.inventory.of_kind("Service"):
+            if service.name == "broken":
+                raise TypeError("unexpected shape")
+        a, b = sorted(ctx.inventory.of_kind("Service"), key=lambda s: s.name)
+        seen.append(ctx.inventory.together(a, b))
+        return []
+
+    monkeypatch.setitem(engine.RULES, "probe", SimpleNamespace(ID="probe", SEVERITY="info", check=check))
+    service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {}\n"
+    files = {"x/a.yaml": service.format("a"), "y/b.yaml": service.format("b"), "z/c.yaml": service.format("broken")}
+    result = scan_texts(files, Config(deployment_unit="repository"))
+    assert seen == [True]  # one repository, as configured, not one unit per folder
+    assert [s.path for s in result.skipped if "was not checked by probe" in s.reason] == ["z/c.yaml"]
