@@ -3,26 +3,41 @@ the deployment unit it is applied with (`rules.units`).
 
 Resources are bucketed by kind and namespace, and workloads by each of their pod
 template's labels, so "which workloads does this selector pick?" looks at one label
-bucket instead of every workload. Namespaces follow RULES.md: an unset namespace is
-decided at apply time, so it may be the same as any other; a kustomization's (or a
-GitOps descriptor's) namespace is filled in where the manifest sets none.
+bucket instead of every workload. An unset namespace is decided at apply time, so
+it may be the same as any other; a kustomization's (or a GitOps descriptor's)
+namespace is filled in where the manifest sets none.
 
-Relations are asked on behalf of a resource, and resolve inside its unit:
+Relations are asked on behalf of a resource, and resolve inside its unit: what they
+return is deployed with it, never the resource itself nor an alternative of it (the
+same API group, kind, namespace and name: one replaces the other).
 
-- ``near(resource, *kinds)``: resources of those kinds deployed with ``resource``
-  that could share its namespace, never an alternative of it (the same API group,
-  kind, namespace and name: one replaces the other);
-- ``workloads_near(resource)``, ``workloads_selected(selector, resource)``: the
-  workloads deployed with ``resource`` (that ``selector`` picks);
-- ``anywhere(resource, *kinds)``, ``workloads_selected_anywhere(selector, resource)``:
-  the same over the whole repository, a fallback for when the unit holds no candidate
-  at all; a finding drawn from it says so in weaker words and offers no fix that edits
-  another unit's file (``unit_of(resource)``, ``together(a, b)`` tell);
+- ``near(resource, *kinds)``, ``workloads_near(resource)``: resources of those kinds,
+  and workloads, that could share ``resource``'s namespace; ``near_in(origin,
+  namespace, *kinds)``, ``workloads_near_in(origin, namespace)`` the same for a
+  reference from ``origin`` into another namespace; ``named(origin, kind, name,
+  namespace)`` what a reference by name may mean; ``has_workloads_near(resource)``
+  whether there is any such workload at all;
+- ``workloads_selected(selector, resource)``: the workloads ``selector`` picks;
+  ``workloads_selected_or_wider`` falls back to the whole repository when only its
+  folder places ``resource`` and that holds no workload (and says so: a finding
+  drawn from it uses weaker words and edits no other unit's file);
+  ``workloads_selected_nearby`` looks in the folder's subtree, only ever to stay
+  silent;
+- ``workloads_selected_anywhere(selector, resource)``, ``anywhere(resource,
+  *kinds)``: the same over the whole repository, units ignored (``anywhere`` still
+  leaves out ``resource``'s alternatives);
+- ``together(a, b)``, ``unit_of(resource)``, ``grouped_by_unit(resources)``: the
+  units themselves, for rules that compare resources across a unit;
 - ``unscanned_near(resource)``: skipped files of the unit that could hold resources
   of its namespace, nearest first; ``unscanned_holding(resource, *texts)`` those whose
   raw text holds every one of ``texts`` (what a rule found missing may be there).
 
-Evidence that silences a finding must come from ``near``: a neighbour that is never
+Unit-free look-ups: ``of_kind(*kinds)``, ``workloads_in(namespace, unit)`` (exactly
+one namespace, optionally one unit), ``namespaces_of_workloads()``, ``api_versions``.
+``may_run_several(workload)`` and ``replicated_pods(selected)`` judge workloads
+already found (a scaler counts only from the workload's unit).
+
+Evidence that silences a finding must come from the unit: a neighbour that is never
 deployed beside the resource neither covers nor accompanies it.
 """
 from __future__ import annotations
@@ -74,8 +89,6 @@ class Inventory:
         for resource in self.resources:
             if resource.namespace is None and resource.kind not in CLUSTER_SCOPED:
                 resource.namespace = self.units.namespace(resource.path)
-        self.kustomizations = {f.source.path: f.kustomization for f in self.files
-                               if f.is_kustomization and f.source}
         self.unscanned = [_unscanned(f) for f in self.files if f.skip and _could_hold_resources(f.skip)]
         self._by_kind: dict[str, dict[str | None, list[Resource]]] = defaultdict(lambda: defaultdict(list))
         self._by_name: dict[tuple[str, str], list[Resource]] = defaultdict(list)
@@ -116,8 +129,7 @@ class Inventory:
     def near(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds deployed with ``resource`` that could share its
         namespace (not ``resource`` itself, nor an alternative of it)."""
-        return [r for r in self._could_be_in(resource.namespace, *kinds)
-                if r is not resource and self.units.together(resource, r)]
+        return self.near_in(resource, resource.namespace, *kinds)
 
     def named(self, origin: Resource, kind: str, name: str, namespace: str | None) -> list[Resource]:
         """The resources of ``kind`` called ``name``, deployed with ``origin``, that
@@ -134,9 +146,8 @@ class Inventory:
 
     def workloads_near_in(self, origin: Resource, namespace: str | None) -> list[Workload]:
         """`workloads_near` for ``namespace`` instead of ``origin``'s own."""
-        candidates = self.workloads if namespace is None else \
-            self._workloads_by_namespace.get(namespace, []) + self._workloads_by_namespace.get(ANY, [])
-        return [w for w in candidates if w.resource is not origin and self.units.together(origin, w.resource)]
+        return [w for w in self._workloads_could_be_in(namespace)
+                if w.resource is not origin and self.units.together(origin, w.resource)]
 
     def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere in the scan that could share
@@ -165,10 +176,14 @@ class Inventory:
 
     def workloads_near(self, resource: Resource) -> list[Workload]:
         """The workloads deployed with ``resource`` that could share its namespace."""
-        namespace = resource.namespace
-        candidates = self.workloads if namespace is None else \
-            self._workloads_by_namespace.get(namespace, []) + self._workloads_by_namespace.get(ANY, [])
-        return [w for w in candidates if w.resource is not resource and self.units.together(resource, w.resource)]
+        return self.workloads_near_in(resource, resource.namespace)
+
+    def _workloads_could_be_in(self, namespace: str | None) -> list[Workload]:
+        """Workloads anywhere that could be in ``namespace``: its own, then those
+        whose namespace is unset (every workload for an unset ``namespace``)."""
+        if namespace is None:
+            return self.workloads
+        return self._workloads_by_namespace.get(namespace, []) + self._workloads_by_namespace.get(ANY, [])
 
     def workloads_in(self, namespace: str | None, unit: tuple[str, str] | None = None) -> list[Workload]:
         """The workloads of exactly ``namespace`` (None: those whose namespace is
@@ -246,8 +261,7 @@ class Inventory:
         if selector.labels:
             candidates = min((self._workloads_by_label.get(pair, []) for pair in selector.labels), key=len)
         else:
-            candidates = self._workloads_by_namespace.get(namespace, []) + \
-                self._workloads_by_namespace.get(ANY, []) if namespace is not None else self.workloads
+            candidates = self._workloads_could_be_in(namespace)
         return [w for w in candidates if w.resource is not resource
                 and (namespace is None or w.resource.namespace in (None, namespace)) and selector.matches(w.labels)]
 
