@@ -17,7 +17,7 @@ from bisect import bisect_right
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import ScalarEvent
 
-from .yamltree import count_lines_before
+from .yamltree import count_lines_before, parser_events
 
 TEMPLATE_MARK = re.compile(r"\{\{|\{%")
 _DATA_STYLES = ("'", '"', "|", ">")
@@ -40,25 +40,10 @@ def structural_marker_line(text: str) -> int | None:
 
 def _quoted_scalar_ranges(text: str) -> list[tuple[int, int]] | None:
     """The character ranges of quoted and block scalars, in text order; None when
-    the text is not YAML."""
+    the text is not YAML. A parse of its own: it runs before the main one, which
+    is not tried on a template, and only on a text that holds a marker."""
     try:
-        from ruamel.yaml.cyaml import CParser
-        parser = CParser(text)
-    except ImportError:  # pragma: no cover - libyaml is a dependency
-        from ruamel.yaml import YAML
-        return _ranges(YAML(typ="safe", pure=True).parse(text))
-    try:
-        events = []
-        while parser.check_event():
-            events.append(parser.get_event())
-        return _ranges(events)
-    except YAMLError:
-        return None
-
-
-def _ranges(events) -> list[tuple[int, int]] | None:
-    try:
-        return [(e.start_mark.index, e.end_mark.index) for e in events
+        return [(e.start_mark.index, e.end_mark.index) for e in parser_events(text)
                 if isinstance(e, ScalarEvent) and e.style in _DATA_STYLES]
     except YAMLError:
         return None

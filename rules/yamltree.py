@@ -346,21 +346,13 @@ def _max_block_depth(text: str) -> int:
 
 
 def _exact_depth(text: str, limit: int) -> int:
-    """Nesting depth from parser events (libyaml's parser is a state machine, no
-    recursion, so it is safe on any input); stops counting once past the limit."""
+    """Nesting depth from parser events (`parser_events` is safe on any input);
+    stops counting once past the limit."""
     from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
-    if HAVE_LIBYAML:
-        from ruamel.yaml.cyaml import CParser
-
-        parser: Any = CParser(text)
-    else:  # pragma: no cover - the pure-Python parser is iterative too, only slower
-        from ruamel.yaml import YAML
-
-        parser = YAML(typ="safe", pure=True).parse(text)
     depth = deepest = 0
     try:
-        for event in _events(parser):
+        for event in parser_events(text):
             if isinstance(event, CollectionStartEvent):
                 depth += 1
                 if depth > deepest:
@@ -374,12 +366,18 @@ def _exact_depth(text: str, limit: int) -> int:
     return deepest
 
 
-def _events(parser: Any) -> Iterator[Any]:
-    if hasattr(parser, "check_event"):
+def parser_events(text: str) -> Iterator[Any]:
+    """The parser events of ``text``, one at a time. libyaml's parser is a state
+    machine, no recursion, so this is safe on any input; raises `YAMLError` where
+    the text stops being YAML."""
+    if HAVE_LIBYAML:
+        parser = _CParser(text)
         while parser.check_event():
             yield parser.get_event()
-    else:  # pragma: no cover
-        yield from parser
+    else:  # pragma: no cover - the pure-Python parser is iterative too, only slower
+        from ruamel.yaml import YAML
+
+        yield from YAML(typ="safe", pure=True).parse(text)
 
 
 class _Builder:
