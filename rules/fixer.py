@@ -19,13 +19,12 @@ import stat
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
 
 from .config import Config
 from .edits import apply_edits
-from .engine import ScanResult, choose_fixes as _choose, scan_paths, validate_fixes
+from .engine import ScanResult, choose_fixes, scan_paths, validate_fixes
 from .manifests import SourceFile
-from .model import Edit, Finding
+from .model import Edit
 
 MAX_PASSES = 5
 BOM = "\ufeff"
@@ -42,17 +41,12 @@ class FixReport:
     remaining: ScanResult
 
 
-def choose_fixes(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings whose fixes can be applied together (no overlapping edits)."""
-    return _choose(findings)[0]
-
-
 def fix_paths(paths: list[str], config: Config) -> FixReport:
     changed: Counter = Counter()
     result = scan_paths(paths, config)
     for _ in range(MAX_PASSES):
         validate_fixes(result, config)  # with the rules run again: what is written was checked
-        chosen = choose_fixes(result.findings)
+        chosen, _ = choose_fixes(result.findings)
         if not chosen:
             break
         by_file: dict[str, tuple[SourceFile, list[Edit]]] = {}
