@@ -134,7 +134,7 @@ def _str(key: str, value: Any) -> str:
 def _url(key: str, value: Any) -> str:
     text = _str(key, value)
     if not text.startswith(("https://", "http://")):
-        raise ConfigError(f"{key}: expected an http(s) URL of the rule reference page, got {value!r}")
+        raise ConfigError(f"{key}: expected an http(s) URL of the rule reference page, got {_show(value)}")
     return text
 
 
