@@ -232,7 +232,8 @@ def _run_rule(rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
         except MemoryError:  # the process itself is in trouble: not a resource's fault
             raise
         except Exception as error:  # any failure of rule code: isolated, never fatal
-            culprit = _culprit(error, rule, inventory, loaded, config, left_out)
+            culprit = _culprit(error, list(inventory.resources), lambda without: _succeeds(
+                lambda: _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)))
             if culprit is None or len(left_out) >= MAX_UNJUDGED_PER_RULE:
                 where = culprit.path if culprit else next((f.source.path for f in loaded if f.source), "")
                 skips.append(Skip(where, f"rule {rule.ID} was not run: after {len(left_out)} resources it "
@@ -256,10 +257,9 @@ def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[
             raise
         except Exception as error:  # isolated like a rule's failure
             candidates = [r for f in loaded for r in f.resources if id(r) not in left_out]
-            culprit = _held_resource(error, {id(r) for r in candidates})
-            if culprit is None and candidates and len(left_out) < MAX_UNJUDGED_PER_RULE:
-                culprit = _halve_by(candidates, lambda without: _succeeds(
-                    lambda: _inventory_without(loaded, config, {**left_out, **without})))
+            culprit = _culprit(error, candidates, (lambda without: _succeeds(
+                lambda: _inventory_without(loaded, config, {**left_out, **without})))
+                if len(left_out) < MAX_UNJUDGED_PER_RULE else None)
             if culprit is None:
                 raise
             left_out[id(culprit)] = culprit
@@ -320,17 +320,16 @@ def _inventory_without(loaded: list[LoadedFile], config: Config, left_out: dict[
     return Inventory(kept, config.custom_workloads, config.deployment_unit)
 
 
-def _culprit(error: Exception, rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
-             config: Config, left_out: dict[int, Resource]) -> Resource | None:
-    """The resource the rule failed on: the one the failing code was looking at (the
-    innermost frame of the traceback holding exactly one resource), else found by
-    halving the resources until the failure stays with one."""
-    culprit = _held_resource(error, {id(r) for r in inventory.resources})
-    if culprit is not None:
+def _culprit(error: Exception, candidates: list[Resource],
+             succeeds_without: Callable[[dict[int, Resource]], bool] | None) -> Resource | None:
+    """The resource of ``candidates`` a failure is about: the one the failing code
+    was looking at (the innermost frame of the traceback holding exactly one), else,
+    given ``succeeds_without``, found by halving the candidates until the failure
+    stays with one."""
+    culprit = _held_resource(error, {id(r) for r in candidates})
+    if culprit is not None or succeeds_without is None:
         return culprit
-
-    return _halve_by(list(inventory.resources), lambda without: _succeeds(
-        lambda: _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)))
+    return _halve_by(candidates, succeeds_without)
 
 
 def is_suppressed(found: Finding, resource: Resource | None) -> bool:
