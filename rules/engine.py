@@ -193,12 +193,15 @@ def run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | Non
         return result
 
 
-def _run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None) -> ScanResult:
+def _run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None,
+               only: str | None = None) -> ScanResult:
+    """The rules (``only`` that one) over the loaded files, their findings in order."""
     inventory, unjudged = _indexed(loaded, config)
     findings: list[Finding] = []
-    for done, (rule_id, rule) in enumerate(RULES.items()):
+    rules = RULES if only is None else {only: RULES[only]}
+    for done, (rule_id, rule) in enumerate(rules.items()):
         if progress:
-            progress("rules", done, len(RULES))
+            progress("rules", done, len(rules))
         setting = config.rule(rule_id)
         if not setting.enabled:
             continue
@@ -505,14 +508,13 @@ class _Validation:
         if self.runs_left <= 0:
             return "not validated: too many fixes of this scan failed validation"
         self.runs_left -= 1
-        after = Counter(f.fingerprint for f in _run_rules(reloaded, self.config).findings)
+        own_rule = group[0].rule  # a group holds the fixes of one rule: only its findings count
+        after = Counter(f.fingerprint for f in _run_rules(reloaded, self.config, only=own_rule).findings)
         fixed = Counter(f.fingerprint for f in group)
         for fingerprint, count in fixed.items():
             if after[fingerprint] > self.before[fingerprint] - count:
                 return "its finding remains after the edit"
-        own_rule = group[0].rule  # a group holds the fixes of one rule
         for fingerprint, count in after.items():
-            rule, path = fingerprint.split("|")[:2]
-            if count > self.before[fingerprint] and rule == own_rule:
-                return f"the edit would bring a new {rule} finding in {path}"
+            if count > self.before[fingerprint]:
+                return f"the edit would bring a new {own_rule} finding in {fingerprint.split('|')[1]}"
         return None
