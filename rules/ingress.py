@@ -154,12 +154,10 @@ class IngressClasses:
         # (an IngressClass without metadata.name, a skeleton or a template's
         # fragment, is no class: no Ingress can name it, nor be defaulted to it)
         everywhere = [r for r in inventory.of_kind("IngressClass") if is_ingress_class(r) and _named(r)]
-        self.manifests = everywhere if near is None else \
-            [r for r in everywhere if inventory.together(near, r)]
+        nearby = everywhere if near is None else [r for r in everywhere if inventory.together(near, r)]
         # True when the unit deploys no IngressClass and the repository's stand in
-        self.from_elsewhere = near is not None and not self.manifests and bool(everywhere)
-        if self.from_elsewhere:
-            self.manifests = everywhere
+        self.from_elsewhere = not nearby and bool(everywhere)
+        self.manifests = everywhere if self.from_elsewhere else nearby
         known: dict[str, KnownClass] = {}
         for resource in self.manifests:
             known.setdefault(resource.name, KnownClass(
