@@ -15,7 +15,8 @@ from typing import Any, Iterable
 
 from .model import ResourceRef, Skip
 from .templates import TEMPLATE_MARK, structural_marker_line
-from .yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, parse_documents, span_at, split_lines
+from .yamltree import (Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, count_lines_before,
+                       parse_documents, span_at, split_lines)
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -155,7 +156,7 @@ def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int, size: int |
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + raw[: exc.start].count(b"\r") - raw[: exc.start].count(b"\r\n") + 1
+        line = count_lines_before(raw.decode("latin-1"), exc.start)  # latin-1: one character per byte
         return _skipped(path, f"not UTF-8 text: invalid byte 0x{raw[exc.start]:02x} at line {line}", line)
     return load_text(path, text.removeprefix("\ufeff"), limits)
 
