@@ -16,6 +16,7 @@ from rules.config import Config, ConfigError, find_config, load_config
 from rules.docs import rule_docs
 from rules.engine import ScanResult, scan_files, scan_paths
 from rules.fixer import FixError, fix_paths
+from rules.model import Finding
 from rules.output import FORMATS, render
 from rules.output.text import printable, summary
 
@@ -151,10 +152,8 @@ def _fix(args: argparse.Namespace) -> int:
     for path, count in report.changed.items():
         print(f"fixed {count} finding{'s' if count != 1 else ''} in {printable(path)}")
     for finding in report.remaining.findings:
-        why = ("its fix was withheld: " + finding.fix_withheld if finding.fix_withheld else "no automatic fix") \
-            if not finding.fix else "its fix conflicts with another edit"
         print(printable(f"left: {finding.path}:{finding.line}: {finding.severity} {finding.rule}: "
-                        f"{finding.message} ({why})"))
+                        f"{finding.message} ({_why_left(finding)})"))
     for skip in report.remaining.skipped:
         print(printable(f"skipped: {skip.path}: {skip.reason}"))
     print(("Nothing to fix. " if not report.changed else "") + "Left: " + summary(report.remaining))
@@ -178,6 +177,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     run(args.host, args.port)
     return EXIT_OK
+
+
+def _why_left(finding: Finding) -> str:
+    if finding.fix:
+        return "its fix conflicts with another edit"
+    if finding.fix_withheld:
+        return "its fix was withheld: " + finding.fix_withheld
+    return "no automatic fix"
 
 
 def _explain(args: argparse.Namespace) -> int:
