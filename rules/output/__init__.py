@@ -1,4 +1,4 @@
-"""Renderings of a scan result: ``text`` for people, ``json`` (SPEC.md), ``sarif``
+"""Renderings of a scan result: ``text`` for people, ``json`` (for tools), ``sarif``
 (2.1.0, for code scanning) and ``github`` (Actions workflow commands)."""
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The ``--format json`` document, exactly as SPEC.md fixes it."""
+"""The ``--format json`` document, as README.md describes it: ``version`` 1, the
+findings and the skipped files, each as its ``to_json`` renders it."""
 from __future__ import annotations
 
 import json
