@@ -29,7 +29,10 @@ such as an injected proxy may listen unannounced), or is probed on a port it doe
 not declare (it listens on more than it says), or when the number appears in a
 container's command, args or environment, or in a ConfigMap the pod mounts or
 reads (`--port 18080`, `endpoint: 0.0.0.0:5317`): the app is configured to
-listen there.
+listen there; a numeric port a container declares under another protocol (a UDP
+Service port whose container lists the number without `protocol: UDP`: traffic to
+a number reaches the pod whatever the declaration says, only the declaration is
+short of its protocol).
 
 ## Why it matters
 With a named `targetPort` nobody declares, the Service exists, its selector
@@ -174,7 +177,7 @@ def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: l
                         f"are refused.")
     if agrees or not isinstance(target, int) or isinstance(target, bool) or not _all_declare(workloads):
         return None
-    if any(_mentioned(ctx, w, target) for w in workloads):
+    if any(_mentioned(ctx, w, target) for w in workloads) or _declared_as_other_protocol(target, workloads):
         return None
     what = f"targetPort {target}" if port.target is not None else f"port {target} (no targetPort: the same number)"
     return _finding(ctx, service, port, workloads, declared, "warning",
@@ -184,6 +187,13 @@ def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: l
 
 def _ports_of(workload: Workload) -> list[ContainerPort]:
     return [p for _, container in serving_containers(workload) for p in declared_ports(container)]
+
+
+def _declared_as_other_protocol(number: int, workloads: list[Workload]) -> bool:
+    """A numeric targetPort reaches the pod whatever protocol the container's
+    declaration names: a container declaring the number without `protocol: UDP`
+    most likely serves it and only its declaration is short of the protocol."""
+    return any(p.number == number for w in workloads for p in _ports_of(w))
 
 
 def _all_declare(workloads: list[Workload]) -> bool:
