@@ -91,7 +91,6 @@ spec:
 No options of its own; `custom-workloads` teaches it pods made by operators.
 
 ## Sources
-- footguns.md, "5. Headless Service with Stateful Apps (No Load Balancing)"
 - https://kubernetes.io/docs/concepts/services-networking/service/#headless-services
 - https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#stable-network-id
   (the governing Service and per-pod DNS names)

@@ -94,7 +94,6 @@ spec:
 - `default-ingress-class`: the class the cluster gives Ingresses that name none.
 
 ## Sources
-- footguns.md, "10. Forgetting to Create IngressClass"
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#ingress-class
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#default-ingress-class
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#deprecated-annotation

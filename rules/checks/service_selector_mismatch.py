@@ -139,7 +139,6 @@ spec:
   path of the pod template), so a Service selecting those pods is not reported.
 
 ## Sources
-- footguns.md, "1. Selector Mismatch Between Service and Deployment"
 - https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors
 - https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#selector
 - https://kubernetes.io/docs/reference/labels-annotations-taints/ (labels set by controllers)
