@@ -1,4 +1,4 @@
-"""The rule catalogue: one module per rule, in the order of footguns.md.
+"""The rule catalogue: one module per rule.
 
 Each module's docstring is the rule's user documentation (what, why, how to fix,
 examples, config keys, sources); then come ``ID``, ``SEVERITY`` and ``SUMMARY``, and

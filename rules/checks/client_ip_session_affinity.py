@@ -117,7 +117,6 @@ spec:
 ```
 
 ## Sources
-- footguns.md, "11. Session Affinity with Connection Pooling"
 - https://kubernetes.io/docs/reference/networking/virtual-ips/#session-affinity
 - https://kubernetes.github.io/ingress-nginx/examples/affinity/cookie/
 - https://doc.traefik.io/traefik/routing/providers/kubernetes-ingress/ (service.sticky.cookie)

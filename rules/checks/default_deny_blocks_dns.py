@@ -64,7 +64,7 @@ would put pods under egress isolation that were free before). It allows the
 `k8s-app: kube-dns` pods of `kube-system` (the label CoreDNS keeps on kubeadm, EKS,
 GKE and AKS; `kubernetes.io/metadata.name` is set on every namespace since
 Kubernetes 1.22) and the NodeLocal DNSCache address 169.254.20.10. That is tighter
-than `namespaceSelector: {}` of footguns.md, which opens port 53 to every pod of the
+than the common `namespaceSelector: {}`, which opens port 53 to every pod of the
 cluster (a way to tunnel data out through a rogue resolver). When the manifests show
 OpenShift (`*.openshift.io` APIs), the fix allows the `openshift-dns` namespace on
 port 5353 instead, where OpenShift's DNS pods listen. A UDP-only allowance gets the
@@ -127,7 +127,6 @@ spec:
 No options of its own.
 
 ## Sources
-- footguns.md, "4. Network Policy Default Deny Without Allowing DNS"
 - https://kubernetes.io/docs/concepts/services-networking/network-policies/
   (isolation, policies are additive, `policyTypes`, default policies)
 - https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/

@@ -65,7 +65,6 @@ spec:
 - `node-port-range`: the cluster's node port range (default `30000-32767`).
 
 ## Sources
-- footguns.md, "6. NodePort Range Conflict"
 - https://kubernetes.io/docs/concepts/services-networking/service/#nodeport-custom-port
 - https://kind.sigs.k8s.io/docs/user/configuration/#nodeport-with-port-mappings
 - https://k3d.io/stable/usage/exposing_services/

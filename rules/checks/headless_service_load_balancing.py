@@ -12,7 +12,7 @@ hand or by an operator), Services whose pods take per-pod DNS names through
 `spec.subdomain`, Services with `publishNotReadyAddresses: true` (peer discovery
 for clustered software, which must see every member), Services whose every port is
 a metrics port by name (`metrics`, `http-metrics`, `https-metrics`, `telemetry`,
-`*-metrics`, ...: Prometheus lists their endpoints and scrapes each pod, so nothing
+`*-metrics`, `metrics*` such as `metricshttps`, ...: Prometheus lists their endpoints and scrapes each pod, so nothing
 balances through them), and workloads pinned to one replica that nothing
 autoscales (a Deployment with `strategy: Recreate` and no replica count is one:
 Recreate is how a single-instance database keeps two pods off its volume).
@@ -91,7 +91,6 @@ spec:
 No options of its own; `custom-workloads` teaches it pods made by operators.
 
 ## Sources
-- footguns.md, "5. Headless Service with Stateful Apps (No Load Balancing)"
 - https://kubernetes.io/docs/concepts/services-networking/service/#headless-services
 - https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#stable-network-id
   (the governing Service and per-pod DNS names)
@@ -150,7 +149,7 @@ def _metrics_only(spec: dict) -> bool:
 
 def _metrics_port(port: dict) -> bool:
     for name in (port.get("name"), port.get("targetPort")):
-        if isinstance(name, str) and (name.lower() in METRICS_PORT_NAMES
+        if isinstance(name, str) and (name.lower() in METRICS_PORT_NAMES or name.lower().startswith("metrics")
                                       or name.lower().endswith(("-metrics", "-prometheus"))):
             return True
     return False
@@ -171,7 +170,8 @@ def _governs(ctx: Context, service: Resource, selected: list[Workload]) -> bool:
 
 
 def _finding(ctx: Context, service: Resource, targets: list[Workload], wider: bool) -> Finding:
-    names = ", ".join(f"{w.kind} {w.name}" for w in targets)
+    # alternative bundles of one unit may each hold the same workload: name it once
+    names = ", ".join(dict.fromkeys(f"{w.kind} {w.name}" for w in targets))
     if wider:  # nothing deployed with the Service makes pods: these come from elsewhere
         names = f"{names} (elsewhere in the repository, if that is what is deployed with it)"
     message = (f"Service {service.name} is headless (clusterIP: None) and selects {names}: its DNS name "

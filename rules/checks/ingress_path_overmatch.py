@@ -38,15 +38,14 @@ nothing in the scan or the config tells which controller serves the Ingress.
   becomes `/foo` and `/foo/*`; URL maps accept `*` only right after a `/`, so no
   path is ever a character prefix there.
 
-Where footguns.md's table disagrees with the controllers, the controllers win:
+Each controller's own source decides:
 ingress-nginx matches `Prefix` per path segment (only `ImplementationSpecific`,
 and every path of a regex-mode host, is a character prefix; the F5 NGINX
 controller, also called "NGINX Ingress", is the one whose `Prefix` is a character
 prefix); Traefik's `Prefix` *is* a character prefix unless `strictPrefixMatching`
 is on; an ALB `Prefix` is segment-wise, and an `ImplementationSpecific` path is
-exact unless it carries a `*`. RULES.md's note that GCE wildcards like `/api*` are
-character prefixes does not hold either: GCE URL maps reject a `*` that does not
-follow a `/`.
+exact unless it carries a `*`. A GCE wildcard such as `/api*` is not a character
+prefix either: GCE URL maps reject a `*` that does not follow a `/`.
 
 Left alone: paths ending in `/` (already segment-aligned), `/` itself, paths that
 already are regular expressions, paths whose last segment names a file
@@ -134,7 +133,6 @@ not judged.
 - `traefik-strict-prefix`: Traefik runs with `strictPrefixMatching`.
 
 ## Sources
-- footguns.md, "9. Ingress Path Type Differences"
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#path-types
 - https://github.com/kubernetes/ingress-nginx/blob/main/internal/ingress/controller/location.go
 - https://github.com/kubernetes/ingress-nginx/blob/main/internal/ingress/controller/template/template.go

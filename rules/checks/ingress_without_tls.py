@@ -144,7 +144,6 @@ make the HTTP listener's route redirect.
   controller is told (for the ingress-nginx redirect annotation).
 
 ## Sources
-- footguns.md, "3. Ingress Without TLS (Plaintext)"
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#tls
 - https://cert-manager.io/docs/usage/ingress/
 - https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#server-side-https-enforcement-through-redirect

@@ -140,7 +140,6 @@ spec:
 - `deployment-unit`: `kustomization` (default), `folder`, `file` or `repository`.
 
 ## Sources
-- footguns.md, "7. Service Type LoadBalancer Cost (One LB per Service)"
 - https://kubernetes.io/docs/concepts/services-networking/service/#loadbalancer
 - https://kubernetes.io/docs/concepts/services-networking/ingress/
 - Kubernetes API validation of Services (`pkg/apis/core/validation/validation.go`):

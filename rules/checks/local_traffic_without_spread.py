@@ -112,7 +112,6 @@ spec:
 No options of its own; `custom-workloads` teaches it pods made by operators.
 
 ## Sources
-- footguns.md, "2. externalTrafficPolicy: Local with Uneven Pod Distribution"
 - https://kubernetes.io/docs/reference/networking/virtual-ips/#external-traffic-policy
   ("If the traffic policy is Local and there are no node-local endpoints, the
   kube-proxy does not forward any traffic for the relevant Service")

@@ -10,7 +10,9 @@ rule reports:
 - an Ingress whose `spec.ingressClassName` names a class that is not known; a
   near miss such as `ngnix` for `nginx` is named and fixed. The deprecated
   `kubernetes.io/ingress.class` annotation is reported only when its value is such a
-  near miss (`Traefk` for `traefik`);
+  near miss (`Traefk` for `traefik`) and not itself a controller's built-in class
+  name (`traefik` beside a `traefik-lb` IngressClass is what Traefik serves when
+  its provider watches no particular class);
 - an Ingress that names no class while no known class is marked default
   (`ingressclass.kubernetes.io/is-default-class: "true"`): no controller picks it
   up;
@@ -94,7 +96,6 @@ spec:
 - `default-ingress-class`: the class the cluster gives Ingresses that name none.
 
 ## Sources
-- footguns.md, "10. Forgetting to Create IngressClass"
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#ingress-class
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#default-ingress-class
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#deprecated-annotation
@@ -149,9 +150,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                     or ctx.inventory.unscanned_holding(ingress, "is-default-class"):
                 continue
             yield _classless(ctx, classes, ingress)
-        elif declared.name not in classes.known and not (
-                declared.by_annotation and _near(classes, declared.name, TYPO) is None) \
-                and not ctx.inventory.unscanned_holding(ingress, "IngressClass", declared.name):
+        elif declared.name not in classes.known and not (declared.by_annotation and _served_by_flag(
+                classes, declared.name)) and not ctx.inventory.unscanned_holding(ingress, "IngressClass", declared.name):
             yield _unknown(ctx, classes, ingress, declared.name, declared.field_path)
 
 
@@ -176,6 +176,14 @@ def _known_list(classes: IngressClasses) -> str:
     names = sorted(classes.known)
     shown = ", ".join(f"`{n}`" for n in names[:6]) + (", ..." if len(names) > 6 else "")
     return shown
+
+
+def _served_by_flag(classes: IngressClasses, name: str) -> bool:
+    """Whether a controller may serve this value of the deprecated annotation by its
+    own class flag: any value but a typo of a known class, and always a controller's
+    built-in class name (`traefik` beside a `traefik-lb` IngressClass is what Traefik
+    serves when it is told no class)."""
+    return _near(classes, name, TYPO) is None or classes.controller_of_class(name) is not None
 
 
 def _near(classes: IngressClasses, name: str, cutoff: float = 0.6) -> str | None:

@@ -128,7 +128,6 @@ spec:
 - `ndots`: the value the fix sets (default 2).
 
 ## Sources
-- footguns.md, "8. ndots:5 Causing Excessive DNS Lookups"
 - https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-s-dns-policy
   (DNS policies; host-network pods on `ClusterFirst` fall back to `Default`)
 - https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-dns-config

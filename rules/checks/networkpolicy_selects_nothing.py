@@ -18,6 +18,8 @@ Left alone: a policy in a namespace of which the scan holds no workload (the
 pods are deployed from elsewhere); a policy whose namespace a Helm release or an
 Argo CD Application installs into, or where an operator's custom resource could
 make the pods (declare such kinds under `custom-workloads` to have them judged);
+a policy applied with a CustomResourceDefinition (it installs an operator, whose
+custom resources, and so pods, usually come in a later step);
 peers with a `namespaceSelector` or an `ipBlock`; Calico, Cilium and other
 plugins' own policy kinds.
 
@@ -121,13 +123,20 @@ def check(ctx: Context) -> Iterator[Finding]:
         key = (namespace, ctx.inventory.units.roots(policy.path))
         if key not in judged:
             judged[key] = shows_its_namespace(ctx, policy, namespace, services=False) \
-                and not made_elsewhere(ctx, policy, namespace)
+                and not made_elsewhere(ctx, policy, namespace) and not _installs_operator(ctx, policy)
         if not judged[key]:
             continue
         for path in _selector_paths(policy):
             found = _check_selector(ctx, policy, path)
             if found is not None:
                 yield found
+
+
+def _installs_operator(ctx: Context, policy: Resource) -> bool:
+    """Whether a CustomResourceDefinition is applied with the policy: the operator
+    installed there makes pods from custom resources that are usually applied in a
+    later step or from another folder, so the policy's pods need not be in the scan."""
+    return any(ctx.inventory.together(policy, crd) for crd in ctx.inventory.of_kind("CustomResourceDefinition"))
 
 
 def _selector_paths(policy: Resource) -> Iterator[tuple[Any, ...]]:

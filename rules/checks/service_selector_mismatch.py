@@ -13,6 +13,9 @@ differs (`app` vs `app.kubernetes.io/name`).
 Left alone:
 - Services without a selector (their Endpoints or EndpointSlices are managed by
   hand or by a controller) and `type: ExternalName` Services;
+- Services whose Endpoints or EndpointSlice (labelled
+  `kubernetes.io/service-name`) is in the scanned files: their addresses are
+  listed by hand, whatever the selector matches;
 - Services whose namespace holds no scanned workload at all: the pods come from
   elsewhere (an operator, another repository, a chart);
 - selector keys that controllers add to pods at run time: `job-name`,
@@ -136,7 +139,6 @@ spec:
   path of the pod template), so a Service selecting those pods is not reported.
 
 ## Sources
-- footguns.md, "1. Selector Mismatch Between Service and Deployment"
 - https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors
 - https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#selector
 - https://kubernetes.io/docs/reference/labels-annotations-taints/ (labels set by controllers)
@@ -273,7 +275,7 @@ def _check(ctx: Context) -> Iterator[Finding]:
         # The label index answers for most Services; listing the namespace's
         # workloads for each Service made the rule quadratic in namespace size.
         if ctx.inventory.workloads_selected(selector, service) \
-                or ctx.inventory.workloads_selected_nearby(selector, service):
+                or ctx.inventory.workloads_selected_nearby(selector, service) or _endpoints_by_hand(ctx, service):
             continue
         near = _near(ctx, service)
         if not near.count:
@@ -949,6 +951,16 @@ def _names_in(name: str, values: list[str]) -> bool:
 
 
 _SEPARATORS = str.maketrans("._", "--")
+
+
+def _endpoints_by_hand(ctx: Context, service: Resource) -> bool:
+    """Whether an Endpoints or EndpointSlice applied with the Service lists its
+    addresses: the slice controller leaves a slice it does not manage alone and
+    kube-proxy routes to it, so the Service has endpoints whatever its selector."""
+    if ctx.inventory.named(service, "Endpoints", service.name, service.namespace):
+        return True
+    return any(r.get("metadata", "labels", "kubernetes.io/service-name") == service.name
+               for r in ctx.inventory.near(service, "EndpointSlice"))
 
 
 def _pod_makers_in_unit(ctx: Context, service: Resource, wider: bool = False) -> list[Resource]:

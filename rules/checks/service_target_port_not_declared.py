@@ -29,7 +29,13 @@ such as an injected proxy may listen unannounced), or is probed on a port it doe
 not declare (it listens on more than it says), or when the number appears in a
 container's command, args or environment, or in a ConfigMap the pod mounts or
 reads (`--port 18080`, `endpoint: 0.0.0.0:5317`): the app is configured to
-listen there.
+listen there; a numeric port a container declares under another protocol (a UDP
+Service port whose container lists the number without `protocol: UDP`: traffic to
+a number reaches the pod whatever the declaration says, only the declaration is
+short of its protocol); a port that a same-named copy of the workload applied with
+it declares (a kustomize patch merged into it adds a sidecar and its ports); a
+numeric port of pods an Istio `Gateway` selects (their Envoy listens on the ports
+the Gateways configure, not on declared ones).
 
 ## Why it matters
 With a named `targetPort` nobody declares, the Service exists, its selector
@@ -166,7 +172,8 @@ def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: l
     target = _target(port)
     declared = [(w, p) for w in workloads for p in _ports_of(w) if p.protocol == port.protocol]
     if is_port_name(target):
-        if any(p.name == target for _, p in declared):
+        if any(p.name == target for _, p in declared) \
+                or any(p.name == target for p in _patched_ports(ctx, workloads, port.protocol)):
             return None
         return _finding(ctx, service, port, workloads, declared, "error",
                         f"targetPort {target!r} is a port name that no container of the selected pods "
@@ -174,7 +181,9 @@ def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: l
                         f"are refused.")
     if agrees or not isinstance(target, int) or isinstance(target, bool) or not _all_declare(workloads):
         return None
-    if any(_mentioned(ctx, w, target) for w in workloads):
+    if any(_mentioned(ctx, w, target) for w in workloads) or _declared_as_other_protocol(target, workloads) \
+            or any(p.number == target for p in _patched_ports(ctx, workloads, port.protocol)) \
+            or _istio_gateway(ctx, workloads):
         return None
     what = f"targetPort {target}" if port.target is not None else f"port {target} (no targetPort: the same number)"
     return _finding(ctx, service, port, workloads, declared, "warning",
@@ -184,6 +193,38 @@ def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: l
 
 def _ports_of(workload: Workload) -> list[ContainerPort]:
     return [p for _, container in serving_containers(workload) for p in declared_ports(container)]
+
+
+def _patched_ports(ctx: Context, workloads: list[Workload], protocol: str) -> list[ContainerPort]:
+    """Ports that same-named copies of the selected workloads, applied with them,
+    declare: a patch the build merges into the workload (a kustomize patch adding a
+    `kube-rbac-proxy` sidecar) brings its containers' ports to the same pods."""
+    ports: list[ContainerPort] = []
+    for workload in workloads:
+        for copy in ctx.inventory.named(workload.resource, workload.kind, workload.name, workload.resource.namespace):
+            containers = copy.get(*workload.pod_spec_path, "containers")
+            for container in containers if isinstance(containers, list) else []:
+                if isinstance(container, dict):
+                    ports.extend(p for p in declared_ports(container) if p.protocol == protocol)
+    return ports
+
+
+def _istio_gateway(ctx: Context, workloads: list[Workload]) -> bool:
+    """Whether an Istio `Gateway` selects the pods: their Envoy listens on the ports
+    the Gateways' servers configure at run time, whatever the containers declare."""
+    for gateway in ctx.inventory.of_kind("Gateway"):
+        selector = gateway.get("spec", "selector")
+        if gateway.api_version.startswith("networking.istio.io/") and isinstance(selector, dict) and selector \
+                and any(from_map(selector).matches(w.labels) for w in workloads):
+            return True
+    return False
+
+
+def _declared_as_other_protocol(number: int, workloads: list[Workload]) -> bool:
+    """A numeric targetPort reaches the pod whatever protocol the container's
+    declaration names: a container declaring the number without `protocol: UDP`
+    most likely serves it and only its declaration is short of the protocol."""
+    return any(p.number == number for w in workloads for p in _ports_of(w))
 
 
 def _all_declare(workloads: list[Workload]) -> bool:

@@ -120,3 +120,12 @@ spec:
       containers: [{name: other, image: other}]
 """
     assert len(of_rule(scan_text(text), RULE)) == 1
+
+
+def test_workload_held_by_several_bundles_is_named_once():
+    service_and_deployment = HEADLESS.format(kind="Deployment", extra="")
+    deployment_only = service_and_deployment.split("---\n", 1)[1]
+    files = {"install.yaml": service_and_deployment, "install-with-monitoring.yaml": deployment_only}
+    (finding,) = of_rule(scan_texts(files), RULE)
+    assert "selects Deployment api: its DNS name" in finding.message
+    assert len(finding.related) == 2
