@@ -221,7 +221,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     if selection.changed_left_out:
         left = selection.changed_left_out
         alerts.append(Skip(".", f"{len(left):,} of the {len(own) + len(left):,} manifests it changes were not "
-                                f"scanned (the first: `{left[0]}`): over the App's budget of {_budget_text(budget)} "
+                                f"scanned (the first: {code_span(left[0])}): over the App's budget of {_budget_text(budget)} "
                                 f"per analysis"))
     if selection.context_left_out:
         read = selection.context_total - selection.context_left_out
