@@ -205,6 +205,19 @@ def _folder(path: str) -> str:
     return posixpath.dirname(path)
 
 
+def folders_around(paths: list[str]) -> set[str]:
+    """The folders holding ``paths`` and every folder above them, the root ("") included."""
+    near: set[str] = set()
+    for path in paths:
+        folder = _folder(path)
+        while folder not in near:  # a folder in the set has its parents there too
+            near.add(folder)
+            if not folder:
+                break
+            folder = _folder(folder)
+    return near
+
+
 def _distance(folder: str, near: set[str]) -> int:
     """Folders to climb from ``folder`` to one holding (or above) a changed file."""
     steps = 0
@@ -225,14 +238,7 @@ def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: 
     all_paths = manifest_paths(tree, config)
     changed_set = set(changed)
     own = [p for p in changed if p in tree.files and _is_manifest_path(p, config)]
-    near: set[str] = set()
-    for path in own:
-        folder = _folder(path)
-        while True:
-            near.add(folder)
-            if not folder:
-                break
-            folder = _folder(folder)
+    near = folders_around(own)
     built_with = set(first or ())
     others = sorted((p for p in all_paths if p not in changed_set),
                     key=lambda p: (p not in built_with, _distance(_folder(p), near), p))
