@@ -52,7 +52,7 @@ from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 from huey.storage import SqliteStorage
 
-from .analysis import Budget, report_gave_up
+from .analysis import Budget, Trigger, report_gave_up
 from .credentials import current_settings
 from .events import Event, PayloadError, pull_request_number, router
 from .fetch import BlobCache
@@ -179,6 +179,12 @@ class Context:
     @property
     def budget(self) -> Budget:
         return Budget.from_settings(self.runtime.settings)
+
+    def trigger(self, reason: str, **details: Any) -> Trigger:
+        """The `Trigger` of an analysis this run starts for ``reason``: this run's try,
+        whether it is the first, `once` and the budget, with the handler's ``details``."""
+        return Trigger(reason, first_run=self.first_run, last_attempt=self.last_attempt, attempt=self.attempt,
+                       once=self.once, budget=self.budget, **details)
 
     @contextlib.contextmanager
     def once(self, key: str) -> Iterator[bool]:
