@@ -221,7 +221,7 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     if selection.changed_left_out:
         left = selection.changed_left_out
         alerts.append(Skip(".", f"{len(left):,} of the {len(own) + len(left):,} manifests it changes were not "
-                                f"scanned (the first: `{left[0]}`): over the App's budget of {_budget_text(budget)} "
+                                f"scanned (the first: {code_span(left[0])}): over the App's budget of {_budget_text(budget)} "
                                 f"per analysis"))
     if selection.context_left_out:
         read = selection.context_total - selection.context_left_out
@@ -234,16 +234,17 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     head_result, scanned, engine_skips = _scan_within(gh, cache, pr.repo, head_tree, config, selection.paths, own,
                                                       engine, notes)
     alerts.extend(engine_skips)
+    merge_base = MergeBase(gh, cache, pr, config, head_tree, files)
     base_fingerprints: set[str] | None = set()
     if any(f.path not in changed for f in head_result.findings):
-        base_fingerprints = _base_fingerprints(gh, cache, pr, config, scanned, engine, head_tree, files)
+        base_fingerprints = _base_fingerprints(merge_base, scanned, engine)
         if base_fingerprints is None:
             notes.append(Skip(".", "findings in files it did not change are left out: the rule engine had no "
                                    "time left to tell whether this pull request caused them"))
             head_result.findings = [f for f in head_result.findings if f.path in changed]
             base_fingerprints = set()
     owned = select_findings(head_result, base_fingerprints, changed)
-    for finding in _emptied_services(gh, cache, pr, config, head_tree, scanned, files, engine):
+    for finding in _emptied_services(merge_base, scanned, engine):
         if finding.fingerprint not in {f.fingerprint for f in head_result.findings}:
             head_result.findings.append(finding)
             owned.append(finding)  # absent at the merge base by construction
@@ -255,22 +256,21 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
                       config=config, remarks=remarks)
 
 
-def _emptied_services(gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, head_tree: Tree,
-                      scanned: list[str], files: list[dict[str, Any]], engine: "EngineTime") -> list[Finding]:
+def _emptied_services(merge_base: "MergeBase", scanned: list[str], engine: "EngineTime") -> list[Finding]:
     """Services left without pods by the manifests the pull request deletes
     (`bot.emptied`); none when it deletes none, or the engine has no time left."""
-    removed = {f["filename"]: f for f in files if f.get("status") == "removed" and is_manifest(f["filename"], config)}
+    gh, pr, config = merge_base.gh, merge_base.pr, merge_base.config
+    removed = {f["filename"]: f for f in merge_base.files
+               if f.get("status") == "removed" and is_manifest(f["filename"], config)}
     if not removed or engine.remaining() <= 0:
         return []
-    head = read_manifests(gh, pr.repo, head_tree, config, cache, scanned).files
-    base = _base_from_patches(gh, cache, pr.repo, head_tree, config, scanned, files)
+    head = read_manifests(gh, pr.repo, merge_base.head_tree, config, merge_base.cache, scanned).files
+    base = merge_base.from_patches(scanned)
     gone = {path: unapply_patch(b"", entry.get("patch")) for path, entry in removed.items()}
     if base is None or any(text is None for text in gone.values()):  # the patches cannot tell: read the base
-        tree = read_tree(gh, pr.repo, gh.merge_base(pr.repo, pr.base_sha, pr.head_sha))
-        wanted = [p for p in [*scanned, *removed] if p in tree.files]
-        base = read_manifests(gh, pr.repo, tree, config, cache, wanted).files
+        base = merge_base.read([*scanned, *removed])
     else:
-        base.update({path: text for path, text in gone.items() if text is not None})
+        base = {**base, **{path: text for path, text in gone.items() if text is not None}}
     try:
         return engine.call(emptied_services, (head, base, config, frozenset(removed)))
     except (EngineTimeout, EngineFailed) as exc:
@@ -398,27 +398,48 @@ def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, conf
                                                                   f"it changes could be scanned")]
 
 
-def _base_fingerprints(gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, paths: list[str],
-                       engine: EngineTime, head_tree: Tree | None = None,
-                       files: list[dict[str, Any]] | None = None) -> set[str] | None:
+class MergeBase:
+    """The merge base's manifests for one analysis, whoever asks (the base scan, the
+    emptied-Service check): from the head and the pull request's patches when they
+    tell them (no call), else from GitHub. Each is worked out once: the patches taken
+    back once per list of paths, the merge base's tree read once."""
+
+    def __init__(self, gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, head_tree: Tree,
+                 files: list[dict[str, Any]]) -> None:
+        self.gh, self.cache, self.pr, self.config = gh, cache, pr, config
+        self.head_tree, self.files = head_tree, files
+        self._patched: dict[tuple[str, ...], dict[str, bytes] | None] = {}
+        self._tree: Tree | None = None
+
+    def from_patches(self, paths: list[str]) -> dict[str, bytes] | None:
+        """`_base_from_patches` of ``paths``; shared, so callers copy before they change it."""
+        key = tuple(paths)
+        if key not in self._patched:
+            self._patched[key] = _base_from_patches(self.gh, self.cache, self.pr.repo, self.head_tree, self.config,
+                                                    paths, self.files, self.pr.base_sha)
+        return self._patched[key]
+
+    def read(self, paths: list[str]) -> dict[str, bytes]:
+        """Those of ``paths`` the merge base has, read from its tree on GitHub."""
+        if self._tree is None:
+            self._tree = read_tree(self.gh, self.pr.repo,
+                                   self.gh.merge_base(self.pr.repo, self.pr.base_sha, self.pr.head_sha))
+        wanted = [p for p in paths if p in self._tree.files]
+        return read_manifests(self.gh, self.pr.repo, self._tree, self.config, self.cache, wanted).files
+
+
+def _base_fingerprints(merge_base: MergeBase, paths: list[str], engine: EngineTime) -> set[str] | None:
     """The fingerprints of the findings at the merge base, over the same files as at
-    the head; None when the engine runs out of time or memory. The merge base's files
-    come from the head and the pull request's patches when they tell them (no call),
-    else from GitHub."""
-    contents = None
-    if head_tree is not None and files is not None:
-        contents = _base_from_patches(gh, cache, pr.repo, head_tree, config, paths, files, pr.base_sha)
+    the head; None when the engine runs out of time or memory."""
+    contents = merge_base.from_patches(paths)
     if contents is None:
-        base_sha = gh.merge_base(pr.repo, pr.base_sha, pr.head_sha)
-        tree = read_tree(gh, pr.repo, base_sha)
-        wanted = [p for p in paths if p in tree.files]
-        contents = read_manifests(gh, pr.repo, tree, config, cache, wanted).files
+        contents = merge_base.read(paths)
     if engine.remaining() <= 0:
         return None
     try:
-        findings, _ = engine.scan(contents, config, engine.remaining())
+        findings, _ = engine.scan(contents, merge_base.config, engine.remaining())
     except (EngineTimeout, EngineFailed) as exc:
-        log.warning("pr=%s#%d base scan: %s", pr.repo, pr.number, exc)
+        log.warning("pr=%s#%d base scan: %s", merge_base.pr.repo, merge_base.pr.number, exc)
         return None
     return {f.fingerprint for f in findings}
 

@@ -25,9 +25,9 @@ from .events import router
 
 def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Flask:
     """The Flask app. Settings come from the environment unless given. Without any App
-    credentials (none set, none saved) it runs in setup mode (`bot.setup`); with some
-    but not all of them, this raises `bot.settings.SettingsError` (the server does not
-    start)."""
+    credentials (none set, none saved) it runs in setup mode (`bot.setup`); with an App
+    id or key but no webhook secret, this raises `bot.settings.SettingsError` (the
+    server does not start)."""
     settings = settings or load_web_settings()
     configure_logging(settings.log_level, settings.log_format)
     register_secret(settings.webhook_secret)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from .analysis import CHECK_NAME, Trigger, analyse
+from .analysis import CHECK_NAME, analyse
 from .events import Event, pull_request_number, router
 
 log = logging.getLogger("footgun.check_run")
@@ -38,5 +38,4 @@ def on_rerequested(event: Event, ctx) -> None:
             return
         number = numbers[0]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            Trigger("rerequested", new_check_run=True, last_attempt=ctx.last_attempt, attempt=ctx.attempt,
-                    once=ctx.once, budget=ctx.budget))
+            ctx.trigger("rerequested", new_check_run=True))

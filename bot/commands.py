@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 
-from .analysis import Trigger, analyse
+from .analysis import analyse
 from .events import Event, router
 from .review import code_span, neutralise
 
@@ -116,6 +116,5 @@ def on_comment(event: Event, ctx) -> None:
         log.info("%s: a later recheck by %s is queued, it runs for both", event.describe(), login)
         return
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            Trigger("recheck", force_review=True, first_run=ctx.first_run, last_attempt=ctx.last_attempt,
-                    attempt=ctx.attempt, once=ctx.once, budget=ctx.budget))
+            ctx.trigger("recheck", force_review=True))
     gh.react(event.repo, comment["id"], "rocket")

@@ -214,9 +214,6 @@ class LiveSettings:
                     self._current = settings
             return self._current
 
-    def saved(self) -> AppCredentials | None:
-        return self.store.load()
-
 
 def current_settings(settings: Settings) -> Settings:
     """``settings`` completed by the saved credentials, if any (for the worker side,

@@ -52,7 +52,7 @@ def emptied_services(head: Mapping[str, bytes], base: Mapping[str, bytes], confi
         chosen = before.workloads_selected(selector, was) if was is not None else []
         if not chosen:
             continue
-        finding = context.finding(service, ("spec", "selector"), _message(service, chosen, removed),
+        finding = context.finding(service, ("spec", "selector"), _message(service, selector, chosen, removed),
                                   related=[Related(w.resource.path, w.resource.start_line,
                                                    f"{w.kind} {w.name} at the merge base") for w in chosen[:3]],
                                   severity=setting.severity)
@@ -84,11 +84,11 @@ def _same(inventory: Inventory, service: Resource) -> Resource | None:
     return None
 
 
-def _message(service: Resource, chosen: list, removed: frozenset[str]) -> str:
+def _message(service: Resource, selector: Selector, chosen: list, removed: frozenset[str]) -> str:
     names = ", ".join(f"{w.kind} {w.name}" for w in chosen[:3]) + (" and others" if len(chosen) > 3 else "")
     gone = sorted({w.resource.path for w in chosen} & removed)
     how = f"this pull request deletes {', '.join(gone)}" if gone else "this pull request takes them away"
-    pairs = ", ".join(f"{k}={v}" for k, v in sorted(_selector(service).labels)) if _selector(service) else ""
+    pairs = ", ".join(f"{k}={v}" for k, v in sorted(selector.labels))
     return (f"Service {service.name} selected {names} at the merge base; {how}, and no workload left in its "
             f"namespace has pod labels {pairs}: after the merge the Service has no endpoints and every "
             f"connection to it fails. Keep a workload with these labels, or delete the Service too.")

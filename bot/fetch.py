@@ -37,7 +37,7 @@ from rules.config import CONFIG_NAMES, Config, parse_config_text
 from rules.model import Skip
 
 from .github import Installation, TreeEntry
-from .local import _is_manifest_path
+from .local import is_manifest_path
 
 log = logging.getLogger("footgun.fetch")
 
@@ -188,7 +188,7 @@ class Manifests:
 
 
 def manifest_paths(tree: Tree, config: Config) -> list[str]:
-    return sorted(p for p in tree.files if _is_manifest_path(p, config))
+    return sorted(p for p in tree.files if is_manifest_path(p, config))
 
 
 @dataclass
@@ -203,6 +203,19 @@ class Selection:
 
 def _folder(path: str) -> str:
     return posixpath.dirname(path)
+
+
+def folders_around(paths: list[str]) -> set[str]:
+    """The folders holding ``paths`` and every folder above them, the root ("") included."""
+    near: set[str] = set()
+    for path in paths:
+        folder = _folder(path)
+        while folder not in near:  # a folder in the set has its parents there too
+            near.add(folder)
+            if not folder:
+                break
+            folder = _folder(folder)
+    return near
 
 
 def _distance(folder: str, near: set[str]) -> int:
@@ -224,15 +237,8 @@ def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: 
     files over ``max_file_bytes`` cost nothing: they are skipped unread)."""
     all_paths = manifest_paths(tree, config)
     changed_set = set(changed)
-    own = [p for p in changed if p in tree.files and _is_manifest_path(p, config)]
-    near: set[str] = set()
-    for path in own:
-        folder = _folder(path)
-        while True:
-            near.add(folder)
-            if not folder:
-                break
-            folder = _folder(folder)
+    own = [p for p in changed if p in tree.files and is_manifest_path(p, config)]
+    near = folders_around(own)
     built_with = set(first or ())
     others = sorted((p for p in all_paths if p not in changed_set),
                     key=lambda p: (p not in built_with, _distance(_folder(p), near), p))
@@ -286,7 +292,7 @@ def read_config(gh: Installation, repo: str, tree: Tree, cache: BlobCache) -> Co
 
 
 def is_manifest(path: str, config: Config) -> bool:
-    return _is_manifest_path(path, config) or posixpath.basename(path) in CONFIG_NAMES
+    return is_manifest_path(path, config) or posixpath.basename(path) in CONFIG_NAMES
 
 
 # --- the merge base's version of a changed file, without reading it ----------------------------

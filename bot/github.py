@@ -32,7 +32,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import requests
 from github import Auth, Github, GithubIntegration, GithubRetry
@@ -726,11 +726,6 @@ def _next_link(headers: dict[str, Any]) -> str | None:
         if 'rel="next"' in rel:
             return url.strip().strip("<>")
     return None
-
-
-def chunks(items: list[T], size: int) -> Iterable[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 THREADS_QUERY = """

@@ -52,7 +52,7 @@ from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 from huey.storage import SqliteStorage
 
-from .analysis import Budget, report_gave_up
+from .analysis import Budget, Trigger, report_gave_up
 from .credentials import current_settings
 from .events import Event, PayloadError, pull_request_number, router
 from .fetch import BlobCache
@@ -71,8 +71,9 @@ LOCK_WAIT = 1.0  # seconds before a job whose PR is busy is tried again
 PENDING_HOLD = 300.0  # an entry queued but never claimed this long: its task was lost, queue it again
 MAX_RETRY_DELAY = 15 * 60
 SHUTDOWN_TIMEOUT = 20  # Heroku and Kubernetes send SIGKILL 30 s after SIGTERM
-HEARTBEAT_STALE = 3  # beats a worker may miss before /healthz says it is down
-HEARTBEAT_MIN_STALE = 30.0  # seconds, whatever the beat: a busy machine may be late
+# Seconds without a worker's beat before /healthz says it is down: three beats at the
+# longest interval (10 s, `Jobs._keep`), more at shorter ones (a busy machine is late).
+HEARTBEAT_STALE = 30.0
 
 
 class _SqliteStorage(SqliteStorage):
@@ -178,6 +179,12 @@ class Context:
     @property
     def budget(self) -> Budget:
         return Budget.from_settings(self.runtime.settings)
+
+    def trigger(self, reason: str, **details: Any) -> Trigger:
+        """The `Trigger` of an analysis this run starts for ``reason``: this run's try,
+        whether it is the first, `once` and the budget, with the handler's ``details``."""
+        return Trigger(reason, first_run=self.first_run, last_attempt=self.last_attempt, attempt=self.attempt,
+                       once=self.once, budget=self.budget, **details)
 
     @contextlib.contextmanager
     def once(self, key: str) -> Iterator[bool]:
@@ -406,7 +413,7 @@ class Jobs:
             self._keeper.start()
 
     def _keep(self) -> None:
-        beat = self.beat_interval
+        beat = max(0.2, min(self.lease / 3, 10.0))
         scan_every = max(0.5, min(self.lease / 2, 15.0))
         next_scan = time.monotonic() + scan_every
         self._beat_alive()
@@ -420,10 +427,6 @@ class Jobs:
             except Exception as exc:  # the store is briefly unreachable: try at the next beat
                 log.warning("job keeper: %s", _brief(exc))
 
-    @property
-    def beat_interval(self) -> float:
-        return max(0.2, min(self.lease / 3, 10.0))
-
     def _beat_alive(self) -> None:
         """Tell ``/healthz`` that this worker process is alive (worker processes only)."""
         if self._recovering:
@@ -435,16 +438,15 @@ class Jobs:
     def health(self) -> dict[str, str]:
         """What serving needs that is down, by part (empty: all well): the store must
         answer, and a worker process must have said it is alive within
-        `HEARTBEAT_STALE` beats."""
+        `HEARTBEAT_STALE` seconds."""
         try:
             last = self.store.last_beat()
         except Exception as exc:
             return {"store": f"the queue's store does not answer: {_brief(exc)}"}
-        stale = HEARTBEAT_STALE * self.beat_interval
         if last is None:
             return {"worker": "no worker process has started (run the Procfile's worker)"}
         age = time.time() - last
-        if age > max(stale, HEARTBEAT_MIN_STALE):
+        if age > HEARTBEAT_STALE:
             return {"worker": f"no worker heartbeat for {age:.0f} s"}
         return {}
 

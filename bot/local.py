@@ -193,9 +193,6 @@ def config_at(repo: str, commit: str) -> Config:
     return Config(root=repo)
 
 
-_is_manifest_path = is_manifest_path  # earlier name, still imported elsewhere
-
-
 # --- the review ------------------------------------------------------------------------
 
 @dataclass

@@ -6,7 +6,7 @@ comments; ``/footgun recheck`` reviews a draft on request.
 """
 from __future__ import annotations
 
-from .analysis import Trigger, analyse
+from .analysis import analyse
 from .events import Event, router
 from .github import PullInfo, pull_info
 
@@ -28,9 +28,7 @@ def _accept(event: Event, app_id: int | None) -> str | None:
 def on_pull_request(event: Event, ctx) -> None:
     pull = event.payload["pull_request"]
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],
-            Trigger(event.action or "", expected_head=pull["head"]["sha"], first_run=ctx.first_run,
-                    last_attempt=ctx.last_attempt, attempt=ctx.attempt, once=ctx.once, budget=ctx.budget,
-                    pull=_as_sent(event, ctx)))
+            ctx.trigger(event.action or "", expected_head=pull["head"]["sha"], pull=_as_sent(event, ctx)))
 
 
 def _as_sent(event: Event, ctx) -> PullInfo | None:

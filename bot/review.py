@@ -407,7 +407,8 @@ class ReviewPlan:
         for comment in self.comments:
             start = comment.get("start_line", comment["line"])
             lines = f"{start}-{comment['line']}" if start < comment["line"] else str(start)
-            out.append(f"---\n\n### `{comment['path']}:{lines}`\n\n"
+            heading = code_span(f"{comment['path']}:{lines}")
+            out.append(f"---\n\n### {heading}\n\n"
                        f"{_strip_markers(comment['body'])}")
         return "\n\n".join(out) + "\n"
 

@@ -18,7 +18,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import create_app
 from .logs import configure_logging
 from .jobs import Jobs
-from .credentials import LiveSettings
+from .credentials import verifies_webhooks
 from .settings import SettingsError
 from .setup import load_web_settings, setup_mode_note
 
@@ -52,7 +52,7 @@ def run(host: str = "127.0.0.1", port: int | None = None, idle_timeout: float = 
     web = threading.Thread(target=server.serve_forever, name="footgun-web", daemon=True)
     web.start()
     log.info("footgun listening on http://%s:%d/webhook, data in %s", host, server.port, settings.data_dir)
-    if LiveSettings(settings).current() is None:
+    if not verifies_webhooks(settings):  # load_web_settings read the saved credentials
         log.info("%s", setup_mode_note(host, server.port))
     try:
         while not stop.wait(1):

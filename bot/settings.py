@@ -5,7 +5,7 @@
 | ``GITHUB_APP_ID`` | the App's numeric id (App settings page) |
 | ``GITHUB_PRIVATE_KEY`` | the App's private key, PEM text (``\\n`` escapes are accepted) |
 | ``GITHUB_PRIVATE_KEY_PATH`` | or: a file holding it |
-| ``GITHUB_WEBHOOK_SECRET`` | the webhook secret (at least 16 characters); the server refuses to start without it |
+| ``GITHUB_WEBHOOK_SECRET`` | the webhook secret (at least 16 characters). Without it (and none saved) the web process starts in setup mode (`bot.setup`) when no App id or key is set either, and refuses to start when one is |
 | ``GITHUB_API_URL`` | REST root, default ``https://api.github.com`` (GitHub Enterprise Server: ``https://HOST/api/v3``) |
 | ``GITHUB_URL`` | GitHub's web address, for the registration page (default ``https://github.com``; GitHub Enterprise Server: ``https://HOST``) |
 | ``FOOTGUN_PUBLIC_URL`` | the App's public base URL, for the registration page (default: the address the page was requested at) |

@@ -41,12 +41,14 @@ _pages = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=sel
 
 
 def load_web_settings() -> Settings:
-    """The web process's settings: with a webhook secret (set or saved), or, with no App
-    configured at all, for setup mode. An App id or key without a webhook secret is a
-    mistake to report, not a first run: `SettingsError`."""
+    """The web process's settings, completed by the saved credentials (read here once:
+    the caller needs not read them again): with a webhook secret (set or saved), or,
+    with no App configured at all, for setup mode. An App id or key without a webhook
+    secret is a mistake to report, not a first run: `SettingsError`."""
     settings = load_settings(webhooks=False)
-    if verifies_webhooks(merged(settings, CredentialStore(settings).load())):
-        return settings
+    completed = merged(settings, CredentialStore(settings).load())
+    if verifies_webhooks(completed):
+        return completed
     if settings.app_id is not None or settings.private_key:
         load_settings()  # raises: names the missing webhook secret
     return settings

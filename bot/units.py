@@ -17,7 +17,7 @@ from rules.manifests import KUSTOMIZATION_NAMES, LoadedFile, load_file
 from rules.model import Skip
 from rules.units import Units, norm
 
-from .fetch import BlobCache, Tree, manifest_paths, read_blobs
+from .fetch import BlobCache, Tree, folders_around, manifest_paths, read_blobs
 from .github import Installation
 
 
@@ -44,10 +44,6 @@ def _nearest_kustomizations(paths: list[str], changed: list[str], limit: int) ->
     """Up to ``limit`` kustomization files, those of the changed files' folders and
     their parents first."""
     found = [p for p in paths if posixpath.basename(p) in KUSTOMIZATION_NAMES]
-    near = {posixpath.dirname(p) for p in changed}
-    for folder in list(near):
-        while folder:
-            folder = posixpath.dirname(folder)
-            near.add(folder)
+    near = folders_around(changed)
     found.sort(key=lambda p: (posixpath.dirname(p) not in near, p.count("/"), p))
     return found[:limit]

@@ -16,15 +16,16 @@ log = logging.getLogger("footgun.worker")
 def main() -> int:
     try:
         settings = load_settings(webhooks=False)
+        completed = current_settings(settings)
         if settings.app_id is not None or settings.private_key:  # set by hand: must be complete
-            current_settings(settings).require_app_credentials()
+            completed.require_app_credentials()
     except SettingsError as exc:
         print(f"footgun worker: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
     register_secret(settings.webhook_secret)
     register_secret(settings.private_key)
-    if current_settings(settings).app_id is None:
+    if completed.app_id is None:
         log.info("no App credentials yet: jobs will use those the registration page saves, without a restart")
     log.info("footgun worker: %d threads, queue in %s", settings.workers,
              "Redis" if settings.redis_url else settings.data_dir)

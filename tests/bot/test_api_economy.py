@@ -67,6 +67,24 @@ def test_a_finding_the_pull_request_caused_elsewhere_needs_no_read_of_the_merge_
     assert fake.requests.count("GET", f"/repos/{REPO}/git/trees/*") == 1  # the head's only
 
 
+def test_the_merge_base_is_read_once_for_the_base_scan_and_the_emptied_service_check(bot):
+    fake = bot.fake
+    in_old = lambda text: text.replace("  name: api\n", "  name: api\n  namespace: old\n", 1)  # noqa: E731
+    # In namespace "old", a Service already broken (a finding outside the change: the
+    # merge base is scanned); in the default one, the PR deletes the Service's only
+    # workload (the emptied-Service check); and it changes a file GitHub shows without a
+    # patch, so neither can take the merge base from the patches.
+    setup_repo(fake, files={"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE, "old/deploy.yaml": in_old(DEPLOY),
+                            "old/svc.yaml": in_old(TYPO), "k8s/notes.yaml": "# a\n" * 3100})
+    pr = fake.open_pull_request(REPO, head="gone", user="alice",
+                                changes={"k8s/deploy.yaml": None, "k8s/notes.yaml": "# b\n" * 3100})
+    bot.open(pr)
+    bot.wait()
+    [review] = bot.reviews(REPO, pr.number)
+    assert "this pull request deletes k8s/deploy.yaml" in review.body and "old/svc.yaml" not in review.body
+    assert fake.requests.count("GET", f"/repos/{REPO}/git/trees/*") == 2  # the head's, and the merge base's once
+
+
 def test_a_patch_taken_back_gives_the_file_before_it():
     import random
 

@@ -60,7 +60,7 @@ def test_a_missing_permission_fails_the_check_run_once_and_says_so(bot):
     assert fake.requests.count("GET", CHANGED_FILES) == 1  # not retried
 
 
-# --- every fault of issue 5, one test each ---------------------------------------------------
+# --- each fault GitHub is known to produce, one test each -------------------------------------
 
 import logging  # noqa: E402
 
