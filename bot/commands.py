@@ -43,26 +43,25 @@ def parse_command(body: str | None) -> str | None:
     return (match.group(1) or "help").lower()
 
 
-def _later_recheck_queued(event: Event, ctx, login: str, comment_id: int) -> bool:
-    """Whether the same person's later ``/footgun recheck`` on the same pull request
-    waits in the queue: that run analyses the head as this one would, so a burst of
-    rechecks is one run."""
+def _other_rechecks(event: Event, ctx, login: str) -> list[tuple[int, str]]:
+    """The comment ids and deliveries of the same person's other ``/footgun recheck``
+    jobs on the same pull request that are in the journal (waiting or running)."""
+    found = []
     for entry in ctx.queued():
         try:
-            later = Event.from_job(entry.data)
+            other = Event.from_job(entry.data)
         except (KeyError, TypeError):
             continue
-        body = later.payload.get("comment") if later.name == "issue_comment" else None
-        if not isinstance(body, dict) or later.delivery == event.delivery or later.repo.lower() != event.repo.lower():
+        body = other.payload.get("comment") if other.name == "issue_comment" else None
+        if not isinstance(body, dict) or other.delivery == event.delivery or other.repo.lower() != event.repo.lower():
             continue
-        if (later.payload.get("issue") or {}).get("number") != event.payload["issue"]["number"]:
+        if (other.payload.get("issue") or {}).get("number") != event.payload["issue"]["number"]:
             continue
         user = body.get("user") if isinstance(body.get("user"), dict) else {}
         if str(user.get("login", "")).lower() == login.lower() and isinstance(body.get("id"), int) and \
-                body["id"] > comment_id and parse_command(body.get("body") if isinstance(body.get("body"), str)
-                                                          else None) == "recheck":
-            return True
-    return False
+                parse_command(body.get("body") if isinstance(body.get("body"), str) else None) == "recheck":
+            found.append((body["id"], other.delivery))
+    return found
 
 
 def _accept(event: Event, app_id: int | None) -> str | None:
@@ -112,9 +111,16 @@ def on_comment(event: Event, ctx) -> None:
         log.info("%s: recheck refused for %s (%s)", event.describe(), login, role)
         return
     gh.react(event.repo, comment["id"], "eyes")
-    if _later_recheck_queued(event, ctx, login, comment["id"]):
-        log.info("%s: a later recheck by %s is queued, it runs for both", event.describe(), login)
+    # A burst of rechecks from one person is one run, whichever of its jobs runs first:
+    # the latest one runs, and marks the earlier ones it saw as covered (an earlier one
+    # may wait for the pull request's lock until the latest has finished).
+    others = _other_rechecks(event, ctx, login)
+    if any(other_id > comment["id"] for other_id, _ in others) or ctx.marked(f"recheck-covered:{event.delivery}"):
+        log.info("%s: a later recheck by %s runs for this one too", event.describe(), login)
         return
+    for other_id, delivery in others:
+        if other_id < comment["id"]:
+            ctx.mark(f"recheck-covered:{delivery}")
     analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
             ctx.trigger("recheck", force_review=True))
     gh.react(event.repo, comment["id"], "rocket")

@@ -200,6 +200,21 @@ class Context:
                 store.forget_delivery(f"once:{key}")
             raise
 
+    def mark(self, key: str) -> None:
+        """Set a marker ``key`` (kept as long as delivery ids)."""
+        if self.runtime.store is not None:
+            self.runtime.store.remember_delivery(f"mark:{key}")
+
+    def marked(self, key: str) -> bool:
+        """Whether `mark` set ``key``; asking sets nothing. Handlers of one pull
+        request run one at a time (its lock), so nothing marks it in between."""
+        store = self.runtime.store
+        if store is None or store.remember_delivery(f"mark:{key}"):
+            if store is not None:
+                store.forget_delivery(f"mark:{key}")
+            return False
+        return True
+
     def queued(self) -> list[JobEntry]:
         """The jobs waiting in the journal (this one included)."""
         store = self.runtime.store

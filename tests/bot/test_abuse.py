@@ -302,6 +302,23 @@ def test_a_burst_of_recheck_from_a_writer_is_one_run(make_bot):
     assert [_app_reactions(fake, c) for c in comments] == [["eyes"]] * 4 + [["eyes", "rocket"]]
 
 
+
+def test_an_earlier_recheck_run_after_the_latest_has_finished_runs_nothing(make_bot):
+    """The latest recheck may run first (the earlier one waiting for the pull
+    request's lock): it covers the earlier one, which then runs nothing."""
+    bot = make_bot(consume=False)
+    fake = bot.fake
+    setup_repo(fake)
+    pr = open_typo(fake)
+    earlier, latest = (fake.add_issue_comment(REPO, pr.number, "alice", "/footgun recheck") for _ in range(2))
+    for comment in (earlier, latest):
+        assert bot.post("issue_comment", bot.comment_payload(pr, comment)).status_code == 202
+    job_of = {entry.data["payload"]["comment"]["id"]: entry.id for entry in bot.jobs.store.journal_entries()}
+    bot.jobs._run(job_of[latest.id])
+    bot.jobs._run(job_of[earlier.id])
+    assert len(fake.check_runs(REPO, pr.head_sha, "footgun")) == 1
+    assert [_app_reactions(fake, c) for c in (earlier, latest)] == [["eyes"], ["eyes", "rocket"]]
+
 # --- when GitHub refuses or lags -------------------------------------------------------------------
 
 def test_a_refused_check_run_is_said_in_a_comment_once_and_the_review_still_comes(bot):
