@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
+from . import operators
 from .context import Context
 from .manifests import Resource
 from .similarity import similar
@@ -190,10 +191,9 @@ def made_elsewhere(ctx: Context, origin: Resource, namespace: str | None) -> str
     deployed with ``origin``: a chart installed into it, or an operator's custom
     resource in it. None when the manifests are the whole story (files that could
     not be scanned are the caveat's concern: `Context.caveat`)."""
-    from .checks.service_selector_mismatch import _pod_makers, _releases_into
-    if _releases_into(ctx, namespace):
+    if operators.releases_into(ctx.inventory, namespace):
         return "a Helm release or Argo CD Application installs into its namespace"
-    makers = [r for r in _pod_makers(ctx, namespace) if ctx.inventory.together(origin, r)]
+    makers = [r for r in operators.pod_makers(ctx.inventory, namespace) if ctx.inventory.together(origin, r)]
     if makers:
         return f"{makers[0].kind} {makers[0].name} may make them"
     return None

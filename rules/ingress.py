@@ -20,7 +20,6 @@ https://kubernetes.io/docs/concepts/services-networking/ingress/#default-ingress
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -244,14 +243,11 @@ class IngressClasses:
         return NGINX_INC if self.config.nginx_controller == NGINX_INC else INGRESS_NGINX
 
 
-_classes_cache: "weakref.WeakKeyDictionary[Inventory, dict[tuple, IngressClasses]]" = weakref.WeakKeyDictionary()
-
-
 def ingress_classes(inventory: Inventory, config: Config, near: Resource | None = None) -> IngressClasses:
     """The `IngressClasses` deployed with ``near`` (when the unit deploys none, the
     repository's, with ``from_elsewhere`` set); without ``near``, the whole scan's.
     Computed once per inventory, config and unit."""
-    per_config = _classes_cache.setdefault(inventory, {})
+    per_config: dict[tuple, IngressClasses] = inventory.memo("ingress-classes", dict)
     unit = inventory.units.roots(near.path) if near is not None else None
     key = (id(config), unit)
     found = per_config.get(key)
@@ -351,23 +347,21 @@ def _backend_target(backend: Any) -> tuple[str | None, Any]:
     return _str(backend.get("serviceName")), backend.get("servicePort")  # v1beta1
 
 
-_routes_cache: "weakref.WeakKeyDictionary[Inventory, dict[str, list[tuple[Resource, Backend]]]]" = \
-    weakref.WeakKeyDictionary()
-
-
 def ingresses_routing_to(inventory: Inventory, service: Resource) -> list[tuple[Resource, Backend]]:
     """The Ingresses (with the backend entry) that send traffic to ``service``:
     an Ingress reaches Services of its own namespace only."""
-    index = _routes_cache.get(inventory)
-    if index is None:
-        index = {}
-        for ingress in inventory.of_kind("Ingress"):
-            if is_ingress(ingress):
-                for backend in ingress_backends(ingress):
-                    index.setdefault(backend.service, []).append((ingress, backend))
-        _routes_cache[inventory] = index
+    index = inventory.memo("ingress-backends", lambda: _backends_by_service(inventory))
     return [(ingress, backend) for ingress, backend in index.get(service.name, ())
             if ingress.could_share_namespace(service) and inventory.together(ingress, service)]
+
+
+def _backends_by_service(inventory: Inventory) -> dict[str, list[tuple[Resource, Backend]]]:
+    index: dict[str, list[tuple[Resource, Backend]]] = {}
+    for ingress in inventory.of_kind("Ingress"):
+        if is_ingress(ingress):
+            for backend in ingress_backends(ingress):
+                index.setdefault(backend.service, []).append((ingress, backend))
+    return index
 
 
 # --- the controller's own Service --------------------------------------------------

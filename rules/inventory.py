@@ -35,7 +35,9 @@ same API group, kind, namespace and name: one replaces the other).
 Unit-free look-ups: ``of_kind(*kinds)``, ``workloads_in(namespace, unit)`` (exactly
 one namespace, optionally one unit), ``namespaces_of_workloads()``, ``api_versions``.
 ``may_run_several(workload)`` and ``replicated_pods(selected)`` judge workloads
-already found (a scaler counts only from the workload's unit).
+already found (a scaler counts only from the workload's unit). ``memo(key, build)``
+keeps an index a rule derives from the resources for the rest of the scan (the
+scan's state lives here, not in module globals).
 
 Evidence that silences a finding must come from the unit: a neighbour that is never
 deployed beside the resource neither covers nor accompanies it.
@@ -46,13 +48,15 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from .manifests import LoadedFile, Resource
 from .model import Skip
 from .selectors import Selector
 from .units import Unit, Units, folder_of, identity
 from .workloads import Workload, pod_template_paths, workload_of
+
+T = TypeVar("T")
 
 _NAMESPACE_LINE = re.compile(r"^\s*namespace:\s*[\"']?([A-Za-z0-9.-]+)", re.MULTILINE)
 ANY = None  # a namespace bucket key: resources whose namespace is unset
@@ -96,6 +100,8 @@ class Inventory:
             self._by_kind[resource.kind][resource.namespace].append(resource)
             self._by_name[(resource.kind, resource.name)].append(resource)
         paths = pod_template_paths(custom_workloads)
+        self.custom_kinds = frozenset(kind for kind, _ in custom_workloads)  # declared pod makers
+        self._memos: dict[str, Any] = {}
         self.workloads = [w for r in self.resources if (w := workload_of(r, paths))]
         self._workloads_by_label: dict[tuple[str, str], list[Workload]] = defaultdict(list)
         self._workloads_by_namespace: dict[str | None, list[Workload]] = defaultdict(list)
@@ -105,6 +111,13 @@ class Inventory:
             self._workloads_by_namespace[workload.resource.namespace].append(workload)
             for pair in workload.labels.items():
                 self._workloads_by_label[pair].append(workload)
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``'s value, built once per scan: an index a rule derives from
+        the resources for its many look-ups lives as long as the scan does."""
+        if key not in self._memos:
+            self._memos[key] = build()
+        return self._memos[key]
 
     @cached_property
     def api_versions(self) -> frozenset[str]:

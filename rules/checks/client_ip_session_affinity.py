@@ -129,15 +129,16 @@ spec:
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Any, Iterator
 
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from ..context import Context
 from ..edits import merge_entries, remove_keys
+from ..gateway import backend_refs, is_gateway_api
 from ..ingress import (ALB, CONTOUR, GCE, HAPROXY, INGRESS_NGINX, ISTIO, KONG, NGINX_INC, TRAEFIK,
                        ingress_classes, ingresses_routing_to)
+from ..inventory import Inventory
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..yamltree import YMap
@@ -324,29 +325,21 @@ def _join(names: list[str]) -> str:
 
 # --- Gateway API routes ----------------------------------------------------------
 
-_route_index: "weakref.WeakKeyDictionary[Any, dict[str, list[tuple[Resource, str | None]]]]" = \
-    weakref.WeakKeyDictionary()
-
-
 def _routes_to(ctx: Context, service: Resource) -> list[Resource]:
     """HTTPRoutes and GRPCRoutes with a backendRef to the Service (a backendRef
     without namespace means the route's own)."""
-    index = _route_index.get(ctx.inventory)
-    if index is None:
-        index = _route_index[ctx.inventory] = {}
-        for route in ctx.inventory.of_kind("HTTPRoute", "GRPCRoute"):
-            if not route.api_version.startswith("gateway.networking.k8s.io/"):
-                continue
-            for rule in route.get("spec", "rules") or []:
-                refs = rule.get("backendRefs") if isinstance(rule, dict) else None
-                for ref in refs or []:
-                    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
-                        continue
-                    if ref.get("kind", "Service") != "Service" or ref.get("group", "") not in ("", "core"):
-                        continue
-                    namespace = ref.get("namespace") if isinstance(ref.get("namespace"), str) else route.namespace
-                    index.setdefault(ref["name"], []).append((route, namespace))
+    index = ctx.inventory.memo("route-backends", lambda: _routes_by_service(ctx.inventory))
     found = [route for route, ns in index.get(service.name, ())
              if (ns is None or service.namespace is None or ns == service.namespace)
              and ctx.inventory.together(route, service)]
     return _unique(found)
+
+
+def _routes_by_service(inventory: Inventory) -> dict[str, list[tuple[Resource, str | None]]]:
+    index: dict[str, list[tuple[Resource, str | None]]] = {}
+    for route in inventory.of_kind("HTTPRoute", "GRPCRoute"):
+        if is_gateway_api(route):
+            for ref in backend_refs(route):
+                if ref.is_service:
+                    index.setdefault(ref.name, []).append((route, ref.namespace))
+    return index

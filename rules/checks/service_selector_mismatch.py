@@ -162,6 +162,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, NamedTuple
 
+from .. import operators
 from ..context import Context
 from ..edits import merge_entries, render_scalar, replace_lines, set_scalar, style_of
 from ..manifests import Resource
@@ -196,34 +197,6 @@ RENAMED = 0.9
 NAMED = 0.9
 # Scores of two workloads closer than this: either may be the one meant.
 CLOSE = 0.05
-# Custom resource kinds known not to make pods: their presence in a namespace says
-# nothing about where a Service's pods come from.
-_PODLESS_KINDS = frozenset({
-    "ServiceMonitor", "PodMonitor", "Probe", "PrometheusRule", "ScrapeConfig", "AlertmanagerConfig",
-    "Certificate", "CertificateRequest", "Issuer", "ClusterIssuer", "Order", "Challenge",
-    "TrafficSplit", "HTTPRouteGroup", "TCPRoute", "TrafficTarget", "HTTPRoute", "GRPCRoute", "TLSRoute",
-    "UDPRoute", "Gateway", "GatewayClass", "ReferenceGrant", "BackendTLSPolicy",
-    "VirtualService", "DestinationRule", "ServiceEntry", "Sidecar", "PeerAuthentication",
-    "AuthorizationPolicy", "RequestAuthentication", "EnvoyFilter", "Telemetry", "WorkloadEntry",
-    "IngressRoute", "IngressRouteTCP", "IngressRouteUDP", "Middleware", "MiddlewareTCP",
-    "TLSOption", "TLSStore", "TraefikService", "ServersTransport",
-    "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy", "GlobalNetworkPolicy",
-    "Server", "ServerAuthorization", "ServiceProfile",
-    "SealedSecret", "ExternalSecret", "ClusterExternalSecret", "SecretStore", "ClusterSecretStore",
-    "ScaledObject", "ScaledJob", "TriggerAuthentication", "ClusterTriggerAuthentication",
-    "BackendConfig", "FrontendConfig", "ManagedCertificate", "TargetGroupBinding", "IngressClassParams",
-    "Mapping", "Host", "Listener", "TLSContext", "KongPlugin", "KongIngress", "KongConsumer",
-    "HTTPProxy", "TLSCertificateDelegation", "VerticalPodAutoscaler", "Application", "AppProject",
-    "Kustomization", "HelmRelease", "HelmRepository", "GitRepository", "OCIRepository",
-})
-
-# API groups of tool configs that are read by a command on a workstation or in CI,
-# never applied to a cluster: kind's and k3d's cluster configs, ctlptl's, k0sctl's,
-# eksctl's, clusterctl's, kpt's and Tilt's. They make no pods.
-TOOL_CONFIG_GROUPS = frozenset({
-    "kind.x-k8s.io", "k3d.io", "ctlptl.dev", "k0sctl.k0sproject.io", "eksctl.io",
-    "clusterctl.cluster.x-k8s.io", "kpt.dev", "fn.kpt.dev", "config.kubernetes.io", "tilt.dev",
-})
 
 
 # Pods the cluster runs itself in kube-system, never in a repository's manifests:
@@ -326,7 +299,7 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
         related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
                                f"in namespace {other.resource.namespace} has these pod labels"))
     elif choice is None:
-        if _pod_makers_in_unit(ctx, service, near.wider) or _releases_into(ctx, ns):
+        if _pod_makers_in_unit(ctx, service, near.wider) or operators.releases_into(ctx.inventory, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
         message += _no_target_hint(near.first(3), near.count)
     else:
@@ -892,28 +865,6 @@ def _is_apex(service: Resource, apexes: dict[str, list[str | None]]) -> bool:
                for ns in apexes.get(service.name, ()))
 
 
-# GitOps resources that install workloads the manifests do not hold (a Helm chart,
-# another repository) into a namespace: kind, API group, the fields naming the
-# target namespace (the resource's own namespace when unset).
-RELEASES = (("HelmRelease", "helm.toolkit.fluxcd.io/", (("spec", "targetNamespace"),)),
-            ("Application", "argoproj.io/", (("spec", "destination", "namespace"),)),
-            ("HelmChart", "helm.cattle.io/", (("spec", "targetNamespace"),)))
-
-
-def _releases_into(ctx: Context, namespace: str | None) -> bool:
-    """Whether a Flux HelmRelease, an Argo CD Application or a k3s HelmChart in the
-    scanned files may install workloads into ``namespace``."""
-    for kind, group, fields in RELEASES:
-        for release in ctx.inventory.of_kind(kind):
-            if not release.api_version.startswith(group):
-                continue
-            target = next((t for f in fields if isinstance(t := release.get(*f), str) and t),
-                          release.namespace)
-            if namespace is None or target is None or target == namespace:
-                return True
-    return False
-
-
 def _operator_labels(ctx: Context, service: Resource, selector: Selector, wider: bool = False) -> bool:
     """Whether a custom resource that may make pods, applied with the Service
     (``wider``: anywhere it could share the namespace),
@@ -967,39 +918,8 @@ def _pod_makers_in_unit(ctx: Context, service: Resource, wider: bool = False) ->
     """The resources that may make pods and are applied with ``service`` (``wider``:
     anywhere they could share its namespace): the one place that says where a
     Service's operator resources may be."""
-    return [r for r in _pod_makers(ctx, service.namespace) if wider or ctx.inventory.together(service, r)]
-
-
-def _pod_makers(ctx: Context, namespace: str | None) -> list[Resource]:
-    """The resources that may make pods (`_may_make_pods`) and could share the
-    namespace, from an index built once per scan: looking through every resource
-    for each Service that selects nothing made the rule quadratic."""
-    cached = _pod_makers_index.get(ctx.inventory)
-    if cached is None or cached[0] is not ctx.config:
-        index: dict[str | None, list[Resource]] = {}
-        for resource in ctx.inventory.resources:
-            if _may_make_pods(ctx, resource):
-                index.setdefault(resource.namespace, []).append(resource)
-        cached = _pod_makers_index[ctx.inventory] = (ctx.config, index)
-    index = cached[1]
-    if namespace is None:
-        return [r for bucket in index.values() for r in bucket]
-    return index.get(namespace, []) + index.get(None, [])
-
-
-_pod_makers_index: "weakref.WeakKeyDictionary[Any, tuple[Any, dict[str | None, list[Resource]]]]" = \
-    weakref.WeakKeyDictionary()
-
-
-def _may_make_pods(ctx: Context, resource: Resource) -> bool:
-    """A custom resource an operator may make pods for: not a Kubernetes API, not a
-    kind known to make none, not a declared custom workload (its pods are checked),
-    and not the config of a tool that is never applied to a cluster."""
-    group = resource.api_version.split("/")[0] if "/" in resource.api_version else ""
-    official = group.endswith(".k8s.io") and not group.endswith("x-k8s.io")
-    known = {kind for kind, _ in ctx.config.custom_workloads}
-    return "." in group and not official and group not in TOOL_CONFIG_GROUPS \
-        and resource.kind not in _PODLESS_KINDS and resource.kind not in known and resource.kind != "Rollout"
+    return [r for r in operators.pod_makers(ctx.inventory, service.namespace)
+            if wider or ctx.inventory.together(service, r)]
 
 
 def _has_labels(labels: Any, wanted: dict[str, str]) -> bool:

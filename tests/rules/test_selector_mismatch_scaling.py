@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from rules import operators
 from rules.checks import service_selector_mismatch as rule
 from tests.helpers import scan_texts
 
@@ -77,11 +78,11 @@ def test_indexed_pod_makers_equal_looking_through_every_resource(seed, monkeypat
     files = _operator_files(random.Random(seed))
     indexed = _findings(files)
 
-    def every_resource(ctx, namespace):
-        return [r for r in ctx.inventory.resources if rule._may_make_pods(ctx, r)
+    def every_resource(inventory, namespace):
+        return [r for r in inventory.resources if operators.may_make_pods(inventory, r)
                 and (namespace is None or r.namespace in (None, namespace))]
 
-    monkeypatch.setattr(rule, "_pod_makers", every_resource)
+    monkeypatch.setattr(operators, "pod_makers", every_resource)
     assert indexed == _findings(files)
 
 
