@@ -6,10 +6,11 @@ that does not parse, a ``PORT`` that is not a number, a data directory that is a
 a webhook secret too short to be one; an App id or key without a webhook secret)
 stops the process with a one-line reason and
 exit status 2, instead of a traceback per worker."""
+
 import sys
 
-from bot.settings import SettingsError
-from bot.setup import load_web_settings
+from footgun.bot.settings import SettingsError
+from footgun.bot.setup import load_web_settings
 
 try:
     load_web_settings()  # without any App credentials: setup mode, not a refusal

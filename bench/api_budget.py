@@ -15,6 +15,7 @@ synchronize. Each case prints its calls grouped by endpoint.
 
 Usage: ``python -m bench.api_budget [--repos 100,2000] [--changes 10,250,1000] [-v]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,11 @@ def manifest(rng: random.Random, index: int, edited: bool = False) -> str:
     labels = {"app.kubernetes.io/name": name}
     selector = labels if rng.random() > 0.05 else {"app.kubernetes.io/name": name + "x"}
     kind = "LoadBalancer" if rng.random() < 0.05 else "ClusterIP"
-    text = (corpus.deployment(rng, name, namespace, labels, labels, env_count=4)
-            + "---\n" + corpus.service(name, namespace, selector, kind=kind, ports=[("http", 80, 8080, None)]))
+    text = (
+        corpus.deployment(rng, name, namespace, labels, labels, env_count=4)
+        + "---\n"
+        + corpus.service(name, namespace, selector, kind=kind, ports=[("http", 80, 8080, None)])
+    )
     if edited:
         text = text.replace("  revisionHistoryLimit: 5\n", "  revisionHistoryLimit: 3\n")
     return text
@@ -82,8 +86,7 @@ def run_case(repo_size: int, changed: int, sync: bool, verbose: bool) -> dict:
         fake.install("acme", repos=[REPO], permissions=MANIFEST["default_permissions"])
         fake.add_user("alice")
         fake.set_permission(REPO, "alice", "write")
-        changes = {f"k8s/team-{i % 7}/app-{i}.yaml": manifest(rng, i, edited=i < repo_size)
-                   for i in range(changed)}
+        changes = {f"k8s/team-{i % 7}/app-{i}.yaml": manifest(rng, i, edited=i < repo_size) for i in range(changed)}
         pr = fake.open_pull_request(REPO, head="change", user="alice", changes=changes)
         bot = start_bot(fake, Path(data) / "data")
         try:
@@ -96,7 +99,11 @@ def run_case(repo_size: int, changed: int, sync: bool, verbose: bool) -> dict:
             out["opened"]["reviews"] = len(bot.reviews(REPO, pr.number))
             if sync:
                 path = next(iter(changes))
-                fake.push(REPO, pr.number, changes={path: changes[path].replace("replicas:", "replicas: 9\n  # was:\n  minReadySeconds:", 1)})
+                fake.push(
+                    REPO,
+                    pr.number,
+                    changes={path: changes[path].replace("replicas:", "replicas: 9\n  # was:\n  minReadySeconds:", 1)},
+                )
                 fresh = fake.pull_request(REPO, pr.number)
                 fake.requests.clear()
                 start = time.perf_counter()
@@ -112,8 +119,12 @@ def run_case(repo_size: int, changed: int, sync: bool, verbose: bool) -> dict:
 def _calls(fake, seconds: float, verbose: bool) -> dict:
     records = fake.requests.all()
     by_endpoint = Counter(endpoint(r.method, r.path) for r in records)
-    return {"calls": len(records), "seconds": seconds, "by_endpoint": by_endpoint,
-            "failed": [f"{r.method} {r.path} {r.status}" for r in records if r.status >= 400]}
+    return {
+        "calls": len(records),
+        "seconds": seconds,
+        "by_endpoint": by_endpoint,
+        "failed": [f"{r.method} {r.path} {r.status}" for r in records if r.status >= 400],
+    }
 
 
 def show(label: str, result: dict, verbose: bool) -> None:

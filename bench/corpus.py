@@ -19,6 +19,7 @@ default ndots, ``/api``-style character-prefix paths, misspelt ingress classes a
 Usage: ``python -m bench.corpus DOCUMENTS [FOLDER] [--seed N]`` writes a corpus and
 prints what it holds; `generate` does the same from Python.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,18 +35,64 @@ from pathlib import Path
 SIZES = (500, 5_000, 50_000)
 DEFAULT_SEED = 20240601
 
-WORDS = ("api", "auth", "billing", "cart", "catalog", "checkout", "search", "users",
-         "orders", "payments", "inventory", "shipping", "reviews", "notify", "media",
-         "reports", "ledger", "quotes", "pricing", "profile", "session", "gateway",
-         "export", "import", "audit", "feed", "tags", "geo", "rates", "invoice")
+WORDS = (
+    "api",
+    "auth",
+    "billing",
+    "cart",
+    "catalog",
+    "checkout",
+    "search",
+    "users",
+    "orders",
+    "payments",
+    "inventory",
+    "shipping",
+    "reviews",
+    "notify",
+    "media",
+    "reports",
+    "ledger",
+    "quotes",
+    "pricing",
+    "profile",
+    "session",
+    "gateway",
+    "export",
+    "import",
+    "audit",
+    "feed",
+    "tags",
+    "geo",
+    "rates",
+    "invoice",
+)
 SUFFIXES = ("", "-server", "-worker", "-web", "-svc", "-backend", "-frontend", "-v2", "-admin", "-sync")
 TEAMS = ("core", "growth", "platform", "data", "identity", "commerce", "infra", "mobile")
-EXTERNAL_HOSTS = ("api.stripe.com", "hooks.slack.com", "sqs.eu-west-1.amazonaws.com",
-                  "www.googleapis.com", "api.sendgrid.com", "sentry.io", "api.github.com",
-                  "login.microsoftonline.com", "s3.us-east-1.amazonaws.com")
-INTERNAL_HOSTS = ("postgres.{ns}.svc.cluster.local", "redis", "kafka-0.kafka-headless.{ns}.svc",
-                  "{peer}.{ns}.svc.cluster.local", "{peer}:8080", "memcached.{ns}")
-IMAGES = ("ghcr.io/acme/{app}", "registry.example.com/{team}/{app}", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/{app}")
+EXTERNAL_HOSTS = (
+    "api.stripe.com",
+    "hooks.slack.com",
+    "sqs.eu-west-1.amazonaws.com",
+    "www.googleapis.com",
+    "api.sendgrid.com",
+    "sentry.io",
+    "api.github.com",
+    "login.microsoftonline.com",
+    "s3.us-east-1.amazonaws.com",
+)
+INTERNAL_HOSTS = (
+    "postgres.{ns}.svc.cluster.local",
+    "redis",
+    "kafka-0.kafka-headless.{ns}.svc",
+    "{peer}.{ns}.svc.cluster.local",
+    "{peer}:8080",
+    "memcached.{ns}",
+)
+IMAGES = (
+    "ghcr.io/acme/{app}",
+    "registry.example.com/{team}/{app}",
+    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/{app}",
+)
 
 
 @dataclass
@@ -59,8 +106,10 @@ class Corpus:
 
     def describe(self) -> str:
         kinds = ", ".join(f"{k} {v:,}" for k, v in self.kinds.most_common())
-        return (f"{self.documents:,} documents in {self.files:,} files "
-                f"({self.bytes / 2**20:.1f} MiB, {self.namespaces} namespaces): {kinds}")
+        return (
+            f"{self.documents:,} documents in {self.files:,} files "
+            f"({self.bytes / 2**20:.1f} MiB, {self.namespaces} namespaces): {kinds}"
+        )
 
 
 def namespace_count(documents: int) -> int:
@@ -117,17 +166,37 @@ class _Generator:
 
     # ---- cluster-wide ----------------------------------------------------------
     def cluster(self) -> None:
-        classes = [("IngressClass", ingress_class("nginx", "k8s.io/ingress-nginx", default=True)),
-                   ("IngressClass", ingress_class("traefik", "traefik.io/ingress-controller"))]
+        classes = [
+            ("IngressClass", ingress_class("nginx", "k8s.io/ingress-nginx", default=True)),
+            ("IngressClass", ingress_class("traefik", "traefik.io/ingress-controller")),
+        ]
         self.write("cluster/ingress-classes.yaml", classes, "# Ingress classes installed in every cluster\n")
         labels = {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}
         controller = [
-            ("Deployment", deployment(self.rng, "ingress-nginx-controller", "ingress-nginx", labels, labels,
-                                      image="registry.k8s.io/ingress-nginx/controller:v1.10.1", env_count=2,
-                                      spread=True)),
-            ("Service", service("ingress-nginx-controller", "ingress-nginx", labels, kind="LoadBalancer",
-                                ports=[("http", 80, "http", None), ("https", 443, "https", None)],
-                                local=True)),
+            (
+                "Deployment",
+                deployment(
+                    self.rng,
+                    "ingress-nginx-controller",
+                    "ingress-nginx",
+                    labels,
+                    labels,
+                    image="registry.k8s.io/ingress-nginx/controller:v1.10.1",
+                    env_count=2,
+                    spread=True,
+                ),
+            ),
+            (
+                "Service",
+                service(
+                    "ingress-nginx-controller",
+                    "ingress-nginx",
+                    labels,
+                    kind="LoadBalancer",
+                    ports=[("http", 80, "http", None), ("https", 443, "https", None)],
+                    local=True,
+                ),
+            ),
         ]
         self.write("cluster/ingress-nginx.yaml", controller)
 
@@ -150,7 +219,11 @@ class _Generator:
         team = rng.choice(TEAMS)
         folder = f"{ns}/{name}" if ns else f"bases/{name}"
         peers = self.apps_in.get(ns, []) if ns else []
-        pod_labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": team, "tier": rng.choice(("web", "backend", "worker"))}
+        pod_labels = {
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": team,
+            "tier": rng.choice(("web", "backend", "worker")),
+        }
         meta_labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "kustomize", "team": team}
         selector = {"app.kubernetes.io/name": name}
         roll = rng.random()
@@ -163,12 +236,30 @@ class _Generator:
         port = rng.choice((8080, 8000, 3000, 9090, 5000))
         if stateful:
             docs.append(("StatefulSet", statefulset(rng, name, ns, meta_labels, pod_labels, team)))
-            docs.append(("Service", service(f"{name}-headless", ns, selector, headless=True,
-                                            ports=[("peer", 7000, 7000, None)])))
+            docs.append(
+                (
+                    "Service",
+                    service(f"{name}-headless", ns, selector, headless=True, ports=[("peer", 7000, 7000, None)]),
+                )
+            )
         else:
-            docs.append(("Deployment", deployment(rng, name, ns, meta_labels, pod_labels, team=team, port=port,
-                                                  peers=peers, env_count=rng.randint(3, 12),
-                                                  spread=rng.random() < 0.3)))
+            docs.append(
+                (
+                    "Deployment",
+                    deployment(
+                        rng,
+                        name,
+                        ns,
+                        meta_labels,
+                        pod_labels,
+                        team=team,
+                        port=port,
+                        peers=peers,
+                        env_count=rng.randint(3, 12),
+                        spread=rng.random() < 0.3,
+                    ),
+                )
+            )
         svc_kind, node_port, local = "ClusterIP", None, False
         roll = rng.random()
         if roll < 0.05:
@@ -179,11 +270,22 @@ class _Generator:
         elif roll < 0.13:
             svc_kind = "LoadBalancer"
             local = rng.random() < 0.3
-        docs.append(("Service", service(name, ns, selector, kind=svc_kind, local=local,
-                                        headless=not stateful and rng.random() < 0.02,
-                                        affinity=rng.random() < 0.03,
-                                        ports=[("http", 80, port, node_port)] +
-                                              ([("metrics", 9102, 9102, None)] if rng.random() < 0.3 else []))))
+        docs.append(
+            (
+                "Service",
+                service(
+                    name,
+                    ns,
+                    selector,
+                    kind=svc_kind,
+                    local=local,
+                    headless=not stateful and rng.random() < 0.02,
+                    affinity=rng.random() < 0.03,
+                    ports=[("http", 80, port, node_port)]
+                    + ([("metrics", 9102, 9102, None)] if rng.random() < 0.3 else []),
+                ),
+            )
+        )
         if rng.random() < 0.45:
             docs.append(("Ingress", ingress(rng, name, ns, team)))
         if ns and peers and rng.random() < 0.2:
@@ -191,9 +293,12 @@ class _Generator:
         if ns:
             self.apps_in[ns].append(name)
         if len(docs) > 1 and rng.random() < 0.25:  # split layout
-            files = {"deployment.yaml": docs[:1], "service.yaml": [d for d in docs[1:] if d[0] == "Service"],
-                     "ingress.yaml": [d for d in docs[1:] if d[0] == "Ingress"],
-                     "network-policy.yaml": [d for d in docs[1:] if d[0] == "NetworkPolicy"]}
+            files = {
+                "deployment.yaml": docs[:1],
+                "service.yaml": [d for d in docs[1:] if d[0] == "Service"],
+                "ingress.yaml": [d for d in docs[1:] if d[0] == "Ingress"],
+                "network-policy.yaml": [d for d in docs[1:] if d[0] == "NetworkPolicy"],
+            }
             for filename, part in files.items():
                 if part:
                     self.write(f"{folder}/{filename}", part)
@@ -231,8 +336,11 @@ def _metadata(name: str, ns: str | None, labels: dict | None = None, annotations
 
 def ingress_class(name: str, controller: str, default: bool = False) -> str:
     annotations = {"ingressclass.kubernetes.io/is-default-class": "true"} if default else None
-    return ("apiVersion: networking.k8s.io/v1\nkind: IngressClass\n" + _metadata(name, None, None, annotations)
-            + f"spec:\n  controller: {controller}\n")
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: IngressClass\n"
+        + _metadata(name, None, None, annotations)
+        + f"spec:\n  controller: {controller}\n"
+    )
 
 
 def _env(rng: random.Random, ns: str | None, peers: list[str], count: int) -> str:
@@ -245,21 +353,36 @@ def _env(rng: random.Random, ns: str | None, peers: list[str], count: int) -> st
         elif roll < 0.35:
             peer = rng.choice(peers) if peers else "config"
             host = rng.choice(INTERNAL_HOSTS).format(ns=ns or "default", peer=peer)
-            out += f"            - name: DEP_{i}_HOST\n              value: \"{host}\"\n"
+            out += f'            - name: DEP_{i}_HOST\n              value: "{host}"\n'
         elif roll < 0.55:
-            out += (f"            - name: SECRET_{i}\n              valueFrom:\n                secretKeyRef:\n"
-                    f"                  name: app-secrets\n                  key: key-{i}\n")
+            out += (
+                f"            - name: SECRET_{i}\n              valueFrom:\n                secretKeyRef:\n"
+                f"                  name: app-secrets\n                  key: key-{i}\n"
+            )
         elif roll < 0.65:
-            out += ("            - name: POD_IP\n              valueFrom:\n                fieldRef:\n"
-                    "                  fieldPath: status.podIP\n")
+            out += (
+                "            - name: POD_IP\n              valueFrom:\n                fieldRef:\n"
+                "                  fieldPath: status.podIP\n"
+            )
         else:
-            out += f"            - name: SETTING_{i}\n              value: \"{rng.randint(1, 5000)}\"\n"
+            out += f'            - name: SETTING_{i}\n              value: "{rng.randint(1, 5000)}"\n'
     return out
 
 
-def deployment(rng: random.Random, name: str, ns: str | None, meta_labels: dict, pod_labels: dict, *,
-               team: str = "infra", image: str | None = None, port: int = 8080, peers: list[str] = (),
-               env_count: int = 4, spread: bool = False) -> str:
+def deployment(
+    rng: random.Random,
+    name: str,
+    ns: str | None,
+    meta_labels: dict,
+    pod_labels: dict,
+    *,
+    team: str = "infra",
+    image: str | None = None,
+    port: int = 8080,
+    peers: list[str] = (),
+    env_count: int = 4,
+    spread: bool = False,
+) -> str:
     image = image or rng.choice(IMAGES).format(app=name, team=team) + f":1.{rng.randint(0, 40)}.{rng.randint(0, 9)}"
     labels_for_selector = {k: v for k, v in pod_labels.items() if k == "app.kubernetes.io/name"}
     out = "apiVersion: apps/v1\nkind: Deployment\n" + _metadata(name, ns, meta_labels)
@@ -267,28 +390,34 @@ def deployment(rng: random.Random, name: str, ns: str | None, meta_labels: dict,
     out += "  selector:\n    matchLabels:\n" + _map(labels_for_selector, 6)
     out += "  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 25%\n      maxUnavailable: 0\n"
     out += "  template:\n    metadata:\n      labels:\n" + _map(pod_labels, 8)
-    out += "      annotations:\n        prometheus.io/scrape: \"true\"\n        prometheus.io/port: \"9102\"\n"
+    out += '      annotations:\n        prometheus.io/scrape: "true"\n        prometheus.io/port: "9102"\n'
     out += f"    spec:\n      serviceAccountName: {name}\n      terminationGracePeriodSeconds: 30\n"
     if spread:
-        out += ("      topologySpreadConstraints:\n        - maxSkew: 1\n          topologyKey: kubernetes.io/hostname\n"
-                "          whenUnsatisfiable: DoNotSchedule\n          labelSelector:\n            matchLabels:\n"
-                + _map(labels_for_selector, 14))
+        out += (
+            "      topologySpreadConstraints:\n        - maxSkew: 1\n          topologyKey: kubernetes.io/hostname\n"
+            "          whenUnsatisfiable: DoNotSchedule\n          labelSelector:\n            matchLabels:\n"
+            + _map(labels_for_selector, 14)
+        )
     if rng.random() < 0.1:
-        out += "      dnsConfig:\n        options:\n          - name: ndots\n            value: \"2\"\n"
+        out += '      dnsConfig:\n        options:\n          - name: ndots\n            value: "2"\n'
     out += "      securityContext:\n        runAsNonRoot: true\n        fsGroup: 2000\n"
     out += f"      containers:\n        - name: {name.split('-')[0]}\n          image: {image}\n"
     out += "          imagePullPolicy: IfNotPresent\n"
     if rng.random() < 0.3:
-        out += f"          args: [\"--port={port}\", \"--log-level=info\"]\n"
+        out += f'          args: ["--port={port}", "--log-level=info"]\n'
     out += f"          ports:\n            - name: http\n              containerPort: {port}\n              protocol: TCP\n"
     if env_count:
         out += "          env:\n" + _env(rng, ns, list(peers), env_count)
-    out += ("          resources:\n            requests:\n              cpu: 100m\n              memory: 128Mi\n"
-            "            limits:\n              memory: 512Mi\n")
-    out += ("          readinessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"
-            "            periodSeconds: 10\n"
-            "          livenessProbe:\n            httpGet:\n              path: /livez\n              port: http\n"
-            "            initialDelaySeconds: 15\n")
+    out += (
+        "          resources:\n            requests:\n              cpu: 100m\n              memory: 128Mi\n"
+        "            limits:\n              memory: 512Mi\n"
+    )
+    out += (
+        "          readinessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"
+        "            periodSeconds: 10\n"
+        "          livenessProbe:\n            httpGet:\n              path: /livez\n              port: http\n"
+        "            initialDelaySeconds: 15\n"
+    )
     out += "          volumeMounts:\n            - name: config\n              mountPath: /etc/app\n              readOnly: true\n"
     out += f"      volumes:\n        - name: config\n          configMap:\n            name: {name}-config\n"
     return out
@@ -301,18 +430,31 @@ def statefulset(rng: random.Random, name: str, ns: str | None, meta_labels: dict
     out += "  selector:\n    matchLabels:\n" + _map(selector, 6)
     out += "  template:\n    metadata:\n      labels:\n" + _map(pod_labels, 8)
     out += "    spec:\n      containers:\n"
-    out += (f"      - name: {name.split('-')[0]}\n        image: ghcr.io/acme/{name}:{rng.randint(10, 16)}.{rng.randint(0, 9)}\n"
-            "        ports:\n        - name: http\n          containerPort: 8080\n        - name: peer\n          containerPort: 7000\n"
-            "        env:\n        - name: CLUSTER_SIZE\n          value: \"3\"\n"
-            f"        - name: PEER_DOMAIN\n          value: {name}-headless.{ns or 'default'}.svc.cluster.local\n"
-            "        volumeMounts:\n        - name: data\n          mountPath: /var/lib/data\n")
-    out += ("  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n"
-            "      resources:\n        requests:\n          storage: 10Gi\n")
+    out += (
+        f"      - name: {name.split('-')[0]}\n        image: ghcr.io/acme/{name}:{rng.randint(10, 16)}.{rng.randint(0, 9)}\n"
+        "        ports:\n        - name: http\n          containerPort: 8080\n        - name: peer\n          containerPort: 7000\n"
+        '        env:\n        - name: CLUSTER_SIZE\n          value: "3"\n'
+        f"        - name: PEER_DOMAIN\n          value: {name}-headless.{ns or 'default'}.svc.cluster.local\n"
+        "        volumeMounts:\n        - name: data\n          mountPath: /var/lib/data\n"
+    )
+    out += (
+        "  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n"
+        "      resources:\n        requests:\n          storage: 10Gi\n"
+    )
     return out
 
 
-def service(name: str, ns: str | None, selector: dict, *, kind: str = "ClusterIP", ports=(),
-            local: bool = False, headless: bool = False, affinity: bool = False) -> str:
+def service(
+    name: str,
+    ns: str | None,
+    selector: dict,
+    *,
+    kind: str = "ClusterIP",
+    ports=(),
+    local: bool = False,
+    headless: bool = False,
+    affinity: bool = False,
+) -> str:
     out = "apiVersion: v1\nkind: Service\n" + _metadata(name, ns, {"app.kubernetes.io/name": name})
     out += "spec:\n"
     if kind != "ClusterIP":
@@ -326,7 +468,9 @@ def service(name: str, ns: str | None, selector: dict, *, kind: str = "ClusterIP
     out += "  selector:\n" + _map(selector, 4)
     out += "  ports:\n"
     for port_name, port, target, node_port in ports:
-        out += f"    - name: {port_name}\n      port: {port}\n      targetPort: {_scalar(target)}\n      protocol: TCP\n"
+        out += (
+            f"    - name: {port_name}\n      port: {port}\n      targetPort: {_scalar(target)}\n      protocol: TCP\n"
+        )
         if node_port:
             out += f"      nodePort: {node_port}\n"
     return out
@@ -353,40 +497,58 @@ def ingress(rng: random.Random, name: str, ns: str | None, team: str) -> str:
     out += f"  rules:\n    - host: {host}\n      http:\n        paths:\n"
     paths = [("/", "Prefix")]
     if rng.random() < 0.3:
-        paths = [(rng.choice(("/api", "/v1", "/static", "/admin")), rng.choice(("Prefix", "ImplementationSpecific")))] + paths
+        paths = [
+            (rng.choice(("/api", "/v1", "/static", "/admin")), rng.choice(("Prefix", "ImplementationSpecific")))
+        ] + paths
     for path, path_type in paths:
-        out += (f"          - path: {path}\n            pathType: {path_type}\n            backend:\n"
-                f"              service:\n                name: {name}\n                port:\n"
-                f"                  name: http\n")
+        out += (
+            f"          - path: {path}\n            pathType: {path_type}\n            backend:\n"
+            f"              service:\n                name: {name}\n                port:\n"
+            f"                  name: http\n"
+        )
     return out
 
 
 def network_policy_default_deny(ns: str) -> str:
-    return ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + _metadata("default-deny-all", ns)
-            + "spec:\n  podSelector: {}\n  policyTypes:\n    - Ingress\n    - Egress\n")
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        + _metadata("default-deny-all", ns)
+        + "spec:\n  podSelector: {}\n  policyTypes:\n    - Ingress\n    - Egress\n"
+    )
 
 
 def network_policy_allow_dns(ns: str, tcp: bool = True) -> str:
-    ports = "        - protocol: UDP\n          port: 53\n" + ("        - protocol: TCP\n          port: 53\n" if tcp else "")
-    return ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + _metadata("allow-dns", ns)
-            + "spec:\n  podSelector: {}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n"
-              "        - namespaceSelector: {}\n          podSelector:\n            matchLabels:\n"
-              "              k8s-app: kube-dns\n      ports:\n" + ports)
+    ports = "        - protocol: UDP\n          port: 53\n" + (
+        "        - protocol: TCP\n          port: 53\n" if tcp else ""
+    )
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        + _metadata("allow-dns", ns)
+        + "spec:\n  podSelector: {}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n"
+        "        - namespaceSelector: {}\n          podSelector:\n            matchLabels:\n"
+        "              k8s-app: kube-dns\n      ports:\n" + ports
+    )
 
 
 def network_policy_allow_ingress_controller(ns: str) -> str:
-    return ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + _metadata("allow-from-ingress", ns)
-            + "spec:\n  podSelector:\n    matchLabels:\n      tier: web\n  policyTypes:\n    - Ingress\n"
-              "  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n"
-              "              kubernetes.io/metadata.name: ingress-nginx\n")
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        + _metadata("allow-from-ingress", ns)
+        + "spec:\n  podSelector:\n    matchLabels:\n      tier: web\n  policyTypes:\n    - Ingress\n"
+        "  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n"
+        "              kubernetes.io/metadata.name: ingress-nginx\n"
+    )
 
 
 def network_policy_allow_peer(name: str, ns: str, peer: str, port: int) -> str:
-    return ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + _metadata(f"{name}-from-{peer}", ns)
-            + f"spec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
-              f"  policyTypes: [Ingress]\n  ingress:\n    - from:\n        - podSelector:\n"
-              f"            matchLabels:\n              app.kubernetes.io/name: {peer}\n"
-              f"      ports:\n        - protocol: TCP\n          port: {port}\n")
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        + _metadata(f"{name}-from-{peer}", ns)
+        + f"spec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
+        f"  policyTypes: [Ingress]\n  ingress:\n    - from:\n        - podSelector:\n"
+        f"            matchLabels:\n              app.kubernetes.io/name: {peer}\n"
+        f"      ports:\n        - protocol: TCP\n          port: {port}\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

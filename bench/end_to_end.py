@@ -1,7 +1,7 @@
 """End to end: from a signed webhook delivery to the review posted on the pull request.
 
 The App runs as in production, from the Procfile's two processes (gunicorn serving
-``bot.app:create_app()`` and ``python -m bot.worker``) with the default settings
+``bot.app:create_app()`` and ``python -m footgun.bot.worker``) with the default settings
 (including the pacing of writes), against the fake GitHub of ``tests/fakegithub`` in
 its own process on 127.0.0.1, holding a repository of 300 manifests. For each of
 ``--pulls`` pull requests changing 10 manifests (with footguns, so there is a review
@@ -13,6 +13,7 @@ installation token); the others show the steady state.
 
 Usage: ``python -m bench.end_to_end [--pulls 5] [--timeout 120]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,31 +38,53 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="footgun end to end: delivery to review")
     parser.add_argument("--pulls", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for one review")
-    parser.add_argument("--write-interval", help="FOOTGUN_WRITE_INTERVAL for the run (default: the App's, 1 s "
-                                                 "between two writes of an installation)")
+    parser.add_argument(
+        "--write-interval",
+        help="FOOTGUN_WRITE_INTERVAL for the run (default: the App's, 1 s between two writes of an installation)",
+    )
     args = parser.parse_args(argv)
 
-    from bot.webhook import signature_of
+    from footgun.bot.webhook import signature_of
 
     data = tempfile.mkdtemp(prefix="footgun-e2e-bench-")
     logs = open(os.path.join(data, "processes.log"), "wb")
     processes: list[subprocess.Popen] = []
     timings: list[tuple[int, float | None, float | None]] = []
     try:
-        fake = subprocess.Popen([sys.executable, "-m", "bench.webhook", "--serve-fake", str(args.pulls), "300", "10", "1"],
-                                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logs)
+        fake = subprocess.Popen(
+            [sys.executable, "-m", "bench.webhook", "--serve-fake", str(args.pulls), "300", "10", "1"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=logs,
+        )
         processes.append(fake)
         setup = json.loads(fake.stdout.readline())
         port = free_port()
-        env = {**os.environ, **setup["env"], "GITHUB_WEBHOOK_SECRET": SECRET, "FOOTGUN_DATA_DIR": data,
-               "PORT": str(port), "FOOTGUN_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            **setup["env"],
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+            "FOOTGUN_DATA_DIR": data,
+            "PORT": str(port),
+            "FOOTGUN_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
         if args.write_interval is not None:
             env["FOOTGUN_WRITE_INTERVAL"] = args.write_interval
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        processes.append(subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                           "bot.app:create_app()"], cwd=ROOT, env=env, stdout=logs, stderr=logs))
-        processes.append(subprocess.Popen([sys.executable, "-m", "bot.worker"], cwd=ROOT, env=env,
-                                          stdout=logs, stderr=logs))
+        processes.append(
+            subprocess.Popen(
+                [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "footgun.bot.app:create_app()"],
+                cwd=ROOT,
+                env=env,
+                stdout=logs,
+                stderr=logs,
+            )
+        )
+        processes.append(
+            subprocess.Popen([sys.executable, "-m", "footgun.bot.worker"], cwd=ROOT, env=env, stdout=logs, stderr=logs)
+        )
         wait_healthy(port)
         events = queue.Queue()
         threading.Thread(target=lambda: [events.put(json.loads(line)) for line in fake.stdout], daemon=True).start()
@@ -87,8 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         stop_processes(processes, logs, data)
 
     pacing = f"FOOTGUN_WRITE_INTERVAL={args.write_interval}" if args.write_interval is not None else "default settings"
-    print(f"the App as the Procfile runs it (gunicorn + worker, {pacing}) against the fake GitHub "
-          "on loopback; pull requests changing 10 manifests in a repository of 300")
+    print(
+        f"the App as the Procfile runs it (gunicorn + worker, {pacing}) against the fake GitHub "
+        "on loopback; pull requests changing 10 manifests in a repository of 300"
+    )
     for index, (number, review_at, checked_at) in enumerate(timings):
         label = "first (cold worker)" if index == 0 else "warm"
         review = f"{review_at:6.2f} s" if review_at is not None else "   none"

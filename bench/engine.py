@@ -5,7 +5,7 @@ measurement in a fresh subprocess so that sizes and measurements do not pollute 
 other, in CPU seconds of the measuring process (what a busy shared machine inflates
 least; wall seconds are shown beside):
 
-- the full scan, ``rules.engine.scan_paths`` on the corpus folder (walk, read, parse
+- the full scan, ``footgun.rules.engine.scan_paths`` on the corpus folder (walk, read, parse
   with line positions, index, every rule), interleaved in one process with the bare
   parse of the same files by the YAML loaders of the process that run libyaml
   (PyYAML's ``CSafeLoader`` and ruamel.yaml's C-parser ``typ="safe"`` loader, each
@@ -27,6 +27,7 @@ Usage: ``python -m bench.engine [--sizes 500,5000,50000] [--rounds 5] [--stages]
 stage and rule per size and its growth (where a quadratic rule shows);
 ``--loaders`` prints which YAML loaders of the process really run in C.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,7 @@ if str(ROOT) not in sys.path:
 
 from bench.corpus import SIZES, generate  # noqa: E402
 
-MIB = 2 ** 20
+MIB = 2**20
 TARGET_RATIO = 3.0
 TARGET_MEMORY_MIB = 150
 TARGET_MEMORY_AT = 5_000
@@ -66,10 +67,15 @@ def loader_report() -> list[tuple[str, str]]:
         import yaml
 
         parser = yaml.CSafeLoader.__mro__[1] if yaml.__with_libyaml__ else None
-        rows.append(("PyYAML CSafeLoader (load_all)",
-                     f"scan+parse+compose in C ({parser.__module__}: compiled={_compiled(parser)}); "
-                     f"constructor {yaml.constructor.SafeConstructor.__module__} in Python"
-                     if parser else "no libyaml: pure Python"))
+        rows.append(
+            (
+                "PyYAML CSafeLoader (load_all)",
+                f"scan+parse+compose in C ({parser.__module__}: compiled={_compiled(parser)}); "
+                f"constructor {yaml.constructor.SafeConstructor.__module__} in Python"
+                if parser
+                else "no libyaml: pure Python",
+            )
+        )
     except ImportError:
         rows.append(("PyYAML", "not installed"))
     from ruamel.yaml import YAML
@@ -78,9 +84,13 @@ def loader_report() -> list[tuple[str, str]]:
         y = YAML(typ=typ, pure=pure)
         parser = y.Parser
         where = "C" if _compiled(parser) else "Python"
-        rows.append((f"ruamel.yaml {typ}{' pure' if pure else ''}",
-                     f"parser+composer {parser.__module__}.{parser.__name__} in {where}; "
-                     f"constructor {y.Constructor.__name__} in Python"))
+        rows.append(
+            (
+                f"ruamel.yaml {typ}{' pure' if pure else ''}",
+                f"parser+composer {parser.__module__}.{parser.__name__} in {where}; "
+                f"constructor {y.Constructor.__name__} in Python",
+            )
+        )
     return rows
 
 
@@ -115,6 +125,7 @@ def bare_parsers() -> dict:
 
     y = YAML(typ="safe")
     if _compiled(y.Parser):
+
         def ruamel_safe(files: list[str]) -> int:
             n = 0
             for path in files:
@@ -131,7 +142,7 @@ def child_time(folder: str, repeat: int, all_loaders: int = 1) -> dict:
     """Best of ``repeat`` of each bare parse and of the scan, interleaved, in CPU
     seconds of this process (what a busy shared machine does not inflate) and in wall
     seconds."""
-    from rules.engine import scan_paths
+    from footgun.rules.engine import scan_paths
 
     files = yaml_files(folder)
     parsers = bare_parsers()
@@ -160,7 +171,7 @@ def child_time(folder: str, repeat: int, all_loaders: int = 1) -> dict:
 def child_rss(folder: str) -> dict:
     import resource
 
-    from rules.engine import scan_paths
+    from footgun.rules.engine import scan_paths
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.process_time()
@@ -173,7 +184,7 @@ def child_rss(folder: str) -> dict:
 def child_tracemalloc(folder: str) -> dict:
     import tracemalloc
 
-    from rules.engine import scan_paths
+    from footgun.rules.engine import scan_paths
 
     tracemalloc.start()
     result = scan_paths([folder])
@@ -187,7 +198,7 @@ def child_profile(folder: str) -> dict:
     import io
     import pstats
 
-    from rules.engine import scan_paths
+    from footgun.rules.engine import scan_paths
 
     profile = cProfile.Profile()
     profile.enable()
@@ -204,8 +215,8 @@ def child_stages(folder: str) -> dict:
     (suppression checks, sorting) are what remains."""
     import types
 
-    from rules import engine
-    from rules.checks import RULES
+    from footgun.rules import engine
+    from footgun.rules.checks import RULES
 
     clock = time.process_time
     spent: dict[str, float] = {}
@@ -222,6 +233,7 @@ def child_stages(folder: str) -> dict:
                     return
                 spent[rule_id] = spent.get(rule_id, 0.0) + clock() - start
                 yield item
+
         return run
 
     for rule_id, module in list(RULES.items()):
@@ -242,12 +254,23 @@ def child_stages(folder: str) -> dict:
     total = clock() - start
     rest = total - sum(spent.values())
     rules_total = sum(v for k, v in spent.items() if k != "inventory")
-    stages = {"load + rest (read, parse, suppress, sort)": rest, "inventory": spent.get("inventory", 0.0),
-              **{k: v for k, v in spent.items() if k != "inventory"}, "all rules": rules_total, "total": total}
+    stages = {
+        "load + rest (read, parse, suppress, sort)": rest,
+        "inventory": spent.get("inventory", 0.0),
+        **{k: v for k, v in spent.items() if k != "inventory"},
+        "all rules": rules_total,
+        "total": total,
+    }
     return {"stages": stages}
 
 
-CHILDREN = {"stages": child_stages, "time": child_time, "rss": child_rss, "tracemalloc": child_tracemalloc, "profile": child_profile}
+CHILDREN = {
+    "stages": child_stages,
+    "time": child_time,
+    "rss": child_rss,
+    "tracemalloc": child_tracemalloc,
+    "profile": child_profile,
+}
 
 
 def run_child(kind: str, folder: str, *extra: str) -> dict:
@@ -308,17 +331,23 @@ def main(argv: list[str] | None = None) -> int:
         timing = run_child("time", folder, str(repeat), "0" if big else "1")
         cpu, wall = timing["cpu"], timing["wall"]
         scan = cpu.pop("scan")
-        print(f"  {'full scan (scan_paths)':42s}{scan:8.2f} s [{wall['scan']:6.2f}] "
-              f"{size / scan:8,.0f} documents/s  {timing['findings']:,} findings")
+        print(
+            f"  {'full scan (scan_paths)':42s}{scan:8.2f} s [{wall['scan']:6.2f}] "
+            f"{size / scan:8,.0f} documents/s  {timing['findings']:,} findings"
+        )
         for name, t in sorted(cpu.items(), key=lambda kv: kv[1]):
-            print(f"  {'bare parse, ' + name:42s}{t:8.2f} s [{wall[name]:6.2f}] "
-                  f"{size / t:8,.0f} documents/s  scan is {scan / t:4.2f}x")
+            print(
+                f"  {'bare parse, ' + name:42s}{t:8.2f} s [{wall[name]:6.2f}] "
+                f"{size / t:8,.0f} documents/s  scan is {scan / t:4.2f}x"
+            )
         base_name = min(cpu, key=cpu.get)
         ratio = scan / cpu[base_name]
         ratios[size] = (scan, cpu[base_name])
         verdicts.append(ratio <= TARGET_RATIO)
-        print(f"  scan / fastest bare parse ({base_name}): {ratio:.2f}x "
-              f"(target <= {TARGET_RATIO:g}x: {verdict(ratio <= TARGET_RATIO)})")
+        print(
+            f"  scan / fastest bare parse ({base_name}): {ratio:.2f}x "
+            f"(target <= {TARGET_RATIO:g}x: {verdict(ratio <= TARGET_RATIO)})"
+        )
         if not big:  # tracing triples the time; at 50,000 the RSS figure says enough
             traced = run_child("tracemalloc", folder)
             print(f"  Python allocations peak {traced['traced_peak'] / MIB:.1f} MiB (tracemalloc)")
@@ -344,21 +373,29 @@ def main(argv: list[str] | None = None) -> int:
         sample = fresh[size]
         scans[size] = sample["cpu"]
         peak_mib = sample["rss_peak"] / MIB
-        print(f"  {size:>6,} documents: scan {sample['cpu']:6.2f} s, peak RSS {peak_mib:6.1f} MiB "
-              f"(interpreter and imports: {sample['rss_before'] / MIB:.1f} MiB)")
+        print(
+            f"  {size:>6,} documents: scan {sample['cpu']:6.2f} s, peak RSS {peak_mib:6.1f} MiB "
+            f"(interpreter and imports: {sample['rss_before'] / MIB:.1f} MiB)"
+        )
         if size == TARGET_MEMORY_AT:
             verdicts.append(peak_mib < TARGET_MEMORY_MIB)
-            print(f"  memory at {size:,} documents: peak RSS {peak_mib:.1f} MiB "
-                  f"(target < {TARGET_MEMORY_MIB} MiB: {verdict(peak_mib < TARGET_MEMORY_MIB)})")
+            print(
+                f"  memory at {size:,} documents: peak RSS {peak_mib:.1f} MiB "
+                f"(target < {TARGET_MEMORY_MIB} MiB: {verdict(peak_mib < TARGET_MEMORY_MIB)})"
+            )
     if 5_000 in scans and 50_000 in scans:
         growth = scans[50_000] / scans[5_000]
         verdicts.append(growth <= TARGET_GROWTH)
-        print(f"growth: scan in a fresh process, 50,000 / 5,000 documents "
-              f"{scans[50_000]:.2f} s / {scans[5_000]:.2f} s = {growth:.2f}x "
-              f"(target <= {TARGET_GROWTH:g}x: {verdict(growth <= TARGET_GROWTH)})")
+        print(
+            f"growth: scan in a fresh process, 50,000 / 5,000 documents "
+            f"{scans[50_000]:.2f} s / {scans[5_000]:.2f} s = {growth:.2f}x "
+            f"(target <= {TARGET_GROWTH:g}x: {verdict(growth <= TARGET_GROWTH)})"
+        )
         (scan_5k, parse_5k), (scan_50k, parse_50k) = ratios[5_000], ratios[50_000]
-        print(f"  in the timing runs: scan {scan_50k / scan_5k:.2f}x, bare parse {parse_50k / parse_5k:.2f}x "
-              f"(how much of the growth this machine gives any work on ten times the data)")
+        print(
+            f"  in the timing runs: scan {scan_50k / scan_5k:.2f}x, bare parse {parse_50k / parse_5k:.2f}x "
+            f"(how much of the growth this machine gives any work on ten times the data)"
+        )
     if stages:
         shown = sorted(stages)
         print(f"\n  {'stages, CPU s':42s}" + "".join(f"{s:>10,}" for s in shown) + "   growth of the last two")

@@ -5,8 +5,8 @@ Starts, all on 127.0.0.1 and each in its own process:
 - the fake GitHub of ``tests/fakegithub``, holding a repository of ``--manifests``
   manifests (1,500) with 8 pull requests of ``--changed`` changed manifests each
   (150), so every job does real work;
-- the web process exactly as the Procfile runs it (``gunicorn 'bot.app:create_app()'``,
-  ``WEB_CONCURRENCY`` workers, default 2) and the job worker (``python -m bot.worker``),
+- the web process exactly as the Procfile runs it (``gunicorn 'footgun.bot.app:create_app()'``,
+  ``WEB_CONCURRENCY`` workers, default 2) and the job worker (``python -m footgun.bot.worker``),
   both configured through the environment as in production;
 - ``--scans`` processes (1) running full scans of a generated 5,000-document corpus
   over and over: the rule engine's CPU-bound work, as a worker's jobs do it on a big
@@ -32,6 +32,7 @@ Target: p99 under 50 ms, every delivery answered 202.
 
 Usage: ``python -m bench.webhook [--senders 20] [--deliveries 50] [--rate 5] [--seconds 60]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,8 +85,10 @@ def serve_fake(pulls: int, manifests: int, changed: int, watch: int = 0) -> None
         fake.set_permission(REPO, "alice", "write")
         payloads = []
         for n in range(pulls):
-            changes = {f"k8s/team-{i % 7}/app-{i}.yaml": manifest(rng, i, edited=True)
-                       for i in range(n * changed, (n + 1) * changed)}
+            changes = {
+                f"k8s/team-{i % 7}/app-{i}.yaml": manifest(rng, i, edited=True)
+                for i in range(n * changed, (n + 1) * changed)
+            }
             pr = fake.open_pull_request(REPO, head=f"change-{n}", user="alice", changes=changes)
             payloads.append(pull_request_payload(fake, "synchronize", pr))
         print(json.dumps({"url": fake.url, "env": fake.app_env(), "payloads": payloads}), flush=True)
@@ -132,9 +135,13 @@ def github_payload(fake_payload: dict) -> bytes:
 
 # ---- the senders -----------------------------------------------------------------------
 def post(port: int, body: bytes, signature: str) -> tuple[float, int]:
-    headers = {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
-               "X-GitHub-Delivery": str(uuid.uuid4()), "X-Hub-Signature-256": signature,
-               "User-Agent": "GitHub-Hookshot/bench"}
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": signature,
+        "User-Agent": "GitHub-Hookshot/bench",
+    }
     start = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -226,18 +233,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="footgun webhook acknowledgement latency")
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--deliveries", type=int, default=50, help="per sender and phase")
-    parser.add_argument("--rate", type=float, default=5.0,
-                        help="deliveries a second per sender in the paced phase (0: no paced phase)")
+    parser.add_argument(
+        "--rate", type=float, default=5.0, help="deliveries a second per sender in the paced phase (0: no paced phase)"
+    )
     parser.add_argument("--seconds", type=float, default=60, help="bound on the sending phase")
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
     parser.add_argument("--no-worker", action="store_true", help="no job worker (to tell its effect)")
-    parser.add_argument("--scans", type=int, default=1,
-                        help="processes scanning a 5,000-document corpus over and over meanwhile (the rule "
-                             "engine's work, as a worker's jobs do it), each keeping a CPU busy")
+    parser.add_argument(
+        "--scans",
+        type=int,
+        default=1,
+        help="processes scanning a 5,000-document corpus over and over meanwhile (the rule "
+        "engine's work, as a worker's jobs do it), each keeping a CPU busy",
+    )
     parser.add_argument("--manifests", type=int, default=1500, help="manifests in the fake's repository")
     parser.add_argument("--changed", type=int, default=150, help="manifests each pull request changes")
-    parser.add_argument("--data-parent", help="where FOOTGUN_DATA_DIR is made (default: the temp folder; "
-                                              "/dev/shm tells what the disk's fsyncs cost)")
+    parser.add_argument(
+        "--data-parent",
+        help="where FOOTGUN_DATA_DIR is made (default: the temp folder; /dev/shm tells what the disk's fsyncs cost)",
+    )
     parser.add_argument("--serve-fake", nargs="+", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_fake:
@@ -248,29 +262,60 @@ def main(argv: list[str] | None = None) -> int:
     data = tempfile.mkdtemp(prefix="footgun-webhook-bench-", dir=args.data_parent)
     logs = open(os.path.join(data, "processes.log"), "wb")
     try:
-        fake = subprocess.Popen([sys.executable, "-m", "bench.webhook", "--serve-fake", "8", str(args.manifests),
-                                 str(args.changed)],
-                                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logs)
+        fake = subprocess.Popen(
+            [sys.executable, "-m", "bench.webhook", "--serve-fake", "8", str(args.manifests), str(args.changed)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=logs,
+        )
         processes.append(fake)
         setup = json.loads(fake.stdout.readline())
         port = free_port()
-        env = {**os.environ, **setup["env"], "GITHUB_WEBHOOK_SECRET": SECRET, "FOOTGUN_DATA_DIR": data,
-               "PORT": str(port), "FOOTGUN_LOG_LEVEL": "WARNING", "FOOTGUN_WRITE_INTERVAL": "0",
-               "FOOTGUN_CONTENT_PER_MINUTE": "0", "FOOTGUN_CONTENT_PER_HOUR": "0", "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            **setup["env"],
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+            "FOOTGUN_DATA_DIR": data,
+            "PORT": str(port),
+            "FOOTGUN_LOG_LEVEL": "WARNING",
+            "FOOTGUN_WRITE_INTERVAL": "0",
+            "FOOTGUN_CONTENT_PER_MINUTE": "0",
+            "FOOTGUN_CONTENT_PER_HOUR": "0",
+            "PYTHONPATH": str(ROOT),
+        }
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        web = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
-                                *procfile_web_options(), "bot.app:create_app()"],
-                               cwd=ROOT, env=env, stdout=logs, stderr=logs)
+        web = subprocess.Popen(
+            [
+                str(gunicorn),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.web_workers),
+                *procfile_web_options(),
+                "footgun.bot.app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs,
+            stderr=logs,
+        )
         processes.append(web)
-        worker = subprocess.Popen([sys.executable, "-m", "bot.worker"] if not args.no_worker else
-                                  [sys.executable, "-c", "import time; time.sleep(3600)"],
-                                  cwd=ROOT, env=env, stdout=logs, stderr=logs)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "footgun.bot.worker"]
+            if not args.no_worker
+            else [sys.executable, "-c", "import time; time.sleep(3600)"],
+            cwd=ROOT,
+            env=env,
+            stdout=logs,
+            stderr=logs,
+        )
         processes.append(worker)
         scanners = start_scans(args.scans, data, env, logs)
         processes.extend(scanners)
         wait_healthy(port)
 
-        from bot.webhook import signature_of
+        from footgun.bot.webhook import signature_of
 
         bodies = [github_payload(p) for p in setup["payloads"]]
         signed = [(body, signature_of(SECRET, body)) for body in bodies]
@@ -280,25 +325,36 @@ def main(argv: list[str] | None = None) -> int:
 
         phases = [("back to back", 0.0)] + ([(f"paced, {args.rate:g}/s per sender", args.rate)] if args.rate else [])
         busy = [worker.pid] + [scanner.pid for scanner in scanners]
-        results = [run_phase(port, signed, busy, args.senders, args.deliveries, args.seconds / len(phases), rate)
-                   for _, rate in phases]
+        results = [
+            run_phase(port, signed, busy, args.senders, args.deliveries, args.seconds / len(phases), rate)
+            for _, rate in phases
+        ]
     finally:
         stop_processes(processes, logs, data)
 
-    print(f"gunicorn with {args.web_workers} workers and the Procfile's {' '.join(procfile_web_options())}, "
-          f"{'no job worker' if args.no_worker else 'the job worker running jobs'}"
-          f"{f', {args.scans} process(es) scanning manifests' if args.scans else ''}, "
-          f"the fake GitHub on loopback; {os.cpu_count()} CPUs; {args.senders} concurrent senders; "
-          f"FOOTGUN_DATA_DIR under {args.data_parent or tempfile.gettempdir()}")
+    print(
+        f"gunicorn with {args.web_workers} workers and the Procfile's {' '.join(procfile_web_options())}, "
+        f"{'no job worker' if args.no_worker else 'the job worker running jobs'}"
+        f"{f', {args.scans} process(es) scanning manifests' if args.scans else ''}, "
+        f"the fake GitHub on loopback; {os.cpu_count()} CPUs; {args.senders} concurrent senders; "
+        f"FOOTGUN_DATA_DIR under {args.data_parent or tempfile.gettempdir()}"
+    )
     verdicts = []
     for (name, rate), (latencies, statuses, elapsed, worker_cpu) in zip(phases, results):
         p50, p90, p99 = (percentile(latencies, f) for f in (0.5, 0.9, 0.99))
-        print(f"\n{name}: {len(latencies)} deliveries in {elapsed:.1f} s ({len(latencies) / elapsed:.0f}/s), answers: "
-              + ", ".join(f"{status or 'connection error'} x{count}" for status, count in sorted(statuses.items())))
-        print(f"  acknowledgement latency: p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms, "
-              f"max {max(latencies):.1f} ms")
-        print(f"  CPU meanwhile: job worker {worker_cpu[0]:.1f} s"
-              + "".join(f", scans {cpu:.1f} s" for cpu in worker_cpu[1:]) + f" of {elapsed:.1f} s")
+        print(
+            f"\n{name}: {len(latencies)} deliveries in {elapsed:.1f} s ({len(latencies) / elapsed:.0f}/s), answers: "
+            + ", ".join(f"{status or 'connection error'} x{count}" for status, count in sorted(statuses.items()))
+        )
+        print(
+            f"  acknowledgement latency: p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms, "
+            f"max {max(latencies):.1f} ms"
+        )
+        print(
+            f"  CPU meanwhile: job worker {worker_cpu[0]:.1f} s"
+            + "".join(f", scans {cpu:.1f} s" for cpu in worker_cpu[1:])
+            + f" of {elapsed:.1f} s"
+        )
         answered = set(statuses) <= {202}
         if rate:
             ok = p99 < TARGET_P99_MS and answered
@@ -306,8 +362,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  target p99 < {TARGET_P99_MS:g} ms, every delivery answered 202: {'met' if ok else 'NOT MET'}")
         else:
             verdicts.append(answered)
-            print(f"  capacity: {len(latencies) / elapsed:.0f} deliveries/s answered, "
-                  f"every one 202: {'yes' if answered else 'NO'}")
+            print(
+                f"  capacity: {len(latencies) / elapsed:.0f} deliveries/s answered, "
+                f"every one 202: {'yes' if answered else 'NO'}"
+            )
     print(f"\nall targets met: {'yes' if all(verdicts) else 'NO'}")
     return 0
 
@@ -321,13 +379,22 @@ def start_scans(count: int, data: str, env: dict, logs) -> list[subprocess.Popen
 
     folder = os.path.join(data, "scan-corpus")
     corpus.generate(folder, 5000)
-    loop = "import sys\nfrom rules.engine import scan_paths\nwhile True:\n    scan_paths([sys.argv[1]])\n"
-    return [subprocess.Popen([sys.executable, "-c", loop, folder], cwd=ROOT, env=env, stdout=logs, stderr=logs)
-            for _ in range(count)]
+    loop = "import sys\nfrom footgun.rules.engine import scan_paths\nwhile True:\n    scan_paths([sys.argv[1]])\n"
+    return [
+        subprocess.Popen([sys.executable, "-c", loop, folder], cwd=ROOT, env=env, stdout=logs, stderr=logs)
+        for _ in range(count)
+    ]
 
 
-def run_phase(port: int, signed: list[tuple[bytes, str]], busy_pids: list[int], senders: int, deliveries: int,
-              seconds: float, rate: float) -> tuple[list[float], dict[int, int], float, list[float]]:
+def run_phase(
+    port: int,
+    signed: list[tuple[bytes, str]],
+    busy_pids: list[int],
+    senders: int,
+    deliveries: int,
+    seconds: float,
+    rate: float,
+) -> tuple[list[float], dict[int, int], float, list[float]]:
     """``senders`` threads, each posting ``deliveries`` (back to back, or ``rate`` a
     second on a fixed schedule), for at most ``seconds``; with the CPU seconds the
     processes of ``busy_pids`` spent meanwhile."""
@@ -358,8 +425,12 @@ def run_phase(port: int, signed: list[tuple[bytes, str]], busy_pids: list[int], 
         thread.start()
     for thread in threads:
         thread.join()
-    return (latencies, statuses, time.perf_counter() - started,
-            [cpu_seconds(pid) - before for pid, before in zip(busy_pids, cpu_before)])
+    return (
+        latencies,
+        statuses,
+        time.perf_counter() - started,
+        [cpu_seconds(pid) - before for pid, before in zip(busy_pids, cpu_before)],
+    )
 
 
 if __name__ == "__main__":

@@ -26,30 +26,67 @@ the check run say what was left out; if even the pull request's own files do not
 they are scanned without the rest of the repository, and failing that listed as not
 scanned. The run ends either way, in bounded time.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, ContextManager
+from datetime import UTC, datetime
+from typing import Any, ContextManager
 
-from rules.config import CONFIG_NAMES, Config, ConfigError
-from rules.engine import ScanResult
-from rules.model import Finding, Skip
+from footgun.rules.config import CONFIG_NAMES, Config, ConfigError
+from footgun.rules.engine import ScanResult
+from footgun.rules.model import Finding, Skip
 
 from .annotations import annotation, batches, check_run_output, conclusion_for, fit_summary
 from .diff import FileDiff, from_pr_files
-from .fetch import (BlobCache, Tree, base_key, fill_from_patches, is_manifest, read_config, read_manifests, read_tree,
-                    select_manifests, unapply_patch)
-from .github import (COMPARE_FILES_MAX, PR_FILES_MAX, Forbidden, GitHubApp, Installation, NotFound, NotYetThere,
-                     PullInfo, RateLimited, ReviewState, Thread, Transient, TreeEntry, Unprocessable)
-from .local import changed_paths_of, select_findings, select_skipped
-from .review import (QUIET_ALONE_PREFIXES, ReviewPlan, code_block, code_span, escape_prose, finding_id, fingerprints_in,
-                     neutralise, plan_review)
 from .emptied import emptied_services
-from .sandbox import EngineFailed, EngineTimeout, call as sandboxed_call, scan as sandboxed_scan
+from .fetch import (
+    BlobCache,
+    Tree,
+    base_key,
+    fill_from_patches,
+    is_manifest,
+    read_config,
+    read_manifests,
+    read_tree,
+    select_manifests,
+    unapply_patch,
+)
+from .github import (
+    COMPARE_FILES_MAX,
+    PR_FILES_MAX,
+    Forbidden,
+    GitHubApp,
+    Installation,
+    NotFound,
+    NotYetThere,
+    PullInfo,
+    RateLimited,
+    ReviewState,
+    Thread,
+    Transient,
+    TreeEntry,
+    Unprocessable,
+)
+from .local import changed_paths_of, select_findings, select_skipped
+from .review import (
+    QUIET_ALONE_PREFIXES,
+    ReviewPlan,
+    code_block,
+    code_span,
+    escape_prose,
+    finding_id,
+    fingerprints_in,
+    neutralise,
+    plan_review,
+)
+from .sandbox import EngineFailed, EngineTimeout
+from .sandbox import call as sandboxed_call
+from .sandbox import scan as sandboxed_scan
 from .units import unit_paths
 
 log = logging.getLogger("footgun.analysis")
@@ -73,9 +110,14 @@ class Budget:
     settle: float = 10.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "Budget":
-        return cls(settings.max_files, settings.max_bytes, settings.engine_seconds, settings.engine_memory_mb,
-                   settings.write_settle)
+    def from_settings(cls, settings: Any) -> Budget:
+        return cls(
+            settings.max_files,
+            settings.max_bytes,
+            settings.engine_seconds,
+            settings.engine_memory_mb,
+            settings.write_settle,
+        )
 
 
 @dataclass
@@ -119,21 +161,28 @@ class Evaluation:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- the run -----------------------------------------------------------------------------
 
-def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, number: int,
-            trigger: Trigger) -> Outcome:
+
+def analyse(
+    app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, number: int, trigger: Trigger
+) -> Outcome:
     gh = app.installation(installation_id)
     pr = _pull_request(gh, repo, number, trigger)
     if pr.state != "open":
         log.info("pr=%s#%d closed, nothing to do", repo, number)
         return Outcome(CLOSED, pr.head_sha)
     if trigger.expected_head and pr.head_sha != trigger.expected_head:
-        log.info("pr=%s#%d head moved from %s to %s, leaving it to the newer run",
-                 repo, number, trigger.expected_head[:7], pr.head_sha[:7])
+        log.info(
+            "pr=%s#%d head moved from %s to %s, leaving it to the newer run",
+            repo,
+            number,
+            trigger.expected_head[:7],
+            pr.head_sha[:7],
+        )
         return Outcome(SUPERSEDED, pr.head_sha)
 
     try:
@@ -144,10 +193,17 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
     try:
         outcome = _run(app, gh, cache, pr, trigger, run_id)
     except ConfigError as exc:
-        finish_check_run(gh, pr.repo, run_id, "failure", {
-            "title": "Invalid footgun configuration",
-            "summary": f"footgun did not scan this commit: the repository's configuration is invalid.\n\n"
-                       f"{code_block(str(exc), '')}\n\nFix the file and push, or comment `/footgun recheck`."})
+        finish_check_run(
+            gh,
+            pr.repo,
+            run_id,
+            "failure",
+            {
+                "title": "Invalid footgun configuration",
+                "summary": f"footgun did not scan this commit: the repository's configuration is invalid.\n\n"
+                f"{code_block(str(exc), '')}\n\nFix the file and push, or comment `/footgun recheck`.",
+            },
+        )
         return Outcome("config-error", pr.head_sha, conclusion="failure")
     except RateLimited:
         raise  # the job waits and runs again; nothing failed
@@ -160,8 +216,15 @@ def analyse(app: GitHubApp, installation_id: int, cache: BlobCache, repo: str, n
         if trigger.last_attempt or isinstance(exc, (NotFound, Forbidden)):  # no later attempt will finish it
             fail_check_run(gh, pr, run_id, exc)
         raise
-    log.info("pr=%s#%d head=%s %s conclusion=%s resolved=%d", repo, number, pr.head_sha[:7],
-             outcome.status, outcome.conclusion, outcome.resolved)
+    log.info(
+        "pr=%s#%d head=%s %s conclusion=%s resolved=%d",
+        repo,
+        number,
+        pr.head_sha[:7],
+        outcome.status,
+        outcome.conclusion,
+        outcome.resolved,
+    )
     return outcome
 
 
@@ -175,8 +238,9 @@ def _pull_request(gh: Installation, repo: str, number: int, trigger: Trigger) ->
     return gh.pull(repo, number)
 
 
-def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigger: Trigger,
-         run_id: int | None) -> Outcome:
+def _run(
+    app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigger: Trigger, run_id: int | None
+) -> Outcome:
     evaluation = evaluate(gh, cache, pr, trigger.budget)
     outcome = Outcome("no-manifests" if not evaluation.manifests_changed else "nothing-new", pr.head_sha)
     if evaluation.manifests_changed:
@@ -190,8 +254,7 @@ def _run(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo, trigg
                 outcome.status, outcome.review_id = "reviewed", posted
     if outcome.status != SUPERSEDED:
         outcome.resolved = resolve_fixed_threads(app, gh, cache, pr, evaluation, trigger.budget)
-    outcome.conclusion = complete_check_run(gh, pr.repo, run_id, evaluation,
-                                            {finding_id(f) for f in evaluation.owned})
+    outcome.conclusion = complete_check_run(gh, pr.repo, run_id, evaluation, {finding_id(f) for f in evaluation.owned})
     return outcome
 
 
@@ -212,35 +275,56 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
     fill_from_patches(head_tree, files, cache, pr.base_sha)  # what the patches tell needs no download
     alerts: list[Skip] = []
     if cut:  # what it changes past the cut is scanned as context only: not judged as its own
-        alerts.append(Skip(".", f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
-                                f"findings in the others are not attributed to it"))
+        alerts.append(
+            Skip(
+                ".",
+                f"GitHub lists only the first {PR_FILES_MAX:,} files of a pull request: "
+                f"findings in the others are not attributed to it",
+            )
+        )
     order = [f["filename"] for f in files if f.get("status") != "removed"]
     built_with = unit_paths(gh, pr.repo, head_tree, config, cache, order, budget.max_files // 4)
     selection = select_manifests(head_tree, config, order, budget.max_files, budget.max_bytes, built_with)
     own = [p for p in selection.paths if p in changed]
     if selection.changed_left_out:
         left = selection.changed_left_out
-        alerts.append(Skip(".", f"{len(left):,} of the {len(own) + len(left):,} manifests it changes were not "
-                                f"scanned (the first: {code_span(left[0])}): over the App's budget of {_budget_text(budget)} "
-                                f"per analysis"))
+        alerts.append(
+            Skip(
+                ".",
+                f"{len(left):,} of the {len(own) + len(left):,} manifests it changes were not "
+                f"scanned (the first: {code_span(left[0])}): over the App's budget of {_budget_text(budget)} "
+                f"per analysis",
+            )
+        )
     if selection.context_left_out:
         read = selection.context_total - selection.context_left_out
-        notes.append(Skip(".", f"the repository has {_count(selection.context_total, 'other manifest')}: the "
-                               f"{read:,} nearest to the changed files were read as context for cross-file rules, "
-                               f"{selection.context_left_out:,} not (the App's budget of {_budget_text(budget)} "
-                               f"per analysis)"))
+        notes.append(
+            Skip(
+                ".",
+                f"the repository has {_count(selection.context_total, 'other manifest')}: the "
+                f"{read:,} nearest to the changed files were read as context for cross-file rules, "
+                f"{selection.context_left_out:,} not (the App's budget of {_budget_text(budget)} "
+                f"per analysis)",
+            )
+        )
 
     engine = EngineTime(budget)
-    head_result, scanned, engine_skips = _scan_within(gh, cache, pr.repo, head_tree, config, selection.paths, own,
-                                                      engine, notes)
+    head_result, scanned, engine_skips = _scan_within(
+        gh, cache, pr.repo, head_tree, config, selection.paths, own, engine, notes
+    )
     alerts.extend(engine_skips)
     merge_base = MergeBase(gh, cache, pr, config, head_tree, files)
     base_fingerprints: set[str] | None = set()
     if any(f.path not in changed for f in head_result.findings):
         base_fingerprints = _base_fingerprints(merge_base, scanned, engine)
         if base_fingerprints is None:
-            notes.append(Skip(".", "findings in files it did not change are left out: the rule engine had no "
-                                   "time left to tell whether this pull request caused them"))
+            notes.append(
+                Skip(
+                    ".",
+                    "findings in files it did not change are left out: the rule engine had no "
+                    "time left to tell whether this pull request caused them",
+                )
+            )
             head_result.findings = [f for f in head_result.findings if f.path in changed]
             base_fingerprints = set()
     owned = select_findings(head_result, base_fingerprints, changed)
@@ -248,20 +332,33 @@ def evaluate(gh: Installation, cache: BlobCache, pr: PullInfo, budget: Budget | 
         if finding.fingerprint not in {f.fingerprint for f in head_result.findings}:
             head_result.findings.append(finding)
             owned.append(finding)  # absent at the merge base by construction
-    remarks = [] if proposed is None else \
-        [_config_change_remark(gh, cache, pr.repo, head_tree, scanned, proposed, head_result.findings, engine)]
-    return Evaluation(head_findings=list(head_result.findings), owned=owned,
-                      review_skips=select_skipped(head_result.skipped, changed) + alerts, notes=notes,
-                      all_skips=notes + alerts + list(head_result.skipped), diffs=diffs, tree=head_tree,
-                      config=config, remarks=remarks)
+    remarks = (
+        []
+        if proposed is None
+        else [_config_change_remark(gh, cache, pr.repo, head_tree, scanned, proposed, head_result.findings, engine)]
+    )
+    return Evaluation(
+        head_findings=list(head_result.findings),
+        owned=owned,
+        review_skips=select_skipped(head_result.skipped, changed) + alerts,
+        notes=notes,
+        all_skips=notes + alerts + list(head_result.skipped),
+        diffs=diffs,
+        tree=head_tree,
+        config=config,
+        remarks=remarks,
+    )
 
 
-def _emptied_services(merge_base: "MergeBase", scanned: list[str], engine: "EngineTime") -> list[Finding]:
+def _emptied_services(merge_base: MergeBase, scanned: list[str], engine: EngineTime) -> list[Finding]:
     """Services left without pods by the manifests the pull request deletes
     (`bot.emptied`); none when it deletes none, or the engine has no time left."""
     gh, pr, config = merge_base.gh, merge_base.pr, merge_base.config
-    removed = {f["filename"]: f for f in merge_base.files
-               if f.get("status") == "removed" and is_manifest(f["filename"], config)}
+    removed = {
+        f["filename"]: f
+        for f in merge_base.files
+        if f.get("status") == "removed" and is_manifest(f["filename"], config)
+    }
     if not removed or engine.remaining() <= 0:
         return []
     head = read_manifests(gh, pr.repo, merge_base.head_tree, config, merge_base.cache, scanned).files
@@ -278,15 +375,17 @@ def _emptied_services(merge_base: "MergeBase", scanned: list[str], engine: "Engi
         return []
 
 
-def judging_config(gh: Installation, cache: BlobCache, pr: PullInfo, head_tree: Tree,
-                   files: list[dict[str, Any]]) -> tuple[Config, tuple[str, Config | ConfigError] | None]:
+def judging_config(
+    gh: Installation, cache: BlobCache, pr: PullInfo, head_tree: Tree, files: list[dict[str, Any]]
+) -> tuple[Config, tuple[str, Config | ConfigError] | None]:
     """The configuration that judges the pull request: the base branch's, never the one
     the pull request brings (it could switch off the rules that would flag it). When
     the pull request does not touch the file, the head's copy is the merge base's and
     is read from the head's tree; when it does, the base branch's is read, and the
     proposed one is returned beside it (its name, and it or why it does not load)."""
-    touched = [f["filename"] for f in files if f.get("filename") in CONFIG_NAMES or
-               f.get("previous_filename") in CONFIG_NAMES]
+    touched = [
+        f["filename"] for f in files if f.get("filename") in CONFIG_NAMES or f.get("previous_filename") in CONFIG_NAMES
+    ]
     if not touched:
         return read_config(gh, pr.repo, head_tree, cache), None
     base = read_config(gh, pr.repo, read_tree(gh, pr.repo, pr.base_sha), cache)
@@ -300,14 +399,23 @@ def judging_config(gh: Installation, cache: BlobCache, pr: PullInfo, head_tree: 
 MAX_HIDDEN_LISTED = 10
 
 
-def _config_change_remark(gh: Installation, cache: BlobCache, repo: str, tree: Tree, scanned: list[str],
-                          proposed: tuple[str, Config | ConfigError], findings: list[Finding],
-                          engine: "EngineTime") -> Skip:
+def _config_change_remark(
+    gh: Installation,
+    cache: BlobCache,
+    repo: str,
+    tree: Tree,
+    scanned: list[str],
+    proposed: tuple[str, Config | ConfigError],
+    findings: list[Finding],
+    engine: EngineTime,
+) -> Skip:
     """What the configuration the pull request proposes would do: the findings it
     would hide, from a scan of the same files under it."""
     name, config = proposed
-    said = (f"This pull request changes {code_span(name)}; footgun judged it with the base branch's "
-            f"configuration, as it judges every pull request.")
+    said = (
+        f"This pull request changes {code_span(name)}; footgun judged it with the base branch's "
+        f"configuration, as it judges every pull request."
+    )
     if isinstance(config, ConfigError):
         return Skip(name, f"{said} The proposed file does not load: {config}")
     paths = [p for p in scanned if config.is_included(p)]
@@ -321,8 +429,9 @@ def _config_change_remark(gh: Installation, cache: BlobCache, repo: str, tree: T
     kept = {finding_id(f) for f in after}
     hidden = [f for f in findings if finding_id(f) not in kept]
     if not hidden:
-        return Skip(name, f"{said} With the change, no finding in the {_count(len(scanned), 'file')} scanned "
-                          f"would be hidden.")
+        return Skip(
+            name, f"{said} With the change, no finding in the {_count(len(scanned), 'file')} scanned would be hidden."
+        )
     listed = "; ".join(f"`{f.rule}` in {code_span(f.path)} line {f.line}" for f in hidden[:MAX_HIDDEN_LISTED])
     more = f"; and {len(hidden) - MAX_HIDDEN_LISTED} more" if len(hidden) > MAX_HIDDEN_LISTED else ""
     return Skip(name, f"{said} With the change, {_count(len(hidden), 'finding')} would be hidden: {listed}{more}.")
@@ -346,8 +455,9 @@ class EngineTime:
     def remaining(self) -> float:
         return self.budget.engine_seconds - self.spent
 
-    def scan(self, files: dict[str, bytes], config: Config, seconds: float,
-             validate: frozenset[str] = frozenset()) -> tuple[list[Finding], list[Skip]]:
+    def scan(
+        self, files: dict[str, bytes], config: Config, seconds: float, validate: frozenset[str] = frozenset()
+    ) -> tuple[list[Finding], list[Skip]]:
         started = time.monotonic()
         try:
             return sandboxed_scan(files, config, seconds, self.budget.engine_memory_mb, validate)
@@ -363,9 +473,17 @@ class EngineTime:
             self.spent += time.monotonic() - started
 
 
-def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config, paths: list[str],
-                 own: list[str], engine: EngineTime,
-                 notes: list[Skip]) -> tuple[ScanResult, list[str], list[Skip]]:
+def _scan_within(
+    gh: Installation,
+    cache: BlobCache,
+    repo: str,
+    tree: Tree,
+    config: Config,
+    paths: list[str],
+    own: list[str],
+    engine: EngineTime,
+    notes: list[Skip],
+) -> tuple[ScanResult, list[str], list[Skip]]:
     """Scan ``paths`` of ``tree`` within the engine's time; when the engine cannot
     (time, memory), scan the pull request's ``own`` files alone, and failing that
     report them as not scanned. The result, the paths it covers, and the skips for the
@@ -380,10 +498,14 @@ def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, conf
     except (EngineTimeout, EngineFailed) as exc:
         problem = str(exc)
     if context and own:
-        log.warning("repo=%s %s over %d manifests: scanning the pull request's %d alone", repo, problem,
-                    len(paths), len(own))
-        dropped = Skip(".", f"{problem} over {len(paths):,} manifests: only the {len(own):,} this pull request "
-                            f"changes were scanned, without the rest of the repository as context")
+        log.warning(
+            "repo=%s %s over %d manifests: scanning the pull request's %d alone", repo, problem, len(paths), len(own)
+        )
+        dropped = Skip(
+            ".",
+            f"{problem} over {len(paths):,} manifests: only the {len(own):,} this pull request "
+            f"changes were scanned, without the rest of the repository as context",
+        )
         files = {p: manifests.files[p] for p in own if p in manifests.files}
         try:
             findings, skipped = engine.scan(files, config, max(reserve, engine.remaining()), frozenset(own))
@@ -394,8 +516,11 @@ def _scan_within(gh: Installation, cache: BlobCache, repo: str, tree: Tree, conf
     if not own:
         notes.append(Skip(".", f"{problem}: the repository's manifests could not be scanned"))
         return ScanResult([], list(manifests.skipped)), [], []
-    return ScanResult([], list(manifests.skipped)), [], [Skip(".", f"{problem}: none of the {len(own):,} manifests "
-                                                                  f"it changes could be scanned")]
+    return (
+        ScanResult([], list(manifests.skipped)),
+        [],
+        [Skip(".", f"{problem}: none of the {len(own):,} manifests it changes could be scanned")],
+    )
 
 
 class MergeBase:
@@ -404,8 +529,15 @@ class MergeBase:
     tell them (no call), else from GitHub. Each is worked out once: the patches taken
     back once per list of paths, the merge base's tree read once."""
 
-    def __init__(self, gh: Installation, cache: BlobCache, pr: PullInfo, config: Config, head_tree: Tree,
-                 files: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        gh: Installation,
+        cache: BlobCache,
+        pr: PullInfo,
+        config: Config,
+        head_tree: Tree,
+        files: list[dict[str, Any]],
+    ) -> None:
         self.gh, self.cache, self.pr, self.config = gh, cache, pr, config
         self.head_tree, self.files = head_tree, files
         self._patched: dict[tuple[str, ...], dict[str, bytes] | None] = {}
@@ -415,15 +547,17 @@ class MergeBase:
         """`_base_from_patches` of ``paths``; shared, so callers copy before they change it."""
         key = tuple(paths)
         if key not in self._patched:
-            self._patched[key] = _base_from_patches(self.gh, self.cache, self.pr.repo, self.head_tree, self.config,
-                                                    paths, self.files, self.pr.base_sha)
+            self._patched[key] = _base_from_patches(
+                self.gh, self.cache, self.pr.repo, self.head_tree, self.config, paths, self.files, self.pr.base_sha
+            )
         return self._patched[key]
 
     def read(self, paths: list[str]) -> dict[str, bytes]:
         """Those of ``paths`` the merge base has, read from its tree on GitHub."""
         if self._tree is None:
-            self._tree = read_tree(self.gh, self.pr.repo,
-                                   self.gh.merge_base(self.pr.repo, self.pr.base_sha, self.pr.head_sha))
+            self._tree = read_tree(
+                self.gh, self.pr.repo, self.gh.merge_base(self.pr.repo, self.pr.base_sha, self.pr.head_sha)
+            )
         wanted = [p for p in paths if p in self._tree.files]
         return read_manifests(self.gh, self.pr.repo, self._tree, self.config, self.cache, wanted).files
 
@@ -444,9 +578,16 @@ def _base_fingerprints(merge_base: MergeBase, paths: list[str], engine: EngineTi
     return {f.fingerprint for f in findings}
 
 
-def _base_from_patches(gh: Installation, cache: BlobCache, repo: str, head_tree: Tree, config: Config,
-                       paths: list[str], files: list[dict[str, Any]],
-                       base_sha: str = "") -> dict[str, bytes] | None:
+def _base_from_patches(
+    gh: Installation,
+    cache: BlobCache,
+    repo: str,
+    head_tree: Tree,
+    config: Config,
+    paths: list[str],
+    files: list[dict[str, Any]],
+    base_sha: str = "",
+) -> dict[str, bytes] | None:
     """The merge base's version of ``paths`` (those it has), from the head's (already
     read, so from the blob cache) and the pull request's files list, which is the diff
     from the merge base: a file it does not list is the same there, an added, renamed or
@@ -478,8 +619,9 @@ def _base_from_patches(gh: Installation, cache: BlobCache, repo: str, head_tree:
     return out
 
 
-def _scan(gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config,
-          budget: Budget | None = None) -> ScanResult:
+def _scan(
+    gh: Installation, cache: BlobCache, repo: str, tree: Tree, config: Config, budget: Budget | None = None
+) -> ScanResult:
     """Every manifest of ``tree`` within the budget, or nothing if the engine cannot."""
     budget = budget or Budget()
     selection = select_manifests(tree, config, [], budget.max_files, budget.max_bytes)
@@ -500,11 +642,17 @@ def _complete_tree(tree: Tree, files: list[dict[str, Any]]) -> list[Skip]:
     for entry in files:
         if entry.get("status") != "removed" and entry.get("sha") and entry["filename"] not in tree.files:
             tree.files[entry["filename"]] = TreeEntry(entry["filename"], entry["sha"], None)
-    return [Skip(".", "the repository is too large for one tree listing from GitHub: only part of it was "
-                      "scanned as context for cross-file rules")]
+    return [
+        Skip(
+            ".",
+            "the repository is too large for one tree listing from GitHub: only part of it was "
+            "scanned as context for cross-file rules",
+        )
+    ]
 
 
 # --- the review ------------------------------------------------------------------------------
+
 
 def already_reported(app: GitHubApp, gh: Installation, pr: PullInfo, state: ReviewState | None = None) -> set[str]:
     """The finding ids in the App's earlier reviews and review comments on this PR (from
@@ -525,19 +673,37 @@ def already_reported(app: GitHubApp, gh: Installation, pr: PullInfo, state: Revi
     return ids
 
 
-def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Evaluation,
-                settle: float = 10.0) -> int | str | None:
+def post_review(
+    app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Evaluation, settle: float = 10.0
+) -> int | str | None:
     """Post the review of what is new; its id, None when nothing is, `SUPERSEDED` when
     the head moved meanwhile, `CLOSED` when the pull request was closed."""
-    if plan_review(evaluation.owned, evaluation.diffs, set(), pr.head_sha, evaluation.review_skips,
-                   notes=evaluation.notes, remarks=evaluation.remarks) is None:
+    if (
+        plan_review(
+            evaluation.owned,
+            evaluation.diffs,
+            set(),
+            pr.head_sha,
+            evaluation.review_skips,
+            notes=evaluation.notes,
+            remarks=evaluation.remarks,
+        )
+        is None
+    ):
         return None  # nothing to say even before what was said: no need to read it back
     # One read right before posting: the head now, and the markers of what was said.
     state = gh.review_state(pr.repo, pr.number)
     evaluation.threads = state.threads
     known = already_reported(app, gh, pr, state)
-    plan = plan_review(evaluation.owned, evaluation.diffs, known, pr.head_sha, evaluation.review_skips,
-                       notes=evaluation.notes, remarks=evaluation.remarks)
+    plan = plan_review(
+        evaluation.owned,
+        evaluation.diffs,
+        known,
+        pr.head_sha,
+        evaluation.review_skips,
+        notes=evaluation.notes,
+        remarks=evaluation.remarks,
+    )
     if plan is None:
         return None
     if state.head_sha != pr.head_sha:
@@ -551,11 +717,19 @@ def post_review(app: GitHubApp, gh: Installation, pr: PullInfo, evaluation: Eval
     except Unprocessable as exc:
         if not plan.comments:
             raise
-        log.warning("pr=%s#%d GitHub refused the inline comments (%s); posting them in the review body",
-                    pr.repo, pr.number, exc)
+        log.warning(
+            "pr=%s#%d GitHub refused the inline comments (%s); posting them in the review body", pr.repo, pr.number, exc
+        )
     # GitHub created nothing: the same review, every finding in the body, once more.
-    fallback = plan_review(evaluation.owned, {}, known, pr.head_sha, evaluation.review_skips, notes=evaluation.notes,
-                           remarks=evaluation.remarks)
+    fallback = plan_review(
+        evaluation.owned,
+        {},
+        known,
+        pr.head_sha,
+        evaluation.review_skips,
+        notes=evaluation.notes,
+        remarks=evaluation.remarks,
+    )
     assert fallback is not None
     return _create_review(app, gh, pr, fallback, settle)
 
@@ -568,8 +742,13 @@ def _create_review(app: GitHubApp, gh: Installation, pr: PullInfo, plan: ReviewP
     except Transient as exc:
         if not exc.maybe_applied:
             raise
-        log.warning("pr=%s#%d posting the review failed (%s); it may exist all the same: looking in %.0f s",
-                    pr.repo, pr.number, exc, settle)
+        log.warning(
+            "pr=%s#%d posting the review failed (%s); it may exist all the same: looking in %.0f s",
+            pr.repo,
+            pr.number,
+            exc,
+            settle,
+        )
     time.sleep(settle)
     found = find_posted_review(app, gh, pr, plan)
     if found is not None:
@@ -583,8 +762,11 @@ def find_posted_review(app: GitHubApp, gh: Installation, pr: PullInfo, plan: Rev
     """The id of the App's review on this head that carries the plan's markers (in its
     body, or in one of its inline comments)."""
     for review in gh.reviews(pr.repo, pr.number):
-        if app.is_self(review.author) and review.commit_id == plan.commit_id and \
-                fingerprints_in(review.body) & plan.fingerprints:
+        if (
+            app.is_self(review.author)
+            and review.commit_id == plan.commit_id
+            and fingerprints_in(review.body) & plan.fingerprints
+        ):
             return review.id
     if plan.comments:
         for comment in gh.review_comments(pr.repo, pr.number):
@@ -593,8 +775,14 @@ def find_posted_review(app: GitHubApp, gh: Installation, pr: PullInfo, plan: Rev
     return None
 
 
-def resolve_fixed_threads(app: GitHubApp, gh: Installation, cache: BlobCache, pr: PullInfo,
-                          evaluation: Evaluation, budget: Budget | None = None) -> int:
+def resolve_fixed_threads(
+    app: GitHubApp,
+    gh: Installation,
+    cache: BlobCache,
+    pr: PullInfo,
+    evaluation: Evaluation,
+    budget: Budget | None = None,
+) -> int:
     """Resolve the App's own open threads whose findings are gone from the head, unless
     someone replied in them (then the conversation is theirs to close)."""
     candidates = []
@@ -626,6 +814,7 @@ def resolve_fixed_threads(app: GitHubApp, gh: Installation, cache: BlobCache, pr
 
 # --- the check run ----------------------------------------------------------------------------
 
+
 def start_check_run(gh: Installation, pr: PullInfo, fresh: bool = False) -> int:
     """The ``footgun`` check run for this head, in progress: an unfinished one left by an
     earlier attempt, or a new one. ``fresh`` creates one without looking: a re-run asks
@@ -634,18 +823,33 @@ def start_check_run(gh: Installation, pr: PullInfo, fresh: bool = False) -> int:
         for run in gh.check_runs(pr.repo, pr.head_sha, CHECK_NAME):
             if run.get("status") != "completed":
                 return run["id"]
-    return gh.create_check_run(pr.repo, {
-        "name": CHECK_NAME, "head_sha": pr.head_sha, "status": "in_progress", "started_at": now_iso(),
-        "external_id": str(pr.number),
-        "output": {"title": "Scanning manifests", "summary": "footgun is reading the manifests of this commit."}})
+    return gh.create_check_run(
+        pr.repo,
+        {
+            "name": CHECK_NAME,
+            "head_sha": pr.head_sha,
+            "status": "in_progress",
+            "started_at": now_iso(),
+            "external_id": str(pr.number),
+            "output": {"title": "Scanning manifests", "summary": "footgun is reading the manifests of this commit."},
+        },
+    )
 
 
-def complete_check_run(gh: Installation, repo: str, run_id: int | None, evaluation: Evaluation,
-                       new_ids: set[str]) -> str:
+def complete_check_run(
+    gh: Installation, repo: str, run_id: int | None, evaluation: Evaluation, new_ids: set[str]
+) -> str:
     if not evaluation.manifests_changed:
-        finish_check_run(gh, repo, run_id, "success", {
-            "title": "No Kubernetes manifests changed",
-            "summary": "This pull request changes no YAML manifest, so footgun had nothing to review."})
+        finish_check_run(
+            gh,
+            repo,
+            run_id,
+            "success",
+            {
+                "title": "No Kubernetes manifests changed",
+                "summary": "This pull request changes no YAML manifest, so footgun had nothing to review.",
+            },
+        )
         return "success"
     ordered = sorted(evaluation.head_findings, key=lambda f: finding_id(f) not in new_ids)  # the PR's first
     output = check_run_output(ordered, new_ids, evaluation.all_skips)
@@ -656,8 +860,10 @@ def complete_check_run(gh: Installation, repo: str, run_id: int | None, evaluati
     output.pop("annotations")
     annotations = [annotation(f) for f in ordered if finding_id(f) in new_ids]
     if len(annotations) > MAX_ANNOTATIONS:
-        output["summary"] += (f"\n\nThe first {MAX_ANNOTATIONS} of {len(annotations)} findings are annotated; "
-                              f"`footgun scan` lists them all.")
+        output["summary"] += (
+            f"\n\nThe first {MAX_ANNOTATIONS} of {len(annotations)} findings are annotated; "
+            f"`footgun scan` lists them all."
+        )
         annotations = annotations[:MAX_ANNOTATIONS]
     output["summary"] = fit_summary(output["summary"])
     finish_check_run(gh, repo, run_id, conclusion, output, annotations)
@@ -687,22 +893,34 @@ def not_judged(evaluation: Evaluation) -> list[Skip]:
 
 def _not_judged_title(title: str, unjudged: list[Skip]) -> str:
     files = [s.path for s in unjudged if s.path != "."]
-    what = f"{_count(len(files), 'changed file')} not judged" if files and len(files) == len(unjudged) \
+    what = (
+        f"{_count(len(files), 'changed file')} not judged"
+        if files and len(files) == len(unjudged)
         else "not all changes judged"
+    )
     return f"{title}; {what}" if title else what[0].upper() + what[1:]
 
 
 def _not_judged_text(unjudged: list[Skip]) -> str:
-    items = [f"- {'the pull request' if s.path == '.' else code_span(s.path)}: {escape_prose(s.reason)}"
-             for s in unjudged[:20]]
+    items = [
+        f"- {'the pull request' if s.path == '.' else code_span(s.path)}: {escape_prose(s.reason)}"
+        for s in unjudged[:20]
+    ]
     if len(unjudged) > 20:
         items.append(f"- ... and {len(unjudged) - 20} more.")
-    return "**Not everything this pull request changes was judged**, so footgun does not report success:\n" + \
-        "\n".join(items)
+    return "**Not everything this pull request changes was judged**, so footgun does not report success:\n" + "\n".join(
+        items
+    )
 
 
-def finish_check_run(gh: Installation, repo: str, run_id: int | None, conclusion: str, output: dict[str, Any],
-                     annotations: list[dict[str, Any]] | None = None) -> None:
+def finish_check_run(
+    gh: Installation,
+    repo: str,
+    run_id: int | None,
+    conclusion: str,
+    output: dict[str, Any],
+    annotations: list[dict[str, Any]] | None = None,
+) -> None:
     """Send the output with its annotations, 50 a request (GitHub appends them), and
     complete the run with the last request (nothing without a run: GitHub refused to
     create it, and the pull request was told)."""
@@ -725,30 +943,50 @@ def fail_check_run(gh: Installation, pr: PullInfo, run_id: int | None, exc: Exce
     if run_id is None:
         return
     try:
-        finish_check_run(gh, pr.repo, run_id, "failure", {
-            "title": "footgun could not finish",
-            "summary": f"footgun could not analyse this commit: {_explain(exc)}\n\n"
-                       f"Comment `/footgun recheck` on the pull request to try again."})
+        finish_check_run(
+            gh,
+            pr.repo,
+            run_id,
+            "failure",
+            {
+                "title": "footgun could not finish",
+                "summary": f"footgun could not analyse this commit: {_explain(exc)}\n\n"
+                f"Comment `/footgun recheck` on the pull request to try again.",
+            },
+        )
         return
     except Exception as update_failed:
-        log.warning("could not report the failure on check run %s (%s): completing a new one", run_id,
-                    update_failed)
+        log.warning("could not report the failure on check run %s (%s): completing a new one", run_id, update_failed)
     try:
-        gh.create_check_run(pr.repo, {
-            "name": CHECK_NAME, "head_sha": pr.head_sha, "external_id": str(pr.number), "status": "completed",
-            "conclusion": "neutral", "completed_at": now_iso(),
-            "output": {"title": "footgun could not report its result",
-                       "summary": neutralise(f"GitHub kept refusing the updates of footgun's check run {run_id}, "
-                                             f"so this one replaces it. The analysis stopped: {_explain(exc)}\n\n"
-                                             f"Comment `/footgun recheck` on the pull request to try again.")}})
+        gh.create_check_run(
+            pr.repo,
+            {
+                "name": CHECK_NAME,
+                "head_sha": pr.head_sha,
+                "external_id": str(pr.number),
+                "status": "completed",
+                "conclusion": "neutral",
+                "completed_at": now_iso(),
+                "output": {
+                    "title": "footgun could not report its result",
+                    "summary": neutralise(
+                        f"GitHub kept refusing the updates of footgun's check run {run_id}, "
+                        f"so this one replaces it. The analysis stopped: {_explain(exc)}\n\n"
+                        f"Comment `/footgun recheck` on the pull request to try again."
+                    ),
+                },
+            },
+        )
     except Exception:  # the original error matters more
         log.exception("could not complete a check run in place of %s", run_id)
 
 
-CHECKS_REFUSED = ("**footgun** could not create its check run on this pull request: GitHub refused ({error}). "
-                  "The App needs the **Checks: read and write** permission; an owner of the account can accept "
-                  "it in the App's installation settings. Until then footgun reviews pull requests without a "
-                  "check run.")
+CHECKS_REFUSED = (
+    "**footgun** could not create its check run on this pull request: GitHub refused ({error}). "
+    "The App needs the **Checks: read and write** permission; an owner of the account can accept "
+    "it in the App's installation settings. Until then footgun reviews pull requests without a "
+    "check run."
+)
 
 
 def _tell_check_run_refused(gh: Installation, pr: PullInfo, exc: Forbidden, trigger: Trigger) -> None:
@@ -766,15 +1004,18 @@ def _tell_check_run_refused(gh: Installation, pr: PullInfo, exc: Forbidden, trig
 
 def _explain(exc: Exception) -> str:
     if isinstance(exc, Forbidden):
-        return (f"GitHub refused access ({exc}). The App may be missing a permission: "
-                f"check its installation settings.")
+        return f"GitHub refused access ({exc}). The App may be missing a permission: check its installation settings."
     if isinstance(exc, NotFound):
         return f"something it needed is gone from GitHub ({exc})."
     if isinstance(exc, Transient):
-        return (f"GitHub kept failing or timing out ({exc}), try after try. Nothing is wrong with the pull "
-                f"request; GitHub's status page (https://www.githubstatus.com) may say more.")
-    return (f"an internal error ({exc.__class__.__name__}: {exc}). If it happens again, report it to "
-            f"whoever runs footgun for your organisation, with the commit.")
+        return (
+            f"GitHub kept failing or timing out ({exc}), try after try. Nothing is wrong with the pull "
+            f"request; GitHub's status page (https://www.githubstatus.com) may say more."
+        )
+    return (
+        f"an internal error ({exc.__class__.__name__}: {exc}). If it happens again, report it to "
+        f"whoever runs footgun for your organisation, with the commit."
+    )
 
 
 def report_gave_up(app: GitHubApp, installation_id: int, repo: str, number: int, reason: str) -> None:
@@ -784,10 +1025,17 @@ def report_gave_up(app: GitHubApp, installation_id: int, repo: str, number: int,
     pr = gh.pull(repo, number)
     runs = [r["id"] for r in gh.check_runs(repo, pr.head_sha, CHECK_NAME) if r.get("status") != "completed"]
     run_id = runs[0] if runs else start_check_run(gh, pr, fresh=True)
-    finish_check_run(gh, repo, run_id, "failure", {
-        "title": "footgun could not finish",
-        "summary": f"footgun stopped trying to analyse this commit: {reason}. This usually means the "
-                   f"repository is too large for the limits footgun runs with: exclude folders that hold no "
-                   f"manifests in `.footgun.yml`, or ask whoever runs footgun to raise its budgets "
-                   f"(FOOTGUN_MAX_FILES, FOOTGUN_ENGINE_MEMORY_MB).\n\n"
-                   f"Comment `/footgun recheck` on the pull request to try again."})
+    finish_check_run(
+        gh,
+        repo,
+        run_id,
+        "failure",
+        {
+            "title": "footgun could not finish",
+            "summary": f"footgun stopped trying to analyse this commit: {reason}. This usually means the "
+            f"repository is too large for the limits footgun runs with: exclude folders that hold no "
+            f"manifests in `.footgun.yml`, or ask whoever runs footgun to raise its budgets "
+            f"(FOOTGUN_MAX_FILES, FOOTGUN_ENGINE_MEMORY_MB).\n\n"
+            f"Comment `/footgun recheck` on the pull request to try again.",
+        },
+    )

@@ -5,12 +5,14 @@ as bytes in practice, github/rest-api-description#5399, so this counts UTF-8 byt
 an annotation's ``message`` and ``raw_details`` at most 64 KB; at most 50 annotations
 per create/update request (`batches`), later requests appending to the earlier ones.
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
-from rules.checks import RULES
-from rules.model import SEVERITY_RANK, Finding, Skip
+from footgun.rules.checks import RULES
+from footgun.rules.model import SEVERITY_RANK, Finding, Skip
 
 from .links import rule_link
 from .review import code_span, escape_prose, fix_text, is_marked, neutralise, severity_counts
@@ -34,16 +36,19 @@ def conclusion_for(findings: Iterable[Finding], new: set[str] | frozenset[str]) 
     return "neutral" if findings else "success"
 
 
-def check_run_output(findings: Iterable[Finding], new_fingerprints: set[str] | frozenset[str],
-                     skipped: Iterable[Skip] = ()) -> dict:
+def check_run_output(
+    findings: Iterable[Finding], new_fingerprints: set[str] | frozenset[str], skipped: Iterable[Skip] = ()
+) -> dict:
     """The check run's ``output``: title, summary (a table of rule / severity / count /
     new, then the files not scanned) and every finding as an annotation (send them
     with `batches`)."""
     findings = list(findings)
     skipped = list(skipped)
-    return {"title": _title(findings, new_fingerprints),
-            "summary": _summary(findings, new_fingerprints, skipped),
-            "annotations": [annotation(f) for f in findings]}
+    return {
+        "title": _title(findings, new_fingerprints),
+        "summary": _summary(findings, new_fingerprints, skipped),
+        "annotations": [annotation(f) for f in findings],
+    }
 
 
 def annotation(finding: Finding) -> dict:
@@ -51,9 +56,14 @@ def annotation(finding: Finding) -> dict:
     message = finding.message
     if finding.related:
         message += "\n\n" + "\n".join(f"{r.path}:{r.line}: {r.message}" for r in finding.related)
-    out = {"path": finding.path, "start_line": start, "end_line": end,
-           "annotation_level": LEVELS.get(finding.severity, "notice"),
-           "title": finding.rule, "message": _truncate(neutralise(message), MAX_DETAIL_BYTES)}
+    out = {
+        "path": finding.path,
+        "start_line": start,
+        "end_line": end,
+        "annotation_level": LEVELS.get(finding.severity, "notice"),
+        "title": finding.rule,
+        "message": _truncate(neutralise(message), MAX_DETAIL_BYTES),
+    }
     if finding.fix is not None:
         out["raw_details"] = _truncate(neutralise(fix_text(finding.fix)), MAX_DETAIL_BYTES)
     return out
@@ -62,7 +72,7 @@ def annotation(finding: Finding) -> dict:
 def batches(items: Sequence[T], size: int = ANNOTATIONS_PER_REQUEST) -> Iterator[list[T]]:
     """``items`` in lists of at most ``size`` (one per check-run request)."""
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])
 
 
 def _title(findings: list[Finding], new: set[str] | frozenset[str]) -> str:
@@ -80,11 +90,17 @@ def _summary(findings: list[Finding], new: set[str] | frozenset[str], skipped: l
             row[0] += 1
             row[1] += is_marked(f, new)
         order = list(RULES)
-        keyed = sorted(rows.items(), key=lambda kv: (-SEVERITY_RANK.get(kv[0][1], 0),
-                                                     order.index(kv[0][0]) if kv[0][0] in order else len(order)))
+        keyed = sorted(
+            rows.items(),
+            key=lambda kv: (
+                -SEVERITY_RANK.get(kv[0][1], 0),
+                order.index(kv[0][0]) if kv[0][0] in order else len(order),
+            ),
+        )
         lines = ["| Rule | Severity | Count | New |", "| --- | --- | ---: | ---: |"]
-        lines += [f"| {rule_link(rule)} | {severity} | {count} | {fresh} |"
-                  for (rule, severity), (count, fresh) in keyed]
+        lines += [
+            f"| {rule_link(rule)} | {severity} | {count} | {fresh} |" for (rule, severity), (count, fresh) in keyed
+        ]
         text = "\n".join(lines)
     else:
         text = "No Services & Ingress footguns in the scanned manifests."

@@ -7,20 +7,21 @@ part that is down. ``GET /`` and ``/setup/callback`` register the App when it ha
 credentials yet (`bot.setup`: until then webhooks get 503, and /healthz answers 200
 saying so). Work happens in the workers (`bot.jobs`), never here.
 
-Run it with ``gunicorn 'bot.app:create_app()'`` (see the Procfile) or, with its worker
+Run it with ``gunicorn 'footgun.bot.app:create_app()'`` (see the Procfile) or, with its worker
 in the same process, ``footgun serve``.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
 
 from .credentials import LiveSettings
+from .events import router
 from .jobs import Jobs
 from .logs import configure_logging, register_secret
 from .settings import Settings
 from .setup import load_web_settings, register_routes
 from .webhook import receive
-from .events import router
 
 
 def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Flask:
@@ -44,8 +45,9 @@ def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Fl
         current = live.current()
         if current is None:
             return jsonify(error="footgun is not registered with GitHub yet: open / to register it"), 503
-        answer = receive(request.get_data(cache=False), request.headers, current.webhook_secret, router,
-                         current.app_id, jobs.submit)
+        answer = receive(
+            request.get_data(cache=False), request.headers, current.webhook_secret, router, current.app_id, jobs.submit
+        )
         return jsonify(answer.body), answer.status
 
     @app.get("/healthz")

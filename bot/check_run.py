@@ -5,6 +5,7 @@ head. The PR comes from the check run's ``external_id`` (set when footgun create
 it), else from the payload's ``pull_requests`` (empty for fork PRs), else from the
 commit's pull requests.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,10 +25,19 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("check_run", "rerequested", accept=_accept, shape={
-    "check_run": dict, "check_run.name": (str, type(None)), "check_run.head_sha": str,
-    "check_run.external_id": (str, type(None)), "check_run.app": (dict, type(None)),
-    "check_run.pull_requests": (list, type(None))})
+@router.register(
+    "check_run",
+    "rerequested",
+    accept=_accept,
+    shape={
+        "check_run": dict,
+        "check_run.name": (str, type(None)),
+        "check_run.head_sha": str,
+        "check_run.external_id": (str, type(None)),
+        "check_run.app": (dict, type(None)),
+        "check_run.pull_requests": (list, type(None)),
+    },
+)
 def on_rerequested(event: Event, ctx) -> None:
     number = pull_request_number(event)
     if number is None:
@@ -37,5 +47,11 @@ def on_rerequested(event: Event, ctx) -> None:
             log.info("%s: no open pull request for commit %s", event.describe(), head[:7])
             return
         number = numbers[0]
-    analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            ctx.trigger("rerequested", new_check_run=True))
+    analyse(
+        ctx.app,
+        ctx.installation_id(event),
+        ctx.cache,
+        event.repo,
+        number,
+        ctx.trigger("rerequested", new_check_run=True),
+    )

@@ -12,6 +12,7 @@ one waiting in the queue leaves the run to it.
 No line footgun writes reads as a command (`bot.review.neutralise`), so the App can
 never trigger itself.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,8 +59,11 @@ def _other_rechecks(event: Event, ctx, login: str) -> list[tuple[int, str]]:
         if (other.payload.get("issue") or {}).get("number") != event.payload["issue"]["number"]:
             continue
         user = body.get("user") if isinstance(body.get("user"), dict) else {}
-        if str(user.get("login", "")).lower() == login.lower() and isinstance(body.get("id"), int) and \
-                parse_command(body.get("body") if isinstance(body.get("body"), str) else None) == "recheck":
+        if (
+            str(user.get("login", "")).lower() == login.lower()
+            and isinstance(body.get("id"), int)
+            and parse_command(body.get("body") if isinstance(body.get("body"), str) else None) == "recheck"
+        ):
             found.append((body["id"], other.delivery))
     return found
 
@@ -79,10 +83,23 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("issue_comment", "created", accept=_accept, shape={
-    "issue": dict, "issue.number": int, "issue.pull_request": (dict, type(None)), "issue.state": (str, type(None)),
-    "comment": dict, "comment.id": int, "comment.body": str, "comment.user": dict, "comment.user.login": str,
-    "comment.performed_via_github_app": (dict, type(None))})
+@router.register(
+    "issue_comment",
+    "created",
+    accept=_accept,
+    shape={
+        "issue": dict,
+        "issue.number": int,
+        "issue.pull_request": (dict, type(None)),
+        "issue.state": (str, type(None)),
+        "comment": dict,
+        "comment.id": int,
+        "comment.body": str,
+        "comment.user": dict,
+        "comment.user.login": str,
+        "comment.performed_via_github_app": (dict, type(None)),
+    },
+)
 def on_comment(event: Event, ctx) -> None:
     comment = event.payload["comment"]
     number = event.payload["issue"]["number"]
@@ -105,9 +122,14 @@ def on_comment(event: Event, ctx) -> None:
         gh.react(event.repo, comment["id"], "confused")
         with ctx.once(f"refused:{pull}:{login.lower()}") as first:
             if first:
-                gh.comment(event.repo, number, neutralise(
-                    f"@{login} footgun's recheck needs write access to this repository (yours: {role}). "
-                    f"Pushing a commit runs it too."))
+                gh.comment(
+                    event.repo,
+                    number,
+                    neutralise(
+                        f"@{login} footgun's recheck needs write access to this repository (yours: {role}). "
+                        f"Pushing a commit runs it too."
+                    ),
+                )
         log.info("%s: recheck refused for %s (%s)", event.describe(), login, role)
         return
     gh.react(event.repo, comment["id"], "eyes")
@@ -121,6 +143,7 @@ def on_comment(event: Event, ctx) -> None:
     for other_id, delivery in others:
         if other_id < comment["id"]:
             ctx.mark(f"recheck-covered:{delivery}")
-    analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number,
-            ctx.trigger("recheck", force_review=True))
+    analyse(
+        ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number, ctx.trigger("recheck", force_review=True)
+    )
     gh.react(event.repo, comment["id"], "rocket")

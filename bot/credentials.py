@@ -13,6 +13,7 @@ GitHub redirects back: it is kept (hashed) in the same places, for one hour, and
 consumed atomically (a file's removal, Redis's ``DEL``), so one state lets exactly one
 callback exchange its code, whichever process receives it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,18 +58,24 @@ class AppCredentials:
         return f"AppCredentials(app_id={self.app_id}, slug={self.slug!r}, html_url={self.html_url!r})"
 
     @classmethod
-    def from_conversion(cls, answer: dict[str, Any]) -> "AppCredentials":
+    def from_conversion(cls, answer: dict[str, Any]) -> AppCredentials:
         """From ``POST /app-manifests/{code}/conversions``'s answer."""
-        return cls(app_id=int(answer["id"]), slug=str(answer["slug"]), private_key=str(answer["pem"]),
-                   webhook_secret=str(answer["webhook_secret"]), client_id=str(answer.get("client_id") or ""),
-                   client_secret=str(answer.get("client_secret") or ""), html_url=str(answer.get("html_url") or ""),
-                   name=str(answer.get("name") or ""))
+        return cls(
+            app_id=int(answer["id"]),
+            slug=str(answer["slug"]),
+            private_key=str(answer["pem"]),
+            webhook_secret=str(answer["webhook_secret"]),
+            client_id=str(answer.get("client_id") or ""),
+            client_secret=str(answer.get("client_secret") or ""),
+            html_url=str(answer.get("html_url") or ""),
+            name=str(answer.get("name") or ""),
+        )
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "AppCredentials":
+    def from_json(cls, text: str) -> AppCredentials:
         data = json.loads(text)
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in fields})
@@ -92,7 +99,8 @@ def merged(settings: Settings, saved: AppCredentials | None) -> Settings:
         settings,
         app_id=settings.app_id if settings.app_id is not None else saved.app_id,
         private_key=settings.private_key or saved.private_key,
-        webhook_secret=settings.webhook_secret or saved.webhook_secret)
+        webhook_secret=settings.webhook_secret or saved.webhook_secret,
+    )
 
 
 class CredentialStore:
@@ -129,8 +137,13 @@ class CredentialStore:
         _write_private(self.path, credentials.to_json())
         if self._redis is not None:
             self._redis.set(REDIS_KEY, credentials.to_json())
-        log.info("GitHub App %s (id %d) registered; credentials saved to %s%s", credentials.slug,
-                 credentials.app_id, self.path, " and Redis" if self._redis is not None else "")
+        log.info(
+            "GitHub App %s (id %d) registered; credentials saved to %s%s",
+            credentials.slug,
+            credentials.app_id,
+            self.path,
+            " and Redis" if self._redis is not None else "",
+        )
 
     # -- the registration flow's states ---------------------------------------------------------
     def new_state(self) -> str:

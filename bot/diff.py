@@ -17,11 +17,13 @@ Two inputs are understood:
 Lines are 1-based; the head's text of every commentable line is kept, so a
 suggestion can be widened over lines next to the ones a fix edits.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 NO_NEWLINE = "\\ No newline at end of file"
@@ -95,8 +97,7 @@ class FileDiff:
         return self.status == "removed"
 
 
-def parse_patch(patch: str | None, path: str, status: str = "modified",
-                previous_path: str | None = None) -> FileDiff:
+def parse_patch(patch: str | None, path: str, status: str = "modified", previous_path: str | None = None) -> FileDiff:
     """A GitHub ``patch`` (hunks only) as a `FileDiff`. ``None`` (GitHub omitted it):
     nothing is commentable."""
     if patch is None:
@@ -110,13 +111,13 @@ def parse_patch(patch: str | None, path: str, status: str = "modified",
 def from_pr_file(entry: Any) -> FileDiff:
     """A `FileDiff` from one entry of the PR files list: the REST JSON (a dict) or a
     PyGithub ``File`` (attributes of the same names)."""
+
     def get(name: str) -> Any:
         if isinstance(entry, Mapping):
             return entry.get(name)
         return getattr(entry, name, None)
 
-    return parse_patch(get("patch"), get("filename"), get("status") or "modified",
-                       get("previous_filename"))
+    return parse_patch(get("patch"), get("filename"), get("status") or "modified", get("previous_filename"))
 
 
 def from_pr_files(entries: Iterable[Any]) -> dict[str, FileDiff]:
@@ -169,8 +170,7 @@ def _count(text: str | None) -> int:
 # --- git diff ------------------------------------------------------------------------
 
 _DIFF_GIT = re.compile(r"^diff --git (.+)$")
-_ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
-            '"': '"', "\\": "\\"}
+_ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
 def parse_git_diff(text: str) -> dict[str, FileDiff]:
@@ -211,13 +211,13 @@ def _parse_section(lines: list[str]) -> FileDiff | None:
         elif line.startswith("deleted file mode"):
             status = "removed"
         elif line.startswith("rename from "):
-            old_path, status = _unquote(line[len("rename from "):]), "renamed"
+            old_path, status = _unquote(line[len("rename from ") :]), "renamed"
         elif line.startswith("rename to "):
-            new_path, status = _unquote(line[len("rename to "):]), "renamed"
+            new_path, status = _unquote(line[len("rename to ") :]), "renamed"
         elif line.startswith("copy from "):
-            old_path, status = _unquote(line[len("copy from "):]), "copied"
+            old_path, status = _unquote(line[len("copy from ") :]), "copied"
         elif line.startswith("copy to "):
-            new_path, status = _unquote(line[len("copy to "):]), "copied"
+            new_path, status = _unquote(line[len("copy to ") :]), "copied"
         elif line.startswith("--- "):
             name = _unquote(line[4:].rstrip("\t"))
             if name != "/dev/null":
@@ -249,10 +249,10 @@ def _paths_of_header(header: str) -> tuple[str | None, str | None]:
         return _strip_prefix(first, "a/"), _strip_prefix(second, "b/")
     if rest.endswith('"'):
         start = rest.rfind(' "')
-        return _strip_prefix(rest[:start], "a/"), _strip_prefix(_unquote(rest[start + 1:]), "b/")
+        return _strip_prefix(rest[:start], "a/"), _strip_prefix(_unquote(rest[start + 1 :]), "b/")
     if rest.startswith("a/") and len(rest) % 2 == 1:
         half = (len(rest) - 1) // 2
-        a, b = rest[:half], rest[half + 1:]
+        a, b = rest[:half], rest[half + 1 :]
         if a[2:] == b[2:]:
             return a[2:], b[2:]
     a, _, b = rest.partition(" b/")
@@ -260,7 +260,7 @@ def _paths_of_header(header: str) -> tuple[str | None, str | None]:
 
 
 def _strip_prefix(name: str, prefix: str) -> str:
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 def _take_quoted(text: str) -> tuple[str, str]:
@@ -271,7 +271,7 @@ def _take_quoted(text: str) -> tuple[str, str]:
             i += 2
             continue
         if text[i] == '"':
-            return _unquote(text[: i + 1]), text[i + 1:]
+            return _unquote(text[: i + 1]), text[i + 1 :]
         i += 1
     return _unquote(text), ""
 
@@ -287,8 +287,8 @@ def _unquote(name: str) -> str:
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt in "01234567" and i + 3 < len(body) + 1 and body[i + 1:i + 4].isdigit():
-                out.append(int(body[i + 1:i + 4], 8) & 0xFF)
+            if nxt in "01234567" and i + 3 < len(body) + 1 and body[i + 1 : i + 4].isdigit():
+                out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
                 i += 4
                 continue
             out.extend(_ESCAPES.get(nxt, nxt).encode())

@@ -16,25 +16,27 @@ App attributes that finding to the pull request (it is absent at the merge base)
 
 It runs in the engine's sandbox (`bot.sandbox.call`): it parses the manifests.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from rules.checks import RULES
-from rules.checks import service_selector_mismatch as rule
-from rules.config import Config
-from rules.context import Context
-from rules.engine import collector_paused, is_suppressed
-from rules.inventory import Inventory
-from rules.manifests import Resource, load_file
-from rules.model import Finding, Related
-from rules.selectors import Selector, from_map
+from footgun.rules.checks import RULES
+from footgun.rules.checks import service_selector_mismatch as rule
+from footgun.rules.config import Config
+from footgun.rules.context import Context
+from footgun.rules.engine import collector_paused, is_suppressed
+from footgun.rules.inventory import Inventory
+from footgun.rules.manifests import Resource, load_file
+from footgun.rules.model import Finding, Related
+from footgun.rules.selectors import Selector, from_map
 
 RULE_ID = rule.ID
 
 
-def emptied_services(head: Mapping[str, bytes], base: Mapping[str, bytes], config: Config,
-                     removed: frozenset[str] = frozenset()) -> list[Finding]:
+def emptied_services(
+    head: Mapping[str, bytes], base: Mapping[str, bytes], config: Config, removed: frozenset[str] = frozenset()
+) -> list[Finding]:
     """Findings on the head's Services that selected a workload in ``base`` and whose
     namespace holds no workload in ``head`` (``removed``: the paths the pull request
     deletes, named in the message)."""
@@ -52,10 +54,16 @@ def emptied_services(head: Mapping[str, bytes], base: Mapping[str, bytes], confi
         chosen = before.workloads_selected(selector, was) if was is not None else []
         if not chosen:
             continue
-        finding = context.finding(service, ("spec", "selector"), _message(service, selector, chosen, removed),
-                                  related=[Related(w.resource.path, w.resource.start_line,
-                                                   f"{w.kind} {w.name} at the merge base") for w in chosen[:3]],
-                                  severity=setting.severity)
+        finding = context.finding(
+            service,
+            ("spec", "selector"),
+            _message(service, selector, chosen, removed),
+            related=[
+                Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name} at the merge base")
+                for w in chosen[:3]
+            ],
+            severity=setting.severity,
+        )
         if not is_suppressed(finding, service):
             found.append(finding)
     return found
@@ -89,6 +97,8 @@ def _message(service: Resource, selector: Selector, chosen: list, removed: froze
     gone = sorted({w.resource.path for w in chosen} & removed)
     how = f"this pull request deletes {', '.join(gone)}" if gone else "this pull request takes them away"
     pairs = ", ".join(f"{k}={v}" for k, v in sorted(selector.labels))
-    return (f"Service {service.name} selected {names} at the merge base; {how}, and no workload left in its "
-            f"namespace has pod labels {pairs}: after the merge the Service has no endpoints and every "
-            f"connection to it fails. Keep a workload with these labels, or delete the Service too.")
+    return (
+        f"Service {service.name} selected {names} at the merge base; {how}, and no workload left in its "
+        f"namespace has pod labels {pairs}: after the merge the Service has no endpoints and every "
+        f"connection to it fails. Keep a workload with these labels, or delete the Service too."
+    )

@@ -11,10 +11,12 @@ Each concern (``pull_request``, ``commands``, ``check_run``) registers its handl
 
 Handlers stay thin: they read the payload and call plain functions.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 Accept = Callable[["Event", "int | None"], "str | None"]
 Handler = Callable[["Event", Any], None]
@@ -60,7 +62,7 @@ class Event:
         return {"name": self.name, "delivery": self.delivery, "payload": self.payload}
 
     @classmethod
-    def from_job(cls, data: dict[str, Any]) -> "Event":
+    def from_job(cls, data: dict[str, Any]) -> Event:
         return cls(data["name"], data["delivery"], data["payload"])
 
 
@@ -76,8 +78,12 @@ class Route:
 
 # What every event footgun acts on carries, as GitHub sends it.
 COMMON_SHAPE: dict[str, type | tuple[type, ...]] = {
-    "repository": dict, "repository.full_name": str, "installation": (dict, type(None)),
-    "installation.id": (int, type(None)), "sender": (dict, type(None))}
+    "repository": dict,
+    "repository.full_name": str,
+    "installation": (dict, type(None)),
+    "installation.id": (int, type(None)),
+    "sender": (dict, type(None)),
+}
 MAX_DEPTH = 64  # GitHub's payloads nest about a dozen levels
 
 
@@ -99,7 +105,8 @@ _JSON_NAMES = {dict: "an object", str: "a string", int: "a whole number", list: 
 
 def _json_type(value: Any) -> str:
     return {type(None): "null", dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number")
+        type(value), "a number"
+    )
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
@@ -124,17 +131,32 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def register(self, event: str, *actions: str, accept: Accept | None = None,
-                 subject: Callable[[Event], str | None] | None = None,
-                 shape: dict[str, type | tuple[type, ...]] | None = None) -> Callable[[Handler], Handler]:
+    def register(
+        self,
+        event: str,
+        *actions: str,
+        accept: Accept | None = None,
+        subject: Callable[[Event], str | None] | None = None,
+        shape: dict[str, type | tuple[type, ...]] | None = None,
+    ) -> Callable[[Handler], Handler]:
         """Decorate a handler for ``event`` with one of ``actions``. ``subject`` names
         what runs must be serialised on (default: the pull request the event is about);
         ``shape`` the fields the handler reads and their types (dotted paths), checked
         before anything is stored."""
+
         def decorate(handler: Handler) -> Handler:
-            self.routes.append(Route(event, frozenset(actions), handler, accept, subject or pull_request_key,
-                                     {**COMMON_SHAPE, **(shape or {})}))
+            self.routes.append(
+                Route(
+                    event,
+                    frozenset(actions),
+                    handler,
+                    accept,
+                    subject or pull_request_key,
+                    {**COMMON_SHAPE, **(shape or {})},
+                )
+            )
             return handler
+
         return decorate
 
     def malformed(self, event: Event) -> str | None:

@@ -18,6 +18,7 @@ Everything is read through the base repository: GitHub keeps a fork's pull reque
 commits in the base repository's object network, so fork PRs need no access to the
 fork.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,9 +33,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-from rules.config import CONFIG_NAMES, Config, parse_config_text
-from rules.model import Skip
+from footgun.rules.config import CONFIG_NAMES, Config, parse_config_text
+from footgun.rules.model import Skip
 
 from .github import Installation, TreeEntry
 from .local import is_manifest_path
@@ -124,8 +124,9 @@ def read_blobs(gh: Installation, repo: str, tree: Tree, paths: list[str], cache:
     return out
 
 
-def _from_tarball(gh: Installation, repo: str, tree: Tree, missing: list[TreeEntry],
-                  cache: BlobCache) -> dict[str, bytes]:
+def _from_tarball(
+    gh: Installation, repo: str, tree: Tree, missing: list[TreeEntry], cache: BlobCache
+) -> dict[str, bytes]:
     """Whatever of ``missing`` the commit's archive holds byte for byte (its content
     hashes back to the tree's blob SHA: ``export-ignore``, ``export-subst`` or LFS
     pointers make a file differ, and it is then read through GraphQL)."""
@@ -152,8 +153,9 @@ def _from_tarball(gh: Installation, repo: str, tree: Tree, missing: list[TreeEnt
                 cache.put(entry.sha, content)
                 out[path] = content
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        log.info("repo=%s the archive of %s could not be read (%s): reading the files one by one", repo,
-                 tree.commit[:7], exc)
+        log.info(
+            "repo=%s the archive of %s could not be read (%s): reading the files one by one", repo, tree.commit[:7], exc
+        )
     return out
 
 
@@ -229,8 +231,9 @@ def _distance(folder: str, near: set[str]) -> int:
     return steps
 
 
-def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: int,
-                     max_bytes: int, first: list[str] | None = None) -> Selection:
+def select_manifests(
+    tree: Tree, config: Config, changed: list[str], max_files: int, max_bytes: int, first: list[str] | None = None
+) -> Selection:
     """The manifests of ``tree`` to read: ``changed`` ones first (in the order given),
     then the others (``first`` ones, built with the changed ones, before the rest) by
     closeness to them, within ``max_files`` and ``max_bytes`` (sizes from the tree;
@@ -240,8 +243,10 @@ def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: 
     own = [p for p in changed if p in tree.files and is_manifest_path(p, config)]
     near = folders_around(own)
     built_with = set(first or ())
-    others = sorted((p for p in all_paths if p not in changed_set),
-                    key=lambda p: (p not in built_with, _distance(_folder(p), near), p))
+    others = sorted(
+        (p for p in all_paths if p not in changed_set),
+        key=lambda p: (p not in built_with, _distance(_folder(p), near), p),
+    )
     selection = Selection([], context_total=len(others))
     # The PR's own files come first, but leave a quarter of the budget to the files
     # around them: cross-file rules judge a Service by the workloads beside it.
@@ -252,8 +257,9 @@ def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: 
         entry_size = tree.files[path].size or 0
         cost = 0 if entry_size > config.max_file_bytes else entry_size
         mine = index < len(own)
-        if files >= max_files - (reserve_files if mine else 0) or \
-                size + cost > max_bytes - (reserve_bytes if mine else 0):
+        if files >= max_files - (reserve_files if mine else 0) or size + cost > max_bytes - (
+            reserve_bytes if mine else 0
+        ):
             if mine:
                 selection.changed_left_out.append(path)
             else:
@@ -265,16 +271,18 @@ def select_manifests(tree: Tree, config: Config, changed: list[str], max_files: 
     return selection
 
 
-def read_manifests(gh: Installation, repo: str, tree: Tree, config: Config, cache: BlobCache,
-                   paths: list[str] | None = None) -> Manifests:
+def read_manifests(
+    gh: Installation, repo: str, tree: Tree, config: Config, cache: BlobCache, paths: list[str] | None = None
+) -> Manifests:
     """The manifests of ``tree`` (or the given ones), less those too large to read."""
     out = Manifests()
     wanted = []
     for path in manifest_paths(tree, config) if paths is None else paths:
         size = tree.files[path].size
         if size is not None and size > config.max_file_bytes:
-            out.skipped.append(Skip(path, f"file is {size:,} bytes, over the {config.max_file_bytes:,}-byte limit "
-                                          f"(max_file_bytes)"))
+            out.skipped.append(
+                Skip(path, f"file is {size:,} bytes, over the {config.max_file_bytes:,}-byte limit (max_file_bytes)")
+            )
         else:
             wanted.append(path)
     out.files = read_blobs(gh, repo, tree, wanted, cache)

@@ -22,6 +22,7 @@
   `Forbidden` (a permission the App lacks), `RateLimited` or `Transient` (try again
   later).
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,13 +32,18 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubIntegration, GithubRetry
-from github.GithubException import (BadCredentialsException, GithubException, RateLimitExceededException,
-                                    RateLimitExceededExceedsMaxWait)
+from github.GithubException import (
+    BadCredentialsException,
+    GithubException,
+    RateLimitExceededExceedsMaxWait,
+    RateLimitExceededException,
+)
 from urllib3.util.retry import Retry
 
 from .pacing import MemoryPaceState, PaceWait, WritePacer
@@ -65,6 +71,7 @@ T = TypeVar("T")
 
 
 # --- errors --------------------------------------------------------------------------
+
 
 class GitHubError(Exception):
     def __init__(self, message: str, status: int | None = None, data: Any = None) -> None:
@@ -94,8 +101,14 @@ class Transient(GitHubError):
     """5xx, timeouts, rate limits: worth trying again later. ``maybe_applied``: a write
     that may have taken effect although the answer was an error (a timeout, a 5xx)."""
 
-    def __init__(self, message: str, status: int | None = None, data: Any = None,
-                 retry_after: float | None = None, maybe_applied: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        data: Any = None,
+        retry_after: float | None = None,
+        maybe_applied: bool = False,
+    ) -> None:
         super().__init__(message, status, data)
         self.retry_after = retry_after
         self.maybe_applied = maybe_applied
@@ -187,8 +200,9 @@ def _lagging(exc: GithubException) -> Exception:
 
 def _api(method: Callable[..., T]) -> Callable[..., T]:
     """Translate errors, and renew the installation token once on a 401."""
+
     @functools.wraps(method)
-    def wrapper(self: "Installation", *args: Any, **kwargs: Any) -> T:
+    def wrapper(self: Installation, *args: Any, **kwargs: Any) -> T:
         try:
             return method(self, *args, **kwargs)
         except BadCredentialsException:
@@ -200,10 +214,12 @@ def _api(method: Callable[..., T]) -> Callable[..., T]:
             return method(self, *args, **kwargs)
         except (GithubException, requests.RequestException, PaceWait) as exc:
             raise translate(exc) from exc
+
     return wrapper
 
 
 # --- data ------------------------------------------------------------------------------
+
 
 @dataclass
 class PullInfo:
@@ -223,10 +239,18 @@ def pull_info(repo: str, data: dict[str, Any]) -> PullInfo:
     """A pull request, from the REST API's or a webhook's ``pull_request`` object."""
     head_repo = (data.get("head") or {}).get("repo") or {}
     changed = data.get("changed_files")
-    return PullInfo(repo=repo, number=data["number"], state=data["state"], draft=bool(data.get("draft")),
-                    head_sha=data["head"]["sha"], base_sha=data["base"]["sha"], base_ref=data["base"]["ref"],
-                    head_repo=head_repo.get("full_name"), author=(data.get("user") or {}).get("login", ""),
-                    changed_files=changed if isinstance(changed, int) and not isinstance(changed, bool) else None)
+    return PullInfo(
+        repo=repo,
+        number=data["number"],
+        state=data["state"],
+        draft=bool(data.get("draft")),
+        head_sha=data["head"]["sha"],
+        base_sha=data["base"]["sha"],
+        base_ref=data["base"]["ref"],
+        head_repo=head_repo.get("full_name"),
+        author=(data.get("user") or {}).get("login", ""),
+        changed_files=changed if isinstance(changed, int) and not isinstance(changed, bool) else None,
+    )
 
 
 @dataclass
@@ -247,15 +271,17 @@ class Thread:
 class ReviewState:
     """A pull request as the App reads it right before posting: its head now, and what
     was said on it (reviews, and review threads with their comments)."""
+
     head_sha: str
     state: str
-    reviews: list["Posted"] = field(default_factory=list)
+    reviews: list[Posted] = field(default_factory=list)
     threads: list[Thread] = field(default_factory=list)
 
 
 @dataclass
 class Posted:
     """A review or comment already on the pull request."""
+
     id: int
     author: str
     body: str
@@ -265,6 +291,7 @@ class Posted:
 
 # --- clients -----------------------------------------------------------------------------
 
+
 class _ReadRetry(GithubRetry):
     """PyGithub's retry for reads, which also tells the pacer when GitHub asks the
     installation to wait, so its other requests (other threads, other workers) wait too."""
@@ -273,7 +300,7 @@ class _ReadRetry(GithubRetry):
         super().__init__(**kwargs)
         self.on_rate_limit = on_rate_limit
 
-    def new(self, **kw: Any) -> "_ReadRetry":
+    def new(self, **kw: Any) -> _ReadRetry:
         retry = super().new(**kw)
         retry.on_rate_limit = self.on_rate_limit
         return retry
@@ -286,8 +313,9 @@ class _ReadRetry(GithubRetry):
                     self.on_rate_limit(wait)
                 if self.max_rate_limit_wait is not None and wait > self.max_rate_limit_wait:
                     # urllib3 would sleep out any retry-after: too long to hold a worker.
-                    raise RateLimitExceededExceedsMaxWait(response.status, _json_of(self, response, url),
-                                                          dict(response.headers), wait=wait)
+                    raise RateLimitExceededExceedsMaxWait(
+                        response.status, _json_of(self, response, url), dict(response.headers), wait=wait
+                    )
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
@@ -298,26 +326,51 @@ def _json_of(retry: GithubRetry, response: Any, url: str | None) -> Any:
         return {"message": f"rate limited ({response.status})"}
 
 
-def _read_retry(total: int, backoff: float, max_wait: float,
-                on_rate_limit: Callable[[float], None] | None = None) -> GithubRetry:
-    return _ReadRetry(on_rate_limit=on_rate_limit, total=total, backoff_factor=backoff, allowed_methods=READ_METHODS,
-                      secondary_rate_wait=SECONDARY_WAIT, max_rate_limit_wait=max_wait, raise_on_status=False)
+def _read_retry(
+    total: int, backoff: float, max_wait: float, on_rate_limit: Callable[[float], None] | None = None
+) -> GithubRetry:
+    return _ReadRetry(
+        on_rate_limit=on_rate_limit,
+        total=total,
+        backoff_factor=backoff,
+        allowed_methods=READ_METHODS,
+        secondary_rate_wait=SECONDARY_WAIT,
+        max_rate_limit_wait=max_wait,
+        raise_on_status=False,
+    )
 
 
 def _write_retry(total: int, backoff: float) -> Retry:
     """Idempotent writes on 5xx and timeouts; never a POST, never a rate limit (the
     pacer waits those out, for every worker)."""
-    return Retry(total=total, backoff_factor=backoff, allowed_methods=WRITE_METHODS,
-                 status_forcelist=list(range(500, 600)), respect_retry_after_header=False, raise_on_status=False)
+    return Retry(
+        total=total,
+        backoff_factor=backoff,
+        allowed_methods=WRITE_METHODS,
+        status_forcelist=list(range(500, 600)),
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
 
 
 class GitHubApp:
     """The App: its JWT client, and one cached `Installation` client per installation."""
 
-    def __init__(self, app_id: int, private_key: str, api_url: str = "https://api.github.com",
-                 retries: int = 5, timeout: float = TIMEOUT, write_interval: float = WRITE_INTERVAL, *,
-                 backoff: float = 0.5, pacer: WritePacer | None = None, max_wait: float = 60.0,
-                 content_per_minute: int | None = 80, content_per_hour: int | None = 500) -> None:
+    def __init__(
+        self,
+        app_id: int,
+        private_key: str,
+        api_url: str = "https://api.github.com",
+        retries: int = 5,
+        timeout: float = TIMEOUT,
+        write_interval: float = WRITE_INTERVAL,
+        *,
+        backoff: float = 0.5,
+        pacer: WritePacer | None = None,
+        max_wait: float = 60.0,
+        content_per_minute: int | None = 80,
+        content_per_hour: int | None = 500,
+    ) -> None:
         self.app_id = app_id
         self.api_url = api_url.rstrip("/")
         self.retries = retries
@@ -325,28 +378,50 @@ class GitHubApp:
         self.backoff = backoff
         self.max_wait = max_wait
         self.write_interval = write_interval
-        self.pacer = pacer or WritePacer(MemoryPaceState(), interval=write_interval, per_minute=content_per_minute,
-                                         per_hour=content_per_hour, max_wait=max_wait,
-                                         request_time=timeout * (WRITE_RETRIES + 1))
+        self.pacer = pacer or WritePacer(
+            MemoryPaceState(),
+            interval=write_interval,
+            per_minute=content_per_minute,
+            per_hour=content_per_hour,
+            max_wait=max_wait,
+            request_time=timeout * (WRITE_RETRIES + 1),
+        )
         self.auth = Auth.AppAuth(app_id, private_key)
-        self.integration = GithubIntegration(auth=self.auth, base_url=self.api_url, timeout=timeout,
-                                             retry=_read_retry(retries, backoff, max_wait), user_agent=USER_AGENT)
+        self.integration = GithubIntegration(
+            auth=self.auth,
+            base_url=self.api_url,
+            timeout=timeout,
+            retry=_read_retry(retries, backoff, max_wait),
+            user_agent=USER_AGENT,
+        )
         self._installations: dict[int, Installation] = {}
         self._lock = threading.Lock()
         self._slug: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any, state: Any = None) -> "GitHubApp":
+    def from_settings(cls, settings: Any, state: Any = None) -> GitHubApp:
         """The App as configured, pacing its writes through ``state`` (the shared
         store: every worker of every process then takes turns)."""
         app_id, key = settings.require_app_credentials()
-        pacer = WritePacer(state if state is not None else MemoryPaceState(), interval=settings.write_interval,
-                           per_minute=settings.content_per_minute, per_hour=settings.content_per_hour,
-                           max_wait=settings.rate_limit_max_wait,
-                           request_time=settings.github_timeout * (WRITE_RETRIES + 1))
-        return cls(app_id, key, settings.api_url, retries=settings.github_retries, timeout=settings.github_timeout,
-                   write_interval=settings.write_interval, backoff=settings.github_backoff, pacer=pacer,
-                   max_wait=settings.rate_limit_max_wait)
+        pacer = WritePacer(
+            state if state is not None else MemoryPaceState(),
+            interval=settings.write_interval,
+            per_minute=settings.content_per_minute,
+            per_hour=settings.content_per_hour,
+            max_wait=settings.rate_limit_max_wait,
+            request_time=settings.github_timeout * (WRITE_RETRIES + 1),
+        )
+        return cls(
+            app_id,
+            key,
+            settings.api_url,
+            retries=settings.github_retries,
+            timeout=settings.github_timeout,
+            write_interval=settings.write_interval,
+            backoff=settings.github_backoff,
+            pacer=pacer,
+            max_wait=settings.rate_limit_max_wait,
+        )
 
     @property
     def slug(self) -> str:
@@ -371,7 +446,7 @@ class GitHubApp:
         login = login.lower()
         return login.removesuffix("[bot]") == self.slug.lower()
 
-    def installation(self, installation_id: int) -> "Installation":
+    def installation(self, installation_id: int) -> Installation:
         with self._lock:
             client = self._installations.get(installation_id)
             if client is None:
@@ -387,8 +462,17 @@ class GitHubApp:
 
     def github(self, auth: Auth.Auth, retry: Retry) -> Github:
         # Pacing is the pacer's, across workers; PyGithub's own is per client.
-        return Github(auth=auth, base_url=self.api_url, timeout=self.timeout, per_page=PER_PAGE, lazy=True,
-                      retry=retry, user_agent=USER_AGENT, seconds_between_requests=None, seconds_between_writes=None)
+        return Github(
+            auth=auth,
+            base_url=self.api_url,
+            timeout=self.timeout,
+            per_page=PER_PAGE,
+            lazy=True,
+            retry=retry,
+            user_agent=USER_AGENT,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
 
 
 class Installation:
@@ -413,11 +497,20 @@ class Installation:
         self.app.pacer.block(self.id, seconds)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _request(self, verb: str, path: str, input: Any = None, params: dict | None = None,
-                 write: bool = False, content: bool | None = None) -> tuple[dict, Any]:
+    def _request(
+        self,
+        verb: str,
+        path: str,
+        input: Any = None,
+        params: dict | None = None,
+        write: bool = False,
+        content: bool | None = None,
+    ) -> tuple[dict, Any]:
         if write:
-            return self._write(lambda: self.writes.requester.requestJsonAndCheck(
-                verb, path, parameters=params, input=input), content=(verb == "POST") if content is None else content)
+            return self._write(
+                lambda: self.writes.requester.requestJsonAndCheck(verb, path, parameters=params, input=input),
+                content=(verb == "POST") if content is None else content,
+            )
         self.app.pacer.wait_if_blocked(self.id)
         return self.reads.requester.requestJsonAndCheck(verb, path, parameters=params, input=input)
 
@@ -434,15 +527,19 @@ class Installation:
                 error = translate(exc, write=True)
                 if not isinstance(error, RateLimited) or attempt == WRITE_TRIES:
                     raise error from exc
-                log.info("installation %s: write refused by a rate limit, again in %.0f s", self.id,
-                         error.retry_after or SECONDARY_WAIT)
+                log.info(
+                    "installation %s: write refused by a rate limit, again in %.0f s",
+                    self.id,
+                    error.retry_after or SECONDARY_WAIT,
+                )
                 self.app.pacer.block(self.id, error.retry_after or SECONDARY_WAIT)
             except requests.RequestException as exc:
                 raise translate(exc, write=True) from exc
         raise AssertionError("unreachable")
 
-    def _pages(self, path: str, params: dict | None = None, limit: int | None = None,
-               item_key: str | None = None) -> Iterator[Any]:
+    def _pages(
+        self, path: str, params: dict | None = None, limit: int | None = None, item_key: str | None = None
+    ) -> Iterator[Any]:
         """The items of a REST list, 100 a page, following ``Link: rel="next"``."""
         url: str | None = path
         query: dict | None = {**(params or {}), "per_page": PER_PAGE}
@@ -486,8 +583,14 @@ class Installation:
             files = self._compared_files(pr.repo, pr.base_sha, pr.head_sha)
             if files is not None and len(files) == count:
                 return files
-            log.warning("compare %s...%s in %s listed %s files where the pull request has %d: reading its list",
-                        pr.base_sha[:7], pr.head_sha[:7], pr.repo, "no" if files is None else len(files), count)
+            log.warning(
+                "compare %s...%s in %s listed %s files where the pull request has %d: reading its list",
+                pr.base_sha[:7],
+                pr.head_sha[:7],
+                pr.repo,
+                "no" if files is None else len(files),
+                count,
+            )
         return self.pull_files(pr.repo, pr.number)
 
     @_api
@@ -506,8 +609,7 @@ class Installation:
 
     @_api
     def pulls_for_commit(self, repo: str, sha: str) -> list[int]:
-        return [p["number"] for p in self._pages(f"/repos/{repo}/commits/{sha}/pulls")
-                if p.get("state") == "open"]
+        return [p["number"] for p in self._pages(f"/repos/{repo}/commits/{sha}/pulls") if p.get("state") == "open"]
 
     def merge_base(self, repo: str, base: str, head: str) -> str:
         """The commit the PR's diff is taken from; the base's tip when GitHub cannot say
@@ -544,8 +646,11 @@ class Installation:
             _, data = self._request("GET", f"/repos/{repo}/git/trees/{sha}", params={"recursive": "1"})
         except GithubException as exc:
             raise _lagging(exc) from exc
-        files = {e["path"]: TreeEntry(e["path"], e["sha"], e.get("size"))
-                 for e in data.get("tree", []) if e.get("type") == "blob"}
+        files = {
+            e["path"]: TreeEntry(e["path"], e["sha"], e.get("size"))
+            for e in data.get("tree", [])
+            if e.get("type") == "blob"
+        }
         return files, bool(data.get("truncated"))
 
     @_api
@@ -567,20 +672,35 @@ class Installation:
         self.app.pacer.wait_if_blocked(self.id)
         try:
             token = self.auth.token
-            with requests.get(f"{self.app.api_url}/repos/{repo}/tarball/{sha}", stream=True,
-                              timeout=self.app.timeout, allow_redirects=True,
-                              headers={"Authorization": f"token {token}", "User-Agent": USER_AGENT,
-                                       "Accept": "application/vnd.github+json"}) as response:
+            with requests.get(
+                f"{self.app.api_url}/repos/{repo}/tarball/{sha}",
+                stream=True,
+                timeout=self.app.timeout,
+                allow_redirects=True,
+                headers={
+                    "Authorization": f"token {token}",
+                    "User-Agent": USER_AGENT,
+                    "Accept": "application/vnd.github+json",
+                },
+            ) as response:
                 if response.status_code != 200:
-                    log.info("tarball of %s in %s: HTTP %s, reading the files one by one", sha[:7], repo,
-                             response.status_code)
+                    log.info(
+                        "tarball of %s in %s: HTTP %s, reading the files one by one",
+                        sha[:7],
+                        repo,
+                        response.status_code,
+                    )
                     return None
                 data = bytearray()
                 for chunk in response.iter_content(1 << 16):
                     data += chunk
                     if len(data) > max_bytes:
-                        log.info("tarball of %s in %s is over %d bytes, reading the files one by one", sha[:7],
-                                 repo, max_bytes)
+                        log.info(
+                            "tarball of %s in %s is over %d bytes, reading the files one by one",
+                            sha[:7],
+                            repo,
+                            max_bytes,
+                        )
                         return None
                 return bytes(data)
         except (requests.RequestException, GithubException) as exc:
@@ -593,10 +713,14 @@ class Installation:
         GraphQL query: ``{text, isBinary, isTruncated, byteSize}`` or None."""
         owner, name = repo.split("/", 1)
         params = ", ".join(f"$e{i}: String!" for i in range(len(expressions)))
-        fields = "\n".join(f"b{i}: object(expression: $e{i}) {{ ... on Blob {{ text isBinary isTruncated byteSize }} }}"
-                           for i in range(len(expressions)))
-        query = (f"query($owner: String!, $name: String!, {params}) {{\n"
-                 f"  repository(owner: $owner, name: $name) {{\n{fields}\n  }}\n}}")
+        fields = "\n".join(
+            f"b{i}: object(expression: $e{i}) {{ ... on Blob {{ text isBinary isTruncated byteSize }} }}"
+            for i in range(len(expressions))
+        )
+        query = (
+            f"query($owner: String!, $name: String!, {params}) {{\n"
+            f"  repository(owner: $owner, name: $name) {{\n{fields}\n  }}\n}}"
+        )
         variables: dict[str, Any] = {"owner": owner, "name": name}
         variables.update({f"e{i}": e for i, e in enumerate(expressions)})
         found = self.graphql(query, variables).get("repository") or {}
@@ -605,14 +729,23 @@ class Installation:
     # -- what the App said before ---------------------------------------------------------------
     @_api
     def reviews(self, repo: str, number: int) -> list[Posted]:
-        return [Posted(r["id"], (r.get("user") or {}).get("login", ""), r.get("body") or "", r.get("commit_id"))
-                for r in self._pages(f"/repos/{repo}/pulls/{number}/reviews")]
+        return [
+            Posted(r["id"], (r.get("user") or {}).get("login", ""), r.get("body") or "", r.get("commit_id"))
+            for r in self._pages(f"/repos/{repo}/pulls/{number}/reviews")
+        ]
 
     @_api
     def review_comments(self, repo: str, number: int) -> list[Posted]:
-        return [Posted(c["id"], (c.get("user") or {}).get("login", ""), c.get("body") or "", c.get("commit_id"),
-                       c.get("pull_request_review_id"))
-                for c in self._pages(f"/repos/{repo}/pulls/{number}/comments")]
+        return [
+            Posted(
+                c["id"],
+                (c.get("user") or {}).get("login", ""),
+                c.get("body") or "",
+                c.get("commit_id"),
+                c.get("pull_request_review_id"),
+            )
+            for c in self._pages(f"/repos/{repo}/pulls/{number}/comments")
+        ]
 
     @_api
     def review_threads(self, repo: str, number: int) -> list[Thread]:
@@ -623,7 +756,7 @@ class Installation:
         threads: list[Thread] = []
         while True:
             data = self.graphql(THREADS_QUERY, {"owner": owner, "name": name, "number": number, "cursor": cursor})
-            connection = (((data.get("repository") or {}).get("pullRequest") or {}).get("reviewThreads") or {})
+            connection = ((data.get("repository") or {}).get("pullRequest") or {}).get("reviewThreads") or {}
             threads += _threads_of(connection)
             page = connection.get("pageInfo") or {}
             if not page.get("hasNextPage"):
@@ -631,7 +764,7 @@ class Installation:
             cursor = page.get("endCursor")
 
     @_api
-    def review_state(self, repo: str, number: int) -> "ReviewState":
+    def review_state(self, repo: str, number: int) -> ReviewState:
         """In one GraphQL query (more pages only past 100): the pull request's head and
         state now, the reviews on it and its review threads."""
         owner, name = repo.split("/", 1)
@@ -643,13 +776,20 @@ class Installation:
         reviews = pull.get("reviews") or {}
         while True:
             for node in reviews.get("nodes") or []:
-                state.reviews.append(Posted(node.get("databaseId") or 0, (node.get("author") or {}).get("login", ""),
-                                            node.get("body") or "", (node.get("commit") or {}).get("oid")))
+                state.reviews.append(
+                    Posted(
+                        node.get("databaseId") or 0,
+                        (node.get("author") or {}).get("login", ""),
+                        node.get("body") or "",
+                        (node.get("commit") or {}).get("oid"),
+                    )
+                )
             page = reviews.get("pageInfo") or {}
             if not page.get("hasNextPage"):
                 break
-            more = self.graphql(REVIEWS_QUERY, {"owner": owner, "name": name, "number": number,
-                                                "cursor": page.get("endCursor")})
+            more = self.graphql(
+                REVIEWS_QUERY, {"owner": owner, "name": name, "number": number, "cursor": page.get("endCursor")}
+            )
             reviews = ((more.get("repository") or {}).get("pullRequest") or {}).get("reviews") or {}
         threads = pull.get("reviewThreads") or {}
         state.threads = _threads_of(threads)
@@ -664,17 +804,23 @@ class Installation:
 
     # -- writing ----------------------------------------------------------------------------------
     @_api
-    def create_review(self, repo: str, number: int, commit_id: str, body: str, event: str,
-                      comments: list[dict[str, Any]]) -> int:
-        _, data = self._request("POST", f"/repos/{repo}/pulls/{number}/reviews", write=True,
-                                input={"commit_id": commit_id, "body": body, "event": event, "comments": comments})
+    def create_review(
+        self, repo: str, number: int, commit_id: str, body: str, event: str, comments: list[dict[str, Any]]
+    ) -> int:
+        _, data = self._request(
+            "POST",
+            f"/repos/{repo}/pulls/{number}/reviews",
+            write=True,
+            input={"commit_id": commit_id, "body": body, "event": event, "comments": comments},
+        )
         return data["id"]
 
     @_api
     def check_runs(self, repo: str, sha: str, name: str) -> list[dict[str, Any]]:
         """This App's check runs called ``name`` on a commit, newest first."""
-        runs = self._pages(f"/repos/{repo}/commits/{sha}/check-runs", params={"check_name": name},
-                           item_key="check_runs")
+        runs = self._pages(
+            f"/repos/{repo}/commits/{sha}/check-runs", params={"check_name": name}, item_key="check_runs"
+        )
         return [r for r in runs if (r.get("app") or {}).get("id") == self.app.app_id]
 
     @_api
@@ -699,8 +845,9 @@ class Installation:
     @_api
     def react(self, repo: str, comment_id: int, content: str) -> None:
         """A reaction on an issue comment (creating one twice is a no-op on GitHub)."""
-        self._request("POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", input={"content": content},
-                      write=True)
+        self._request(
+            "POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", input={"content": content}, write=True
+        )
 
     @_api
     def comment(self, repo: str, number: int, body: str) -> int:
@@ -711,8 +858,10 @@ class Installation:
 def _threads_of(connection: dict[str, Any]) -> list[Thread]:
     threads = []
     for node in connection.get("nodes") or []:
-        comments = [((c.get("author") or {}).get("login", ""), c.get("body") or "")
-                    for c in (node.get("comments") or {}).get("nodes") or []]
+        comments = [
+            ((c.get("author") or {}).get("login", ""), c.get("body") or "")
+            for c in (node.get("comments") or {}).get("nodes") or []
+        ]
         threads.append(Thread(node["id"], bool(node.get("isResolved")), comments))
     return threads
 
@@ -772,7 +921,8 @@ query($owner: String!, $name: String!, $number: Int!) {
 }
 """ % (_REVIEW_FIELDS, _THREAD_FIELDS)
 
-REVIEWS_QUERY = """
+REVIEWS_QUERY = (
+    """
 query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
@@ -781,7 +931,9 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
     }
   }
 }
-""" % _REVIEW_FIELDS
+"""
+    % _REVIEW_FIELDS
+)
 
 RESOLVE_MUTATION = """
 mutation($id: ID!) {

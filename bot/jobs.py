@@ -36,15 +36,16 @@ already posted (`bot.analysis`), so the pull request still gets one review. A ru
 counts as a try when it claims the entry, so a job that kills its worker every time
 stops after ``max_attempts`` too.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
-
-import contextlib
+from typing import Any
 
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
@@ -52,6 +53,7 @@ from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 from huey.storage import SqliteStorage
 
+from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
 from .analysis import Budget, Trigger, report_gave_up
 from .credentials import current_settings
 from .events import Event, PayloadError, pull_request_number, router
@@ -59,10 +61,19 @@ from .fetch import BlobCache
 from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, Transient
 from .logs import for_delivery
 from .settings import Settings
-from .store import (JobEntry, NotQueued, RedisStore, SqliteStore, Store, close_sqlite_connection, is_dead_owner,
-                    owner_token, process_id, sqlite_connection, sqlite_write_lock)
-
-from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
+from .store import (
+    JobEntry,
+    NotQueued,
+    RedisStore,
+    SqliteStore,
+    Store,
+    close_sqlite_connection,
+    is_dead_owner,
+    owner_token,
+    process_id,
+    sqlite_connection,
+    sqlite_write_lock,
+)
 
 log = logging.getLogger("footgun.jobs")
 
@@ -183,8 +194,15 @@ class Context:
     def trigger(self, reason: str, **details: Any) -> Trigger:
         """The `Trigger` of an analysis this run starts for ``reason``: this run's try,
         whether it is the first, `once` and the budget, with the handler's ``details``."""
-        return Trigger(reason, first_run=self.first_run, last_attempt=self.last_attempt, attempt=self.attempt,
-                       once=self.once, budget=self.budget, **details)
+        return Trigger(
+            reason,
+            first_run=self.first_run,
+            last_attempt=self.last_attempt,
+            attempt=self.attempt,
+            once=self.once,
+            budget=self.budget,
+            **details,
+        )
 
     @contextlib.contextmanager
     def once(self, key: str) -> Iterator[bool]:
@@ -235,9 +253,16 @@ class _Running:
 
 
 class Jobs:
-    def __init__(self, settings: Settings, huey: Huey | None = None, store: Store | None = None,
-                 runtime: Runtime | None = None, retry_delay: float | None = None, lock_wait: float = LOCK_WAIT,
-                 pending_hold: float = PENDING_HOLD) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        huey: Huey | None = None,
+        store: Store | None = None,
+        runtime: Runtime | None = None,
+        retry_delay: float | None = None,
+        lock_wait: float = LOCK_WAIT,
+        pending_hold: float = PENDING_HOLD,
+    ) -> None:
         self.settings = settings
         self.huey = huey or make_huey(settings)
         self.store = store or make_store(settings, self.huey)
@@ -273,14 +298,19 @@ class Jobs:
         if body_key and not self.store.remember_delivery(body_key):
             return False
         try:
-            accepted = self.store.accept(event.delivery, event.to_job(), self.pending_hold,
-                                         lambda: self.task(event.delivery))
+            accepted = self.store.accept(
+                event.delivery, event.to_job(), self.pending_hold, lambda: self.task(event.delivery)
+            )
             if not accepted and body_key:
                 self.store.forget_delivery(body_key)  # GitHub's redelivery of a stored one: as it was
             return accepted
         except NotQueued as exc:  # the journal has it: a worker queues it again later
-            log.warning("%s stored but not queued (%s): a worker will queue it within %.0f s",
-                        event.describe(), exc, self.pending_hold)
+            log.warning(
+                "%s stored but not queued (%s): a worker will queue it within %.0f s",
+                event.describe(),
+                exc,
+                self.pending_hold,
+            )
             return True
         except BaseException:
             if body_key:  # not stored: GitHub's redelivery must not be taken for a copy
@@ -317,8 +347,7 @@ class Jobs:
         try:
             key = router.subject(event)
         except (PayloadError, KeyError, TypeError, AttributeError) as exc:  # the payload: no try could read it
-            log.error("job %s dropped: its payload names no pull request it can be read for (%s)", job_id,
-                      _brief(exc))
+            log.error("job %s dropped: its payload names no pull request it can be read for (%s)", job_id, _brief(exc))
             self.store.journal_done(job_id)
             return
         lock_key = f"pr:{key}" if key else None
@@ -352,15 +381,18 @@ class Jobs:
         started = time.monotonic()
         if attempt > self.max_attempts:  # the earlier runs died with their workers
             log.error("%s gave up: its worker stopped during each of %d tries", event.describe(), self.max_attempts)
-            self._give_up(event, f"the worker running it stopped during each of {self.max_attempts} tries "
-                                 f"(killed or out of memory)")
+            self._give_up(
+                event,
+                f"the worker running it stopped during each of {self.max_attempts} tries (killed or out of memory)",
+            )
             self.store.journal_done(job_id)
             return
         last = attempt >= self.max_attempts
         outcome = "done"
         try:
-            router.dispatch(event, Context(self.runtime, last_attempt=last, attempt=attempt,
-                                           first_run=entry.claims == 1))
+            router.dispatch(
+                event, Context(self.runtime, last_attempt=last, attempt=attempt, first_run=entry.claims == 1)
+            )
         except NotFound as exc:
             outcome = "ended"
             log.info("%s ends: %s (App uninstalled, or the pull request is gone)", event.describe(), exc)
@@ -384,8 +416,14 @@ class Jobs:
                 if isinstance(exc, Transient) and exc.retry_after:
                     delay = max(delay, exc.retry_after)
                 self.store.journal_release(job_id, owner, delay + self.pending_hold)
-                log.warning("%s failed (try %d of %d), again in %.0f s: %s", event.describe(), attempt,
-                            self.max_attempts, delay, _brief(exc))
+                log.warning(
+                    "%s failed (try %d of %d), again in %.0f s: %s",
+                    event.describe(),
+                    attempt,
+                    self.max_attempts,
+                    delay,
+                    _brief(exc),
+                )
                 raise RetryTask(delay=delay) from None
         self.store.journal_done(job_id)
         log.info("%s %s in %.2f s (try %d)", event.describe(), outcome, time.monotonic() - started, attempt)
@@ -398,14 +436,24 @@ class Jobs:
         if entry is None:
             return  # a live worker runs it, or it is over
         if entry.attempts >= self.max_attempts:
-            log.error("%s failed for good after %d tries, before it could start: %s", event.describe(),
-                      entry.attempts, _brief(exc))
+            log.error(
+                "%s failed for good after %d tries, before it could start: %s",
+                event.describe(),
+                entry.attempts,
+                _brief(exc),
+            )
             self.store.journal_done(job_id)
             return
         delay = min(self.retry_delay * 2 ** (entry.attempts - 1), MAX_RETRY_DELAY)
         self.store.journal_release(job_id, owner, delay + self.pending_hold)
-        log.warning("%s failed before it started (try %d of %d), again in %.0f s: %s", event.describe(),
-                    entry.attempts, self.max_attempts, delay, _brief(exc))
+        log.warning(
+            "%s failed before it started (try %d of %d), again in %.0f s: %s",
+            event.describe(),
+            entry.attempts,
+            self.max_attempts,
+            delay,
+            _brief(exc),
+        )
         raise RetryTask(delay=delay) from None
 
     def _give_up(self, event: Event, reason: str) -> None:
@@ -489,16 +537,20 @@ class Jobs:
                     self.store.release(key, token)
                     log.info("freed %s, held by a worker that is gone", key)
             for entry in self.store.journal_entries():
-                if entry.owner and is_dead_owner(entry.owner) and \
-                        self.store.journal_steal(entry.id, entry.owner, self.settle + self.pending_hold):
+                if (
+                    entry.owner
+                    and is_dead_owner(entry.owner)
+                    and self.store.journal_steal(entry.id, entry.owner, self.settle + self.pending_hold)
+                ):
                     self.enqueue(entry.id, delay=self.settle)
                     count += 1
                     log.info("job %s: its worker is gone, it runs again in %.0f s", entry.id, self.settle)
         for entry in self.store.journal_due(self.settle + self.pending_hold):
             self.enqueue(entry.id, delay=self.settle)
             count += 1
-            log.info("job %s: lease ran out (worker gone, or task lost), it runs again in %.0f s",
-                     entry.id, self.settle)
+            log.info(
+                "job %s: lease ran out (worker gone, or task lost), it runs again in %.0f s", entry.id, self.settle
+            )
         return count
 
     def abandon(self) -> None:
@@ -531,9 +583,18 @@ class Jobs:
         sends before it stops a process) lets running jobs finish for up to
         `SHUTDOWN_TIMEOUT` seconds; SIGINT stops at once. Either way a job still running
         is handed back to the queue (`abandon`)."""
-        consumer = _Consumer(self.huey, workers=workers or self.settings.workers, worker_type="thread",
-                             periodic=False, initial_delay=0.05, backoff=1.5, max_delay=0.5,
-                             scheduler_interval=1, graceful_signal="TERM", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        consumer = _Consumer(
+            self.huey,
+            workers=workers or self.settings.workers,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=0.05,
+            backoff=1.5,
+            max_delay=0.5,
+            scheduler_interval=1,
+            graceful_signal="TERM",
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
         consumer.signals = signals
         consumer.jobs = self
         return consumer
@@ -541,8 +602,11 @@ class Jobs:
 
 def _brief(exc: BaseException) -> str:
     text = str(exc)
-    if not isinstance(exc, Exception) or type(exc).__module__.startswith(("builtins", "huey", "requests", "github")) \
-            or not text:
+    if (
+        not isinstance(exc, Exception)
+        or type(exc).__module__.startswith(("builtins", "huey", "requests", "github"))
+        or not text
+    ):
         text = f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
     return text if len(text) <= 500 else text[:500] + "..."
 

@@ -5,11 +5,12 @@ own ``docs-url`` on the command line), else the package's declared documentation
 (`rules.checks.default_docs_url`); with neither, the text names the offline command
 ``footgun explain RULE`` instead of linking a page that may not exist.
 """
+
 from __future__ import annotations
 
 import os
 
-from rules.checks import doc_url, offline_hint
+from footgun.rules.checks import doc_url, offline_hint
 
 DOCS_URL_VARIABLE = "FOOTGUN_DOCS_URL"
 

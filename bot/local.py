@@ -8,18 +8,18 @@ keeps the findings in changed files plus those elsewhere that the change caused
 (absent when the same scan runs on the base). Files are read from git objects
 (``git ls-tree``, ``git cat-file``), never from the working tree.
 """
+
 from __future__ import annotations
 
 import os
 import posixpath
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
-
-from rules.config import CONFIG_NAMES, Config, ConfigError, parse_config_text
-from rules.engine import SKIP_DIRS, YAML_SUFFIXES, ScanResult, scan_files
-from rules.model import Finding, Skip
+from footgun.rules.config import CONFIG_NAMES, Config, ConfigError, parse_config_text
+from footgun.rules.engine import SKIP_DIRS, YAML_SUFFIXES, ScanResult, scan_files
+from footgun.rules.model import Finding, Skip
 
 from .diff import FileDiff, parse_git_diff
 from .review import ReviewPlan, code_span, escape_prose, plan_review
@@ -36,8 +36,10 @@ class LocalReviewError(Exception):
 
 # --- what a change owns (shared with the App) -----------------------------------------
 
-def select_findings(head_result: ScanResult | Iterable[Finding], base_fingerprints: Iterable[str],
-                    changed_paths: Iterable[str]) -> list[Finding]:
+
+def select_findings(
+    head_result: ScanResult | Iterable[Finding], base_fingerprints: Iterable[str], changed_paths: Iterable[str]
+) -> list[Finding]:
     """The findings a change owns: every finding in a file it changed, plus findings
     elsewhere that it caused (their fingerprints are absent from the base's scan)."""
     findings = head_result.findings if isinstance(head_result, ScanResult) else head_result
@@ -59,6 +61,7 @@ def changed_paths_of(diffs: dict[str, FileDiff]) -> set[str]:
 
 
 # --- git -------------------------------------------------------------------------------
+
 
 def _git(repo: str, *args: str, stdin: bytes | None = None) -> bytes:
     command = ["git", "-C", repo, "-c", "core.quotePath=false", *args]
@@ -87,8 +90,7 @@ def resolve(repo: str, ref: str) -> str:
     if not ref or ref.startswith("-"):
         raise LocalReviewError(f"unknown revision: {ref!r}")
     try:
-        return _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                    f"{ref}^{{commit}}").decode().strip()
+        return _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
     except LocalReviewError:
         raise LocalReviewError(f"unknown revision: {ref!r} is not a commit in {repo}") from None
 
@@ -112,9 +114,24 @@ def merge_base(repo: str, base: str, head: str) -> str:
 
 
 def diff_between(repo: str, base: str, head: str) -> dict[str, FileDiff]:
-    out = _git(repo, "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
-               "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames",
-               "--unified=3", "--src-prefix=a/", "--dst-prefix=b/", base, head, "--")
+    out = _git(
+        repo,
+        "-c",
+        "diff.noprefix=false",
+        "-c",
+        "diff.mnemonicPrefix=false",
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--find-renames",
+        "--unified=3",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        base,
+        head,
+        "--",
+    )
     return parse_git_diff(out.decode("utf-8", errors="replace"))
 
 
@@ -135,8 +152,9 @@ def _tree(repo: str, commit: str) -> list[TreeEntry]:
         mode, kind, sha, size = meta.split()
         if kind != b"blob" or mode == b"120000":  # symbolic links hold a path, not YAML
             continue
-        entries.append(TreeEntry(path.decode("utf-8", errors="replace"), sha.decode(),
-                                 int(size) if size.isdigit() else 0))
+        entries.append(
+            TreeEntry(path.decode("utf-8", errors="replace"), sha.decode(), int(size) if size.isdigit() else 0)
+        )
     return entries
 
 
@@ -155,7 +173,7 @@ def _read_blobs(repo: str, shas: list[str]) -> dict[str, bytes]:
         if len(header) < 3 or header[1] == b"missing":
             continue
         size = int(header[2])
-        blobs[sha] = out[pos:pos + size]
+        blobs[sha] = out[pos : pos + size]
         pos += size + 1  # the content, then a newline
     return blobs
 
@@ -195,6 +213,7 @@ def config_at(repo: str, commit: str) -> Config:
 
 # --- the review ------------------------------------------------------------------------
 
+
 @dataclass
 class LocalReview:
     base: str  # the merge base compared against
@@ -205,8 +224,9 @@ class LocalReview:
     plan: ReviewPlan | None = None
 
 
-def local_review(repo_dir: str = ".", base: str | None = None, head: str = "HEAD",
-                 config: Config | None = None) -> LocalReview:
+def local_review(
+    repo_dir: str = ".", base: str | None = None, head: str = "HEAD", config: Config | None = None
+) -> LocalReview:
     """Scan ``head`` and plan the review of the change from the merge base with
     ``base`` (default: the default branch) to ``head``."""
     repo = repo_root(repo_dir)
@@ -230,8 +250,9 @@ def local_review(repo_dir: str = ".", base: str | None = None, head: str = "HEAD
     return review
 
 
-def review_markdown(repo_dir: str = ".", base: str | None = None, head: str = "HEAD",
-                    config: Config | None = None) -> str:
+def review_markdown(
+    repo_dir: str = ".", base: str | None = None, head: str = "HEAD", config: Config | None = None
+) -> str:
     """The review as Markdown, or "No findings." when the change owns none."""
     review = local_review(repo_dir, base, head, config)
     if review.plan is not None:

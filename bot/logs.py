@@ -16,6 +16,7 @@ anything shaped like a GitHub token (``ghs_...``), a JWT, a PEM private key, the
 of a ``token=`` (and the like) in a URL's query, or one of the secrets registered with
 `register_secret` (the webhook secret, the App's key).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,8 @@ import re
 import sys
 import threading
 import time
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 delivery: contextvars.ContextVar[str] = contextvars.ContextVar("delivery", default="-")
 
@@ -95,8 +97,13 @@ class OneLineFormatter(logging.Formatter):
             exc = redact(record.exc_text)
         who = getattr(record, "delivery", None) or delivery.get()
         if self.json_lines:
-            data = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                    "delivery": who, "msg": message}
+            data = {
+                "ts": self.formatTime(record),
+                "level": record.levelname,
+                "logger": record.name,
+                "delivery": who,
+                "msg": message,
+            }
             if exc:
                 data["exc"] = exc
             return json.dumps(data, ensure_ascii=False)
@@ -106,8 +113,9 @@ class OneLineFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: int | str = logging.INFO, fmt: str = "text", stream: TextIO | None = None,
-                      force: bool = False) -> logging.Handler | None:
+def configure_logging(
+    level: int | str = logging.INFO, fmt: str = "text", stream: TextIO | None = None, force: bool = False
+) -> logging.Handler | None:
     """Log to stderr (or ``stream``) one line a record, unless the host configured
     logging already (``force`` replaces footgun's own handler, e.g. in tests)."""
     # PyGithub gives its logger a handler of its own, writing unformatted lines to

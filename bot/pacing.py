@@ -23,12 +23,13 @@ A wait longer than ``max_wait`` raises `PaceWait` instead of holding a worker: t
 goes back on the queue for that long. Reads are not serialised, but wait out a
 rate-limit block like writes (`wait_if_blocked`).
 """
+
 from __future__ import annotations
 
 import contextlib
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .store import PaceState, owner_token
 
@@ -89,9 +90,18 @@ class MemoryPaceState:
 
 
 class WritePacer:
-    def __init__(self, state, interval: float = 1.0, per_minute: int | None = 80, per_hour: int | None = 500,
-                 max_wait: float = 60.0, request_time: float = 60.0, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, poll: float = 0.01) -> None:
+    def __init__(
+        self,
+        state,
+        interval: float = 1.0,
+        per_minute: int | None = 80,
+        per_hour: int | None = 500,
+        max_wait: float = 60.0,
+        request_time: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        poll: float = 0.01,
+    ) -> None:
         self.state = state
         self.interval = interval
         self.per_minute = per_minute or None

@@ -4,6 +4,7 @@ Drafts: the check run shows the findings at once, but the review waits until the
 request is marked ready (``ready_for_review``) so work in progress is not buried under
 comments; ``/footgun recheck`` reviews a draft on request.
 """
+
 from __future__ import annotations
 
 from .analysis import analyse
@@ -22,13 +23,28 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register("pull_request", *ACTIONS, accept=_accept, shape={
-    "pull_request": dict, "pull_request.number": int, "pull_request.head": dict, "pull_request.head.sha": str,
-    "pull_request.state": (str, type(None))})
+@router.register(
+    "pull_request",
+    *ACTIONS,
+    accept=_accept,
+    shape={
+        "pull_request": dict,
+        "pull_request.number": int,
+        "pull_request.head": dict,
+        "pull_request.head.sha": str,
+        "pull_request.state": (str, type(None)),
+    },
+)
 def on_pull_request(event: Event, ctx) -> None:
     pull = event.payload["pull_request"]
-    analyse(ctx.app, ctx.installation_id(event), ctx.cache, event.repo, pull["number"],
-            ctx.trigger(event.action or "", expected_head=pull["head"]["sha"], pull=_as_sent(event, ctx)))
+    analyse(
+        ctx.app,
+        ctx.installation_id(event),
+        ctx.cache,
+        event.repo,
+        pull["number"],
+        ctx.trigger(event.action or "", expected_head=pull["head"]["sha"], pull=_as_sent(event, ctx)),
+    )
 
 
 def _as_sent(event: Event, ctx) -> PullInfo | None:

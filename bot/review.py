@@ -36,15 +36,16 @@ author would otherwise take silence for a clean bill); a Helm template is not (i
 expected, and the check run lists it). Run-level notes (a partial scan) go into the
 body of a review that is posted anyway.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
-from rules.model import SEVERITY_RANK, Edit, Finding, Fix, Skip
+from footgun.rules.model import SEVERITY_RANK, Edit, Finding, Fix, Skip
 
 from .diff import FileDiff
 from .links import rule_link
@@ -62,6 +63,7 @@ _NOTE_RESERVE = 600  # room kept for the truncation notes
 
 
 # --- fingerprints --------------------------------------------------------------------
+
 
 def finding_id(finding: Finding) -> str:
     """Short, stable hash of the finding's line-independent fingerprint."""
@@ -81,7 +83,7 @@ def skip_id(skip: Skip) -> str:
     """Stable id of a skipped file and why (numbers left out: a parse error moving by a
     line is the same problem)."""
     reason = re.sub(r"[0-9][0-9,.]*", "#", skip.reason)
-    return hashlib.sha256(f"skip|{skip.path}|{reason}".encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(f"skip|{skip.path}|{reason}".encode()).hexdigest()[:16]
 
 
 # Skips that never make a review on their own: expected, and named by the check run.
@@ -94,6 +96,7 @@ def is_marked(finding: Finding, ids: set[str] | frozenset[str]) -> bool:
 
 
 # --- safe Markdown -------------------------------------------------------------------
+
 
 def is_command_line(line: str) -> bool:
     """Whether a line would read as a ``/footgun`` command."""
@@ -166,7 +169,7 @@ def _outside_code_spans(text: str, change, inside=lambda part: part) -> str:
             i += run
             continue
         out.append(change(text[plain_from:i]))
-        out.append(inside(text[i:closing.end()]))
+        out.append(inside(text[i : closing.end()]))
         plain_from = i = closing.end()
     out.append(change(text[plain_from:]))
     return "".join(out)
@@ -182,8 +185,9 @@ def _escape_command(line: str, escape: str) -> str:
 def neutralise(text: str) -> str:
     """Last line of defence on a whole body: a zero-width space before any command,
     and in any marker-shaped text that is not one of the App's own marker lines."""
-    return "\n".join(_escape_command(line if _MARKER_LINE.match(line) else _defuse_markers(line), _ZWSP)
-                     for line in text.split("\n"))
+    return "\n".join(
+        _escape_command(line if _MARKER_LINE.match(line) else _defuse_markers(line), _ZWSP) for line in text.split("\n")
+    )
 
 
 def fence_for(content: str) -> str:
@@ -222,6 +226,7 @@ def _size(text: str) -> int:
 
 # --- fixes as text -------------------------------------------------------------------
 
+
 def _span(start: int, end: int) -> str:
     return f"line {start}" if start >= end else f"lines {start}-{end}"
 
@@ -256,7 +261,7 @@ def _render_edit(edit: Edit, markdown: bool = True) -> str:
 
 
 def severity_counts(findings: Iterable[Finding], include_zero: bool = True) -> str:
-    """"1 error, 2 warnings, 0 info" (without the zero counts if asked)."""
+    """ "1 error, 2 warnings, 0 info" (without the zero counts if asked)."""
     counts = Counter(f.severity for f in findings)
     parts = []
     for severity in ("error", "warning", "info"):
@@ -267,6 +272,7 @@ def severity_counts(findings: Iterable[Finding], include_zero: bool = True) -> s
 
 
 # --- placing findings on the diff ----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -325,16 +331,17 @@ def place(finding: Finding, diff: FileDiff | None) -> Placement | None:
     lines: list[str] = []
     at = first  # the next line of the span not yet accounted for
     for edit in here:
-        lines += [text.rstrip("\r") for text in shown[at - first:edit.start_line - first]]
+        lines += [text.rstrip("\r") for text in shown[at - first : edit.start_line - first]]
         lines += _lines(edit.replacement)
         at = edit.end_line + 1
-    lines += [text.rstrip("\r") for text in shown[at - first:]]
+    lines += [text.rstrip("\r") for text in shown[at - first :]]
     if any(is_command_line(line) or has_marker_text(line) for line in lines):
         return plain  # would have to alter the fix
     return Placement(finding.path, first, last, lines, rest)
 
 
 # --- rendering -----------------------------------------------------------------------
+
 
 def _related(finding: Finding) -> str:
     if not finding.related:
@@ -344,8 +351,10 @@ def _related(finding: Finding) -> str:
 
 
 def _silence(finding: Finding, here: str = "this line") -> str:
-    return (f"{rule_link(finding.rule, f'About `{finding.rule}`')} · to silence it, add "
-            f"`# footgun:ignore {finding.rule}` on the resource's first line or {here}.")
+    return (
+        f"{rule_link(finding.rule, f'About `{finding.rule}`')} · to silence it, add "
+        f"`# footgun:ignore {finding.rule}` on the resource's first line or {here}."
+    )
 
 
 def comment_body(finding: Finding, placement: Placement) -> str:
@@ -357,8 +366,10 @@ def comment_body(finding: Finding, placement: Placement) -> str:
         if placement.rest:
             files = sorted({e.path for e in placement.rest})
             where = "another file" if len(files) == 1 else "other files"
-            parts.append(f"The suggestion above is only part of the fix: also apply "
-                         f"{'this edit' if len(placement.rest) == 1 else 'these edits'} in {where}:")
+            parts.append(
+                f"The suggestion above is only part of the fix: also apply "
+                f"{'this edit' if len(placement.rest) == 1 else 'these edits'} in {where}:"
+            )
             parts.extend(_render_edit(edit) for edit in placement.rest)
     elif finding.fix is not None:
         parts.append(fix_markdown(finding.fix))
@@ -373,9 +384,11 @@ def comment_body(finding: Finding, placement: Placement) -> str:
 def body_entry(finding: Finding, reason: str) -> str:
     """A finding listed in the review body (under its file's heading)."""
     where = _span(*sorted((finding.line, finding.end_line)))
-    parts = [f"**`{finding.rule}`** ({finding.severity}) · {where} · {escape_prose(str(finding.resource))}"
-             f"{f' · {reason}' if reason else ''}",
-             escape_prose(finding.message)]
+    parts = [
+        f"**`{finding.rule}`** ({finding.severity}) · {where} · {escape_prose(str(finding.resource))}"
+        f"{f' · {reason}' if reason else ''}",
+        escape_prose(finding.message),
+    ]
     if finding.fix is not None:
         parts.append(fix_markdown(finding.fix))
     related = _related(finding)
@@ -397,8 +410,12 @@ class ReviewPlan:
 
     def payload(self) -> dict:
         """The JSON body of ``POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews``."""
-        return {"commit_id": self.commit_id, "body": self.body, "event": self.event,
-                "comments": [dict(c) for c in self.comments]}
+        return {
+            "commit_id": self.commit_id,
+            "body": self.body,
+            "event": self.event,
+            "comments": [dict(c) for c in self.comments],
+        }
 
     def to_markdown(self) -> str:
         """The whole review as Markdown for a terminal: the body, then every inline
@@ -408,8 +425,7 @@ class ReviewPlan:
             start = comment.get("start_line", comment["line"])
             lines = f"{start}-{comment['line']}" if start < comment["line"] else str(start)
             heading = code_span(f"{comment['path']}:{lines}")
-            out.append(f"---\n\n### {heading}\n\n"
-                       f"{_strip_markers(comment['body'])}")
+            out.append(f"---\n\n### {heading}\n\n{_strip_markers(comment['body'])}")
         return "\n\n".join(out) + "\n"
 
 
@@ -420,10 +436,17 @@ def _strip_markers(text: str) -> str:
 
 # --- the plan ------------------------------------------------------------------------
 
-def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
-                already_commented: set[str] | frozenset[str] = frozenset(), head_sha: str = "",
-                skipped: Iterable[Skip] = (), max_inline: int = MAX_INLINE,
-                notes: Iterable[Skip] = (), remarks: Iterable[Skip] = ()) -> ReviewPlan | None:
+
+def plan_review(
+    findings: Iterable[Finding],
+    diffs: Mapping[str, FileDiff],
+    already_commented: set[str] | frozenset[str] = frozenset(),
+    head_sha: str = "",
+    skipped: Iterable[Skip] = (),
+    max_inline: int = MAX_INLINE,
+    notes: Iterable[Skip] = (),
+    remarks: Iterable[Skip] = (),
+) -> ReviewPlan | None:
     """The review for ``findings`` on a PR whose files are ``diffs`` (path -> FileDiff),
     leaving out the findings and skipped files ``already_commented`` (ids from
     `fingerprints_in`, or raw fingerprints). ``notes``: run-level remarks (a partial
@@ -457,14 +480,19 @@ def plan_review(findings: Iterable[Finding], diffs: Mapping[str, FileDiff],
         comments.append(placement.comment(body))
         reported.add(finding_id(finding))
     comments.sort(key=lambda c: (c["path"], c["line"]))
-    body, listed_ids = _review_body(findings, len(new), len(comments), listed, new_skips, list(notes),
-                                    new_remarks)
+    body, listed_ids = _review_body(findings, len(new), len(comments), listed, new_skips, list(notes), new_remarks)
     return ReviewPlan(head_sha, body, comments, reported | listed_ids)
 
 
-def _review_body(findings: list[Finding], new: int, inline: int,
-                 listed: list[tuple[Finding, str]], skipped: list[Skip],
-                 notes: list[Skip] = (), remarks: list[Skip] = ()) -> tuple[str, set[str]]:
+def _review_body(
+    findings: list[Finding],
+    new: int,
+    inline: int,
+    listed: list[tuple[Finding, str]],
+    skipped: list[Skip],
+    notes: list[Skip] = (),
+    remarks: list[Skip] = (),
+) -> tuple[str, set[str]]:
     old = len(findings) - new
     if new:
         summary = f"**footgun**: {severity_counts(findings)} ({new} new, {old} already reported)."
@@ -533,8 +561,10 @@ def _review_body(findings: list[Finding], new: int, inline: int,
         skip_markers.append(MARKER.format(skip_id(remark)))
         listed_ids.add(skip_id(remark))
     if omitted:
-        sections.append(f"_{omitted} more finding{'s' if omitted != 1 else ''} did not fit in this "
-                        f"review (GitHub's limit of {MAX_BODY:,} characters); they show in the "
-                        f"`footgun` check run and in `footgun scan`._")
+        sections.append(
+            f"_{omitted} more finding{'s' if omitted != 1 else ''} did not fit in this "
+            f"review (GitHub's limit of {MAX_BODY:,} characters); they show in the "
+            f"`footgun` check run and in `footgun scan`._"
+        )
     body = "\n\n".join([head, *sections, *(["\n".join(skip_markers)] if skip_markers else []), REVIEW_MARKER])
     return neutralise(body), listed_ids

@@ -10,16 +10,18 @@ limit; the parent waits at most ``seconds`` for its findings and kills it after.
 `scan` returns the findings and skipped files, or raises `EngineTimeout` or
 `EngineFailed` (out of memory, crashed) with a message for the review.
 """
+
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import sys
 import threading
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from rules.config import Config
-from rules.model import Finding, Skip
+from footgun.rules.config import Config
+from footgun.rules.model import Finding, Skip
 
 log = logging.getLogger("footgun.sandbox")
 
@@ -49,7 +51,7 @@ def _preload() -> list[str]:
     """Modules the fork server imports once, so a child starts at once: the engine,
     and what the main program imports (multiprocessing re-runs the main module's top
     level in each child; that is cheap once its imports are loaded)."""
-    modules = ["rules.engine", "bot.sandbox", "bot.jobs"]
+    modules = ["footgun.rules.engine", "footgun.bot.sandbox", "footgun.bot.jobs"]
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     if spec is None and getattr(main, "__file__", None):
@@ -58,13 +60,14 @@ def _preload() -> list[str]:
 
 
 def _child(conn, files: Mapping[str, bytes], config: Config, validate: frozenset[str], memory_bytes: int) -> None:
-    from rules.engine import scan_files, validate_fixes
+    from footgun.rules.engine import scan_files, validate_fixes
 
     def work() -> tuple[Any, Any]:
         result = scan_files(files, config)
         if validate:
             validate_fixes(result, config, paths=validate)
         return _findings_and_skips(result)
+
     _child_call(conn, work, memory_bytes)
 
 
@@ -80,6 +83,7 @@ def _child_call(conn, work: Callable[[], tuple[Any, Any]], memory_bytes: int) ->
     try:
         if memory_bytes:
             import resource
+
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         first, second = work()
         conn.send(("ok", first, second))
@@ -91,12 +95,13 @@ def _child_call(conn, work: Callable[[], tuple[Any, Any]], memory_bytes: int) ->
         conn.close()
 
 
-def scan(files: Mapping[str, bytes], config: Config, seconds: float, memory_mb: int,
-         validate: frozenset[str] = frozenset()) -> tuple[list[Finding], list[Skip]]:
+def scan(
+    files: Mapping[str, bytes], config: Config, seconds: float, memory_mb: int, validate: frozenset[str] = frozenset()
+) -> tuple[list[Finding], list[Skip]]:
     """The engine's findings and skipped files for ``files``, within the limits. The
     fixes of findings in the ``validate`` files are checked in full before they are
     returned: the edited file parses, the finding is gone, its rule finds nothing new
-    (`rules.engine.validate_fixes`); those are the ones suggested on a pull request."""
+    (`footgun.rules.engine.validate_fixes`); those are the ones suggested on a pull request."""
     return _run(_child, (dict(files), config, validate), seconds, memory_mb)
 
 
@@ -110,8 +115,7 @@ def call(function: Callable[..., Any], args: tuple, seconds: float, memory_mb: i
 def _run(target: Callable[..., None], args: tuple, seconds: float, memory_mb: int) -> tuple[Any, Any]:
     ctx = _mp()
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=target, args=(sender, *args, memory_mb * 1024 * 1024),
-                       name="footgun-engine", daemon=True)
+    proc = ctx.Process(target=target, args=(sender, *args, memory_mb * 1024 * 1024), name="footgun-engine", daemon=True)
     proc.start()
     sender.close()
     try:
@@ -121,8 +125,9 @@ def _run(target: Callable[..., None], args: tuple, seconds: float, memory_mb: in
             status, first, second = receiver.recv()
         except (EOFError, OSError):
             proc.join(1)
-            raise EngineFailed(f"the rule engine's process died (exit code {proc.exitcode}), "
-                               f"probably out of memory") from None
+            raise EngineFailed(
+                f"the rule engine's process died (exit code {proc.exitcode}), probably out of memory"
+            ) from None
     finally:
         if proc.is_alive():
             proc.kill()

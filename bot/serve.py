@@ -6,6 +6,7 @@ running job finish. A connection that sends nothing for `IDLE_TIMEOUT` seconds i
 closed. In production run the two Procfile processes instead (its web process serves
 slow clients without holding a worker each).
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,9 +17,9 @@ import threading
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
-from .logs import configure_logging
-from .jobs import Jobs
 from .credentials import verifies_webhooks
+from .jobs import Jobs
+from .logs import configure_logging
 from .settings import SettingsError
 from .setup import load_web_settings, setup_mode_note
 
@@ -42,8 +43,13 @@ def run(host: str = "127.0.0.1", port: int | None = None, idle_timeout: float = 
         raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     jobs = Jobs(settings)
-    server = make_server(host, port or settings.port, create_app(settings, jobs), threaded=True,
-                         request_handler=_handler_with_timeout(idle_timeout))
+    server = make_server(
+        host,
+        port or settings.port,
+        create_app(settings, jobs),
+        threaded=True,
+        request_handler=_handler_with_timeout(idle_timeout),
+    )
     consumer = jobs.consumer(signals=False)
     consumer.start()
     stop = threading.Event()

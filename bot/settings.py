@@ -42,12 +42,13 @@ Budgets of one analysis (a pull request over them gets a partial review that say
 | ``FOOTGUN_ENGINE_SECONDS`` | 120 | wall-clock seconds the rule engine may run per analysis |
 | ``FOOTGUN_ENGINE_MEMORY_MB`` | 2048 | memory the rule engine's process may use |
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -95,15 +96,18 @@ class Settings:
     public_url: str | None = None  # the App's own public address; None: taken from each request
 
     def __repr__(self) -> str:  # secrets never reach a log line
-        return (f"Settings(app_id={self.app_id}, api_url={self.api_url!r}, data_dir={str(self.data_dir)!r}, "
-                f"redis={'yes' if self.redis_url else 'no'}, port={self.port}, workers={self.workers})")
+        return (
+            f"Settings(app_id={self.app_id}, api_url={self.api_url!r}, data_dir={str(self.data_dir)!r}, "
+            f"redis={'yes' if self.redis_url else 'no'}, port={self.port}, workers={self.workers})"
+        )
 
     def require_app_credentials(self) -> tuple[int, str]:
         """The App id and key, needed by whatever talks to GitHub (the worker)."""
         if self.app_id is None or not self.private_key:
             raise SettingsError(
                 "footgun cannot talk to GitHub: set GITHUB_APP_ID and GITHUB_PRIVATE_KEY (the PEM text) "
-                "or GITHUB_PRIVATE_KEY_PATH (a file holding it), both from the App's settings page")
+                "or GITHUB_PRIVATE_KEY_PATH (a file holding it), both from the App's settings page"
+            )
         return self.app_id, self.private_key
 
 
@@ -115,11 +119,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, webhooks: bool = 
     if not secret and webhooks:
         raise SettingsError(
             "GITHUB_WEBHOOK_SECRET is not set: footgun refuses to accept webhooks it cannot verify. "
-            "Set it to the webhook secret of your GitHub App (App settings > Webhook secret).")
+            "Set it to the webhook secret of your GitHub App (App settings > Webhook secret)."
+        )
     if secret and len(secret) < MIN_SECRET_LENGTH:
         raise SettingsError(
             f"GITHUB_WEBHOOK_SECRET is {len(secret)} characters: too short to keep forged webhooks out "
-            f"(at least {MIN_SECRET_LENGTH}; e.g. `openssl rand -hex 32`, set in the App's settings too)")
+            f"(at least {MIN_SECRET_LENGTH}; e.g. `openssl rand -hex 32`, set in the App's settings too)"
+        )
     return Settings(
         webhook_secret=secret,
         app_id=_app_id(env.get("GITHUB_APP_ID")),
@@ -174,14 +180,18 @@ def _private_key(env: Mapping[str, str]) -> str | None:
     if "\\n" in text and "\n" not in text.strip():
         text = text.replace("\\n", "\n")  # a PEM squeezed into one line of a .env file
     if "PRIVATE KEY" not in text:
-        raise SettingsError("GITHUB_PRIVATE_KEY does not look like a PEM private key "
-                            "(it should start with -----BEGIN RSA PRIVATE KEY-----)")
+        raise SettingsError(
+            "GITHUB_PRIVATE_KEY does not look like a PEM private key "
+            "(it should start with -----BEGIN RSA PRIVATE KEY-----)"
+        )
     try:
         serialization.load_pem_private_key(text.encode(), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise SettingsError(f"GITHUB_PRIVATE_KEY does not parse as a PEM private key ({reason[:120]}): "
-                            f"download a new one from the App's settings page") from None
+        raise SettingsError(
+            f"GITHUB_PRIVATE_KEY does not parse as a PEM private key ({reason[:120]}): "
+            f"download a new one from the App's settings page"
+        ) from None
     return text
 
 
@@ -195,8 +205,9 @@ def _port(env: Mapping[str, str]) -> int:
 def _data_dir(value: str) -> Path:
     path = Path(value)
     if path.exists() and not path.is_dir():
-        raise SettingsError(f"FOOTGUN_DATA_DIR {value} is a file, not a directory: point it at a directory "
-                            f"(created if missing)")
+        raise SettingsError(
+            f"FOOTGUN_DATA_DIR {value} is a file, not a directory: point it at a directory (created if missing)"
+        )
     return path
 
 

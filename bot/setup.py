@@ -16,6 +16,7 @@ the App is unconfigured. Once registered, ``GET /`` is a short status page.
 No page and no log line shows a secret: the key, the webhook and client secrets go
 from GitHub's answer to the file (and Redis) only.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,9 +80,11 @@ def registration_url(settings: Settings, state: str, org: str | None) -> str:
 
 def exchange(settings: Settings, code: str) -> AppCredentials:
     """GitHub's conversion of a manifest code: the App's id, slug, key and secrets."""
-    answer = requests.post(f"{settings.api_url}/app-manifests/{quote(code, safe='')}/conversions",
-                           headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
-                           timeout=settings.github_timeout)
+    answer = requests.post(
+        f"{settings.api_url}/app-manifests/{quote(code, safe='')}/conversions",
+        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+        timeout=settings.github_timeout,
+    )
     if answer.status_code != 201:
         raise ExchangeError(answer.status_code)
     return AppCredentials.from_conversion(answer.json())
@@ -94,8 +97,12 @@ class ExchangeError(RuntimeError):
 
 
 def _page(template: str, status: int = 200, **values: Any) -> Response:
-    return Response(_pages.get_template(template).render(**values), status=status, mimetype="text/html",
-                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return Response(
+        _pages.get_template(template).render(**values),
+        status=status,
+        mimetype="text/html",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 def register_routes(app: Flask, live: LiveSettings) -> None:
@@ -107,37 +114,65 @@ def register_routes(app: Flask, live: LiveSettings) -> None:
         current = live.current()
         if current is not None:
             saved = store.load()
-            return _page("status.html", app_id=current.app_id, install_url=_install_url(saved),
-                         name=saved.name or saved.slug if saved else None)
+            return _page(
+                "status.html",
+                app_id=current.app_id,
+                install_url=_install_url(saved),
+                name=saved.name or saved.slug if saved else None,
+            )
         settings = live.base
         org = (request.args.get("org") or "").strip() or None
         here = request_address(request)
         public = settings.public_url or here
         app_manifest = manifest(public, here)
-        return _page("setup.html", action=registration_url(settings, store.new_state(), org), org=org,
-                     manifest=json.dumps(app_manifest), public_url=public, github_url=settings.github_url,
-                     credentials_path=store.path, permissions=app_manifest.get("default_permissions") or {},
-                     events=app_manifest.get("default_events") or [])
+        return _page(
+            "setup.html",
+            action=registration_url(settings, store.new_state(), org),
+            org=org,
+            manifest=json.dumps(app_manifest),
+            public_url=public,
+            github_url=settings.github_url,
+            credentials_path=store.path,
+            permissions=app_manifest.get("default_permissions") or {},
+            events=app_manifest.get("default_events") or [],
+        )
 
     @app.get(CALLBACK)
     def callback() -> Response:
         if live.current() is not None:
-            return _page("message.html", 409, title="footgun is already registered",
-                         text="Nothing was changed. The App's status is on the home page.")
+            return _page(
+                "message.html",
+                409,
+                title="footgun is already registered",
+                text="Nothing was changed. The App's status is on the home page.",
+            )
         if not store.consume_state(request.args.get("state", "")):
             log.warning("registration callback refused: unknown, used or expired state")
-            return _page("message.html", 400, title="This registration link is not valid",
-                         text="It has expired, was already used, or was not started from this server. "
-                              "Start again from the home page.")
+            return _page(
+                "message.html",
+                400,
+                title="This registration link is not valid",
+                text="It has expired, was already used, or was not started from this server. "
+                "Start again from the home page.",
+            )
         try:
             credentials = exchange(live.base, request.args.get("code", ""))
         except (ExchangeError, requests.RequestException, ValueError, KeyError) as exc:
             log.warning("registration failed: %s", exc)
-            return _page("message.html", 502, title="GitHub did not accept the registration code",
-                         text="A code is valid once, for one hour. Start again from the home page.")
+            return _page(
+                "message.html",
+                502,
+                title="GitHub did not accept the registration code",
+                text="A code is valid once, for one hour. Start again from the home page.",
+            )
         store.save(credentials)
-        return _page("registered.html", name=credentials.name or credentials.slug, app_id=credentials.app_id,
-                     install_url=_install_url(credentials), credentials_path=store.path)
+        return _page(
+            "registered.html",
+            name=credentials.name or credentials.slug,
+            app_id=credentials.app_id,
+            install_url=_install_url(credentials),
+            credentials_path=store.path,
+        )
 
 
 def _install_url(credentials: AppCredentials | None) -> str | None:
@@ -147,5 +182,7 @@ def _install_url(credentials: AppCredentials | None) -> str | None:
 
 
 def setup_mode_note(host: str, port: int) -> str:
-    return (f"footgun is not registered with GitHub yet: open http://{host}:{port}/ to register the App "
-            f"(webhooks are answered 503 until then)")
+    return (
+        f"footgun is not registered with GitHub yet: open http://{host}:{port}/ to register the App "
+        f"(webhooks are answered 503 until then)"
+    )

@@ -24,6 +24,7 @@ process that shares the queue shares it too.
   asked it to wait (``retry-after``), and when its recent content-creating requests
   were made (`bot.pacing`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,9 +35,10 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
 try:
     import fcntl
@@ -265,7 +267,7 @@ class _WriteLock:
         self.path = filename + ".lock"
         self.fd: int | None = None
 
-    def __enter__(self) -> "_WriteLock":
+    def __enter__(self) -> _WriteLock:
         self.threads.acquire()
         try:
             if fcntl is not None:
@@ -322,19 +324,24 @@ class SqliteStore:
         self.filename = str(filename)
         self.clock = clock
         with self._db() as db:
-            db.execute("create table if not exists footgun_delivery ("
-                       "id text primary key, received_at real not null)")
-            db.execute("create table if not exists footgun_lock ("
-                       "key text primary key, token text not null, expires_at real not null)")
-            db.execute("create table if not exists footgun_job ("
-                       "id text primary key, data text not null, owner text, lease_until real not null, "
-                       "attempts integer not null default 0, claims integer not null default 0)")
+            db.execute("create table if not exists footgun_delivery (id text primary key, received_at real not null)")
+            db.execute(
+                "create table if not exists footgun_lock ("
+                "key text primary key, token text not null, expires_at real not null)"
+            )
+            db.execute(
+                "create table if not exists footgun_job ("
+                "id text primary key, data text not null, owner text, lease_until real not null, "
+                "attempts integer not null default 0, claims integer not null default 0)"
+            )
             if "claims" not in {row[1] for row in db.execute("pragma table_info(footgun_job)")}:
                 db.execute("alter table footgun_job add column claims integer not null default 0")
             db.execute("create index if not exists footgun_job_lease on footgun_job (lease_until)")
-            db.execute("create table if not exists footgun_pace ("
-                       "installation integer primary key, next_at real not null default 0, "
-                       "blocked_until real not null default 0)")
+            db.execute(
+                "create table if not exists footgun_pace ("
+                "installation integer primary key, next_at real not null default 0, "
+                "blocked_until real not null default 0)"
+            )
             db.execute("create table if not exists footgun_content (installation integer not null, at real not null)")
             db.execute("create index if not exists footgun_content_at on footgun_content (installation, at)")
             db.execute("create table if not exists footgun_heartbeat (worker text primary key, at real not null)")
@@ -358,8 +365,12 @@ class SqliteStore:
     def remember_delivery(self, delivery_id: str) -> bool:
         now = self.clock()
         with self._db() as db:
-            inserted = db.execute("insert or ignore into footgun_delivery (id, received_at) values (?, ?)",
-                                  (delivery_id, now)).rowcount == 1
+            inserted = (
+                db.execute(
+                    "insert or ignore into footgun_delivery (id, received_at) values (?, ?)", (delivery_id, now)
+                ).rowcount
+                == 1
+            )
             if inserted and hash(delivery_id) % 64 == 0:  # prune now and then
                 db.execute("delete from footgun_delivery where received_at < ?", (now - DELIVERY_TTL,))
         return inserted
@@ -378,13 +389,19 @@ class SqliteStore:
         failed: Exception | None = None
         encoded = json.dumps(data)  # before taking the turn to write: others wait while it is held
         with self._db() as db:
-            if db.execute("insert or ignore into footgun_delivery (id, received_at) values (?, ?)",
-                          (delivery_id, now)).rowcount != 1:
+            if (
+                db.execute(
+                    "insert or ignore into footgun_delivery (id, received_at) values (?, ?)", (delivery_id, now)
+                ).rowcount
+                != 1
+            ):
                 return False
             if hash(delivery_id) % 64 == 0:  # prune now and then
                 db.execute("delete from footgun_delivery where received_at < ?", (now - DELIVERY_TTL,))
-            db.execute("insert or ignore into footgun_job (id, data, owner, lease_until, attempts) "
-                       "values (?, ?, null, ?, 0)", (delivery_id, encoded, now + hold))
+            db.execute(
+                "insert or ignore into footgun_job (id, data, owner, lease_until, attempts) values (?, ?, null, ?, 0)",
+                (delivery_id, encoded, now + hold),
+            )
             db.execute("savepoint footgun_enqueue")
             try:
                 enqueue()
@@ -401,16 +418,26 @@ class SqliteStore:
         token = owner_token()
         now = self.clock()
         with self._db() as db:
-            taken = db.execute(
-                "insert into footgun_lock (key, token, expires_at) values (?, ?, ?) "
-                "on conflict (key) do update set token = excluded.token, expires_at = excluded.expires_at "
-                "where footgun_lock.expires_at < ?", (key, token, now + ttl, now)).rowcount == 1
+            taken = (
+                db.execute(
+                    "insert into footgun_lock (key, token, expires_at) values (?, ?, ?) "
+                    "on conflict (key) do update set token = excluded.token, expires_at = excluded.expires_at "
+                    "where footgun_lock.expires_at < ?",
+                    (key, token, now + ttl, now),
+                ).rowcount
+                == 1
+            )
         return token if taken else None
 
     def renew(self, key: str, token: str, ttl: float) -> bool:
         with self._db() as db:
-            return db.execute("update footgun_lock set expires_at = ? where key = ? and token = ?",
-                              (self.clock() + ttl, key, token)).rowcount == 1
+            return (
+                db.execute(
+                    "update footgun_lock set expires_at = ? where key = ? and token = ?",
+                    (self.clock() + ttl, key, token),
+                ).rowcount
+                == 1
+            )
 
     def release(self, key: str, token: str) -> None:
         with self._db() as db:
@@ -428,39 +455,51 @@ class SqliteStore:
 
     def journal_add(self, job_id: str, data: dict[str, Any], hold: float) -> bool:
         with self._db() as db:
-            return db.execute("insert or ignore into footgun_job (id, data, owner, lease_until, attempts) "
-                              "values (?, ?, null, ?, 0)",
-                              (job_id, json.dumps(data), self.clock() + hold)).rowcount == 1
+            return (
+                db.execute(
+                    "insert or ignore into footgun_job (id, data, owner, lease_until, attempts) "
+                    "values (?, ?, null, ?, 0)",
+                    (job_id, json.dumps(data), self.clock() + hold),
+                ).rowcount
+                == 1
+            )
 
     def journal_get(self, job_id: str) -> JobEntry | None:
         with self._db(write=False) as db:
-            row = db.execute("select " + JOB_COLUMNS + " from footgun_job where id = ?",
-                             (job_id,)).fetchone()
+            row = db.execute("select " + JOB_COLUMNS + " from footgun_job where id = ?", (job_id,)).fetchone()
         return self._entry(row) if row else None
 
     def journal_claim(self, job_id: str, owner: str, lease: float) -> JobEntry | None:
         now = self.clock()
         with self._db() as db:
-            changed = db.execute("update footgun_job set owner = ?, lease_until = ?, "
-                                 "attempts = attempts + 1, claims = claims + 1 "
-                                 "where id = ? and (owner is null or lease_until < ?)",
-                                 (owner, now + lease, job_id, now)).rowcount
+            changed = db.execute(
+                "update footgun_job set owner = ?, lease_until = ?, "
+                "attempts = attempts + 1, claims = claims + 1 "
+                "where id = ? and (owner is null or lease_until < ?)",
+                (owner, now + lease, job_id, now),
+            ).rowcount
             if not changed:
                 return None
-            row = db.execute("select " + JOB_COLUMNS + " from footgun_job where id = ?",
-                             (job_id,)).fetchone()
+            row = db.execute("select " + JOB_COLUMNS + " from footgun_job where id = ?", (job_id,)).fetchone()
         return self._entry(row)
 
     def journal_renew(self, job_id: str, owner: str, lease: float) -> bool:
         with self._db() as db:
-            return db.execute("update footgun_job set lease_until = ? where id = ? and owner = ?",
-                              (self.clock() + lease, job_id, owner)).rowcount == 1
+            return (
+                db.execute(
+                    "update footgun_job set lease_until = ? where id = ? and owner = ?",
+                    (self.clock() + lease, job_id, owner),
+                ).rowcount
+                == 1
+            )
 
     def journal_release(self, job_id: str, owner: str, hold: float, count_attempt: bool = True) -> None:
         with self._db() as db:
-            db.execute("update footgun_job set owner = null, lease_until = ?, "
-                       "attempts = attempts - ? where id = ? and owner = ?",
-                       (self.clock() + hold, 0 if count_attempt else 1, job_id, owner))
+            db.execute(
+                "update footgun_job set owner = null, lease_until = ?, "
+                "attempts = attempts - ? where id = ? and owner = ?",
+                (self.clock() + hold, 0 if count_attempt else 1, job_id, owner),
+            )
 
     def journal_done(self, job_id: str) -> None:
         with self._db() as db:
@@ -469,16 +508,23 @@ class SqliteStore:
     def journal_due(self, hold: float, limit: int = 100) -> list[JobEntry]:
         now = self.clock()
         with self._db() as db:
-            rows = db.execute("select " + JOB_COLUMNS + " from footgun_job "
-                              "where lease_until < ? order by lease_until limit ?", (now, limit)).fetchall()
+            rows = db.execute(
+                "select " + JOB_COLUMNS + " from footgun_job where lease_until < ? order by lease_until limit ?",
+                (now, limit),
+            ).fetchall()
             for row in rows:
                 db.execute("update footgun_job set owner = null, lease_until = ? where id = ?", (now + hold, row[0]))
         return [self._entry(row) for row in rows]
 
     def journal_steal(self, job_id: str, owner: str, hold: float) -> bool:
         with self._db() as db:
-            return db.execute("update footgun_job set owner = null, lease_until = ? where id = ? and owner = ?",
-                              (self.clock() + hold, job_id, owner)).rowcount == 1
+            return (
+                db.execute(
+                    "update footgun_job set owner = null, lease_until = ? where id = ? and owner = ?",
+                    (self.clock() + hold, job_id, owner),
+                ).rowcount
+                == 1
+            )
 
     def journal_entries(self) -> list[JobEntry]:
         with self._db(write=False) as db:
@@ -490,8 +536,11 @@ class SqliteStore:
         """Worker process ``worker`` is alive now (what ``/healthz`` reads)."""
         now = self.clock()
         with self._db() as db:
-            db.execute("insert into footgun_heartbeat (worker, at) values (?, ?) "
-                       "on conflict (worker) do update set at = excluded.at", (worker, now))
+            db.execute(
+                "insert into footgun_heartbeat (worker, at) values (?, ?) "
+                "on conflict (worker) do update set at = excluded.at",
+                (worker, now),
+            )
             db.execute("delete from footgun_heartbeat where at < ?", (now - DELIVERY_TTL,))
 
     def last_beat(self) -> float | None:
@@ -503,27 +552,40 @@ class SqliteStore:
     def pace_state(self, installation: int) -> PaceState:
         now = self.clock()
         with self._db(write=False) as db:
-            row = db.execute("select next_at, blocked_until from footgun_pace where installation = ?",
-                             (installation,)).fetchone()
-            times = [t for (t,) in db.execute("select at from footgun_content where installation = ? and at > ? "
-                                              "order by at", (installation, now - CONTENT_WINDOW))]
+            row = db.execute(
+                "select next_at, blocked_until from footgun_pace where installation = ?", (installation,)
+            ).fetchone()
+            times = [
+                t
+                for (t,) in db.execute(
+                    "select at from footgun_content where installation = ? and at > ? order by at",
+                    (installation, now - CONTENT_WINDOW),
+                )
+            ]
         next_at, blocked = row or (0.0, 0.0)
         return PaceState(next_at, blocked, tuple(times))
 
     def pace_record(self, installation: int, started: float, next_at: float, content: bool) -> None:
         with self._db() as db:
-            db.execute("insert into footgun_pace (installation, next_at) values (?, ?) on conflict (installation) "
-                       "do update set next_at = max(next_at, excluded.next_at)", (installation, next_at))
+            db.execute(
+                "insert into footgun_pace (installation, next_at) values (?, ?) on conflict (installation) "
+                "do update set next_at = max(next_at, excluded.next_at)",
+                (installation, next_at),
+            )
             if content:
                 db.execute("insert into footgun_content (installation, at) values (?, ?)", (installation, started))
-                db.execute("delete from footgun_content where installation = ? and at < ?",
-                           (installation, started - CONTENT_WINDOW))
+                db.execute(
+                    "delete from footgun_content where installation = ? and at < ?",
+                    (installation, started - CONTENT_WINDOW),
+                )
 
     def pace_block(self, installation: int, until: float) -> None:
         with self._db() as db:
-            db.execute("insert into footgun_pace (installation, blocked_until) values (?, ?) "
-                       "on conflict (installation) do update set blocked_until = max(blocked_until, excluded.blocked_until)",
-                       (installation, until))
+            db.execute(
+                "insert into footgun_pace (installation, blocked_until) values (?, ?) "
+                "on conflict (installation) do update set blocked_until = max(blocked_until, excluded.blocked_until)",
+                (installation, until),
+            )
 
 
 # --- Redis ------------------------------------------------------------------------------------
@@ -674,7 +736,7 @@ class RedisStore:
             name = name.decode() if isinstance(name, bytes) else name
             token = self.redis.get(name)
             if token is not None:
-                out.append((name[len(prefix):], token.decode() if isinstance(token, bytes) else token))
+                out.append((name[len(prefix) :], token.decode() if isinstance(token, bytes) else token))
         return out
 
     # -- the job journal -----------------------------------------------------------------------
@@ -686,16 +748,25 @@ class RedisStore:
         return self._k("jobs")
 
     def journal_add(self, job_id: str, data: dict[str, Any], hold: float) -> bool:
-        return bool(self._add(keys=[self._job(job_id), self._leases],
-                              args=[json.dumps(data), repr(self.clock() + hold), job_id]))
+        return bool(
+            self._add(
+                keys=[self._job(job_id), self._leases], args=[json.dumps(data), repr(self.clock() + hold), job_id]
+            )
+        )
 
     def journal_get(self, job_id: str) -> JobEntry | None:
         raw = self.redis.hgetall(self._job(job_id))
         if not raw or b"data" not in raw:
             return None
         owner = raw.get(b"owner", b"").decode()
-        return JobEntry(job_id, json.loads(raw[b"data"]), int(raw.get(b"attempts", 0)), owner or None,
-                        float(raw.get(b"lease_until", 0)), int(raw.get(b"claims", 0)))
+        return JobEntry(
+            job_id,
+            json.loads(raw[b"data"]),
+            int(raw.get(b"attempts", 0)),
+            owner or None,
+            float(raw.get(b"lease_until", 0)),
+            int(raw.get(b"claims", 0)),
+        )
 
     def journal_claim(self, job_id: str, owner: str, lease: float) -> JobEntry | None:
         now = self.clock()
@@ -706,12 +777,17 @@ class RedisStore:
         return JobEntry(job_id, json.loads(data), int(attempts), owner, now + lease, int(claims))
 
     def journal_renew(self, job_id: str, owner: str, lease: float) -> bool:
-        return bool(self._if_owner(keys=[self._job(job_id), self._leases],
-                                   args=[owner, repr(self.clock() + lease), job_id, 0, "0"]))
+        return bool(
+            self._if_owner(
+                keys=[self._job(job_id), self._leases], args=[owner, repr(self.clock() + lease), job_id, 0, "0"]
+            )
+        )
 
     def journal_release(self, job_id: str, owner: str, hold: float, count_attempt: bool = True) -> None:
-        self._if_owner(keys=[self._job(job_id), self._leases],
-                       args=[owner, repr(self.clock() + hold), job_id, 0 if count_attempt else -1, "1"])
+        self._if_owner(
+            keys=[self._job(job_id), self._leases],
+            args=[owner, repr(self.clock() + hold), job_id, 0 if count_attempt else -1, "1"],
+        )
 
     def journal_done(self, job_id: str) -> None:
         pipe = self.redis.pipeline()
@@ -725,13 +801,19 @@ class RedisStore:
         out = []
         for i in range(0, len(flat), 4):
             job_id = flat[i].decode() if isinstance(flat[i], bytes) else flat[i]
-            out.append(JobEntry(job_id, json.loads(flat[i + 1]), int(flat[i + 2] or 0), None, now + hold,
-                                int(flat[i + 3] or 0)))
+            out.append(
+                JobEntry(
+                    job_id, json.loads(flat[i + 1]), int(flat[i + 2] or 0), None, now + hold, int(flat[i + 3] or 0)
+                )
+            )
         return out
 
     def journal_steal(self, job_id: str, owner: str, hold: float) -> bool:
-        return bool(self._if_owner(keys=[self._job(job_id), self._leases],
-                                   args=[owner, repr(self.clock() + hold), job_id, 0, "1"]))
+        return bool(
+            self._if_owner(
+                keys=[self._job(job_id), self._leases], args=[owner, repr(self.clock() + hold), job_id, 0, "1"]
+            )
+        )
 
     def journal_entries(self) -> list[JobEntry]:
         out = []

@@ -8,21 +8,23 @@ to the changed files (a quarter of the file budget at most, each read once and
 cached by blob) are read, and the files of every build that includes a changed file
 go first among the context.
 """
+
 from __future__ import annotations
 
 import posixpath
 
-from rules.config import Config
-from rules.manifests import KUSTOMIZATION_NAMES, LoadedFile, load_file
-from rules.model import Skip
-from rules.units import Units, norm
+from footgun.rules.config import Config
+from footgun.rules.manifests import KUSTOMIZATION_NAMES, LoadedFile, load_file
+from footgun.rules.model import Skip
+from footgun.rules.units import Units, norm
 
 from .fetch import BlobCache, Tree, folders_around, manifest_paths, read_blobs
 from .github import Installation
 
 
-def unit_paths(gh: Installation, repo: str, tree: Tree, config: Config, cache: BlobCache,
-               changed: list[str], max_reads: int) -> list[str]:
+def unit_paths(
+    gh: Installation, repo: str, tree: Tree, config: Config, cache: BlobCache, changed: list[str], max_reads: int
+) -> list[str]:
     """The manifests of ``tree`` built together with a changed one by some
     kustomization, in path order; empty when none builds a changed file."""
     everything = manifest_paths(tree, config)
@@ -34,8 +36,9 @@ def unit_paths(gh: Installation, repo: str, tree: Tree, config: Config, cache: B
     loaded = [load_file(path, raw, config.limits, config.max_file_bytes) for path, raw in texts.items()]
     loaded += [LoadedFile(None, skip=Skip(path, "")) for path in everything if path not in texts]
     units = Units(loaded)
-    wanted = {root for path in changed if path in tree.files for root in units.roots(path)
-              if root[0] == "kustomization"}
+    wanted = {
+        root for path in changed if path in tree.files for root in units.roots(path) if root[0] == "kustomization"
+    }
     mine = {norm(path) for path in changed}
     return [path for path in everything if wanted & units.roots(path) and norm(path) not in mine]
 

@@ -10,6 +10,7 @@ store or a log line. ``ping`` is answered 200; an event a handler accepts is sto
 durably and answered 202 before any work starts; a redelivery of a stored delivery,
 the same body re-sent under another delivery id, and every other event, get 200.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,9 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .events import Event, Router, too_deep
 from .logs import for_delivery
@@ -48,8 +50,9 @@ def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(signature_of(secret, body).encode(), header.strip().encode())
 
 
-def receive(body: bytes, headers: Any, secret: str, router: Router, app_id: int | None,
-            submit: Callable[[Event], bool]) -> Answer:
+def receive(
+    body: bytes, headers: Any, secret: str, router: Router, app_id: int | None, submit: Callable[[Event], bool]
+) -> Answer:
     delivery = headers.get(DELIVERY_HEADER) or ""
     if delivery and not DELIVERY_ID.fullmatch(delivery):
         log.warning("refused: %s is not a delivery id (%d characters)", DELIVERY_HEADER, len(delivery))
@@ -58,8 +61,9 @@ def receive(body: bytes, headers: Any, secret: str, router: Router, app_id: int 
         return _receive(body, headers, secret, router, app_id, submit)
 
 
-def _receive(body: bytes, headers: Any, secret: str, router: Router, app_id: int | None,
-             submit: Callable[[Event], bool]) -> Answer:
+def _receive(
+    body: bytes, headers: Any, secret: str, router: Router, app_id: int | None, submit: Callable[[Event], bool]
+) -> Answer:
     if not valid_signature(secret, body, headers.get(SIGNATURE_HEADER)):
         log.warning("refused: missing or wrong %s", SIGNATURE_HEADER)
         return Answer(401, {"error": "invalid signature"})

@@ -1,13 +1,14 @@
-"""The worker process: ``python -m bot.worker`` runs huey's consumer on the queue
+"""The worker process: ``python -m footgun.bot.worker`` runs huey's consumer on the queue
 (``FOOTGUN_WORKERS`` threads). The Procfile's ``worker`` line."""
+
 from __future__ import annotations
 
 import logging
 import sys
 
-from .logs import configure_logging, register_secret
 from .credentials import current_settings
 from .jobs import Jobs
+from .logs import configure_logging, register_secret
 from .settings import SettingsError, load_settings
 
 log = logging.getLogger("footgun.worker")
@@ -27,8 +28,11 @@ def main() -> int:
     register_secret(settings.private_key)
     if completed.app_id is None:
         log.info("no App credentials yet: jobs will use those the registration page saves, without a restart")
-    log.info("footgun worker: %d threads, queue in %s", settings.workers,
-             "Redis" if settings.redis_url else settings.data_dir)
+    log.info(
+        "footgun worker: %d threads, queue in %s",
+        settings.workers,
+        "Redis" if settings.redis_url else settings.data_dir,
+    )
     Jobs(settings).consumer().run()
     return 0
 

@@ -3,22 +3,23 @@
 Exit codes: 0 no finding at or above the fail level, 1 findings, 2 usage or
 internal error.
 """
+
 from __future__ import annotations
 
 import argparse
 import difflib
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from rules.checks import doc_url, package_version
-from rules.config import Config, ConfigError, find_config, load_config
-from rules.docs import rule_docs
-from rules.engine import ScanResult, scan_files, scan_paths
-from rules.fixer import FixError, fix_paths
-from rules.model import Finding
-from rules.output import FORMATS, render
-from rules.output.text import printable, summary
+from footgun.rules.checks import doc_url, package_version
+from footgun.rules.config import Config, ConfigError, find_config, load_config
+from footgun.rules.docs import rule_docs
+from footgun.rules.engine import ScanResult, scan_files, scan_paths
+from footgun.rules.fixer import FixError, fix_paths
+from footgun.rules.model import Finding
+from footgun.rules.output import FORMATS, render
+from footgun.rules.output.text import printable, summary
 
 from .progress import for_stream
 
@@ -45,18 +46,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="footgun", description="Find Kubernetes Services & Ingress footguns, with fixes.")
+        prog="footgun", description="Find Kubernetes Services & Ingress footguns, with fixes."
+    )
     parser.add_argument("--version", action="version", version=f"footgun {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan = commands.add_parser("scan", help="scan files and folders (default: .; - reads standard input)")
     scan.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    scan.add_argument("--stdin-name", default=STDIN_PATH, metavar="NAME",
-                      help=f"the path findings name for standard input (default {STDIN_PATH})")
+    scan.add_argument(
+        "--stdin-name",
+        default=STDIN_PATH,
+        metavar="NAME",
+        help=f"the path findings name for standard input (default {STDIN_PATH})",
+    )
     scan.add_argument("--format", choices=list(FORMATS), default="text")
     scan.add_argument("--config", metavar="FILE", help="use this .footgun.yml instead of the nearest one")
-    scan.add_argument("--fail-level", choices=["error", "warning", "info", "never"],
-                      help="lowest severity that makes the exit code 1 (default from config: warning)")
+    scan.add_argument(
+        "--fail-level",
+        choices=["error", "warning", "info", "never"],
+        help="lowest severity that makes the exit code 1 (default from config: warning)",
+    )
     scan.set_defaults(run=_scan)
 
     fix = commands.add_parser("fix", help="apply every available fix in place")
@@ -152,8 +161,12 @@ def _fix(args: argparse.Namespace) -> int:
     for path, count in report.changed.items():
         print(f"fixed {count} finding{'s' if count != 1 else ''} in {printable(path)}")
     for finding in report.remaining.findings:
-        print(printable(f"left: {finding.path}:{finding.line}: {finding.severity} {finding.rule}: "
-                        f"{finding.message} ({_why_left(finding)})"))
+        print(
+            printable(
+                f"left: {finding.path}:{finding.line}: {finding.severity} {finding.rule}: "
+                f"{finding.message} ({_why_left(finding)})"
+            )
+        )
     for skip in report.remaining.skipped:
         print(printable(f"skipped: {skip.path}: {skip.reason}"))
     print(("Nothing to fix. " if not report.changed else "") + "Left: " + summary(report.remaining))
@@ -161,7 +174,7 @@ def _fix(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from bot.local import LocalReviewError, review_markdown
+    from footgun.bot.local import LocalReviewError, review_markdown
 
     config = load_config(args.config) if args.config else None
     try:
@@ -173,7 +186,7 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.serve import run
+    from footgun.bot.serve import run
 
     run(args.host, args.port)
     return EXIT_OK

@@ -1,6 +1,7 @@
 """Progress of a long scan on a terminal: one line on standard error, redrawn in
 place, then erased. Never on a pipe or a file (CI logs, ``2> log``): there it would
 only add noise, so `for_stream` gives None."""
+
 from __future__ import annotations
 
 import time

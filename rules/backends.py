@@ -7,11 +7,13 @@ scanned files only hint at: a Helm release or an Argo CD Application installing
 into the namespace, or an operator's custom resource. Rules then stay silent
 rather than call the name dangling.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from . import operators
 from .context import Context
@@ -73,9 +75,15 @@ def service_ports(service: Resource) -> list[ServicePort]:
             continue
         port = entry.get("port")
         name = entry.get("name")
-        found.append(ServicePort(index, port if _is_int(port) else None,
-                                 name if isinstance(name, str) and name else None,
-                                 str(entry.get("protocol") or "TCP"), entry.get("targetPort")))
+        found.append(
+            ServicePort(
+                index,
+                port if _is_int(port) else None,
+                name if isinstance(name, str) and name else None,
+                str(entry.get("protocol") or "TCP"),
+                entry.get("targetPort"),
+            )
+        )
     return found
 
 
@@ -115,9 +123,14 @@ def declared_ports(container: dict) -> list[ContainerPort]:
     for entry in ports if isinstance(ports, list) else []:
         if isinstance(entry, dict):
             number, port_name = entry.get("containerPort"), entry.get("name")
-            found.append(ContainerPort(name, number if _is_int(number) else None,
-                                       port_name if isinstance(port_name, str) and port_name else None,
-                                       str(entry.get("protocol") or "TCP")))
+            found.append(
+                ContainerPort(
+                    name,
+                    number if _is_int(number) else None,
+                    port_name if isinstance(port_name, str) and port_name else None,
+                    str(entry.get("protocol") or "TCP"),
+                )
+            )
     return found
 
 
@@ -148,14 +161,20 @@ def pod_mentions(ctx: Context, workload: Workload, pattern: re.Pattern[str]) -> 
     command, args or environment values, or the data of a ConfigMap the pod mounts
     or reads its environment from."""
     for _, container in serving_containers(workload):
-        texts = [container.get("command"), container.get("args"),
-                 [e.get("value") for e in container.get("env") or [] if isinstance(e, dict)]]
+        texts = [
+            container.get("command"),
+            container.get("args"),
+            [e.get("value") for e in container.get("env") or [] if isinstance(e, dict)],
+        ]
         if any(pattern.search(text) for text in _strings(texts)):
             return True
     namespace = workload.resource.namespace
-    return any(pattern.search(text) for name in _config_maps(workload.pod_spec)
-               for config in ctx.inventory.named(workload.resource, "ConfigMap", name, namespace)
-               for text in _strings(config.get("data")))
+    return any(
+        pattern.search(text)
+        for name in _config_maps(workload.pod_spec)
+        for config in ctx.inventory.named(workload.resource, "ConfigMap", name, namespace)
+        for text in _strings(config.get("data"))
+    )
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -206,10 +225,14 @@ def shows_its_namespace(ctx: Context, origin: Resource, namespace: str | None, *
     too: any namespace may be its own, but a scan whose other resources all name
     theirs says nothing about where it lands."""
     if namespace is None:
-        return bool(any(ctx.inventory.together(origin, w.resource) for w in ctx.inventory.workloads_in(None))
-                    or services and any(s.namespace is None for s in core_services_near(ctx, origin, None)))
-    return bool(ctx.inventory.workloads_near_in(origin, namespace)
-                or services and core_services_near(ctx, origin, namespace))
+        return bool(
+            any(ctx.inventory.together(origin, w.resource) for w in ctx.inventory.workloads_in(None))
+            or services
+            and any(s.namespace is None for s in core_services_near(ctx, origin, None))
+        )
+    return bool(
+        ctx.inventory.workloads_near_in(origin, namespace) or services and core_services_near(ctx, origin, namespace)
+    )
 
 
 def _is_int(value: Any) -> bool:

@@ -4,6 +4,7 @@ Every key is declared in `OPTIONS` with its type, default and meaning (the READM
 configuration table is written from the same list). Unknown keys and bad values are
 errors that name the key, so a typo never silently turns a rule off.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -11,10 +12,11 @@ import os
 import re
 import reprlib
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .model import SEVERITIES
 from .yamltree import Limits, YAMLLimitError, YAMLParseError, parse_documents
@@ -125,6 +127,7 @@ def _key(key: Any) -> str:
 
 # --- validation -----------------------------------------------------------------
 
+
 def _str(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{key}: expected a non-empty string, got {_show(value)}")
@@ -155,6 +158,7 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
         if value not in choices:
             raise ConfigError(f"{key}: expected one of {', '.join(choices)}, got {_show(value)}")
         return value
+
     return check
 
 
@@ -191,10 +195,13 @@ def _ingress_classes(key: str, value: Any) -> list[IngressClassDecl]:
             unknown = set(item) - {"name", "controller", "default"}
             if unknown:
                 raise ConfigError(f"{key}: unknown key {_show(sorted(map(str, unknown))[0])} in {_show(item['name'])}")
-            declared.append(IngressClassDecl(
-                item["name"],
-                _str(f"{key}.controller", item["controller"]) if "controller" in item else None,
-                _bool(f"{key}.default", item.get("default", False))))
+            declared.append(
+                IngressClassDecl(
+                    item["name"],
+                    _str(f"{key}.controller", item["controller"]) if "controller" in item else None,
+                    _bool(f"{key}.default", item.get("default", False)),
+                )
+            )
         else:
             raise ConfigError(f"{key}: entry {_show(item)} needs a name")
     return declared
@@ -205,8 +212,12 @@ def _custom_workloads(key: str, value: Any) -> list[tuple[str, tuple[str, ...]]]
         raise ConfigError(f"{key}: expected a list of {{kind, pod-template}}")
     result = []
     for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("kind"), str) \
-                or not isinstance(item.get("pod-template"), str) or set(item) - {"kind", "pod-template"}:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("kind"), str)
+            or not isinstance(item.get("pod-template"), str)
+            or set(item) - {"kind", "pod-template"}
+        ):
             raise ConfigError(f"{key}: entry {_show(item)} must have kind and pod-template (e.g. spec.template)")
         result.append((item["kind"], tuple(p for p in item["pod-template"].split(".") if p)))
     return result
@@ -214,39 +225,70 @@ def _custom_workloads(key: str, value: Any) -> list[tuple[str, tuple[str, ...]]]
 
 # key in .footgun.yml -> (Config field, validator, description)
 OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any], str]] = {
-    "fail-level": ("fail_level", _choice(FAIL_LEVELS),
-                   "lowest severity that makes `footgun scan` exit 1 (`never`: always 0)"),
+    "fail-level": (
+        "fail_level",
+        _choice(FAIL_LEVELS),
+        "lowest severity that makes `footgun scan` exit 1 (`never`: always 0)",
+    ),
     "include": ("include", _globs, "only scan paths matching these globs"),
     "exclude": ("exclude", _globs, "never scan paths matching these globs"),
-    "rules": ("rules", lambda k, v: _rules(k, v),
-              "per rule id: `false` to turn off, or `{enabled, severity}`"),
-    "ingress-classes": ("ingress_classes", _ingress_classes,
-                        "IngressClasses that exist in the cluster: names or `{name, controller, default}`"),
-    "default-ingress-class": ("default_ingress_class", _str,
-                              "the class the cluster uses for Ingresses that name none"),
-    "cert-manager-issuer": ("cert_manager_issuer", _str,
-                            "ClusterIssuer that TLS fixes annotate (default `letsencrypt-prod`)"),
-    "node-port-range": ("node_port_range", _port_range,
-                        "the cluster's `--service-node-port-range` (default `30000-32767`)"),
-    "max-load-balancers": ("max_load_balancers", lambda k, v: _int(k, v, 1),
-                           "HTTP LoadBalancer Services allowed per deployment unit (default 1)"),
-    "deployment-unit": ("deployment_unit", _choice(DEPLOYMENT_UNITS),
-                        "what is applied together: `kustomization` (default: kustomize builds, GitOps "
-                        "descriptors, else the folder), `file`, `folder`, `repository`"),
-    "nginx-controller": ("nginx_controller", _choice(NGINX_FLAVOURS),
-                         "which controller a bare `nginx` class means (default `ingress-nginx`)"),
-    "traefik-strict-prefix": ("traefik_strict_prefix", _bool,
-                              "Traefik runs with `strictPrefixMatching` (segment-wise Prefix)"),
+    "rules": ("rules", lambda k, v: _rules(k, v), "per rule id: `false` to turn off, or `{enabled, severity}`"),
+    "ingress-classes": (
+        "ingress_classes",
+        _ingress_classes,
+        "IngressClasses that exist in the cluster: names or `{name, controller, default}`",
+    ),
+    "default-ingress-class": ("default_ingress_class", _str, "the class the cluster uses for Ingresses that name none"),
+    "cert-manager-issuer": (
+        "cert_manager_issuer",
+        _str,
+        "ClusterIssuer that TLS fixes annotate (default `letsencrypt-prod`)",
+    ),
+    "node-port-range": (
+        "node_port_range",
+        _port_range,
+        "the cluster's `--service-node-port-range` (default `30000-32767`)",
+    ),
+    "max-load-balancers": (
+        "max_load_balancers",
+        lambda k, v: _int(k, v, 1),
+        "HTTP LoadBalancer Services allowed per deployment unit (default 1)",
+    ),
+    "deployment-unit": (
+        "deployment_unit",
+        _choice(DEPLOYMENT_UNITS),
+        "what is applied together: `kustomization` (default: kustomize builds, GitOps "
+        "descriptors, else the folder), `file`, `folder`, `repository`",
+    ),
+    "nginx-controller": (
+        "nginx_controller",
+        _choice(NGINX_FLAVOURS),
+        "which controller a bare `nginx` class means (default `ingress-nginx`)",
+    ),
+    "traefik-strict-prefix": (
+        "traefik_strict_prefix",
+        _bool,
+        "Traefik runs with `strictPrefixMatching` (segment-wise Prefix)",
+    ),
     "ndots": ("ndots", lambda k, v: _int(k, v, 1), "the ndots value DNS fixes set (default 2)"),
-    "custom-workloads": ("custom_workloads", _custom_workloads,
-                         "custom resources that make pods: `{kind, pod-template: spec.template}`"),
+    "custom-workloads": (
+        "custom_workloads",
+        _custom_workloads,
+        "custom resources that make pods: `{kind, pod-template: spec.template}`",
+    ),
     "max-file-bytes": ("max_file_bytes", lambda k, v: _int(k, v, 1), "skip files larger than this"),
     "max-depth": ("max_depth", lambda k, v: _int(k, v, 1), "skip documents nested deeper than this"),
-    "max-nodes": ("max_nodes", lambda k, v: _int(k, v, 1),
-                  "skip files with more YAML nodes than this once aliases are expanded"),
-    "docs-url": ("docs_url", _url,
-                 "the rule reference page that links point at (`#<rule-id>` is appended); "
-                 "default: the package's declared documentation URL"),
+    "max-nodes": (
+        "max_nodes",
+        lambda k, v: _int(k, v, 1),
+        "skip files with more YAML nodes than this once aliases are expanded",
+    ),
+    "docs-url": (
+        "docs_url",
+        _url,
+        "the rule reference page that links point at (`#<rule-id>` is appended); "
+        "default: the package's declared documentation URL",
+    ),
 }
 
 

@@ -1,8 +1,10 @@
 """What a rule sees while it runs: the inventory, the config, a way to report."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any
 
 from .config import Config
 from .inventory import Inventory
@@ -20,10 +22,18 @@ class Context:
         self.default_severity: str = rule.SEVERITY
         self.origins: dict[int, Resource] = {}
 
-    def finding(self, resource: Resource, field_path: tuple[Any, ...], message: str, *,
-                fix: Fix | None = None, related: Iterable[Related] = (),
-                severity: str | None = None, lines: tuple[int, int] | None = None,
-                field: str | None = None) -> Finding:
+    def finding(
+        self,
+        resource: Resource,
+        field_path: tuple[Any, ...],
+        message: str,
+        *,
+        fix: Fix | None = None,
+        related: Iterable[Related] = (),
+        severity: str | None = None,
+        lines: tuple[int, int] | None = None,
+        field: str | None = None,
+    ) -> Finding:
         """A finding on the value at ``field_path`` of ``resource`` (its key line
         through the value's last line), or on explicit ``lines``. ``field`` names the
         finding's subject for fingerprints when the path's list indexes would not
@@ -34,17 +44,24 @@ class Context:
             span = resource.span(*field_path)
             lines = (span.key_line, span.end) if span else (resource.start_line, resource.start_line)
         found = Finding(
-            rule=self.rule_id, severity=severity or self.default_severity, message=message,
-            path=resource.path, line=lines[0], end_line=lines[1], resource=resource.ref,
-            field=field or ".".join(str(p) for p in field_path), related=list(related), fix=fix)
+            rule=self.rule_id,
+            severity=severity or self.default_severity,
+            message=message,
+            path=resource.path,
+            line=lines[0],
+            end_line=lines[1],
+            resource=resource.ref,
+            field=field or ".".join(str(p) for p in field_path),
+            related=list(related),
+            fix=fix,
+        )
         self.origins[id(found)] = resource
         return found
 
     def _within_unit(self, resource: Resource, fix: Fix) -> bool:
         """Whether every file the fix edits is deployed with ``resource``."""
         roots = self.inventory.units.roots(resource.path)
-        return all(edit.path == resource.path or roots & self.inventory.units.roots(edit.path)
-                   for edit in fix.edits)
+        return all(edit.path == resource.path or roots & self.inventory.units.roots(edit.path) for edit in fix.edits)
 
     def caveat(self, resource: Resource) -> str:
         """A sentence to append when skipped files of ``resource``'s unit could

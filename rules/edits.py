@@ -7,14 +7,16 @@ the way the file quotes, and joined with the file's line ending (CRLF stays CRLF
 Every helper returns an `Edit`, or None where a line edit cannot do it safely (a flow
 mapping, say); a rule then offers no fix rather than a wrong one.
 """
+
 from __future__ import annotations
 
 import io
 import re
 import weakref
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import ScalarNode
@@ -37,7 +39,7 @@ class FileStyle:
     quote: str = '"'
 
 
-_styles: "weakref.WeakKeyDictionary[SourceFile, FileStyle]" = weakref.WeakKeyDictionary()
+_styles: weakref.WeakKeyDictionary[SourceFile, FileStyle] = weakref.WeakKeyDictionary()
 
 
 def style_of(source: SourceFile) -> FileStyle:
@@ -83,6 +85,7 @@ def _detect_style(lines: list[str]) -> FileStyle:
 
 # --- rendering -------------------------------------------------------------------
 
+
 def render(value: Any, style: FileStyle, col: int) -> list[str]:
     """``value`` (a dict or list) as block YAML lines, each starting at ``col``."""
     yaml = YAML()
@@ -108,8 +111,9 @@ def _in_quotes(text: str, quote: str) -> str:
     (a single-quoted scalar cannot hold a line break: those get double quotes)."""
     if quote == "'" and not any(c in text for c in "\n\r\t"):
         return "'" + text.replace("'", "''") + "'"
-    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-               .replace("\r", "\\r").replace("\t", "\\t"))
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
     return f'"{escaped}"'
 
 
@@ -132,6 +136,7 @@ def _quoted(value: Any, quote: str) -> Any:
 
 
 # --- line edits --------------------------------------------------------------------
+
 
 def replace_lines(source: SourceFile, start: int, end: int, new_lines: Iterable[str]) -> Edit:
     """Replace lines ``start..end`` with ``new_lines`` (given without line endings)."""
@@ -170,7 +175,7 @@ def remove_key(source: SourceFile, mapping: YMap, key: Any) -> Edit | None:
     if not later:
         return None  # the item would vanish: the caller decides what that means
     successor = later[0]
-    moved = prefix + source.line(successor.key_line)[successor.col:]
+    moved = prefix + source.line(successor.key_line)[successor.col :]
     return replace_lines(source, span.key_line, successor.key_line, [moved])
 
 
@@ -198,19 +203,20 @@ def set_scalar(source: SourceFile, mapping: YMap, key: Any, value: Any) -> Edit 
     if span is None or span.start != span.end or span.start != span.key_line:
         return None
     text = source.line(span.key_line)
-    match = re.match(r"^(.*?:[ \t]*)(\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^#]*?)([ \t]*(?:#.*)?)$",
-                     text[span.col:])
+    match = re.match(r"^(.*?:[ \t]*)(\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^#]*?)([ \t]*(?:#.*)?)$", text[span.col :])
     if not match:
         return None
     head, old, tail = match.groups()
     quote = old[0] if old[:1] in ("'", '"') else None
-    new = _in_quotes(render_scalar(value) if isinstance(value, bool) else str(value), quote) \
-        if quote else render_scalar(value, style_of(source).quote)
-    return replace_lines(source, span.key_line, span.key_line, [text[:span.col] + head + new + tail])
+    new = (
+        _in_quotes(render_scalar(value) if isinstance(value, bool) else str(value), quote)
+        if quote
+        else render_scalar(value, style_of(source).quote)
+    )
+    return replace_lines(source, span.key_line, span.key_line, [text[: span.col] + head + new + tail])
 
 
-def insert_entries(source: SourceFile, mapping: YMap, entries: dict[str, Any],
-                   after: Any = None) -> Edit | None:
+def insert_entries(source: SourceFile, mapping: YMap, entries: dict[str, Any], after: Any = None) -> Edit | None:
     """Add keys to a block mapping, after key ``after`` or at the mapping's end."""
     if mapping.flow or not mapping:
         return None
@@ -226,9 +232,10 @@ def set_block(source: SourceFile, mapping: YMap, key: Any, value: Any) -> Edit |
         return None
     style = style_of(source)
     lines = render({key: value}, style, span.col)
-    first = line_prefix(source, span.key_line, span.col) + lines[0][span.col:]
-    return replace_lines(source, span.key_line, span.end, [first, *_comment_lines(source, mapping[key], span),
-                                                           *lines[1:]])
+    first = line_prefix(source, span.key_line, span.col) + lines[0][span.col :]
+    return replace_lines(
+        source, span.key_line, span.end, [first, *_comment_lines(source, mapping[key], span), *lines[1:]]
+    )
 
 
 def _comment_lines(source: SourceFile, old: Any, span: Any) -> list[str]:
@@ -237,8 +244,7 @@ def _comment_lines(source: SourceFile, old: Any, span: Any) -> list[str]:
     scalar such lines are text, not comments, and go with it."""
     if not isinstance(old, (YMap, YSeq)) or old.flow:
         return []
-    return [text for text in map(source.line, range(span.key_line + 1, span.end + 1))
-            if text.lstrip().startswith("#")]
+    return [text for text in map(source.line, range(span.key_line + 1, span.end + 1)) if text.lstrip().startswith("#")]
 
 
 def child_col(source: SourceFile, parent_col: int) -> int:
@@ -257,7 +263,7 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     out: list[str] = []
     done = 0  # lines[:done] are settled
     for edit in sorted(edits, key=lambda e: e.start_line):
-        out.extend(lines[done: edit.start_line - 1])
+        out.extend(lines[done : edit.start_line - 1])
         done = max(done, edit.end_line)
         if out and not out[-1].endswith(("\n", "\r")) and edit.replacement:
             out[-1] += line_ending(text)
@@ -274,7 +280,6 @@ def overlaps(a: Edit, b: Edit) -> bool:
     return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line
 
 
-
 def append_items(source: SourceFile, sequence: Any, items: Iterable[Any]) -> Edit | None:
     """Add items at the end of a block sequence, in its own column."""
     lines = _item_lines(source, sequence, items)
@@ -287,7 +292,7 @@ def _item_lines(source: SourceFile, sequence: Any, items: Iterable[Any]) -> list
     # The items' own layout: where the "-" stands and where the content starts
     # (``- port`` or ``-   port``).
     dash = sequence.at[0].col
-    after_dash = source.line(sequence.at[0].start)[dash + 1:]
+    after_dash = source.line(sequence.at[0].start)[dash + 1 :]
     gap = len(after_dash) - len(after_dash.lstrip(" "))
     content = dash + 1 + gap if after_dash.strip() and gap else dash + 2
     indicator = " " * dash + "-" + " " * (content - dash - 1)
@@ -316,13 +321,14 @@ def merge_entries(source: SourceFile, mapping: YMap, entries: dict[str, Any]) ->
         return None
     edits = [insert_after(source, anchor, lines) for anchor, lines in sorted(inserts.items())]
     edits.extend(replaced)
-    if any(overlaps(a, b) for i, a in enumerate(edits) for b in edits[i + 1:]):
+    if any(overlaps(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]):
         return None
     return sorted(edits, key=lambda e: e.start_line)
 
 
-def _merge(source: SourceFile, mapping: Any, entries: dict[str, Any],
-           inserts: dict[int, list[str]], replaced: list[Edit]) -> bool:
+def _merge(
+    source: SourceFile, mapping: Any, entries: dict[str, Any], inserts: dict[int, list[str]], replaced: list[Edit]
+) -> bool:
     if not isinstance(mapping, YMap) or mapping.flow or not mapping:
         return False
     new = {}

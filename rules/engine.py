@@ -4,6 +4,7 @@
 folders and files from disk (the command line). Both return a `ScanResult`; neither
 touches the network.
 """
+
 from __future__ import annotations
 
 import gc
@@ -11,18 +12,18 @@ import os
 import re
 import stat
 from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Collection, Iterable, Iterator, Mapping
 
 from .checks import RULES
 from .config import CONFIG_NAMES, Config
-from .inventory import Inventory
-from .manifests import LoadedFile, Resource, SourceFile, load_file, load_text
 from .context import Context
 from .edits import apply_edits
+from .inventory import Inventory
+from .manifests import LoadedFile, Resource, SourceFile, load_file, load_text
 from .model import SEVERITY_RANK, Edit, Finding, Skip
 
 # Told how far a scan is: (stage, done, total), stage "files" (read) or "rules" (run).
@@ -129,8 +130,13 @@ class NotARegularFile(Exception):
     or never end, and it holds no manifest."""
 
 
-_FILE_TYPES = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
-               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+_FILE_TYPES = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
 
 
 def _read_bounded(path: str, max_bytes: int) -> tuple[bytes, int]:
@@ -162,8 +168,11 @@ def collect_files(paths: Iterable[str], config: Config, unreadable: list[Skip] |
             for folder, dirs, names in os.walk(path, onerror=cannot_list):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 # footgun's own config is YAML but no manifest: not worth a "skipped" line
-                found.extend(os.path.join(folder, n) for n in sorted(names)
-                             if n.endswith(YAML_SUFFIXES) and n not in CONFIG_NAMES)
+                found.extend(
+                    os.path.join(folder, n)
+                    for n in sorted(names)
+                    if n.endswith(YAML_SUFFIXES) and n not in CONFIG_NAMES
+                )
         else:
             found.append(path)
     seen: set[str] = set()
@@ -193,8 +202,9 @@ def run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | Non
         return result
 
 
-def _run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None,
-               only: str | None = None) -> ScanResult:
+def _run_rules(
+    loaded: list[LoadedFile], config: Config, progress: Progress | None = None, only: str | None = None
+) -> ScanResult:
     """The rules (``only`` that one) over the loaded files, their findings in order."""
     inventory, unjudged = _indexed(loaded, config)
     findings: list[Finding] = []
@@ -221,8 +231,9 @@ def _run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | No
 MAX_UNJUDGED_PER_RULE = 50  # resources one rule may fail on before it is given up
 
 
-def _run_rule(rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
-              config: Config) -> tuple[list[Finding], list[Skip]]:
+def _run_rule(
+    rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile], config: Config
+) -> tuple[list[Finding], list[Skip]]:
     """One rule's findings, isolated from resources it cannot judge: when the rule
     raises (a field of a type it did not expect, say), the resource it was looking
     at is left out for this rule alone, with a reason naming its file and line, and
@@ -235,16 +246,31 @@ def _run_rule(rule: ModuleType, inventory: Inventory, loaded: list[LoadedFile],
         except MemoryError:  # the process itself is in trouble: not a resource's fault
             raise
         except Exception as error:  # any failure of rule code: isolated, never fatal
-            culprit = _culprit(error, list(inventory.resources), lambda without: _succeeds(
-                lambda: _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)))
+            culprit = _culprit(
+                error,
+                list(inventory.resources),
+                lambda without: _succeeds(
+                    lambda: _check(rule, _inventory_without(loaded, config, {**left_out, **without}), config)
+                ),
+            )
             if culprit is None or len(left_out) >= MAX_UNJUDGED_PER_RULE:
                 where = culprit.path if culprit else next((f.source.path for f in loaded if f.source), "")
-                skips.append(Skip(where, f"rule {rule.ID} was not run: after {len(left_out)} resources it "
-                                         f"could not judge, it still fails with {_describe(error)}"))
+                skips.append(
+                    Skip(
+                        where,
+                        f"rule {rule.ID} was not run: after {len(left_out)} resources it "
+                        f"could not judge, it still fails with {_describe(error)}",
+                    )
+                )
                 return [], skips
             left_out[id(culprit)] = culprit
-            skips.append(Skip(culprit.path, f"{culprit.ref} at line {culprit.start_line} was not checked by "
-                                            f"{rule.ID}: {_describe(error)}", culprit.start_line))
+            skips.append(
+                Skip(
+                    culprit.path,
+                    f"{culprit.ref} at line {culprit.start_line} was not checked by {rule.ID}: {_describe(error)}",
+                    culprit.start_line,
+                )
+            )
             inventory = _inventory_without(loaded, config, left_out)
 
 
@@ -260,14 +286,23 @@ def _indexed(loaded: list[LoadedFile], config: Config) -> tuple[Inventory, list[
             raise
         except Exception as error:  # isolated like a rule's failure
             candidates = [r for f in loaded for r in f.resources if id(r) not in left_out]
-            culprit = _culprit(error, candidates, (lambda without: _succeeds(
-                lambda: _inventory_without(loaded, config, {**left_out, **without})))
-                if len(left_out) < MAX_UNJUDGED_PER_RULE else None)
+            culprit = _culprit(
+                error,
+                candidates,
+                (lambda without: _succeeds(lambda: _inventory_without(loaded, config, {**left_out, **without})))
+                if len(left_out) < MAX_UNJUDGED_PER_RULE
+                else None,
+            )
             if culprit is None:
                 raise
             left_out[id(culprit)] = culprit
-            skips.append(Skip(culprit.path, f"{culprit.ref} at line {culprit.start_line} was not scanned: "
-                                            f"{_describe(error)}", culprit.start_line))
+            skips.append(
+                Skip(
+                    culprit.path,
+                    f"{culprit.ref} at line {culprit.start_line} was not scanned: {_describe(error)}",
+                    culprit.start_line,
+                )
+            )
 
 
 def _succeeds(attempt: Callable[[], object]) -> bool:
@@ -300,7 +335,7 @@ def _halve_by(candidates: list[Resource], succeeds_without) -> Resource | None:
     """One resource of ``candidates`` that a failure needs: keep the half that still
     fails with the other half left out."""
     while len(candidates) > 1:
-        half, rest = candidates[:len(candidates) // 2], candidates[len(candidates) // 2:]
+        half, rest = candidates[: len(candidates) // 2], candidates[len(candidates) // 2 :]
         candidates = rest if succeeds_without({id(r): r for r in rest}) else half
     return candidates[0] if candidates else None
 
@@ -318,13 +353,17 @@ def _describe(error: Exception) -> str:
 def _inventory_without(loaded: list[LoadedFile], config: Config, left_out: dict[int, Resource]) -> Inventory:
     """The inventory of ``loaded`` less ``left_out``, indexed as a full scan is (the
     same deployment units: isolating one resource must not regroup the others)."""
-    kept = [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded] \
-        if left_out else loaded
+    kept = (
+        [replace(f, resources=[r for r in f.resources if id(r) not in left_out]) for f in loaded]
+        if left_out
+        else loaded
+    )
     return Inventory(kept, config.custom_workloads, config.deployment_unit)
 
 
-def _culprit(error: Exception, candidates: list[Resource],
-             succeeds_without: Callable[[dict[int, Resource]], bool] | None) -> Resource | None:
+def _culprit(
+    error: Exception, candidates: list[Resource], succeeds_without: Callable[[dict[int, Resource]], bool] | None
+) -> Resource | None:
     """The resource of ``candidates`` a failure is about: the one the failing code
     was looking at (the innermost frame of the traceback holding exactly one), else,
     given ``succeeds_without``, found by halving the candidates until the failure
@@ -385,8 +424,9 @@ _ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]+")
 MAX_VALIDATION_RUNS = 12  # rule runs one scan may spend on validating fixes
 
 
-def validate_fixes(result: ScanResult, config: Config, rerun_rules: bool = True,
-                   paths: Collection[str] | None = None) -> None:
+def validate_fixes(
+    result: ScanResult, config: Config, rerun_rules: bool = True, paths: Collection[str] | None = None
+) -> None:
     """Withhold every fix that is not safe to apply: one whose edits touch a YAML
     anchor, alias or tag or a document that shares nodes through anchors, or whose
     result does not parse; with ``rerun_rules``, also one that leaves its finding in
@@ -459,8 +499,11 @@ def _in_anchored_document(edit: Edit, source: SourceFile, loaded: list[LoadedFil
         if file.source is source:
             for resource in file.resources:
                 doc = resource.doc
-                if doc.start_line <= edit.end_line and edit.start_line <= doc.end_line + 1 and any(
-                        _ANCHOR.search(source.line(n)) for n in range(doc.start_line, doc.end_line + 1)):
+                if (
+                    doc.start_line <= edit.end_line
+                    and edit.start_line <= doc.end_line + 1
+                    and any(_ANCHOR.search(source.line(n)) for n in range(doc.start_line, doc.end_line + 1))
+                ):
                     return True
     return False
 

@@ -5,13 +5,14 @@ an edit already taken, writes the files, and scans again, since one fix can make
 another finding's lines move or disappear. A few passes settle any real tree.
 
 No byte is lost on the way: every fix is validated before it is written (see
-`rules.engine.validate_fixes`: it parses, its finding is gone, its rule finds
+`footgun.rules.engine.validate_fixes`: it parses, its finding is gone, its rule finds
 nothing new), files are keyed by their real path (a file named
 twice, or reached through a symbolic link, gets one edit pass), a file that changed
 since it was scanned is left alone, and each file is written atomically: a temporary
 file in the same folder, flushed to disk, then renamed over the original with its
 permissions. An interrupted or failed write leaves the original whole.
 """
+
 from __future__ import annotations
 
 import os

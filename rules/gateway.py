@@ -7,11 +7,13 @@ References default as the specification says: a `backendRef` without `group` and
 `gateway.networking.k8s.io`.
 https://gateway-api.sigs.k8s.io/reference/spec/
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .inventory import Inventory
 from .manifests import Resource
@@ -73,9 +75,15 @@ def _ref(route: Resource, ref: Any, path: tuple[Any, ...], group: str, kind: str
         return None
     namespace = ref.get("namespace")
     section = ref.get("sectionName")
-    return Ref(str(ref.get("group", group) or ""), str(ref.get("kind") or kind), ref["name"],
-               namespace if isinstance(namespace, str) and namespace else route.namespace,
-               ref.get("port"), section if isinstance(section, str) and section else None, path)
+    return Ref(
+        str(ref.get("group", group) or ""),
+        str(ref.get("kind") or kind),
+        ref["name"],
+        namespace if isinstance(namespace, str) and namespace else route.namespace,
+        ref.get("port"),
+        section if isinstance(section, str) and section else None,
+        path,
+    )
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,14 @@ def listeners(gateway: Resource) -> list[Listener]:
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             hostname = entry.get("hostname")
-            found.append(Listener(entry["name"], str(entry.get("protocol") or ""), entry.get("port"),
-                                  hostname if isinstance(hostname, str) and hostname else None))
+            found.append(
+                Listener(
+                    entry["name"],
+                    str(entry.get("protocol") or ""),
+                    entry.get("port"),
+                    hostname if isinstance(hostname, str) and hostname else None,
+                )
+            )
     return found
 
 
@@ -143,8 +157,11 @@ def http_exposures(inventory: Inventory, route: Resource, host: str) -> list[Exp
         secured = any(lis.protocol in SECURE_PROTOCOLS for own in admitting.values() for lis in own)
         for gateway in gateways:
             for listener in admitting[id(gateway)]:
-                if listener.protocol == "HTTP" and (ref.section in (None, listener.name)) \
-                        and (ref.port is None or ref.port == listener.port):
+                if (
+                    listener.protocol == "HTTP"
+                    and (ref.section in (None, listener.name))
+                    and (ref.port is None or ref.port == listener.port)
+                ):
                     found.append(Exposure(gateway, listener, secured))
     return found
 
@@ -155,10 +172,17 @@ def redirects_to_https(route: Resource) -> bool:
     rules = route.get("spec", "rules")
     if not isinstance(rules, list) or not rules:
         return False
-    return all(isinstance(rule, dict) and any(
-        isinstance(f, dict) and f.get("type") == "RequestRedirect"
-        and isinstance(f.get("requestRedirect"), dict) and f["requestRedirect"].get("scheme") == "https"
-        for f in rule.get("filters") or []) for rule in rules)
+    return all(
+        isinstance(rule, dict)
+        and any(
+            isinstance(f, dict)
+            and f.get("type") == "RequestRedirect"
+            and isinstance(f.get("requestRedirect"), dict)
+            and f["requestRedirect"].get("scheme") == "https"
+            for f in rule.get("filters") or []
+        )
+        for rule in rules
+    )
 
 
 def route_hostnames(route: Resource) -> list[tuple[int, str]]:

@@ -17,11 +17,13 @@
 References: https://kubernetes.io/docs/concepts/services-networking/ingress/ and
 https://kubernetes.io/docs/concepts/services-networking/ingress/#default-ingress-class
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .config import Config
 from .inventory import Inventory
@@ -63,9 +65,17 @@ _CONTROLLER_STRINGS = (
 )
 # Class names that mean one controller when no IngressClass says otherwise.
 _CLASS_NAMES = {
-    "nginx": INGRESS_NGINX, "traefik": TRAEFIK, "alb": ALB, "gce": GCE,
-    "gce-internal": GCE, "gce-regional-external": GCE, "istio": ISTIO,
-    "haproxy": HAPROXY, "kong": KONG, "cilium": CILIUM, "contour": CONTOUR,
+    "nginx": INGRESS_NGINX,
+    "traefik": TRAEFIK,
+    "alb": ALB,
+    "gce": GCE,
+    "gce-internal": GCE,
+    "gce-regional-external": GCE,
+    "istio": ISTIO,
+    "haproxy": HAPROXY,
+    "kong": KONG,
+    "cilium": CILIUM,
+    "contour": CONTOUR,
     "azure-application-gateway": AZURE_AGIC,
 }
 # Annotation prefixes only one controller reads.
@@ -89,8 +99,7 @@ SERVES_CLASSLESS = frozenset({TRAEFIK, GCE})
 
 
 def is_ingress(resource: Resource) -> bool:
-    return resource.kind == "Ingress" and resource.api_version.startswith(
-        ("networking.k8s.io/", "extensions/"))
+    return resource.kind == "Ingress" and resource.api_version.startswith(("networking.k8s.io/", "extensions/"))
 
 
 def is_ingress_class(resource: Resource) -> bool:
@@ -106,16 +115,14 @@ def controller_id(controller: str | None) -> str | None:
     if value in _CLASS_NAMES.values():
         return value
     for prefix, ident in _CONTROLLER_STRINGS:
-        if value == prefix or (value.startswith(prefix) and
-                               (prefix.endswith("/") or value[len(prefix)] in "-/")):
+        if value == prefix or (value.startswith(prefix) and (prefix.endswith("/") or value[len(prefix)] in "-/")):
             return ident
     return None
 
 
 def controller_by_annotations(annotations: dict[str, str]) -> str | None:
     """The one controller whose vendor annotations the Ingress carries, if exactly one."""
-    found = {ident for key in annotations for prefix, ident in _ANNOTATION_PREFIXES
-             if key.startswith(prefix)}
+    found = {ident for key in annotations for prefix, ident in _ANNOTATION_PREFIXES if key.startswith(prefix)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -159,14 +166,21 @@ class IngressClasses:
         self.manifests = everywhere if self.from_elsewhere else nearby
         known: dict[str, KnownClass] = {}
         for resource in self.manifests:
-            known.setdefault(resource.name, KnownClass(
-                resource.name, _str(resource.get("spec", "controller")),
-                resource.annotations.get(DEFAULT_CLASS_ANNOTATION, "").lower() == "true", resource))
+            known.setdefault(
+                resource.name,
+                KnownClass(
+                    resource.name,
+                    _str(resource.get("spec", "controller")),
+                    resource.annotations.get(DEFAULT_CLASS_ANNOTATION, "").lower() == "true",
+                    resource,
+                ),
+            )
         for decl in config.ingress_classes:
             if decl.name in known:
                 current = known[decl.name]
-                known[decl.name] = KnownClass(decl.name, current.controller or decl.controller,
-                                              current.default or decl.default, current.resource)
+                known[decl.name] = KnownClass(
+                    decl.name, current.controller or decl.controller, current.default or decl.default, current.resource
+                )
             else:
                 known[decl.name] = KnownClass(decl.name, decl.controller, decl.default, None)
         default = config.default_ingress_class
@@ -258,6 +272,7 @@ def ingress_classes(inventory: Inventory, config: Config, near: Resource | None 
 
 # --- rules, paths, backends -------------------------------------------------------
 
+
 @dataclass(frozen=True, eq=False)
 class IngressPath:
     """One ``spec.rules[r].http.paths[p]`` entry."""
@@ -301,8 +316,11 @@ def ingress_rules(ingress: Resource) -> Iterator[tuple[int, dict]]:
 
 def ingress_hosts(ingress: Resource) -> list[tuple[str, int]]:
     """(host, rule index) of every rule that names a host, in file order."""
-    return [(str(rule["host"]), index) for index, rule in ingress_rules(ingress)
-            if isinstance(rule.get("host"), str) and rule["host"]]
+    return [
+        (str(rule["host"]), index)
+        for index, rule in ingress_rules(ingress)
+        if isinstance(rule.get("host"), str) and rule["host"]
+    ]
 
 
 def ingress_paths(ingress: Resource) -> Iterator[IngressPath]:
@@ -318,10 +336,16 @@ def ingress_paths(ingress: Resource) -> Iterator[IngressPath]:
             service, port = _backend_target(item.get("backend"))
             path = item.get("path")
             path_type = item.get("pathType")
-            yield IngressPath(rule_index, path_index, host,
-                              path if isinstance(path, str) else None,
-                              path_type if isinstance(path_type, str) else None,
-                              item, service, port)
+            yield IngressPath(
+                rule_index,
+                path_index,
+                host,
+                path if isinstance(path, str) else None,
+                path_type if isinstance(path_type, str) else None,
+                item,
+                service,
+                port,
+            )
 
 
 def ingress_backends(ingress: Resource) -> Iterator[Backend]:
@@ -351,8 +375,11 @@ def ingresses_routing_to(inventory: Inventory, service: Resource) -> list[tuple[
     """The Ingresses (with the backend entry) that send traffic to ``service``:
     an Ingress reaches Services of its own namespace only."""
     index = inventory.memo("ingress-backends", lambda: _backends_by_service(inventory))
-    return [(ingress, backend) for ingress, backend in index.get(service.name, ())
-            if ingress.could_share_namespace(service) and inventory.together(ingress, service)]
+    return [
+        (ingress, backend)
+        for ingress, backend in index.get(service.name, ())
+        if ingress.could_share_namespace(service) and inventory.together(ingress, service)
+    ]
 
 
 def _backends_by_service(inventory: Inventory) -> dict[str, list[tuple[Resource, Backend]]]:
@@ -368,16 +395,29 @@ def _backends_by_service(inventory: Inventory) -> dict[str, list[tuple[Resource,
 
 # Names the controllers' charts and manifests give their Services and pods: a
 # phrase anywhere in the name, or a word of it.
-_CONTROLLER_PHRASES = ("ingress-nginx", "nginx-ingress", "ingress-controller", "ingressgateway",
-                       "haproxy-ingress", "kubernetes-ingress", "envoy-gateway")
+_CONTROLLER_PHRASES = (
+    "ingress-nginx",
+    "nginx-ingress",
+    "ingress-controller",
+    "ingressgateway",
+    "haproxy-ingress",
+    "kubernetes-ingress",
+    "envoy-gateway",
+)
 _CONTROLLER_WORDS = frozenset({"traefik", "kong", "contour", "emissary", "ambassador", "skipper"})
 _CONTROLLER_IMAGE = re.compile(
     r"(ingress-nginx/controller|nginx-ingress-controller|nginx/nginx-ingress|nginx-plus-ingress"
     r"|(^|/)traefik(:|@|$)|(^|/)kong(-gateway)?(:|@|$)|haproxytech/kubernetes-ingress|haproxy-ingress"
     r"|projectcontour/contour|envoyproxy/envoy|istio/proxyv2|emissary|datawire/ambassador"
-    r"|zalando/skipper)")
-_CONTROLLER_ARGS = ("/nginx-ingress-controller", "--providers.kubernetesingress",
-                    "--providers.kubernetescrd", "-nginx-configmaps", "--ingress-class")
+    r"|zalando/skipper)"
+)
+_CONTROLLER_ARGS = (
+    "/nginx-ingress-controller",
+    "--providers.kubernetesingress",
+    "--providers.kubernetescrd",
+    "-nginx-configmaps",
+    "--ingress-class",
+)
 
 
 def is_ingress_controller_service(inventory: Inventory, service: Resource) -> bool:
@@ -385,8 +425,9 @@ def is_ingress_controller_service(inventory: Inventory, service: Resource) -> bo
     told by the selected pods' images or arguments, or by the well-known names
     and labels the controllers' charts and manifests use."""
     if _names_controller(service.name) or any(
-            _names_controller(service.labels.get(k, "")) for k in
-            ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of", "app")):
+        _names_controller(service.labels.get(k, ""))
+        for k in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of", "app")
+    ):
         return True
     selector = service.get("spec", "selector")
     if isinstance(selector, dict):
@@ -404,8 +445,9 @@ def is_ingress_controller_service(inventory: Inventory, service: Resource) -> bo
 
 def _names_controller(value: str) -> bool:
     value = value.lower()
-    return any(p in value for p in _CONTROLLER_PHRASES) or \
-        not _CONTROLLER_WORDS.isdisjoint(re.split(r"[^a-z0-9]+", value))
+    return any(p in value for p in _CONTROLLER_PHRASES) or not _CONTROLLER_WORDS.isdisjoint(
+        re.split(r"[^a-z0-9]+", value)
+    )
 
 
 def _named(resource: Resource) -> bool:

@@ -42,13 +42,15 @@ scan's state lives here, not in module globals).
 Evidence that silences a finding must come from the unit: a neighbour that is never
 deployed beside the resource neither covers nor accompanies it.
 """
+
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from .manifests import LoadedFile, Resource
 from .model import Skip
@@ -63,12 +65,30 @@ ANY = None  # a namespace bucket key: resources whose namespace is unset
 SCALER_KINDS = ("HorizontalPodAutoscaler", "ScaledObject")  # what sets a workload's replicas
 # Kinds a namespace transformer leaves alone (kustomize's cluster-scoped list, and the
 # cluster-wide kinds rules look at).
-CLUSTER_SCOPED = frozenset({
-    "Namespace", "IngressClass", "GatewayClass", "ClusterRole", "ClusterRoleBinding",
-    "CustomResourceDefinition", "PersistentVolume", "StorageClass", "PriorityClass", "RuntimeClass",
-    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "CSIDriver",
-    "GlobalNetworkPolicy", "GlobalNetworkSet", "CiliumClusterwideNetworkPolicy", "ClusterIssuer",
-    "ClusterPolicy", "Node"})
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "IngressClass",
+        "GatewayClass",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "RuntimeClass",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "APIService",
+        "CSIDriver",
+        "GlobalNetworkPolicy",
+        "GlobalNetworkSet",
+        "CiliumClusterwideNetworkPolicy",
+        "ClusterIssuer",
+        "ClusterPolicy",
+        "Node",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -85,8 +105,9 @@ class Unscanned:
 
 
 class Inventory:
-    def __init__(self, files: Iterable[LoadedFile], custom_workloads=(),
-                 deployment_unit: str = "kustomization") -> None:
+    def __init__(
+        self, files: Iterable[LoadedFile], custom_workloads=(), deployment_unit: str = "kustomization"
+    ) -> None:
         self.files = list(files)
         self.resources: list[Resource] = [r for f in self.files for r in f.resources]
         self.units = Units(self.files, deployment_unit)
@@ -147,28 +168,33 @@ class Inventory:
     def named(self, origin: Resource, kind: str, name: str, namespace: str | None) -> list[Resource]:
         """The resources of ``kind`` called ``name``, deployed with ``origin``, that
         could be in ``namespace`` (what ``origin``'s reference by name may mean)."""
-        return [r for r in self._by_name.get((kind, name), ())
-                if (namespace is None or r.namespace in (None, namespace)) and r is not origin
-                and self.units.together(origin, r)]
+        return [
+            r
+            for r in self._by_name.get((kind, name), ())
+            if (namespace is None or r.namespace in (None, namespace))
+            and r is not origin
+            and self.units.together(origin, r)
+        ]
 
     def near_in(self, origin: Resource, namespace: str | None, *kinds: str) -> list[Resource]:
         """`near` for a reference into another namespace: resources of these kinds
         deployed with ``origin`` that could be in ``namespace``."""
-        return [r for r in self._could_be_in(namespace, *kinds)
-                if r is not origin and self.units.together(origin, r)]
+        return [r for r in self._could_be_in(namespace, *kinds) if r is not origin and self.units.together(origin, r)]
 
     def workloads_near_in(self, origin: Resource, namespace: str | None) -> list[Workload]:
         """`workloads_near` for ``namespace`` instead of ``origin``'s own."""
-        return [w for w in self._workloads_could_be_in(namespace)
-                if w.resource is not origin and self.units.together(origin, w.resource)]
+        return [
+            w
+            for w in self._workloads_could_be_in(namespace)
+            if w.resource is not origin and self.units.together(origin, w.resource)
+        ]
 
     def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere in the scan that could share
         ``resource``'s namespace, less its alternatives: the repository-wide
         fallback of `near`."""
         own = identity(resource)
-        return [r for r in self._could_be_in(resource.namespace, *kinds)
-                if r is not resource and identity(r) != own]
+        return [r for r in self._could_be_in(resource.namespace, *kinds) if r is not resource and identity(r) != own]
 
     def together(self, a: Resource, b: Resource) -> bool:
         """Whether two resources are applied to one cluster together."""
@@ -220,8 +246,9 @@ class Inventory:
     def workloads_selected(self, selector: Selector, resource: Resource) -> list[Workload]:
         """Workloads deployed with ``resource`` whose pod template ``selector``
         matches. An empty selector selects nothing here (a Service's rule)."""
-        return [w for w in self.workloads_selected_anywhere(selector, resource)
-                if self.units.together(resource, w.resource)]
+        return [
+            w for w in self.workloads_selected_anywhere(selector, resource) if self.units.together(resource, w.resource)
+        ]
 
     def workloads_selected_or_wider(self, selector: Selector, resource: Resource) -> tuple[list[Workload], bool]:
         """`workloads_selected`; when only its folder places ``resource`` and that
@@ -243,16 +270,22 @@ class Inventory:
         if not self.units.only_folder(resource.path):
             return []
         prefix = self.units.neighbourhood(resource.path)
-        return [w for w in self.workloads_selected_anywhere(selector, resource)
-                if folder_of(w.resource.path) == prefix or folder_of(w.resource.path).startswith(prefix + "/")]
+        return [
+            w
+            for w in self.workloads_selected_anywhere(selector, resource)
+            if folder_of(w.resource.path) == prefix or folder_of(w.resource.path).startswith(prefix + "/")
+        ]
 
     def has_workloads_near(self, resource: Resource) -> bool:
         """Whether ``resource``'s unit holds any workload that could share its namespace."""
         namespace = resource.namespace
         keys = list(self._workloads_by_namespace) if namespace is None else [namespace, ANY]
-        return any(w.resource is not resource and self.units.together(resource, w.resource)
-                   for root in self.units.roots(resource.path) for key in keys
-                   for w in self.workloads_in(key, root))
+        return any(
+            w.resource is not resource and self.units.together(resource, w.resource)
+            for root in self.units.roots(resource.path)
+            for key in keys
+            for w in self.workloads_in(key, root)
+        )
 
     @staticmethod
     def replicated_pods(selected: list[Workload]) -> list[Workload]:
@@ -275,8 +308,13 @@ class Inventory:
             candidates = min((self._workloads_by_label.get(pair, []) for pair in selector.labels), key=len)
         else:
             candidates = self._workloads_could_be_in(namespace)
-        return [w for w in candidates if w.resource is not resource
-                and (namespace is None or w.resource.namespace in (None, namespace)) and selector.matches(w.labels)]
+        return [
+            w
+            for w in candidates
+            if w.resource is not resource
+            and (namespace is None or w.resource.namespace in (None, namespace))
+            and selector.matches(w.labels)
+        ]
 
     def may_run_several(self, workload: Workload) -> bool:
         """False for a workload pinned to ``replicas: 0`` or ``1`` that no
@@ -292,8 +330,11 @@ class Inventory:
             return True
         for scaler in self.near(workload.resource, *SCALER_KINDS):
             target = scaler.get("spec", "scaleTargetRef")
-            if isinstance(target, dict) and target.get("name") == workload.name \
-                    and target.get("kind", "Deployment") == workload.kind:
+            if (
+                isinstance(target, dict)
+                and target.get("name") == workload.name
+                and target.get("kind", "Deployment") == workload.kind
+            ):
                 return True
         return False
 

@@ -5,18 +5,31 @@ A manifest is any YAML document with ``apiVersion`` and ``kind``; the items of a
 (Helm/Go templates, binary or non-UTF-8 bytes, oversized, unparseable, hostile) are
 skipped with a reason that says where, never with a crash.
 """
+
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
-from typing import Any, Iterable
+from typing import Any
 
 from .model import ResourceRef, Skip
 from .templates import TEMPLATE_MARK, structural_marker_line
-from .yamltree import (Limits, Span, YAMLLimitError, YAMLParseError, YMap, YamlDoc, YSeq, count_lines_before,
-                       parse_documents, span_at, split_lines)
+from .yamltree import (
+    Limits,
+    Span,
+    YamlDoc,
+    YAMLLimitError,
+    YAMLParseError,
+    YMap,
+    YSeq,
+    count_lines_before,
+    parse_documents,
+    span_at,
+    split_lines,
+)
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -59,7 +72,7 @@ class SourceFile:
         count = len(starts) - 1
         if not 1 <= number <= count:
             return self.lines[number - 1].rstrip("\r\n")  # IndexError, or from the end, as before
-        return self.text[starts[number - 1]:starts[number]].rstrip("\r\n")
+        return self.text[starts[number - 1] : starts[number]].rstrip("\r\n")
 
     @cached_property
     def _line_starts(self) -> array:
@@ -123,7 +136,7 @@ class Resource:
         # only the last step's span is made (`YMap.at` makes every entry's)
         return None if parent is None else span_at(parent, path[-1])
 
-    def could_share_namespace(self, other: "Resource") -> bool:
+    def could_share_namespace(self, other: Resource) -> bool:
         """An unset namespace is decided at apply time, so it may match any."""
         return self.namespace is None or other.namespace is None or self.namespace == other.namespace
 
@@ -165,7 +178,7 @@ _BOMS = ((b"\xff\xfe\0\0", "UTF-32"), (b"\0\0\xfe\xff", "UTF-32"), (b"\xff\xfe",
 
 
 def _wide_encoding(raw: bytes) -> str | None:
-    """"UTF-16" or "UTF-32" when the bytes look like that text (a byte order mark, or
+    """ "UTF-16" or "UTF-32" when the bytes look like that text (a byte order mark, or
     the NUL bytes every ASCII character brings along), else None."""
     for bom, name in _BOMS:
         if raw.startswith(bom):
@@ -185,9 +198,15 @@ def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
     source = SourceFile(path, text)
     line = structural_marker_line(text) if TEMPLATE_MARK.search(text) else None
     if line:
-        return LoadedFile(source, skip=Skip(
-            path, f"Helm/Go template syntax at line {line}; render it first "
-                  f"(helm template / kustomize build) to scan the output", line))
+        return LoadedFile(
+            source,
+            skip=Skip(
+                path,
+                f"Helm/Go template syntax at line {line}; render it first "
+                f"(helm template / kustomize build) to scan the output",
+                line,
+            ),
+        )
     try:
         docs = parse_documents(text, limits)
     except YAMLParseError as exc:
@@ -197,11 +216,11 @@ def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
         return LoadedFile(source, skip=Skip(path, f"refused: {exc}"))
     if _is_kustomization(path, docs):
         root = docs[0].root if docs else None
-        return LoadedFile(source, is_kustomization=True,
-                          kustomization=root if isinstance(root, dict) else {})
+        return LoadedFile(source, is_kustomization=True, kustomization=root if isinstance(root, dict) else {})
     refused = [_duplicate_keys(path, doc) for doc in docs if doc.duplicate_keys and _is_manifest(doc.root)]
-    resources = [r for doc in docs if not (doc.duplicate_keys and _is_manifest(doc.root))
-                 for r in _resources_in(source, doc)]
+    resources = [
+        r for doc in docs if not (doc.duplicate_keys and _is_manifest(doc.root)) for r in _resources_in(source, doc)
+    ]
     if not resources and not refused and any(doc.root is not None for doc in docs):  # empty documents are not YAML data
         return LoadedFile(source, skip=Skip(path, "not a Kubernetes manifest (no document has apiVersion and kind)"))
     return LoadedFile(source, resources, skipped_documents=refused)
@@ -213,8 +232,11 @@ def _duplicate_keys(path: str, doc: YamlDoc) -> Skip:
     line, key = doc.duplicate_keys[0]
     more = len(doc.duplicate_keys) - 1
     also = f" (and {more} more)" if more else ""
-    return Skip(path, f"duplicate key {str(key)[:80]!r} at line {line}{also}: kubectl rejects this document, "
-                      f"so it was not scanned", line)
+    return Skip(
+        path,
+        f"duplicate key {str(key)[:80]!r} at line {line}{also}: kubectl rejects this document, so it was not scanned",
+        line,
+    )
 
 
 def _skipped(path: str, reason: str, line: int | None = None) -> LoadedFile:
@@ -224,8 +246,12 @@ def _skipped(path: str, reason: str, line: int | None = None) -> LoadedFile:
 def _is_kustomization(path: str, docs: list[YamlDoc]) -> bool:
     if path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES:
         return True
-    return bool(docs) and isinstance(docs[0].root, dict) and docs[0].root.get("kind") in ("Kustomization", "Component") \
+    return (
+        bool(docs)
+        and isinstance(docs[0].root, dict)
+        and docs[0].root.get("kind") in ("Kustomization", "Component")
         and str(docs[0].root.get("apiVersion", "")).startswith("kustomize.config.k8s.io")
+    )
 
 
 def _resources_in(source: SourceFile, doc: YamlDoc) -> Iterable[Resource]:
@@ -250,8 +276,11 @@ def _resource(source: SourceFile, doc: YamlDoc, data: YMap) -> Resource:
     metadata = metadata if isinstance(metadata, dict) else {}
     namespace = metadata.get("namespace")
     return Resource(
-        source=source, doc=doc, data=data,
-        api_version=data["apiVersion"], kind=data["kind"],
+        source=source,
+        doc=doc,
+        data=data,
+        api_version=data["apiVersion"],
+        kind=data["kind"],
         name=str(metadata.get("name") or metadata.get("generateName") or "<unnamed>"),
         namespace=str(namespace) if namespace else None,
         labels=_string_map(metadata.get("labels")),
@@ -262,8 +291,7 @@ def _resource(source: SourceFile, doc: YamlDoc, data: YMap) -> Resource:
 def _string_map(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
-    return {str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
-            for k, v in value.items()}
+    return {str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
 
 
 def exported_from_cluster(resource: Resource) -> bool:

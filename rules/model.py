@@ -4,9 +4,11 @@ Everything here is plain data. Lines are 1-based and inclusive everywhere, and a
 `Edit` replaces lines `start_line..end_line` of a file with `replacement`, exactly as
 a GitHub suggestion does (an empty replacement deletes the lines).
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
@@ -35,8 +37,12 @@ class Edit:
     replacement: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "start_line": self.start_line,
-                "end_line": self.end_line, "replacement": self.replacement}
+        return {
+            "path": self.path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "replacement": self.replacement,
+        }
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 ``matchExpressions`` (In, NotIn, Exists, DoesNotExist) as in
 https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
@@ -37,13 +39,14 @@ class Selector:
         return not self.labels and not self.expressions
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        return all(labels.get(k) == v for k, v in self.labels) and \
-            all(r.matches(labels) for r in self.expressions)
+        return all(labels.get(k) == v for k, v in self.labels) and all(r.matches(labels) for r in self.expressions)
 
-    def without_keys(self, ignored: Any) -> "Selector":
+    def without_keys(self, ignored: Any) -> Selector:
         """The selector less the keys for which ``ignored(key)`` is true."""
-        return Selector(tuple((k, v) for k, v in self.labels if not ignored(k)),
-                        tuple(r for r in self.expressions if not ignored(r.key)))
+        return Selector(
+            tuple((k, v) for k, v in self.labels if not ignored(k)),
+            tuple(r for r in self.expressions if not ignored(r.key)),
+        )
 
 
 def label_value(value: Any) -> str:

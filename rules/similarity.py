@@ -17,13 +17,15 @@ set is tested against each query. A `TextIndex` holds the set once and answers
 (character, nth occurrence) bits and its word-wise prefixes, then testing only
 those: it finds exactly the strings a test of every one would.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from collections import defaultdict
+from collections.abc import Hashable, Iterable
 from difflib import SequenceMatcher
-from typing import Generic, Hashable, Iterable, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 PREFIX_SCORE = 0.8
 _SEPARATORS = "-_./"
@@ -93,7 +95,7 @@ def prepare(text: str) -> Text:
 
 
 def _word_prefix(wa: list[str], wb: list[str]) -> bool:
-    return bool(wa and wb and (wa[:len(wb)] == wb or wb[:len(wa)] == wa))
+    return bool(wa and wb and (wa[: len(wb)] == wb or wb[: len(wa)] == wa))
 
 
 # Per string, cached: the same workload names and labels come back for every
@@ -204,9 +206,16 @@ class TextIndex(Generic[Item]):
             return list(self._texts) if 1.0 >= threshold else []
         texts, lowered, mask, length = self._texts, query.lowered, query.mask, query.length
         # `ratio_bound` inline: it runs for every candidate
-        return [k for k in self._ratio_candidates(query, threshold)
-                if (1.0 if k == lowered or (t := texts[k]).mask is None
-                    else 2.0 * (mask & t.mask).bit_count() / (length + t.length)) >= threshold]
+        return [
+            k
+            for k in self._ratio_candidates(query, threshold)
+            if (
+                1.0
+                if k == lowered or (t := texts[k]).mask is None
+                else 2.0 * (mask & t.mask).bit_count() / (length + t.length)
+            )
+            >= threshold
+        ]
 
     def _ratio_candidates(self, query: Text, threshold: float) -> set[str]:
         """A superset of the strings whose ratio bound with ``query`` reaches the
@@ -228,7 +237,7 @@ class TextIndex(Generic[Item]):
             if need <= 0:
                 found.update(self._by_length[length])
                 continue
-            for bit in bits[:query.length - need + 1]:
+            for bit in bits[: query.length - need + 1]:
                 found.update(postings.get(bit, ()))
         return found
 

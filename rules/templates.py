@@ -9,6 +9,7 @@ where YAML structure is: in a key or plain (unquoted) scalar such as
 `{{- if .Values.enabled }}` (which YAML reads as a flow mapping). Markers inside
 quoted (`'...'`, `"..."`) or block (`|`, `>`) scalars, or in comments, are data.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,11 @@ def _quoted_scalar_ranges(text: str) -> list[tuple[int, int]] | None:
     the text is not YAML. A parse of its own: it runs before the main one, which
     is not tried on a template, and only on a text that holds a marker."""
     try:
-        return [(e.start_mark.index, e.end_mark.index) for e in parser_events(text)
-                if isinstance(e, ScalarEvent) and e.style in _DATA_STYLES]
+        return [
+            (e.start_mark.index, e.end_mark.index)
+            for e in parser_events(text)
+            if isinstance(e, ScalarEvent) and e.style in _DATA_STYLES
+        ]
     except YAMLError:
         return None
 

@@ -39,12 +39,14 @@ at all do they look through the repository, and then say so and offer no fix tha
 edits another unit's file. Evidence that silences a finding counts inside the unit
 only.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .manifests import LoadedFile, Resource
 
@@ -91,8 +93,11 @@ class Units:
             for path in self._paths:
                 self._add(path, ("file", path), f"`{path}`")
         else:
-            kustomizations = {norm(f.source.path): f.kustomization for f in files
-                              if f.is_kustomization and f.source} if mode == "kustomization" else {}
+            kustomizations = (
+                {norm(f.source.path): f.kustomization for f in files if f.is_kustomization and f.source}
+                if mode == "kustomization"
+                else {}
+            )
             self._kustomization_builds(kustomizations)
             for path in self._paths:
                 if not self._builds[path] and path not in kustomizations:
@@ -203,8 +208,14 @@ class Units:
             for descriptor, target in descriptors:
                 self._apply_target(descriptor, target, folders, kustomizations, members)
 
-    def _apply_target(self, descriptor: Resource, target: "_Target", folders: set[str],
-                      kustomizations: dict[str, Any], members: dict[tuple[str, str], set[str]]) -> None:
+    def _apply_target(
+        self,
+        descriptor: Resource,
+        target: _Target,
+        folders: set[str],
+        kustomizations: dict[str, Any],
+        members: dict[tuple[str, str], set[str]],
+    ) -> None:
         """Every file a descriptor applies joins the descriptor's cluster: a build of
         its own, beside the kustomization and folder builds the file is in."""
         named = [f for f in folders if target.matches(f)]
@@ -220,8 +231,12 @@ class Units:
             self._labels.setdefault(cluster, f"the cluster that `{norm(descriptor.path)}` is applied to")
             self._add(norm(descriptor.path), cluster, self._labels[cluster])
         else:
-            self._labels.setdefault(cluster, f"the cluster of {cluster[1].replace('Argo CD ', 'Argo CD destination `')}`"
-                                    if cluster[1].startswith("Argo CD ") else f"the cluster of `{cluster[1]}`")
+            self._labels.setdefault(
+                cluster,
+                f"the cluster of {cluster[1].replace('Argo CD ', 'Argo CD destination `')}`"
+                if cluster[1].startswith("Argo CD ")
+                else f"the cluster of `{cluster[1]}`",
+            )
         for folder in named:
             below = [f for f in self._by_folder if f == folder or (target.recurse and _under(f, folder))]
             for path in (p for f in below for p in self._by_folder[f]):
@@ -261,8 +276,13 @@ def _folders(paths: Iterable[str]) -> set[str]:
     return found
 
 
-def _built(path: str, kustomizations: dict[str, Any], folders: dict[str, str],
-           memo: dict[str, dict[str, tuple[str | None, bool]]], active: set[str]) -> dict[str, tuple[str | None, bool]]:
+def _built(
+    path: str,
+    kustomizations: dict[str, Any],
+    folders: dict[str, str],
+    memo: dict[str, dict[str, tuple[str | None, bool]]],
+    active: set[str],
+) -> dict[str, tuple[str | None, bool]]:
     """The files a kustomization builds, each with the namespace the build gives it
     (None: left as written) and whether it is a patch."""
     if path in memo:
@@ -281,8 +301,9 @@ def _built(path: str, kustomizations: dict[str, Any], folders: dict[str, str],
                 continue  # fetched at build time: not in the scanned set
             target = norm(posixpath.join(base, entry))
             if target in folders:
-                for member, (namespace, is_patch) in _built(folders[target], kustomizations, folders,
-                                                            memo, active).items():
+                for member, (namespace, is_patch) in _built(
+                    folders[target], kustomizations, folders, memo, active
+                ).items():
                     members.setdefault(member, (own_namespace or namespace, is_patch))
             else:
                 members.setdefault(target, (own_namespace, False))
@@ -307,6 +328,7 @@ def _strings(value: Any) -> list[str]:
 
 
 # --- GitOps descriptors ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Target:
@@ -371,8 +393,14 @@ def _argo_targets(spec: Any, generated: list[str]) -> list[_Target]:
         recurse = isinstance(directory, dict) and directory.get("recurse") is True
         paths = generated if "{{" in source["path"] else [source["path"]]
         for path in paths:
-            targets.append(_Target(_pattern(path), recurse, None if templated else ("cluster", f"Argo CD {server}"),
-                                   None if templated or not isinstance(namespace, str) else namespace))
+            targets.append(
+                _Target(
+                    _pattern(path),
+                    recurse,
+                    None if templated else ("cluster", f"Argo CD {server}"),
+                    None if templated or not isinstance(namespace, str) else namespace,
+                )
+            )
     # a templated destination gives each generated application its own cluster:
     # nothing to join, each folder stays its own unit
     return [t for t in targets if t.cluster is not None]

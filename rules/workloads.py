@@ -3,10 +3,12 @@
 Custom resources whose operators make pods can be taught through the config
 (``custom-workloads``), so their pods stop looking absent.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .edits import merge_entries
 from .manifests import Resource

@@ -17,13 +17,15 @@ from the text (the C composer recurses and would overflow the stack on a 100,000
 document) and alias expansion is measured while building (a "billion laughs" file
 costs linear time here, and is refused once its expanded size passes a limit).
 """
+
 from __future__ import annotations
 
 import gc
 import re
-from sys import intern
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple
+from sys import intern
+from typing import Any, NamedTuple
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -42,8 +44,11 @@ _MERGE = "tag:yaml.org,2002:merge"
 _T_STR = BaseResolver.DEFAULT_SCALAR_TAG
 _T_MERGE = Tag(suffix=_MERGE)
 _CANONICAL_TAGS = {str(t): t for t in (_T_STR, _T_MERGE, *(Tag(suffix=s) for s in (_INT, _FLOAT, _BOOL, _NULL)))}
-_DEFAULT_TAGS = {ScalarNode: BaseResolver.DEFAULT_SCALAR_TAG, SequenceNode: BaseResolver.DEFAULT_SEQUENCE_TAG,
-                 MappingNode: BaseResolver.DEFAULT_MAPPING_TAG}
+_DEFAULT_TAGS = {
+    ScalarNode: BaseResolver.DEFAULT_SCALAR_TAG,
+    SequenceNode: BaseResolver.DEFAULT_SEQUENCE_TAG,
+    MappingNode: BaseResolver.DEFAULT_MAPPING_TAG,
+}
 # Plain scalar text -> its resolved tag. The C composer calls back into the resolver
 # for every node and ruamel's VersionedResolver looks its rule table up through three
 # properties each time; that lookup was most of the parse. The answer depends on the
@@ -73,6 +78,7 @@ try:  # libyaml-backed parser; the pure-Python one is a slow but correct fallbac
             self._version_implicit_resolver = _VERSION_TABLES
 
         if not VersionedResolver.yaml_path_resolvers:  # none registered: skip the calls' work
+
             def descend_resolver(self, current_node: Any, current_index: Any) -> None:
                 pass
 
@@ -170,7 +176,7 @@ def _span_of(raw: Any) -> Span:
     return _new_tuple(Span, raw)
 
 
-def span_at(collection: "YMap | YSeq", key: Any) -> Span:
+def span_at(collection: YMap | YSeq, key: Any) -> Span:
     """``collection.at[key]``, without making the Span of every other entry."""
     try:
         return collection._spans[key]
@@ -438,8 +444,7 @@ class _Builder:
     def _count(self, size: int) -> None:
         self.total += size
         if self.total > self.max_nodes:
-            raise YAMLLimitError(
-                f"more than {self.max_nodes} nodes once aliases are expanded")
+            raise YAMLLimitError(f"more than {self.max_nodes} nodes once aliases are expanded")
 
     def _alias_at(self, line: int, col: int) -> tuple[int, int]:
         """(1-based line, column) of the first ``*`` at or after ``line``/``col``,
@@ -566,8 +571,7 @@ class _PlainBuilder(_Builder):
 
     def _check_total(self) -> None:
         if self.total > self.max_nodes:
-            raise YAMLLimitError(
-                f"more than {self.max_nodes} nodes once aliases are expanded")
+            raise YAMLLimitError(f"more than {self.max_nodes} nodes once aliases are expanded")
 
     def _scalar_end(self, node: Any, start: int) -> int:
         """Last line of a scalar node starting on ``start`` (see `lines_of`)."""

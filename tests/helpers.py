@@ -1,16 +1,17 @@
 """Shared test helpers: scanning in-memory files and case folders, applying fixes."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ruamel.yaml import YAML
 
-from rules.config import Config, find_config, load_config
-from rules.edits import apply_edits
-from rules.engine import ScanResult, scan_files, scan_paths
-from rules.model import Finding, Fix
+from footgun.rules.config import Config, find_config, load_config
+from footgun.rules.edits import apply_edits
+from footgun.rules.engine import ScanResult, scan_files
+from footgun.rules.model import Finding, Fix
 
 CASES = Path(__file__).parent / "rules" / "checks" / "cases"
 EXPECT = re.compile(r"#\s*expect:\s*([a-z-]+)(?:\s+(error|warning|info))?")
@@ -31,8 +32,13 @@ def of_rule(result: ScanResult, rule: str) -> list[Finding]:
 
 def case_paths() -> list[Path]:
     """Every case: a YAML file or a folder (one scan) under cases/<rule-id>/."""
-    return sorted(p for rule_dir in CASES.iterdir() if rule_dir.is_dir()
-                  for p in rule_dir.iterdir() if p.suffix in (".yaml", ".yml") or p.is_dir())
+    return sorted(
+        p
+        for rule_dir in CASES.iterdir()
+        if rule_dir.is_dir()
+        for p in rule_dir.iterdir()
+        if p.suffix in (".yaml", ".yml") or p.is_dir()
+    )
 
 
 def case_id(path: Path) -> str:
@@ -43,9 +49,11 @@ def read_case(path: Path) -> dict[str, str]:
     """The case's files as {relative path: text}, read as bytes so CRLF survives."""
     if path.is_file():
         return {path.name: path.read_bytes().decode()}
-    return {p.relative_to(path).as_posix(): p.read_bytes().decode()
-            for p in sorted(path.rglob("*")) if p.is_file() and p.suffix in (".yaml", ".yml")
-            and p.name not in (".footgun.yml", ".footgun.yaml")}
+    return {
+        p.relative_to(path).as_posix(): p.read_bytes().decode()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and p.suffix in (".yaml", ".yml") and p.name not in (".footgun.yml", ".footgun.yaml")
+    }
 
 
 def case_config(path: Path) -> Config:

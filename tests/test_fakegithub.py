@@ -25,8 +25,9 @@ from tests.fakegithub.gitobjects import blob_sha
 
 pytest_plugins = ["tests.fakegithub.fixtures"]
 
-needs_graphql = pytest.mark.skipif(importlib.util.find_spec("graphql") is None,
-                                   reason="graphql-core is not installed (it belongs in the test extras)")
+needs_graphql = pytest.mark.skipif(
+    importlib.util.find_spec("graphql") is None, reason="graphql-core is not installed (it belongs in the test extras)"
+)
 
 SERVICE = """apiVersion: v1
 kind: Service
@@ -56,14 +57,22 @@ def world(fake_github: FakeGitHub):
     """acme/web with a Service and a 40-line file; PR #1 changes both."""
     fake = fake_github
     inst = fake.install("acme", repos=["acme/web"])
-    fake.commit("acme/web", changes={"k8s/svc.yaml": SERVICE, "k8s/deploy.txt": DEPLOY, "old.txt": "bye\n"},
-                branch="main")
+    fake.commit(
+        "acme/web", changes={"k8s/svc.yaml": SERVICE, "k8s/deploy.txt": DEPLOY, "old.txt": "bye\n"}, branch="main"
+    )
     fake.add_user("alice")
     fake.set_permission("acme/web", "alice", "write")
     pr = fake.open_pull_request(
-        "acme/web", head="fix", user="alice",
-        changes={"k8s/svc.yaml": SERVICE.replace("app: web", "app: api"), "k8s/deploy.txt": _deploy_changed(),
-                 "old.txt": None, "new.yaml": "a: 1\n"})
+        "acme/web",
+        head="fix",
+        user="alice",
+        changes={
+            "k8s/svc.yaml": SERVICE.replace("app: web", "app: api"),
+            "k8s/deploy.txt": _deploy_changed(),
+            "old.txt": None,
+            "new.yaml": "a: 1\n",
+        },
+    )
     return fake, inst, pr
 
 
@@ -112,15 +121,24 @@ def _jwt(fake: FakeGitHub, key: str | None = None, **claims) -> str:
     return jwt.encode(payload, key or fake.app.private_key_pem, algorithm="RS256")
 
 
-@pytest.mark.parametrize("case, message", [
-    ("other key", "A JSON web token could not be decoded"),
-    ("wrong iss", "A JSON web token could not be decoded"),
-    ("garbage", "A JSON web token could not be decoded"),
-    ("expired", "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"),
-    ("exp too far", "'Expiration time' claim ('exp') is too far in the future"),
-    ("lifetime over 10 minutes", "'Expiration time' claim ('exp') is too far in the future"),
-    ("iat in future", "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("other key", "A JSON web token could not be decoded"),
+        ("wrong iss", "A JSON web token could not be decoded"),
+        ("garbage", "A JSON web token could not be decoded"),
+        (
+            "expired",
+            "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+        ),
+        ("exp too far", "'Expiration time' claim ('exp') is too far in the future"),
+        ("lifetime over 10 minutes", "'Expiration time' claim ('exp') is too far in the future"),
+        (
+            "iat in future",
+            "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+        ),
+    ],
+)
 def test_bad_app_jwt_is_refused_with_githubs_message(fake_github, case, message):
     fake = fake_github
     inst = fake.install("acme", repos=["acme/web"])
@@ -134,7 +152,9 @@ def test_bad_app_jwt_is_refused_with_githubs_message(fake_github, case, message)
         "lifetime over 10 minutes": lambda: _jwt(fake, iat=now - 3000, exp=now + 300),
         "iat in future": lambda: _jwt(fake, iat=now + 300, exp=now + 500),
     }[case]()
-    resp = raw(fake, "POST", f"/app/installations/{inst.id}/access_tokens", headers={"Authorization": f"Bearer {token}"})
+    resp = raw(
+        fake, "POST", f"/app/installations/{inst.id}/access_tokens", headers={"Authorization": f"Bearer {token}"}
+    )
     assert resp.status_code == 401
     assert resp.json()["message"] == message
     assert not fake.tokens
@@ -145,7 +165,9 @@ def test_valid_jwt_at_githubs_documented_limits_is_accepted(fake_github):
     inst = fake.install("acme", repos=["acme/web"])
     now = int(time.time())
     token = _jwt(fake, iat=now - 60, exp=now + 595)  # the docs' own example: iat-60s, exp+10min
-    resp = raw(fake, "POST", f"/app/installations/{inst.id}/access_tokens", headers={"Authorization": f"Bearer {token}"})
+    resp = raw(
+        fake, "POST", f"/app/installations/{inst.id}/access_tokens", headers={"Authorization": f"Bearer {token}"}
+    )
     assert resp.status_code == 201, resp.text
     assert set(resp.json()) >= {"token", "expires_at", "permissions"}
 
@@ -187,8 +209,9 @@ def test_installation_token_checks(world):
 
 def test_installation_permissions_are_enforced(fake_github):
     fake = fake_github
-    inst = fake.install("acme", repos=["acme/web"], permissions={"metadata": "read", "contents": "read",
-                                                                  "pull_requests": "read"})
+    inst = fake.install(
+        "acme", repos=["acme/web"], permissions={"metadata": "read", "contents": "read", "pull_requests": "read"}
+    )
     g = installation_client(fake, inst)
     repo = g.get_repo("acme/web")
     with pytest.raises(GithubException) as e:
@@ -207,8 +230,13 @@ def test_installation_permissions_are_enforced(fake_github):
 
 def test_blob_and_tree_shas_are_gits(fake_github, tmp_path: Path):
     fake = fake_github
-    files = {"a.yaml": "x: 1\n", "dir/b.yaml": "y: 2\n", "dir/sub/c.txt": "z\n", "dir-x": "sorting\n",
-             "bin.dat": b"\x00\x01\x02"}
+    files = {
+        "a.yaml": "x: 1\n",
+        "dir/b.yaml": "y: 2\n",
+        "dir/sub/c.txt": "z\n",
+        "dir-x": "sorting\n",
+        "bin.dat": b"\x00\x01\x02",
+    }
     repo = fake.create_repo("acme/web", files=files)
     commit = repo.store.commits[repo.branches["main"]]
     assert commit.files["a.yaml"] == blob_sha(b"x: 1\n")
@@ -282,7 +310,11 @@ def test_pull_request_files_and_patches(world):
     fake, inst, pr = world
     files = {f.filename: f for f in installation_client(fake, inst).get_repo("acme/web").get_pull(1).get_files()}
     assert {n: f.status for n, f in files.items()} == {
-        "k8s/svc.yaml": "modified", "k8s/deploy.txt": "modified", "old.txt": "removed", "new.yaml": "added"}
+        "k8s/svc.yaml": "modified",
+        "k8s/deploy.txt": "modified",
+        "old.txt": "removed",
+        "new.yaml": "added",
+    }
     assert files["k8s/svc.yaml"].patch == (
         "@@ -5,7 +5,7 @@ metadata:\n"
         "   namespace: prod\n"
@@ -304,12 +336,27 @@ def test_pull_request_files_and_patches(world):
 def test_binary_huge_renamed_and_no_newline_files(fake_github):
     fake = fake_github
     inst = fake.install("acme", repos=["acme/web"])
-    fake.commit("acme/web", branch="main", changes={
-        "logo.png": b"\x89PNG\x00\x00data", "big.txt": "".join(f"{i}\n" for i in range(5000)),
-        "moved/a.yaml": "x: 1\ny: 2\n", "tail.txt": "last"})
-    fake.open_pull_request("acme/web", head="b", changes={
-        "logo.png": b"\x89PNG\x00\x00other", "big.txt": "".join(f"{i} changed\n" for i in range(5000)),
-        "moved/a.yaml": None, "renamed/a.yaml": "x: 1\ny: 2\n", "tail.txt": "last\n"})
+    fake.commit(
+        "acme/web",
+        branch="main",
+        changes={
+            "logo.png": b"\x89PNG\x00\x00data",
+            "big.txt": "".join(f"{i}\n" for i in range(5000)),
+            "moved/a.yaml": "x: 1\ny: 2\n",
+            "tail.txt": "last",
+        },
+    )
+    fake.open_pull_request(
+        "acme/web",
+        head="b",
+        changes={
+            "logo.png": b"\x89PNG\x00\x00other",
+            "big.txt": "".join(f"{i} changed\n" for i in range(5000)),
+            "moved/a.yaml": None,
+            "renamed/a.yaml": "x: 1\ny: 2\n",
+            "tail.txt": "last\n",
+        },
+    )
     files = raw(fake, "GET", "/repos/acme/web/pulls/1/files", token_for(fake, inst)).json()
     by_name = {f["filename"]: f for f in files}
     assert "patch" not in by_name["logo.png"]  # binary: GitHub sends no patch
@@ -350,14 +397,26 @@ REVIEW_422 = [
     ("LEFT line that is only added", {"path": "new.yaml", "line": 1, "side": "LEFT"}, "Line could not be resolved"),
     ("unknown path", {"path": "k8s/nope.yaml", "line": 1}, "Path could not be resolved"),
     ("unchanged file", {"path": "README.md", "line": 1}, "Path could not be resolved"),
-    ("start_line equal to line", {"path": "k8s/svc.yaml", "start_line": 8, "line": 8},
-     "Pull request review thread start line must precede the end line."),
-    ("start_line after line", {"path": "k8s/svc.yaml", "start_line": 9, "line": 8},
-     "Pull request review thread start line must precede the end line."),
-    ("range across hunks", {"path": "k8s/deploy.txt", "start_line": 5, "line": 30},
-     "Pull request review thread start line must be part of the same hunk as the line."),
-    ("comment body too long", {"path": "k8s/svc.yaml", "line": 8, "body": "x" * 65537},
-     "Body is too long (maximum is 65536 characters)"),
+    (
+        "start_line equal to line",
+        {"path": "k8s/svc.yaml", "start_line": 8, "line": 8},
+        "Pull request review thread start line must precede the end line.",
+    ),
+    (
+        "start_line after line",
+        {"path": "k8s/svc.yaml", "start_line": 9, "line": 8},
+        "Pull request review thread start line must precede the end line.",
+    ),
+    (
+        "range across hunks",
+        {"path": "k8s/deploy.txt", "start_line": 5, "line": 30},
+        "Pull request review thread start line must be part of the same hunk as the line.",
+    ),
+    (
+        "comment body too long",
+        {"path": "k8s/svc.yaml", "line": 8, "body": "x" * 65537},
+        "Body is too long (maximum is 65536 characters)",
+    ),
 ]
 
 
@@ -394,8 +453,13 @@ def test_review_level_422s(world):
     other = fake.commit("acme/web", changes={"x": "1"}, branch="elsewhere")
     r = post({"event": "COMMENT", "body": "hi", "commit_id": other})
     assert r.status_code == 422 and r.json()["errors"] == ["The commitOID is not part of the pull request"]
-    r = post({"event": "COMMENT", "body": "hi", "comments": [{"path": "a", "line": 1, "body": "x"},
-                                                             {"path": "b", "line": 1, "body": "y"}]})
+    r = post(
+        {
+            "event": "COMMENT",
+            "body": "hi",
+            "comments": [{"path": "a", "line": 1, "body": "x"}, {"path": "b", "line": 1, "body": "y"}],
+        }
+    )
     assert r.json()["errors"] == ["Path could not be resolved and Path could not be resolved"]
     assert fake.reviews("acme/web", 1) == []
     # 65,536 characters exactly is fine
@@ -406,18 +470,29 @@ def test_valid_review_is_stored_with_threads(world):
     fake, inst, pr = world
     p = installation_client(fake, inst).get_repo("acme/web").get_pull(1)
     review = p.create_review(
-        commit=p.base.repo.get_commit(pr.head_sha), body="footgun found 2 problems", event="COMMENT",
+        commit=p.base.repo.get_commit(pr.head_sha),
+        body="footgun found 2 problems",
+        event="COMMENT",
         comments=[
-            {"path": "k8s/svc.yaml", "start_line": 7, "line": 8, "body": "```suggestion\n  selector:\n    app: web\n```"},
+            {
+                "path": "k8s/svc.yaml",
+                "start_line": 7,
+                "line": 8,
+                "body": "```suggestion\n  selector:\n    app: web\n```",
+            },
             {"path": "k8s/deploy.txt", "line": 5, "side": "LEFT", "body": "removed line"},
             {"path": "k8s/deploy.txt", "line": 31, "body": "context line"},
-        ])
+        ],
+    )
     assert review.state == "COMMENTED" and review.user.login == "footgun[bot]" and review.commit_id == pr.head_sha
     stored = fake.reviews("acme/web", 1)
     assert [r.id for r in stored] == [review.id]
     comments = fake.review_comments("acme/web", 1)
     assert [(c.path, c.start_line, c.line, c.side) for c in comments] == [
-        ("k8s/svc.yaml", 7, 8, "RIGHT"), ("k8s/deploy.txt", None, 5, "LEFT"), ("k8s/deploy.txt", None, 31, "RIGHT")]
+        ("k8s/svc.yaml", 7, 8, "RIGHT"),
+        ("k8s/deploy.txt", None, 5, "LEFT"),
+        ("k8s/deploy.txt", None, 31, "RIGHT"),
+    ]
     assert comments[0].diff_hunk.startswith("@@ -5,7 +5,7 @@") and comments[0].diff_hunk.endswith("+    app: api")
     assert len(fake.review_threads("acme/web", 1)) == 3
     listed = list(p.get_review_comments())
@@ -427,8 +502,11 @@ def test_valid_review_is_stored_with_threads(world):
 def test_replies_join_threads_and_show_in_reply_to_id(world):
     fake, inst, pr = world
     p = installation_client(fake, inst, per_page=2).get_repo("acme/web").get_pull(1)
-    p.create_review(body="b", event="COMMENT", comments=[
-        {"path": "k8s/svc.yaml", "line": 8, "body": "one"}, {"path": "new.yaml", "line": 1, "body": "two"}])
+    p.create_review(
+        body="b",
+        event="COMMENT",
+        comments=[{"path": "k8s/svc.yaml", "line": 8, "body": "one"}, {"path": "new.yaml", "line": 1, "body": "two"}],
+    )
     first = fake.review_comments("acme/web", 1)[0]
     reply = fake.reply_to_review_comment("acme/web", 1, first.id, "alice", "I disagree")
     listed = list(p.get_review_comments())  # 3 comments over 2 pages
@@ -456,8 +534,10 @@ def test_push_synchronize_moves_head_and_outdates_comments(world):
     comment = list(p.get_review_comments())[0]
     assert comment.line is None and comment.original_line == 8 and comment.original_commit_id == old_head
     # reviewing an earlier head of the PR is allowed
-    assert p.create_review(commit=g.get_repo("acme/web").get_commit(old_head), body="late",
-                           event="COMMENT").commit_id == old_head
+    assert (
+        p.create_review(commit=g.get_repo("acme/web").get_commit(old_head), body="late", event="COMMENT").commit_id
+        == old_head
+    )
 
 
 def test_fork_pull_request_is_read_through_the_base_repository(fake_github):
@@ -465,8 +545,13 @@ def test_fork_pull_request_is_read_through_the_base_repository(fake_github):
     inst = fake.install("acme", repos=["acme/web"])
     fake.commit("acme/web", changes={"svc.yaml": SERVICE}, branch="main")
     fork = fake.fork("acme/web", "mallory")
-    pr = fake.open_pull_request("acme/web", head="evil", head_repo="mallory/web", user="mallory",
-                                changes={"svc.yaml": SERVICE.replace("80", "81")})
+    pr = fake.open_pull_request(
+        "acme/web",
+        head="evil",
+        head_repo="mallory/web",
+        user="mallory",
+        changes={"svc.yaml": SERVICE.replace("80", "81")},
+    )
     repo = installation_client(fake, inst).get_repo("acme/web")
     p = repo.get_pull(1)
     assert p.head.repo.full_name == "mallory/web" and p.base.repo.full_name == "acme/web"
@@ -488,8 +573,13 @@ def test_check_runs_annotations_limit_and_accumulation(world):
     assert run.status == "in_progress" and run.started_at is not None
 
     def ann(i):
-        return {"path": "k8s/svc.yaml", "start_line": i, "end_line": i, "annotation_level": "warning",
-                "message": f"m{i}"}
+        return {
+            "path": "k8s/svc.yaml",
+            "start_line": i,
+            "end_line": i,
+            "annotation_level": "warning",
+            "message": f"m{i}",
+        }
 
     with pytest.raises(GithubException) as e:
         run.edit(output={"title": "t", "summary": "s", "annotations": [ann(i) for i in range(51)]})
@@ -497,8 +587,10 @@ def test_check_runs_annotations_limit_and_accumulation(world):
     assert e.value.data["message"] == "Invalid request.\n\nNo more than 50 items are allowed; 51 were supplied."
     assert fake.check_runs("acme/web")[0].annotations == []
     run.edit(output={"title": "t", "summary": "s", "annotations": [ann(i) for i in range(50)]})
-    run.edit(conclusion="failure", output={"title": "2 problems", "summary": "table",
-                                            "annotations": [ann(i) for i in range(50, 80)]})
+    run.edit(
+        conclusion="failure",
+        output={"title": "2 problems", "summary": "table", "annotations": [ann(i) for i in range(50, 80)]},
+    )
     stored = fake.check_runs("acme/web", head_sha=pr.head_sha, name="footgun")[0]
     assert len(stored.annotations) == 80 and stored.status == "completed" and stored.conclusion == "failure"
     assert stored.output["title"] == "2 problems"
@@ -508,8 +600,9 @@ def test_check_runs_annotations_limit_and_accumulation(world):
     runs = list(repo.get_commit(pr.head_sha).get_check_runs())
     assert [r.id for r in runs] == [run.id]
     with pytest.raises(GithubException) as e:
-        repo.create_check_run("footgun", pr.head_sha, output={"title": "t", "summary": "s",
-                                                              "annotations": [ann(i) for i in range(60)]})
+        repo.create_check_run(
+            "footgun", pr.head_sha, output={"title": "t", "summary": "s", "annotations": [ann(i) for i in range(60)]}
+        )
     assert e.value.status == 422 and len(fake.check_runs("acme/web")) == 1
     with pytest.raises(GithubException) as e:
         repo.create_check_run("footgun", "0" * 40)
@@ -543,8 +636,10 @@ def test_issue_comments_reactions_and_permissions(world):
     assert [c.body for c in fake.comments_on("acme/web", 1)] == ["/footgun recheck", "Re-running footgun."]
     with pytest.raises(GithubException) as e:
         repo.get_pull(1).create_issue_comment("x" * 65537)
-    assert e.value.status == 422 and e.value.data["errors"][0]["message"] == \
-        "Body is too long (maximum is 65536 characters)"
+    assert (
+        e.value.status == 422
+        and e.value.data["errors"][0]["message"] == "Body is too long (maximum is 65536 characters)"
+    )
 
     assert repo.get_collaborator_permission("alice") == "write"
     assert repo.get_collaborator_permission("rita") == "read"
@@ -568,8 +663,11 @@ def test_graphql_batches_blob_reads_with_aliases(fake_github):
     fake = fake_github
     inst = fake.install("acme", repos=["acme/web"])
     big = ("x" * 99 + "\n") * 6000  # 600,000 bytes
-    head = fake.commit("acme/web", branch="main", changes={
-        "a.yaml": SERVICE, "b.yaml": "b: 2\n", "bin.yaml": b"\x00\x01", "big.yaml": big})
+    head = fake.commit(
+        "acme/web",
+        branch="main",
+        changes={"a.yaml": SERVICE, "b.yaml": "b: 2\n", "bin.yaml": b"\x00\x01", "big.yaml": big},
+    )
     g = installation_client(fake, inst)
     query = """
     query($owner: String!, $name: String!) {
@@ -587,8 +685,13 @@ def test_graphql_batches_blob_reads_with_aliases(fake_github):
     fake.requests.clear()
     _, data = g.requester.graphql_query(query, {"owner": "acme", "name": "web"})
     r = data["data"]["repository"]
-    assert r["a"] == {"oid": blob_sha(SERVICE.encode()), "text": SERVICE, "isTruncated": False,
-                      "byteSize": len(SERVICE), "isBinary": False}
+    assert r["a"] == {
+        "oid": blob_sha(SERVICE.encode()),
+        "text": SERVICE,
+        "isTruncated": False,
+        "byteSize": len(SERVICE),
+        "isBinary": False,
+    }
     assert r["b"]["text"] == "b: 2\n" and r["byOid"]["text"] == "b: 2\n"
     assert r["bin"]["text"] is None and r["bin"]["isBinary"] is True
     assert r["big"]["isTruncated"] is True and r["big"]["byteSize"] == 600_000
@@ -606,8 +709,9 @@ def test_graphql_errors_look_like_githubs(world):
         g.requester.graphql_query('{ repository(owner: "acme", name: "nope") { id } }', {})
     assert e.value.data["errors"][0]["message"] == "Could not resolve to a Repository with the name 'acme/nope'."
     with pytest.raises(GithubException) as e:
-        g.requester.graphql_query('{ repository(owner: "acme", name: "web") { pullRequest(number: 1) '
-                                  '{ reviewThreads { totalCount } } } }', {})
+        g.requester.graphql_query(
+            '{ repository(owner: "acme", name: "web") { pullRequest(number: 1) { reviewThreads { totalCount } } } }', {}
+        )
     assert e.value.data["errors"][0]["type"] == "MISSING_PAGINATION_BOUNDARIES"
     with pytest.raises(GithubException) as e:
         g.requester.graphql_query('{ repository(owner: "acme", name: "web") { nope } }', {})
@@ -635,10 +739,15 @@ query($owner: String!, $name: String!, $number: Int!, $after: String) {
 def test_graphql_review_threads_pagination_and_resolution(world):
     fake, inst, _ = world
     g = installation_client(fake, inst)
-    g.get_repo("acme/web").get_pull(1).create_review(body="b", event="COMMENT", comments=[
-        {"path": "k8s/svc.yaml", "line": 8, "body": "one"},
-        {"path": "new.yaml", "line": 1, "body": "two"},
-        {"path": "k8s/deploy.txt", "line": 30, "body": "three"}])
+    g.get_repo("acme/web").get_pull(1).create_review(
+        body="b",
+        event="COMMENT",
+        comments=[
+            {"path": "k8s/svc.yaml", "line": 8, "body": "one"},
+            {"path": "new.yaml", "line": 1, "body": "two"},
+            {"path": "k8s/deploy.txt", "line": 30, "body": "three"},
+        ],
+    )
     first_comment = fake.review_comments("acme/web", 1)[0]
     fake.reply_to_review_comment("acme/web", 1, first_comment.id, "alice", "but why")
 
@@ -653,19 +762,24 @@ def test_graphql_review_threads_pagination_and_resolution(world):
     assert [n["path"] for n in nodes] == ["k8s/svc.yaml", "new.yaml", "k8s/deploy.txt"]
     # GraphQL names a bot by its slug, without REST's "[bot]" suffix
     assert [(c["body"], c["author"]["login"]) for c in nodes[0]["comments"]["nodes"]] == [
-        ("one", "footgun"), ("but why", "alice")]
+        ("one", "footgun"),
+        ("but why", "alice"),
+    ]
     assert nodes[0]["comments"]["nodes"][0]["databaseId"] == first_comment.id
     assert not any(n["isResolved"] for n in nodes)
 
     target = nodes[1]["id"]
     _, data = g.requester.graphql_query(
         "mutation($input: ResolveReviewThreadInput!) { resolveReviewThread(input: $input) "
-        "{ thread { id isResolved } } }", {"input": {"threadId": target}})
+        "{ thread { id isResolved } } }",
+        {"input": {"threadId": target}},
+    )
     assert data["data"]["resolveReviewThread"]["thread"] == {"id": target, "isResolved": True}
     assert [t.is_resolved for t in fake.review_threads("acme/web", 1)] == [False, True, False]
     # PyGithub's named-mutation helper works against it too
-    _, payload = g.requester.graphql_named_mutation("unresolveReviewThread", {"threadId": target},
-                                                   "thread { isResolved }")
+    _, payload = g.requester.graphql_named_mutation(
+        "unresolveReviewThread", {"threadId": target}, "thread { isResolved }"
+    )
     assert payload["thread"]["isResolved"] is False
     with pytest.raises(UnknownObjectException):
         g.requester.graphql_named_mutation("resolveReviewThread", {"threadId": "PRRT_nope"}, "thread { id }")
@@ -678,11 +792,13 @@ def test_graphql_needs_pull_request_write_to_resolve(fake_github):
     fake.open_pull_request("acme/web", head="x", changes={"a.yaml": "a: 1\n"})
     review_inst = fake.install("acme", repos=["acme/web"])
     installation_client(fake, review_inst).get_repo("acme/web").get_pull(1).create_review(
-        body="b", event="COMMENT", comments=[{"path": "a.yaml", "line": 1, "body": "c"}])
+        body="b", event="COMMENT", comments=[{"path": "a.yaml", "line": 1, "body": "c"}]
+    )
     thread = fake.review_threads("acme/web", 1)[0]
     with pytest.raises(GithubException) as e:
         installation_client(fake, inst).requester.graphql_named_mutation(
-            "resolveReviewThread", {"threadId": thread.id}, "thread { id }")
+            "resolveReviewThread", {"threadId": thread.id}, "thread { id }"
+        )
     assert e.value.data["errors"][0]["type"] == "FORBIDDEN"
     assert not thread.is_resolved
 
@@ -740,7 +856,9 @@ def test_rate_limit_faults(world):
         g.get_repo("acme/web")
     # PyGithub's GithubRetry waits retry-after and tries again
     fake.faults.secondary_rate_limit("GET", "/repos/acme/web", retry_after=1)
-    patient = Github(base_url=fake.url, auth=Auth.Token(token), retry=GithubRetry(total=2, secondary_rate_wait=1), **FAST)
+    patient = Github(
+        base_url=fake.url, auth=Auth.Token(token), retry=GithubRetry(total=2, secondary_rate_wait=1), **FAST
+    )
     started = time.time()
     assert patient.get_repo("acme/web").name == "web"
     assert time.time() - started >= 0.9

@@ -1,11 +1,12 @@
 """The README's examples work as written."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from rules.config import parse_config
+from footgun.rules.config import parse_config
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -5,6 +5,7 @@ examples, config keys, sources); then come ``ID``, ``SEVERITY`` and ``SUMMARY``,
 one function, ``check(ctx)``, that yields findings. ``docs/rules.md`` is generated
 from these modules.
 """
+
 from __future__ import annotations
 
 import functools
@@ -47,6 +48,7 @@ def _discover() -> dict[str, ModuleType]:
 
 
 RULES: dict[str, ModuleType] = _discover()
+
 
 def package_version() -> str:
     """The installed footgun's version (``0+unknown`` when run from a bare source tree)."""

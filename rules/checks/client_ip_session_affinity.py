@@ -126,18 +126,31 @@ spec:
 - https://gateway-api.sigs.k8s.io/reference/spec/ (HTTPRouteRule sessionPersistence)
 - https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#preserving-the-client-source-ip
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from ..context import Context
 from ..edits import merge_entries, remove_keys
 from ..gateway import backend_refs, is_gateway_api
-from ..ingress import (ALB, CONTOUR, GCE, HAPROXY, INGRESS_NGINX, ISTIO, KONG, NGINX_INC, TRAEFIK,
-                       ingress_classes, ingresses_routing_to)
+from ..ingress import (
+    ALB,
+    CONTOUR,
+    GCE,
+    HAPROXY,
+    INGRESS_NGINX,
+    ISTIO,
+    KONG,
+    NGINX_INC,
+    TRAEFIK,
+    ingress_classes,
+    ingresses_routing_to,
+)
 from ..inventory import Inventory
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
@@ -156,12 +169,12 @@ COOKIE_MAX_AGE = "nginx.ingress.kubernetes.io/session-cookie-max-age"
 # What to use instead, per controller (the ingress-nginx case is the fix itself).
 ADVICE = {
     TRAEFIK: 'annotate this Service with traefik.ingress.kubernetes.io/service.sticky.cookie: "true" '
-             '(and service.sticky.cookie.name)',
+    "(and service.sticky.cookie.name)",
     ALB: "set alb.ingress.kubernetes.io/target-group-attributes: stickiness.enabled=true,"
-         "stickiness.lb_cookie.duration_seconds={timeout} (with alb.ingress.kubernetes.io/target-type: ip, "
-         "so it sticks to pods rather than nodes)",
+    "stickiness.lb_cookie.duration_seconds={timeout} (with alb.ingress.kubernetes.io/target-type: ip, "
+    "so it sticks to pods rather than nodes)",
     GCE: "use a BackendConfig with sessionAffinity: {{affinityType: GENERATED_COOKIE, "
-         "affinityCookieTtlSec: {timeout}}}, referenced by this Service's cloud.google.com/backend-config annotation",
+    "affinityCookieTtlSec: {timeout}}}, referenced by this Service's cloud.google.com/backend-config annotation",
     NGINX_INC: "use nginx.com/sticky-cookie-services (NGINX Plus) or a VirtualServer upstream's sessionCookie",
     HAPROXY: "use the haproxy.org/cookie-persistence annotation",
     ISTIO: "use a DestinationRule with trafficPolicy.loadBalancer.consistentHash.httpCookie",
@@ -169,9 +182,15 @@ ADVICE = {
     KONG: "use a KongUpstreamPolicy that hashes on a cookie",
 }
 CONTROLLER_NAMES = {
-    TRAEFIK: "Traefik", ALB: "the AWS Load Balancer Controller", GCE: "GKE Ingress",
-    NGINX_INC: "the F5 NGINX Ingress Controller", HAPROXY: "HAProxy", ISTIO: "Istio",
-    CONTOUR: "Contour", KONG: "Kong", INGRESS_NGINX: "ingress-nginx",
+    TRAEFIK: "Traefik",
+    ALB: "the AWS Load Balancer Controller",
+    GCE: "GKE Ingress",
+    NGINX_INC: "the F5 NGINX Ingress Controller",
+    HAPROXY: "HAProxy",
+    ISTIO: "Istio",
+    CONTOUR: "Contour",
+    KONG: "Kong",
+    INGRESS_NGINX: "ingress-nginx",
 }
 
 
@@ -204,40 +223,60 @@ def check(ctx: Context) -> Iterator[Finding]:
             related.append(Related(ingress.path, line, f"Ingress {ingress.name} routes to Service {service.name}"))
             if controller == INGRESS_NGINX or (controller is None and class_name is None):
                 if ingress.annotations.get(AFFINITY):
-                    advice.append(f"Ingress {ingress.name} already sets cookie affinity ({AFFINITY}), "
-                                  f"so ClientIP only adds the imbalance")
+                    advice.append(
+                        f"Ingress {ingress.name} already sets cookie affinity ({AFFINITY}), "
+                        f"so ClientIP only adds the imbalance"
+                    )
                     continue
                 added = _add_cookie_affinity(ingress, timeout)
                 if added:
                     edits.extend(added)
                     annotated.append(ingress.name)
                 else:
-                    advice.append(f"on Ingress {ingress.name}, set {AFFINITY}: \"cookie\" with "
-                                  f"session-cookie-name and session-cookie-max-age")
+                    advice.append(
+                        f'on Ingress {ingress.name}, set {AFFINITY}: "cookie" with '
+                        f"session-cookie-name and session-cookie-max-age"
+                    )
             elif controller in ADVICE:
-                advice.append(f"Ingress {ingress.name} is served by {CONTROLLER_NAMES[controller]}: "
-                              + ADVICE[controller].format(timeout=timeout))
+                advice.append(
+                    f"Ingress {ingress.name} is served by {CONTROLLER_NAMES[controller]}: "
+                    + ADVICE[controller].format(timeout=timeout)
+                )
             else:
                 served = f"class {class_name}" if class_name else "its controller"
-                advice.append(f"Ingress {ingress.name} is served by {served}: use that controller's "
-                              f"cookie-based session affinity")
+                advice.append(
+                    f"Ingress {ingress.name} is served by {served}: use that controller's cookie-based session affinity"
+                )
         for route in routes:
-            related.append(Related(route.path, route.start_line, f"{route.kind} {route.name} routes to Service {service.name}"))
-            advice.append(f"{route.kind} {route.name}: use the route rule's sessionPersistence "
-                          f"(type Cookie) where the Gateway implementation supports it")
+            related.append(
+                Related(route.path, route.start_line, f"{route.kind} {route.name} routes to Service {service.name}")
+            )
+            advice.append(
+                f"{route.kind} {route.name}: use the route rule's sessionPersistence "
+                f"(type Cookie) where the Gateway implementation supports it"
+            )
 
         message = _message(service, spec, ingresses, routes, annotated, advice)
         fix = None
         if removal:
-            described = "Remove sessionAffinity: ClientIP" + (" and sessionAffinityConfig" if "sessionAffinityConfig" in spec else "")
+            described = "Remove sessionAffinity: ClientIP" + (
+                " and sessionAffinityConfig" if "sessionAffinityConfig" in spec else ""
+            )
             if annotated:
                 described += f"; add ingress-nginx cookie affinity to Ingress {', '.join(annotated)}"
             fix = Fix(described, tuple(sorted(edits, key=lambda e: (e.path, e.start_line))))
         lines = None
         if len(removal) == 1 and removal[0].start_line == service.span("spec", "sessionAffinity").key_line:
             lines = (removal[0].start_line, removal[0].end_line)
-        yield ctx.finding(service, ("spec", "sessionAffinity"), message, fix=fix, related=related,
-                          lines=lines, field="spec.sessionAffinity")
+        yield ctx.finding(
+            service,
+            ("spec", "sessionAffinity"),
+            message,
+            fix=fix,
+            related=related,
+            lines=lines,
+            field="spec.sessionAffinity",
+        )
 
 
 def _client_ips_preserved(spec: Any) -> bool:
@@ -247,26 +286,38 @@ def _client_ips_preserved(spec: Any) -> bool:
     return spec.get("type") in ("LoadBalancer", "NodePort") and spec.get("externalTrafficPolicy") == "Local"
 
 
-def _message(service: Resource, spec: Any, ingresses: list[Resource], routes: list[Resource],
-             annotated: list[str], advice: list[str]) -> str:
+def _message(
+    service: Resource,
+    spec: Any,
+    ingresses: list[Resource],
+    routes: list[Resource],
+    annotated: list[str],
+    advice: list[str],
+) -> str:
     head = f"sessionAffinity: ClientIP pins each client IP address to one pod of Service {service.name}"
     if spec.get("clusterIP") == "None":
         head += " (and does nothing on a headless Service, which kube-proxy does not balance)"
     proxies = [f"Ingress {i.name}" for i in ingresses] + [f"{r.kind} {r.name}" for r in routes]
     if proxies:
-        message = (f"{head}, but {_join(proxies)} route{'s' if len(proxies) == 1 else ''} to it: every "
-                   f"request arrives from the proxy's few pods, so all users share a handful of source "
-                   f"IPs and land on the same one or few pods while the other replicas sit idle "
-                   f"(keep-alive connection pools make it worse). Use cookie-based affinity at the "
-                   f"ingress instead.")
+        message = (
+            f"{head}, but {_join(proxies)} route{'s' if len(proxies) == 1 else ''} to it: every "
+            f"request arrives from the proxy's few pods, so all users share a handful of source "
+            f"IPs and land on the same one or few pods while the other replicas sit idle "
+            f"(keep-alive connection pools make it worse). Use cookie-based affinity at the "
+            f"ingress instead."
+        )
     else:
-        message = (f"{head}. Behind anything that proxies or NATs (an ingress controller, a service "
-                   f"mesh, a NAT gateway, a connection-pooling client) many users share one source IP "
-                   f"and are pinned to the same pod while the other replicas sit idle. If sessions must "
-                   f"stick, use cookie-based affinity at the ingress layer; otherwise drop it.")
+        message = (
+            f"{head}. Behind anything that proxies or NATs (an ingress controller, a service "
+            f"mesh, a NAT gateway, a connection-pooling client) many users share one source IP "
+            f"and are pinned to the same pod while the other replicas sit idle. If sessions must "
+            f"stick, use cookie-based affinity at the ingress layer; otherwise drop it."
+        )
     if annotated:
-        message += (f" The fix removes it and turns on ingress-nginx cookie affinity on Ingress "
-                    f"{_join(annotated)} (it applies to every backend of that Ingress).")
+        message += (
+            f" The fix removes it and turns on ingress-nginx cookie affinity on Ingress "
+            f"{_join(annotated)} (it applies to every backend of that Ingress)."
+        )
     if advice:
         message += " " + "; ".join(a[0].upper() + a[1:] for a in advice) + "."
     return message
@@ -291,7 +342,7 @@ def _annotation_quote(ingress: Resource) -> str | None:
         return None
     quotes = set()
     for key, span in annotations.at.items():
-        text = ingress.source.line(span.key_line)[span.col:]
+        text = ingress.source.line(span.key_line)[span.col :]
         match = re.match(r"""^(?:"[^"]*"|'[^']*'|[^:]+):\s*(["'])?""", text)
         quotes.add(match.group(1) if match else None)
     return quotes.pop() if len(quotes) == 1 else None
@@ -325,13 +376,17 @@ def _join(names: list[str]) -> str:
 
 # --- Gateway API routes ----------------------------------------------------------
 
+
 def _routes_to(ctx: Context, service: Resource) -> list[Resource]:
     """HTTPRoutes and GRPCRoutes with a backendRef to the Service (a backendRef
     without namespace means the route's own)."""
     index = ctx.inventory.memo("route-backends", lambda: _routes_by_service(ctx.inventory))
-    found = [route for route, ns in index.get(service.name, ())
-             if (ns is None or service.namespace is None or ns == service.namespace)
-             and ctx.inventory.together(route, service)]
+    found = [
+        route
+        for route, ns in index.get(service.name, ())
+        if (ns is None or service.namespace is None or ns == service.namespace)
+        and ctx.inventory.together(route, service)
+    ]
     return _unique(found)
 
 

@@ -145,11 +145,13 @@ No options of its own.
 - https://network-policy-api.sigs.k8s.io/api-overview/ (AdminNetworkPolicy is
   evaluated before NetworkPolicy)
 """
+
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..context import Context
 from ..edits import append_document, append_items
@@ -167,8 +169,9 @@ DNS_NAMESPACES = ("kube-system", "openshift-dns")
 NODELOCAL = ipaddress.ip_network("169.254.0.0/16")
 NODELOCAL_DEFAULT = ipaddress.ip_address("169.254.20.10")
 # Where pod and Service addresses live: private, shared (CGNAT) and unique-local ranges.
-CLUSTER_RANGES = tuple(ipaddress.ip_network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
+CLUSTER_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
 NAMESPACE_NAME_LABELS = ("kubernetes.io/metadata.name", "name")
 YES, MAYBE, NO = 2, 1, 0
 
@@ -196,18 +199,31 @@ class Policy:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    policies = [p for r in ctx.inventory.of_kind("NetworkPolicy")
-                if r.api_version.startswith(K8S_POLICY_GROUP) and (p := _policy(r))]
-    plugin_dns = [r for kind in PLUGIN_POLICY_KINDS for r in ctx.inventory.of_kind(kind)
-                  if r.api_version.startswith(PLUGIN_POLICY_GROUPS) and _plugin_allows_dns(r)]
+    policies = [
+        p
+        for r in ctx.inventory.of_kind("NetworkPolicy")
+        if r.api_version.startswith(K8S_POLICY_GROUP) and (p := _policy(r))
+    ]
+    plugin_dns = [
+        r
+        for kind in PLUGIN_POLICY_KINDS
+        for r in ctx.inventory.of_kind(kind)
+        if r.api_version.startswith(PLUGIN_POLICY_GROUPS) and _plugin_allows_dns(r)
+    ]
     reported_udp: set[int] = set()
     fixed_groups: dict[tuple[str | None, Selector, tuple], Resource] = {}
     for restricting in policies:
-        if any(_plugin_covers(r, restricting.resource) and ctx.inventory.together(r, restricting.resource)
-               for r in plugin_dns):
+        if any(
+            _plugin_covers(r, restricting.resource) and ctx.inventory.together(r, restricting.resource)
+            for r in plugin_dns
+        ):
             continue  # the network plugin's own policies let DNS through
-        peers = [p for p in policies if p.resource.could_share_namespace(restricting.resource)
-                 and ctx.inventory.together(p.resource, restricting.resource)]
+        peers = [
+            p
+            for p in policies
+            if p.resource.could_share_namespace(restricting.resource)
+            and ctx.inventory.together(p.resource, restricting.resource)
+        ]
         verdict = _verdict(ctx, restricting, peers)
         if verdict is None:
             continue
@@ -220,8 +236,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         if ctx.inventory.unscanned_holding(restricting.resource, "NetworkPolicy", "53"):
             continue  # a skipped file of the unit may allow DNS
-        group = (restricting.resource.namespace, restricting.selector,
-                 ctx.inventory.unit_of(restricting.resource).key)
+        group = (restricting.resource.namespace, restricting.selector, ctx.inventory.unit_of(restricting.resource).key)
         first = fixed_groups.setdefault(group, restricting.resource)
         if kind == "narrow":
             yield _narrow_finding(ctx, restricting, detail, policies, first)
@@ -234,12 +249,24 @@ def check(ctx: Context) -> Iterator[Finding]:
 K8S_POLICY_GROUP = "networking.k8s.io/"
 # Policies of network plugins (and the cluster-wide AdminNetworkPolicy, which takes
 # precedence over NetworkPolicies) that can allow DNS to pods a NetworkPolicy isolates.
-PLUGIN_POLICY_KINDS = ("GlobalNetworkPolicy", "NetworkPolicy", "CiliumClusterwideNetworkPolicy",
-                       "CiliumNetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy")
-PLUGIN_POLICY_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/", "cilium.io/", "crd.antrea.io/",
-                        "policy.networking.k8s.io/")
-CLUSTER_WIDE_KINDS = frozenset({"GlobalNetworkPolicy", "CiliumClusterwideNetworkPolicy",
-                                "ClusterNetworkPolicy", "AdminNetworkPolicy"})
+PLUGIN_POLICY_KINDS = (
+    "GlobalNetworkPolicy",
+    "NetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "CiliumNetworkPolicy",
+    "ClusterNetworkPolicy",
+    "AdminNetworkPolicy",
+)
+PLUGIN_POLICY_GROUPS = (
+    "projectcalico.org/",
+    "crd.projectcalico.org/",
+    "cilium.io/",
+    "crd.antrea.io/",
+    "policy.networking.k8s.io/",
+)
+CLUSTER_WIDE_KINDS = frozenset(
+    {"GlobalNetworkPolicy", "CiliumClusterwideNetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy"}
+)
 
 
 def _plugin_allows_dns(policy: Resource) -> bool:
@@ -266,8 +293,11 @@ def _port_values(node: Any) -> list:
         for key, value in node.items():
             if "port" in str(key).lower() and not isinstance(value, (dict, list)):
                 found.append(value)
-            elif isinstance(value, list) and "port" in str(key).lower() \
-                    and all(not isinstance(v, (dict, list)) for v in value):
+            elif (
+                isinstance(value, list)
+                and "port" in str(key).lower()
+                and all(not isinstance(v, (dict, list)) for v in value)
+            ):
                 found.extend(value)
             else:
                 found.extend(_port_values(value))
@@ -282,6 +312,7 @@ def _plugin_covers(plugin: Resource, restricting: Resource) -> bool:
 
 
 # --- reading policies -------------------------------------------------------------
+
 
 def _policy(resource: Resource) -> Policy | None:
     spec = resource.get("spec")
@@ -368,8 +399,10 @@ def _peer_reach(peer: Any, namespace: str | None, targeted: bool, notes: list[st
         if namespace in DNS_NAMESPACES:
             return YES if _empty(pods) or _names_dns(pods) else unplaced
         if _names_dns(pods):
-            notes.append(f"its rule to the DNS pods ({_describe(pods)}) has no namespaceSelector, "
-                         f"so it only matches pods in the policy's own namespace")
+            notes.append(
+                f"its rule to the DNS pods ({_describe(pods)}) has no namespaceSelector, "
+                f"so it only matches pods in the policy's own namespace"
+            )
             return NO
         return unplaced
     namespace_level = YES if _empty(namespaces) or _names_dns_namespace(namespaces) else unplaced
@@ -434,8 +467,9 @@ COVERS, DISJOINT, PARTIAL = "covers", "disjoint", "partial"
 
 def _relation(allow: Selector, restricted: Selector) -> str:
     """Whether the pods ``allow`` selects include every pod ``restricted`` selects."""
-    if allow.is_empty or (set(allow.labels) <= set(restricted.labels)
-                          and set(allow.expressions) <= set(restricted.expressions)):
+    if allow.is_empty or (
+        set(allow.labels) <= set(restricted.labels) and set(allow.expressions) <= set(restricted.expressions)
+    ):
         return COVERS
     required = dict(restricted.labels)
     for key, value in allow.labels:
@@ -473,8 +507,11 @@ def _verdict(ctx: Context, restricting: Policy, peers: list[Policy]) -> tuple[st
     if "UDP" in reachable:
         if "UDP" not in certain:
             return None
-        allowing = next(p for p in peers if "UDP" in p.reach.certain and
-                        (p is restricting or _relation(p.selector, restricting.selector) == COVERS))
+        allowing = next(
+            p
+            for p in peers
+            if "UDP" in p.reach.certain and (p is restricting or _relation(p.selector, restricting.selector) == COVERS)
+        )
         return "udp-only", allowing
     return "blocked", None
 
@@ -483,8 +520,7 @@ def _isolated_workloads(ctx: Context, restricting: Policy) -> list:
     """The scanned workloads whose pods the restricting policy selects: those that
     could share its namespace (the one place this rule asks which workloads are
     applied with a policy)."""
-    return [w for w in ctx.inventory.workloads_near(restricting.resource)
-            if restricting.selector.matches(w.labels)]
+    return [w for w in ctx.inventory.workloads_near(restricting.resource) if restricting.selector.matches(w.labels)]
 
 
 def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], partial: list[Policy]) -> list:
@@ -494,8 +530,11 @@ def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], p
     for workload in _isolated_workloads(ctx, restricting):
         allowed = set(reachable)
         for peer in partial:
-            if peer.resource.could_share_namespace(workload.resource) and peer.selector.matches(workload.labels) \
-                    and ctx.inventory.together(peer.resource, workload.resource):
+            if (
+                peer.resource.could_share_namespace(workload.resource)
+                and peer.selector.matches(workload.labels)
+                and ctx.inventory.together(peer.resource, workload.resource)
+            ):
                 allowed |= peer.reach.any
         if "UDP" not in allowed:
             blocked.append(workload)
@@ -503,6 +542,7 @@ def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], p
 
 
 # --- findings ---------------------------------------------------------------------
+
 
 def _pods(policy: Policy) -> str:
     where = f" in namespace {policy.resource.namespace}" if policy.resource.namespace else ""
@@ -518,18 +558,25 @@ def _field_path(policy: Resource) -> tuple[str, ...]:
     return ("spec", "egress")
 
 
-def _blocked_finding(ctx: Context, restricting: Policy, blocked: list | None, policies: list[Policy],
-                     first: Resource) -> Finding:
+def _blocked_finding(
+    ctx: Context, restricting: Policy, blocked: list | None, policies: list[Policy], first: Resource
+) -> Finding:
     resource = restricting.resource
     if blocked:
         subject = "the pods of " + ", ".join(f"{w.kind} {w.name}" for w in blocked)
     else:
         subject = _pods(restricting)
-    message = (f"NetworkPolicy {resource.name} isolates {subject} for egress, and no NetworkPolicy "
-               f"selecting them allows DNS (UDP and TCP port 53 to the cluster DNS): every name lookup "
-               f"times out, so even `my-service:80` cannot be resolved.")
-    notes = [n for p in policies if p.resource.could_share_namespace(resource)
-             and ctx.inventory.together(p.resource, resource) for n in p.reach.notes]
+    message = (
+        f"NetworkPolicy {resource.name} isolates {subject} for egress, and no NetworkPolicy "
+        f"selecting them allows DNS (UDP and TCP port 53 to the cluster DNS): every name lookup "
+        f"times out, so even `my-service:80` cannot be resolved."
+    )
+    notes = [
+        n
+        for p in policies
+        if p.resource.could_share_namespace(resource) and ctx.inventory.together(p.resource, resource)
+        for n in p.reach.notes
+    ]
     if notes:
         message += f" Note: {notes[0]}."
     fix = None
@@ -537,14 +584,22 @@ def _blocked_finding(ctx: Context, restricting: Policy, blocked: list | None, po
         fix = _allow_dns_fix(ctx, restricting, policies)
     else:
         message += f" The fix offered on NetworkPolicy {first.name} ({first.path}) covers these pods too."
-    related = [Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}: no DNS egress")
-               for w in blocked or ()]
-    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource),
-                       fix=fix, related=related, field="spec.egress.dns")
+    related = [
+        Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}: no DNS egress") for w in blocked or ()
+    ]
+    return ctx.finding(
+        resource,
+        _field_path(resource),
+        message + ctx.caveat(resource),
+        fix=fix,
+        related=related,
+        field="spec.egress.dns",
+    )
 
 
-def _narrow_finding(ctx: Context, restricting: Policy, allowing: list[Policy], policies: list[Policy],
-                    first: Resource) -> Finding:
+def _narrow_finding(
+    ctx: Context, restricting: Policy, allowing: list[Policy], policies: list[Policy], first: Resource
+) -> Finding:
     """A namespace-wide egress deny whose DNS allowances select narrower groups of
     pods: every other pod of the namespace, whoever deploys it, has no DNS. An
     `info` note when every scanned workload under the deny keeps DNS (the pods left
@@ -552,28 +607,40 @@ def _narrow_finding(ctx: Context, restricting: Policy, allowing: list[Policy], p
     resource = restricting.resource
     kept = "; ".join(f"{_pods(p)} (NetworkPolicy {p.resource.name})" for p in allowing[:3])
     scanned = _isolated_workloads(ctx, restricting)
-    message = (f"NetworkPolicy {resource.name} isolates {_pods(restricting)} for egress, but DNS is allowed "
-               f"only for {kept}: every other pod of the namespace, including any the manifests here do "
-               f"not show (a Job, a debug pod, another team's app), cannot resolve names. Allow DNS for "
-               f"every pod the deny selects.")
+    message = (
+        f"NetworkPolicy {resource.name} isolates {_pods(restricting)} for egress, but DNS is allowed "
+        f"only for {kept}: every other pod of the namespace, including any the manifests here do "
+        f"not show (a Job, a debug pod, another team's app), cannot resolve names. Allow DNS for "
+        f"every pod the deny selects."
+    )
     if scanned:
         message += " Every workload in these files keeps DNS, so only pods deployed from elsewhere are hit."
     fix = _allow_dns_fix(ctx, restricting, policies) if first is resource else None
     if first is not resource:
         message += f" The fix offered on NetworkPolicy {first.name} ({first.path}) covers these pods too."
-    related = [Related(p.resource.path, p.resource.start_line, f"NetworkPolicy {p.resource.name}: DNS for "
-                       f"{_pods(p)} only") for p in allowing]
-    return ctx.finding(resource, _field_path(resource), message + ctx.caveat(resource),
-                       fix=fix, related=related, severity="info" if scanned else "warning",
-                       field="spec.egress.dns")
+    related = [
+        Related(p.resource.path, p.resource.start_line, f"NetworkPolicy {p.resource.name}: DNS for {_pods(p)} only")
+        for p in allowing
+    ]
+    return ctx.finding(
+        resource,
+        _field_path(resource),
+        message + ctx.caveat(resource),
+        fix=fix,
+        related=related,
+        severity="info" if scanned else "warning",
+        field="spec.egress.dns",
+    )
 
 
 def _udp_only_finding(ctx: Context, allowing: Policy, restricting: Policy) -> Finding:
     resource = allowing.resource
     via = "" if allowing is restricting else f" (for the pods NetworkPolicy {restricting.resource.name} isolates)"
-    message = (f"NetworkPolicy {resource.name} allows DNS over UDP but not over TCP{via}: answers too "
-               f"large for one UDP message (many records, long CNAME chains, DNSSEC) are retried over "
-               f"TCP port 53, and those lookups will fail. Allow TCP on the same port.")
+    message = (
+        f"NetworkPolicy {resource.name} allows DNS over UDP but not over TCP{via}: answers too "
+        f"large for one UDP message (many records, long CNAME chains, DNSSEC) are retried over "
+        f"TCP port 53, and those lookups will fail. Allow TCP on the same port."
+    )
     path: tuple[Any, ...] = ("spec", "egress")
     entry = allowing.reach.udp_entry
     ports = allowing.reach.udp_ports
@@ -581,11 +648,19 @@ def _udp_only_finding(ctx: Context, allowing: Policy, restricting: Policy) -> Fi
     if entry is not None and hasattr(ports, "at"):
         span = ports.at[ports.index(entry)]
         lines = (span.key_line, span.end)
-    return ctx.finding(resource, path, message + ctx.caveat(resource), severity="warning",
-                       fix=_tcp_fix(allowing), lines=lines, field="spec.egress.dns-tcp")
+    return ctx.finding(
+        resource,
+        path,
+        message + ctx.caveat(resource),
+        severity="warning",
+        fix=_tcp_fix(allowing),
+        lines=lines,
+        field="spec.egress.dns-tcp",
+    )
 
 
 # --- fixes ------------------------------------------------------------------------
+
 
 def _tcp_fix(policy: Policy) -> Fix | None:
     ports, entry = policy.reach.udp_ports, policy.reach.udp_entry
@@ -602,8 +677,7 @@ def _tcp_fix(policy: Policy) -> Fix | None:
     edit = append_items(policy.resource.source, ports, [tcp])
     if edit is None:
         return None
-    return Fix(f"Allow TCP port {tcp.get('port', 53)} next to UDP in NetworkPolicy {policy.resource.name}",
-               (edit,))
+    return Fix(f"Allow TCP port {tcp.get('port', 53)} next to UDP in NetworkPolicy {policy.resource.name}", (edit,))
 
 
 def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) -> Fix:
@@ -616,9 +690,13 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
         to = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "openshift-dns"}}}]
         port = 5353
     else:
-        to = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}},
-              {"ipBlock": {"cidr": f"{NODELOCAL_DEFAULT}/32"}}]
+        to = [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            },
+            {"ipBlock": {"cidr": f"{NODELOCAL_DEFAULT}/32"}},
+        ]
         port = 53
     document = {
         "apiVersion": "networking.k8s.io/v1",
@@ -627,8 +705,7 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
         "spec": {
             "podSelector": resource.get("spec", "podSelector") or {},
             "policyTypes": ["Egress"],
-            "egress": [{"to": to, "ports": [{"protocol": "UDP", "port": port},
-                                            {"protocol": "TCP", "port": port}]}],
+            "egress": [{"to": to, "ports": [{"protocol": "UDP", "port": port}, {"protocol": "TCP", "port": port}]}],
         },
     }
     edit = append_document(resource.source, resource.doc.end_line, document)
@@ -647,4 +724,3 @@ def _free_name(ctx: Context, restricting: Policy) -> str:
 
 def _openshift(ctx: Context) -> bool:
     return any(".openshift.io/" in version for version in ctx.inventory.api_versions)
-

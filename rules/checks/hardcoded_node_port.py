@@ -71,13 +71,14 @@ spec:
 - https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/object-meta/
   (`uid` and `resourceVersion`: populated by the system, read-only)
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
 
-from ..edits import remove_key
 from ..context import Context
+from ..edits import remove_key
 from ..manifests import Resource, exported_from_cluster
 from ..model import Finding, Fix, Related
 
@@ -95,44 +96,60 @@ def check(ctx: Context) -> Iterator[Finding]:
     # (node port, unit) -> Service identity -> its claims: grouped once, so that
     # thousands of Services sharing one port cost linear time, not a list of the
     # others each; only Services applied together can collide
-    claims: dict[tuple[int, tuple[str, str]], dict[tuple[str | None, str], list[tuple[Resource, int]]]] = \
-        defaultdict(dict)
+    claims: dict[tuple[int, tuple[str, str]], dict[tuple[str | None, str], list[tuple[Resource, int]]]] = defaultdict(
+        dict
+    )
     for service, index, node_port in pinned:
         for root in ctx.inventory.units.roots(service.path):
             claims[node_port, root].setdefault(_identity(service), []).append((service, index))
     low, high = ctx.config.node_port_range
     mapped = _mapped_node_ports(ctx)
     for service, index, node_port in pinned:
-        rival_count, rivals = _rivals([claims[node_port, root] for root in ctx.inventory.units.roots(service.path)],
-                                      _identity(service))
+        rival_count, rivals = _rivals(
+            [claims[node_port, root] for root in ctx.inventory.units.roots(service.path)], _identity(service)
+        )
         if node_port in mapped and not rivals and low <= node_port <= high:
             continue  # a local cluster's config forwards a host port to exactly this node port
         path = ("spec", "ports", index, "nodePort")
         port = service.get("spec", "ports", index)
         field = f"spec.ports.{port.get('name') or port.get('port') or index}.nodePort"
         if not low <= node_port <= high:
-            message = (f"nodePort {node_port} is outside the node port range {low}-{high}: "
-                       f"the API server will refuse this Service.")
+            message = (
+                f"nodePort {node_port} is outside the node port range {low}-{high}: "
+                f"the API server will refuse this Service."
+            )
             severity = "error"
         elif rivals:
             names = ", ".join(f"{other.ref} ({other.path})" for other, _ in rivals[:MAX_NAMED])
             if rival_count > MAX_NAMED:
                 names = f"{rival_count} other Service ports, among them {names},"
-            message = (f"nodePort {node_port} is also pinned by {names}: only one Service can hold "
-                       f"it, the other fails with \"provided port is already allocated\".")
+            message = (
+                f"nodePort {node_port} is also pinned by {names}: only one Service can hold "
+                f'it, the other fails with "provided port is already allocated".'
+            )
             severity = "error"
         else:
-            message = (f"nodePort {node_port} is pinned: another Service pinning the same port "
-                       f"cannot be created. Let Kubernetes assign one.")
+            message = (
+                f"nodePort {node_port} is pinned: another Service pinning the same port "
+                f"cannot be created. Let Kubernetes assign one."
+            )
             severity = None
-        related = [Related(other.path, other.span("spec", "ports", i, "nodePort").key_line,
-                           f"{other.ref} also pins nodePort {node_port}") for other, i in rivals]
+        related = [
+            Related(
+                other.path,
+                other.span("spec", "ports", i, "nodePort").key_line,
+                f"{other.ref} also pins nodePort {node_port}",
+            )
+            for other, i in rivals
+        ]
         if exported_from_cluster(service):
-            yield ctx.finding(service, path, _exported_message(node_port, rivals), related=related,
-                              severity="info", field=field)
+            yield ctx.finding(
+                service, path, _exported_message(node_port, rivals), related=related, severity="info", field=field
+            )
             continue
-        yield ctx.finding(service, path, message, fix=_fix(service, index, node_port),
-                          related=related, severity=severity, field=field)
+        yield ctx.finding(
+            service, path, message, fix=_fix(service, index, node_port), related=related, severity=severity, field=field
+        )
 
 
 def _rivals(groups: list[dict], own: tuple[str | None, str]) -> tuple[int, list[tuple[Resource, int]]]:
@@ -147,7 +164,7 @@ def _rivals(groups: list[dict], own: tuple[str | None, str]) -> tuple[int, list[
                 continue
             if len(groups) == 1:  # the common case: counted without visiting each claim
                 count += len(group)
-                first.extend(group[:MAX_RELATED - len(first)])
+                first.extend(group[: MAX_RELATED - len(first)])
                 continue
             for claim in group:
                 if id(claim[0]) not in seen:
@@ -161,12 +178,18 @@ def _rivals(groups: list[dict], own: tuple[str | None, str]) -> tuple[int, list[
 def _exported_message(node_port: int, rivals: list[tuple[Resource, int]]) -> str:
     """For a Service read back from a cluster: the port is most likely one the API
     server picked, which is nothing to change there."""
-    also = (f" It is also pinned by {', '.join(str(other.ref) for other, _ in rivals)}; exports of "
-            f"different clusters may share a port." if rivals else "")
-    return (f"nodePort {node_port} looks assigned by the API server: this Service was exported from a "
-            f"cluster (`kubectl get -o yaml`: it carries metadata.uid and resourceVersion), where a "
-            f"NodePort Service left without one gets a free port. If this file is applied to another "
-            f"cluster as it is, the port must be free and in range there.{also}")
+    also = (
+        f" It is also pinned by {', '.join(str(other.ref) for other, _ in rivals)}; exports of "
+        f"different clusters may share a port."
+        if rivals
+        else ""
+    )
+    return (
+        f"nodePort {node_port} looks assigned by the API server: this Service was exported from a "
+        f"cluster (`kubectl get -o yaml`: it carries metadata.uid and resourceVersion), where a "
+        f"NodePort Service left without one gets a free port. If this file is applied to another "
+        f"cluster as it is, the port must be free and in range there.{also}"
+    )
 
 
 def _pinned_ports(services: list[Resource]) -> Iterator[tuple[Resource, int, int]]:

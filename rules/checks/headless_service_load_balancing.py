@@ -102,9 +102,10 @@ No options of its own; `custom-workloads` teaches it pods made by operators.
 - https://prometheus.io/docs/prometheus/latest/configuration/configuration/#kubernetes_sd_config
   (the `endpoints` role scrapes every endpoint of a Service)
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..context import Context
 from ..edits import remove_keys
@@ -121,12 +122,20 @@ SUMMARY = "headless Service in front of replicas clients expect to be load balan
 def check(ctx: Context) -> Iterator[Finding]:
     for service in ctx.inventory.of_kind("Service"):
         spec = service.get("spec")
-        if not isinstance(spec, dict) or not _headless(spec) or spec.get("type") == "ExternalName" \
-                or spec.get("publishNotReadyAddresses") is True or _metrics_only(spec):
+        if (
+            not isinstance(spec, dict)
+            or not _headless(spec)
+            or spec.get("type") == "ExternalName"
+            or spec.get("publishNotReadyAddresses") is True
+            or _metrics_only(spec)
+        ):
             continue
         selected, wider = ctx.inventory.workloads_selected_or_wider(from_map(spec.get("selector")), service)
-        if not selected or _governs(ctx, service, selected) \
-                or ctx.inventory.unscanned_holding(service, "serviceName", service.name):
+        if (
+            not selected
+            or _governs(ctx, service, selected)
+            or ctx.inventory.unscanned_holding(service, "serviceName", service.name)
+        ):
             continue  # (a skipped file of the unit may hold the StatefulSet it governs)
         targets = [w for w in selected if w.kind in REPLICATED_KINDS and ctx.inventory.may_run_several(w)]
         targets += ctx.inventory.replicated_pods(selected)
@@ -136,8 +145,9 @@ def check(ctx: Context) -> Iterator[Finding]:
 
 # Port names of metrics endpoints: a Service exposing nothing else is there for
 # Prometheus, whose service discovery lists the endpoints and scrapes each one.
-METRICS_PORT_NAMES = frozenset({"metrics", "http-metrics", "https-metrics", "prometheus", "prom",
-                                "telemetry", "monitoring", "exporter"})
+METRICS_PORT_NAMES = frozenset(
+    {"metrics", "http-metrics", "https-metrics", "prometheus", "prom", "telemetry", "monitoring", "exporter"}
+)
 
 
 def _metrics_only(spec: dict) -> bool:
@@ -149,8 +159,11 @@ def _metrics_only(spec: dict) -> bool:
 
 def _metrics_port(port: dict) -> bool:
     for name in (port.get("name"), port.get("targetPort")):
-        if isinstance(name, str) and (name.lower() in METRICS_PORT_NAMES or name.lower().startswith("metrics")
-                                      or name.lower().endswith(("-metrics", "-prometheus"))):
+        if isinstance(name, str) and (
+            name.lower() in METRICS_PORT_NAMES
+            or name.lower().startswith("metrics")
+            or name.lower().endswith(("-metrics", "-prometheus"))
+        ):
             return True
     return False
 
@@ -174,30 +187,39 @@ def _finding(ctx: Context, service: Resource, targets: list[Workload], wider: bo
     names = ", ".join(dict.fromkeys(f"{w.kind} {w.name}" for w in targets))
     if wider:  # nothing deployed with the Service makes pods: these come from elsewhere
         names = f"{names} (elsewhere in the repository, if that is what is deployed with it)"
-    message = (f"Service {service.name} is headless (clusterIP: None) and selects {names}: its DNS name "
-               f"returns every pod IP, most clients connect to the first one and keep it, so one pod "
-               f"takes the traffic while the others idle.")
+    message = (
+        f"Service {service.name} is headless (clusterIP: None) and selects {names}: its DNS name "
+        f"returns every pod IP, most clients connect to the first one and keep it, so one pod "
+        f"takes the traffic while the others idle."
+    )
     statefulsets = [w for w in targets if w.kind == "StatefulSet"]
     missing = [s for s in statefulsets if not _governing_service(ctx, s)]
     if statefulsets:
         governing = ", ".join(f"{_service_name(s)} (of StatefulSet {s.name})" for s in statefulsets)
-        message += (f" Keep the headless governing Service {governing} for per-pod names, and make this "
-                    f"one a regular ClusterIP Service for load-balanced access.")
+        message += (
+            f" Keep the headless governing Service {governing} for per-pod names, and make this "
+            f"one a regular ClusterIP Service for load-balanced access."
+        )
     if missing:
         names_missing = ", ".join(f"{_service_name(s)!r}" for s in missing)
-        message += (f" The governing Service {names_missing} is not in the scanned files: if this Service is "
-                    f"meant to govern the StatefulSet, the StatefulSet's serviceName must name it instead "
-                    f"(serviceName cannot be changed in place), so no automatic fix is offered.")
+        message += (
+            f" The governing Service {names_missing} is not in the scanned files: if this Service is "
+            f"meant to govern the StatefulSet, the StatefulSet's serviceName must name it instead "
+            f"(serviceName cannot be changed in place), so no automatic fix is offered."
+        )
         fix = None
     else:
-        message += (" Remove clusterIP: None unless every client balances over all addresses itself; "
-                    "Kubernetes will not convert it in place, so delete the Service and apply it again.")
+        message += (
+            " Remove clusterIP: None unless every client balances over all addresses itself; "
+            "Kubernetes will not convert it in place, so delete the Service and apply it again."
+        )
         fix = _fix(service)
-    related = [Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}, selected by this "
-                       f"headless Service") for w in targets]
+    related = [
+        Related(w.resource.path, w.resource.start_line, f"{w.kind} {w.name}, selected by this headless Service")
+        for w in targets
+    ]
     field = ("spec", "clusterIP") if "clusterIP" in service.get("spec") else ("spec", "clusterIPs")
-    return ctx.finding(service, field, message + ctx.caveat(service), fix=fix,
-                       related=related, field="spec.clusterIP")
+    return ctx.finding(service, field, message + ctx.caveat(service), fix=fix, related=related, field="spec.clusterIP")
 
 
 def _service_name(statefulset: Workload) -> str:
@@ -217,5 +239,8 @@ def _fix(service: Resource) -> Fix | None:
     edits = remove_keys(service.source, spec, ("clusterIP", "clusterIPs"))
     if not edits:
         return None
-    return Fix(f"Remove clusterIP: None: Service {service.name} becomes a regular ClusterIP Service "
-               f"(delete and re-create it when applying)", tuple(edits))
+    return Fix(
+        f"Remove clusterIP: None: Service {service.name} becomes a regular ClusterIP Service "
+        f"(delete and re-create it when applying)",
+        tuple(edits),
+    )

@@ -93,12 +93,24 @@ None.
 - https://kubernetes.io/docs/concepts/services-networking/ingress/#resource-backend
 - https://docs.kubelinter.io/#/generated/checks?id=dangling-ingress
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from ..backends import (ServicePort, core_services_near, describe_ports, is_port_name, made_elsewhere, nearest_name,
-                        placed_with, service_ports, services_named, shows_its_namespace)
+from ..backends import (
+    ServicePort,
+    core_services_near,
+    describe_ports,
+    is_port_name,
+    made_elsewhere,
+    nearest_name,
+    placed_with,
+    service_ports,
+    services_named,
+    shows_its_namespace,
+)
 from ..context import Context
 from ..edits import set_scalar
 from ..ingress import Backend, ingress_backends, is_ingress
@@ -153,16 +165,22 @@ def _number(port: Any) -> int | None:
 
 # --- a Service that is not there ---------------------------------------------------
 
+
 def _missing_service(ctx: Context, ingress: Resource, backend: Backend) -> Finding | None:
     namespace = ingress.namespace
     if not shows_its_namespace(ctx, ingress, namespace) or made_elsewhere(ctx, ingress, namespace):
         return None
     where = f" in namespace {namespace}" if namespace else ""
-    message = (f"Ingress {ingress.name} sends {_route(backend)} to Service {backend.service}, but no "
-               f"Service of that name{where} is in these manifests: the controller has no endpoints "
-               f"for it and answers 503 or 404.")
-    candidates = {s.name: s for s in core_services_near(ctx, ingress, namespace)
-                  if backend.port is None or _unported(s) or _exposes(s, backend.port)}
+    message = (
+        f"Ingress {ingress.name} sends {_route(backend)} to Service {backend.service}, but no "
+        f"Service of that name{where} is in these manifests: the controller has no endpoints "
+        f"for it and answers 503 or 404."
+    )
+    candidates = {
+        s.name: s
+        for s in core_services_near(ctx, ingress, namespace)
+        if backend.port is None or _unported(s) or _exposes(s, backend.port)
+    }
     nearest = nearest_name(backend.service, candidates)
     fix = None
     related = []
@@ -171,32 +189,47 @@ def _missing_service(ctx: Context, ingress: Resource, backend: Backend) -> Findi
         fix = _set(ingress, backend, _name_key(ingress, backend), nearest, f"Send it to Service {nearest}")
         message += f" Service {nearest} has nearly that name and exposes the port: it is likely the one meant."
         related.append(Related(target.path, target.start_line, f"Service {nearest}"))
-    message += (f" Verify with `kubectl get service {backend.service} -n {namespace or '<namespace>'}` "
-                f"and `kubectl describe ingress {ingress.name} -n {namespace or '<namespace>'}`.")
+    message += (
+        f" Verify with `kubectl get service {backend.service} -n {namespace or '<namespace>'}` "
+        f"and `kubectl describe ingress {ingress.name} -n {namespace or '<namespace>'}`."
+    )
     message += ctx.caveat(ingress)
-    return ctx.finding(ingress, backend.field_path + _name_key(ingress, backend), message,
-                       fix=fix, related=related, field=_field(backend, "service"))
+    return ctx.finding(
+        ingress,
+        backend.field_path + _name_key(ingress, backend),
+        message,
+        fix=fix,
+        related=related,
+        field=_field(backend, "service"),
+    )
 
 
 # --- a port the Service does not expose --------------------------------------------
+
 
 def _missing_port(ctx: Context, ingress: Resource, backend: Backend, service: Resource) -> Finding:
     ports = service_ports(service)
     namespace = ingress.namespace
     given = f"port {backend.port!r}" if is_port_name(backend.port) else f"port {backend.port}"
-    message = (f"Ingress {ingress.name} sends {_route(backend)} to {given} of Service {service.name}, "
-               f"which exposes {describe_ports(ports)}: the controller finds no such port and answers 503.")
+    message = (
+        f"Ingress {ingress.name} sends {_route(backend)} to {given} of Service {service.name}, "
+        f"which exposes {describe_ports(ports)}: the controller finds no such port and answers 503."
+    )
     if _number(backend.port) is not None and any(p.target == _number(backend.port) for p in ports):
-        message += (f" {backend.port} is the Service's targetPort (the pods' port); an Ingress names the "
-                    f"Service's own port.")
+        message += (
+            f" {backend.port} is the Service's targetPort (the pods' port); an Ingress names the Service's own port."
+        )
     replacement = _port_replacement(backend.port, ports)
     fix = None
     if replacement is not None:
         key, value = replacement
-        fix = _set(ingress, backend, _port_path(ingress, backend, key), value,
-                   f"Use port {value} of Service {service.name}")
-    message += (f" Verify with `kubectl get service {service.name} -n {namespace or '<namespace>'}` "
-                f"(PORT(S)) and `kubectl describe ingress {ingress.name} -n {namespace or '<namespace>'}`.")
+        fix = _set(
+            ingress, backend, _port_path(ingress, backend, key), value, f"Use port {value} of Service {service.name}"
+        )
+    message += (
+        f" Verify with `kubectl get service {service.name} -n {namespace or '<namespace>'}` "
+        f"(PORT(S)) and `kubectl describe ingress {ingress.name} -n {namespace or '<namespace>'}`."
+    )
     related = [Related(service.path, service.span("spec", "ports").key_line, f"ports of Service {service.name}")]
     path = backend.field_path + _port_path(ingress, backend, _port_key(backend))
     return ctx.finding(ingress, path, message, fix=fix, related=related, field=_field(backend, "port"))
@@ -216,6 +249,7 @@ def _port_replacement(port: Any, ports: list[ServicePort]) -> tuple[str, Any] | 
 
 
 # --- where things are in the backend -----------------------------------------------
+
 
 def _is_v1(ingress: Resource, backend: Backend) -> bool:
     return isinstance(ingress.get(*backend.field_path, "service"), dict)

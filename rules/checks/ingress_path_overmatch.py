@@ -147,21 +147,32 @@ not judged.
 - https://gateway-api.sigs.k8s.io/reference/spec/#httppathmatch (PathPrefix: "a
   path prefix split by `/`"; RegularExpression: implementation-specific)
 """
+
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..context import Context
 from ..edits import insert_after, render, replace_lines, set_scalar, style_of
-from ..ingress import (ALB, INGRESS_NGINX, ISTIO, NGINX_INC, TRAEFIK, IngressPath, ingress_classes,
-                       ingress_paths, is_ingress)
+from ..gateway import is_gateway_api, path_matches, regex_character_prefix
+from ..ingress import (
+    ALB,
+    INGRESS_NGINX,
+    ISTIO,
+    NGINX_INC,
+    TRAEFIK,
+    IngressPath,
+    ingress_classes,
+    ingress_paths,
+    is_ingress,
+)
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..yamltree import YMap
-from ..gateway import is_gateway_api, path_matches, regex_character_prefix
 
 ID = "ingress-path-overmatch"
 SEVERITY = "warning"
@@ -173,8 +184,13 @@ NGINX_INC_REGEX = "nginx.org/path-regex"
 TRAEFIK_MATCHER = "traefik.ingress.kubernetes.io/router.pathmatcher"
 ALB_REGEX = "alb.ingress.kubernetes.io/use-regex-path-match"
 
-NAMES = {INGRESS_NGINX: "ingress-nginx", NGINX_INC: "the F5 NGINX Ingress Controller",
-         TRAEFIK: "Traefik", ALB: "the AWS Load Balancer Controller", ISTIO: "Istio"}
+NAMES = {
+    INGRESS_NGINX: "ingress-nginx",
+    NGINX_INC: "the F5 NGINX Ingress Controller",
+    TRAEFIK: "Traefik",
+    ALB: "the AWS Load Balancer Controller",
+    ISTIO: "Istio",
+}
 # Plain path characters: what ingress-nginx accepts in Prefix and Exact paths.
 PLAIN = re.compile(r"/[A-Za-z0-9/_-]*")
 REGEX_SYNTAX = re.compile(r"[\\^$*+?()\[\]{}|]")
@@ -205,8 +221,15 @@ def check(ctx: Context) -> Iterator[Finding]:
         if controller not in NAMES:
             continue
         for entry in ingress_paths(ingress):
-            triggers = [t for t in regex_hosts.get((classes_of[id(ingress)].class_of(ingress), entry.host), [])
-                        if ctx.inventory.together(t[0], ingress)] if controller == INGRESS_NGINX else []
+            triggers = (
+                [
+                    t
+                    for t in regex_hosts.get((classes_of[id(ingress)].class_of(ingress), entry.host), [])
+                    if ctx.inventory.together(t[0], ingress)
+                ]
+                if controller == INGRESS_NGINX
+                else []
+            )
             found = _overmatch(controller, ingress, entry, bool(triggers), ctx.config.traefik_strict_prefix)
             if found:
                 yield _finding(ctx, ingress, entry, controller, found, triggers)
@@ -224,8 +247,9 @@ def _regex_trigger(ingress: Resource) -> str | None:
     return None
 
 
-def _overmatch(controller: str, ingress: Resource, entry: IngressPath, regex_mode: bool,
-               traefik_strict: bool) -> Overmatch | None:
+def _overmatch(
+    controller: str, ingress: Resource, entry: IngressPath, regex_mode: bool, traefik_strict: bool
+) -> Overmatch | None:
     path, path_type = entry.path, entry.path_type or "ImplementationSpecific"
     if not path or not path.startswith("/") or path.endswith("/") or FILE_SEGMENT.search(path):
         return None
@@ -269,8 +293,14 @@ def _overmatch(controller: str, ingress: Resource, entry: IngressPath, regex_mod
     return None
 
 
-def _finding(ctx: Context, ingress: Resource, entry: IngressPath, controller: str, found: Overmatch,
-             triggers: list[tuple[Resource, str]]) -> Finding:
+def _finding(
+    ctx: Context,
+    ingress: Resource,
+    entry: IngressPath,
+    controller: str,
+    found: Overmatch,
+    triggers: list[tuple[Resource, str]],
+) -> Finding:
     prefix = found.prefix
     also = f"`{prefix}2` and `{prefix}-anything`"
     related: list[Related] = []
@@ -278,37 +308,49 @@ def _finding(ctx: Context, ingress: Resource, entry: IngressPath, controller: st
         source, annotation = triggers[0]
         whose = "this Ingress" if source is ingress else f"{source.ref} ({source.path})"
         host = entry.host or "the default server"
-        message = (f"`{entry.path}` is a case-insensitive regex prefix: `{annotation}` on {whose} puts "
-                   f"host {host} in ingress-nginx regex mode, which turns every path of the host, "
-                   f"whatever its pathType ({found.path_type} here), into `~* \"^{entry.path}\"`: it also "
-                   f"matches {also}, and `{prefix.upper()}`.")
-        related = [Related(s.path, s.span("metadata", "annotations", a).key_line,
-                           f"`{a}` puts host {host} in regex mode")
-                   for s, a in triggers if s is not ingress]
+        message = (
+            f"`{entry.path}` is a case-insensitive regex prefix: `{annotation}` on {whose} puts "
+            f"host {host} in ingress-nginx regex mode, which turns every path of the host, "
+            f'whatever its pathType ({found.path_type} here), into `~* "^{entry.path}"`: it also '
+            f"matches {also}, and `{prefix.upper()}`."
+        )
+        related = [
+            Related(s.path, s.span("metadata", "annotations", a).key_line, f"`{a}` puts host {host} in regex mode")
+            for s, a in triggers
+            if s is not ingress
+        ]
     elif found.kind == "regex":
-        message = (f"`{entry.path}` is a regex prefix (`{NGINX_INC_REGEX}`): {NAMES[controller]} "
-                   f"matches `^{entry.path}`, so it also matches {also}.")
+        message = (
+            f"`{entry.path}` is a regex prefix (`{NGINX_INC_REGEX}`): {NAMES[controller]} "
+            f"matches `^{entry.path}`, so it also matches {also}."
+        )
     elif found.kind == "wildcard":
-        message = (f"`{entry.path}` is a character wildcard with {NAMES[controller]}: it matches {also}, "
-                   f"not only `{prefix}` and `{prefix}/...`.")
+        message = (
+            f"`{entry.path}` is a character wildcard with {NAMES[controller]}: it matches {also}, "
+            f"not only `{prefix}` and `{prefix}/...`."
+        )
     else:
         written = found.path_type if entry.path_type else "no pathType, so ImplementationSpecific"
-        message = (f"`{entry.path}` ({written}) is a character prefix with {NAMES[controller]}: "
-                   f"it also matches {also}, not only `{prefix}` and `{prefix}/...`.")
+        message = (
+            f"`{entry.path}` ({written}) is a character prefix with {NAMES[controller]}: "
+            f"it also matches {also}, not only `{prefix}` and `{prefix}/...`."
+        )
     fix = _fix(ingress, entry, controller, found)
-    return ctx.finding(ingress, entry.field_path + ("path",), message, fix=fix, related=related,
-                       field=entry.field)
+    return ctx.finding(ingress, entry.field_path + ("path",), message, fix=fix, related=related, field=entry.field)
 
 
 # --- fixes -------------------------------------------------------------------------
+
 
 def _fix(ingress: Resource, entry: IngressPath, controller: str, found: Overmatch) -> Fix | None:
     source, item, path = ingress.source, entry.item, entry.path or ""
     endpoint = _is_endpoint(path)
     if found.kind == "wildcard":  # ALB /api*, Istio /api.*: their Prefix is per segment
         edits = _retype(source, item, path=found.prefix, path_type="Prefix")
-        return _made(f"Use `path: {found.prefix}` with `pathType: Prefix`, which "
-                     f"{NAMES[controller]} matches per path segment", edits)
+        return _made(
+            f"Use `path: {found.prefix}` with `pathType: Prefix`, which {NAMES[controller]} matches per path segment",
+            edits,
+        )
     if found.kind == "regex":
         if endpoint or found.path_type == "Exact":
             anchored, meaning = f"{path}$", f"`{path}` only"
@@ -316,25 +358,37 @@ def _fix(ingress: Resource, entry: IngressPath, controller: str, found: Overmatc
             group = "(?:/|$)" if "$" in ingress.annotations.get(REWRITE_TARGET, "") else "(/|$)"
             anchored, meaning = f"{path}{group}", f"`{path}` and `{path}/...` only"
         edits = _retype(source, item, path=anchored, path_type="ImplementationSpecific")
-        return _made(f"Anchor the expression: `path: {anchored}` (matches {meaning}), with "
-                     f"`pathType: ImplementationSpecific` as a regex path needs", edits)
+        return _made(
+            f"Anchor the expression: `path: {anchored}` (matches {meaning}), with "
+            f"`pathType: ImplementationSpecific` as a regex path needs",
+            edits,
+        )
     if controller == INGRESS_NGINX:
         if PLAIN.fullmatch(path):
             new_type = "Exact" if endpoint else "Prefix"
             what = f"`{path}` only" if endpoint else f"`{path}` and `{path}/...` (one location per segment)"
-            return _made(f"Use `pathType: {new_type}`: ingress-nginx then matches {what}",
-                         _retype(source, item, path_type=new_type))
+            return _made(
+                f"Use `pathType: {new_type}`: ingress-nginx then matches {what}",
+                _retype(source, item, path_type=new_type),
+            )
         if endpoint:
             return None  # Exact allows plain characters only (ingress-nginx path validation)
-        return _made(f"Use `path: {path}/`: it matches `{path}/...` only, and nginx redirects `{path}` "
-                     f"to `{path}/`", _retype(source, item, path=f"{path}/"))
+        return _made(
+            f"Use `path: {path}/`: it matches `{path}/...` only, and nginx redirects `{path}` to `{path}/`",
+            _retype(source, item, path=f"{path}/"),
+        )
     # F5 NGINX and Traefik: Prefix is itself a character prefix.
     if endpoint:
-        return _made(f"Use `pathType: Exact`: {NAMES[controller]} then matches `{path}` only",
-                     _retype(source, item, path_type="Exact"))
+        return _made(
+            f"Use `pathType: Exact`: {NAMES[controller]} then matches `{path}` only",
+            _retype(source, item, path_type="Exact"),
+        )
     edit = _split(ingress, entry)
-    return _made(f"Split into `{path}` (Exact) and `{path}/` (Prefix): {NAMES[controller]} then serves "
-                 f"`{path}` and `{path}/...` only", [edit] if edit else None)
+    return _made(
+        f"Split into `{path}` (Exact) and `{path}/` (Prefix): {NAMES[controller]} then serves "
+        f"`{path}` and `{path}/...` only",
+        [edit] if edit else None,
+    )
 
 
 def _made(description: str, edits: list[Edit] | None) -> Fix | None:
@@ -366,8 +420,7 @@ def _retype(source: Any, item: YMap, path: str | None = None, path_type: str | N
             new = render({"pathType": path_type}, style_of(source), item.at[next(iter(item))].col)
             anchor = item.at["path"].end
             if path_edit is not None and path_edit.start_line == anchor:
-                path_edit = replace_lines(source, anchor, anchor,
-                                          [path_edit.replacement.rstrip("\r\n"), *new])
+                path_edit = replace_lines(source, anchor, anchor, [path_edit.replacement.rstrip("\r\n"), *new])
             else:
                 edits.append(insert_after(source, anchor, new))
     if path_edit is not None:
@@ -389,18 +442,18 @@ def _split(ingress: Resource, entry: IngressPath) -> Edit | None:
     lines = [source.line(n) for n in range(span.start, span.end + 1)]
     for edit in sorted(retype, key=lambda e: e.start_line, reverse=True):
         new = edit.replacement.rstrip("\r\n").split(source.newline) if edit.replacement else []
-        lines[edit.start_line - span.start: edit.end_line - span.start + 1] = new
+        lines[edit.start_line - span.start : edit.end_line - span.start + 1] = new
     copy: dict[str, Any] = {}
     for key, value in item.items():
         copy[key] = f"{entry.path}/" if key == "path" else "Prefix" if key == "pathType" else value
         if key == "path" and "pathType" not in item:
             copy["pathType"] = "Prefix"
     body = render(copy, style_of(source), item.col)
-    indicator = source.line(item.line)[:item.col].rstrip()
+    indicator = source.line(item.line)[: item.col].rstrip()
     if not indicator.endswith("-") or indicator[:-1].strip():
         return None  # the entry does not start on its "- " line
     dash = len(indicator) - 1
-    first = " " * dash + "-" + " " * (item.col - dash - 1) + body[0][item.col:]
+    first = " " * dash + "-" + " " * (item.col - dash - 1) + body[0][item.col :]
     return replace_lines(source, span.start, span.end, [*lines, first, *body[1:]])
 
 
@@ -414,14 +467,20 @@ def _route_overmatches(ctx: Context) -> Iterator[Finding]:
             if prefix is None or FILE_SEGMENT.search(prefix):
                 continue
             value = match["value"]
-            message = (f"`{value}` (RegularExpression) matches every path beginning with `{prefix}`: also "
-                       f"`{prefix}2` and `{prefix}-anything`, not only `{prefix}` and `{prefix}/...`.")
+            message = (
+                f"`{value}` (RegularExpression) matches every path beginning with `{prefix}`: also "
+                f"`{prefix}2` and `{prefix}-anything`, not only `{prefix}` and `{prefix}/...`."
+            )
             new_type = "Exact" if _is_endpoint(prefix) else "PathPrefix"
-            edits = [set_scalar(route.source, match, "type", new_type),
-                     set_scalar(route.source, match, "value", prefix)]
-            fix = _made(f"Use `type: {new_type}` with `value: {prefix}`, which Gateway API matches "
-                        f"{'exactly' if new_type == 'Exact' else 'per path segment'}",
-                        edits if all(edits) else None)
-            yield ctx.finding(route, field_path + ("value",), message, fix=fix,
-                              field=f"spec.rules.matches.path.{value}")
-
+            edits = [
+                set_scalar(route.source, match, "type", new_type),
+                set_scalar(route.source, match, "value", prefix),
+            ]
+            fix = _made(
+                f"Use `type: {new_type}` with `value: {prefix}`, which Gateway API matches "
+                f"{'exactly' if new_type == 'Exact' else 'per path segment'}",
+                edits if all(edits) else None,
+            )
+            yield ctx.finding(
+                route, field_path + ("value",), message, fix=fix, field=f"spec.rules.matches.path.{value}"
+            )

@@ -166,19 +166,29 @@ make the HTTP listener's route redirect.
   https://gateway-api.sigs.k8s.io/guides/http-redirect-rewrite/ (Gateway API)
 - https://cert-manager.io/docs/usage/gateway/
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..config import Config
 from ..context import Context
 from ..edits import merge_entries, overlaps, set_block
-from ..ingress import (ALB, INGRESS_NGINX, NGINX_INC, IngressClasses, ingress_classes, ingress_hosts, ingress_rules,
-                       is_ingress)
+from ..gateway import http_exposures, is_gateway_api, redirects_to_https, route_hostnames
+from ..ingress import (
+    ALB,
+    INGRESS_NGINX,
+    NGINX_INC,
+    IngressClasses,
+    ingress_classes,
+    ingress_hosts,
+    ingress_rules,
+    is_ingress,
+)
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..yamltree import YMap
-from ..gateway import http_exposures, is_gateway_api, redirects_to_https, route_hostnames
 
 ID = "ingress-without-tls"
 SEVERITY = "warning"
@@ -189,8 +199,11 @@ FORCE_SSL_REDIRECT = "nginx.ingress.kubernetes.io/force-ssl-redirect"
 SSL_REDIRECT = "nginx.ingress.kubernetes.io/ssl-redirect"
 CANARY = "nginx.ingress.kubernetes.io/canary"
 # TLS passed through to the backend, which terminates it with its own certificate.
-SSL_PASSTHROUGH = ("nginx.ingress.kubernetes.io/ssl-passthrough", "haproxy.org/ssl-passthrough",
-                   "haproxy-ingress.github.io/ssl-passthrough")
+SSL_PASSTHROUGH = (
+    "nginx.ingress.kubernetes.io/ssl-passthrough",
+    "haproxy.org/ssl-passthrough",
+    "haproxy-ingress.github.io/ssl-passthrough",
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -214,23 +227,33 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         uncovered: dict[str, int] = {}
         for host, rule_index in hosts:
-            if host.lower() not in uncovered and not covered(host, entries) and not loopback(host) \
-                    and not servers.secured_elsewhere(ingress, host) \
-                    and not ctx.inventory.unscanned_holding(ingress, host):
+            if (
+                host.lower() not in uncovered
+                and not covered(host, entries)
+                and not loopback(host)
+                and not servers.secured_elsewhere(ingress, host)
+                and not ctx.inventory.unscanned_holding(ingress, host)
+            ):
                 uncovered[host.lower()] = rule_index
         if not uncovered:
             continue
         names = [ingress.get("spec", "rules", i, "host") for i in uncovered.values()]
         listed = ", ".join(names)
         if entries:
-            message = (f"`tls:` does not cover {listed}: requests to {_them(names)} are served "
-                       f"over plain HTTP, readable and alterable on the way.")
+            message = (
+                f"`tls:` does not cover {listed}: requests to {_them(names)} are served "
+                f"over plain HTTP, readable and alterable on the way."
+            )
         else:
-            message = (f"No `tls:` section: {listed} {_is(names)} served over plain HTTP, so "
-                       f"credentials, cookies and tokens cross the network in cleartext.")
+            message = (
+                f"No `tls:` section: {listed} {_is(names)} served over plain HTTP, so "
+                f"credentials, cookies and tokens cross the network in cleartext."
+            )
             if catch_all:
-                message += (" The rule without `host` is served for every Host and stays plain HTTP "
-                            "whatever certificate the named hosts get: give it a host too.")
+                message += (
+                    " The rule without `host` is served for every Host and stays plain HTTP "
+                    "whatever certificate the named hosts get: give it a host too."
+                )
         if _mergeable_type(ingress, classes) == MASTER:
             message += _minions_note(ingress, ingresses, classes)
         controller = classes.controller_of(ingress)
@@ -238,21 +261,29 @@ def check(ctx: Context) -> Iterator[Finding]:
         # the default issuer is a public ACME CA; a configured one, or the Ingress's own,
         # may be an internal CA
         own_issuer = any(key in ingress.annotations for key in ISSUER_ANNOTATIONS)
-        private = [n for n in names if not public_name(n)] \
-            if ctx.config.cert_manager_issuer == Config.cert_manager_issuer and not own_issuer else []
+        private = (
+            [n for n in names if not public_name(n)]
+            if ctx.config.cert_manager_issuer == Config.cert_manager_issuer and not own_issuer
+            else []
+        )
         if controller == ALB:
-            message += (" The AWS Load Balancer Controller takes its certificate from ACM: add an "
-                        "HTTPS port to `alb.ingress.kubernetes.io/listen-ports` and a `certificate-arn`.")
+            message += (
+                " The AWS Load Balancer Controller takes its certificate from ACM: add an "
+                "HTTPS port to `alb.ingress.kubernetes.io/listen-ports` and a `certificate-arn`."
+            )
         elif private:
-            message += (f" {', '.join(f'`{n}`' for n in private)} {_is(private)} not a public DNS name, so no "
-                        f"public CA (Let's Encrypt) can issue {_its(private)} certificate: add a `tls:` entry "
-                        f"with a certificate from an internal CA (a cert-manager CA Issuer, for instance).")
+            message += (
+                f" {', '.join(f'`{n}`' for n in private)} {_is(private)} not a public DNS name, so no "
+                f"public CA (Let's Encrypt) can issue {_its(private)} certificate: add a `tls:` entry "
+                f"with a certificate from an internal CA (a cert-manager CA Issuer, for instance)."
+            )
         else:
             fix = _fix(ingress, names, ctx.config.cert_manager_issuer, controller == INGRESS_NGINX)
         first = uncovered[names[0].lower()]
         span = ingress.span("spec", "rules", first, "host")
-        yield ctx.finding(ingress, ("spec", "tls"), message, fix=fix,
-                          lines=(span.key_line, span.key_line), field="spec.tls")
+        yield ctx.finding(
+            ingress, ("spec", "tls"), message, fix=fix, lines=(span.key_line, span.key_line), field="spec.tls"
+        )
     yield from _plain_http_routes(ctx)
 
 
@@ -271,12 +302,19 @@ def _catch_all_finding(ctx: Context, ingress: Resource, index: int) -> Finding:
     """A rule without host beside a `tls` section that names its hosts: the
     certificate covers those hosts only, and the catch-all is served on port 80."""
     span = ingress.span("spec", "rules", index)
-    message = ("This rule has no `host`, so it is served for every Host header, and the `tls:` section "
-               "names other hosts only: its paths are served over plain HTTP (TLS cannot work on a rule "
-               "without host, as no certificate covers every name). Give the rule the host it is for and "
-               "list that host under `tls:`.")
-    return ctx.finding(ingress, ("spec", "rules", index), message, lines=(span.key_line, span.key_line),
-                       field="spec.rules.catch-all.tls")
+    message = (
+        "This rule has no `host`, so it is served for every Host header, and the `tls:` section "
+        "names other hosts only: its paths are served over plain HTTP (TLS cannot work on a rule "
+        "without host, as no certificate covers every name). Give the rule the host it is for and "
+        "list that host under `tls:`."
+    )
+    return ctx.finding(
+        ingress,
+        ("spec", "rules", index),
+        message,
+        lines=(span.key_line, span.key_line),
+        field="spec.rules.catch-all.tls",
+    )
 
 
 # F5 NGINX Ingress Controller's mergeable Ingresses: a master holds a host's server
@@ -297,13 +335,19 @@ def _mergeable_type(ingress: Resource, classes: IngressClasses) -> str | None:
 def _minions_note(master: Resource, ingresses: list[Resource], classes: IngressClasses) -> str:
     """The minions whose paths the master's server serves (same host, any namespace)."""
     hosts = {str(rule.get("host") or "").lower() for _, rule in ingress_rules(master)}
-    minions = [i for i in ingresses if _mergeable_type(i, classes) == MINION
-               and {str(rule.get("host") or "").lower() for _, rule in ingress_rules(i)} & hosts]
+    minions = [
+        i
+        for i in ingresses
+        if _mergeable_type(i, classes) == MINION
+        and {str(rule.get("host") or "").lower() for _, rule in ingress_rules(i)} & hosts
+    ]
     if not minions:
         return " This is an F5 NGINX mergeable master: the TLS of its minions' paths is set here."
     names = ", ".join(f"Ingress {m.ref.name}" for m in minions[:3]) + (" and others" if len(minions) > 3 else "")
-    return (f" This is an F5 NGINX mergeable master: the paths of its minions ({names}) are served in "
-            f"its server, so they are plaintext too; TLS goes here, a minion cannot carry it.")
+    return (
+        f" This is an F5 NGINX mergeable master: the paths of its minions ({names}) are served in "
+        f"its server, so they are plaintext too; TLS goes here, a minion cannot carry it."
+    )
 
 
 class _NginxServers:
@@ -333,8 +377,11 @@ class _NginxServers:
         classes = self.classes[id(ingress)]
         if classes.controller_of(ingress) != INGRESS_NGINX:
             return False
-        others = [o for o in self.by_host.get((classes.class_of(ingress), host.lower()), ())
-                  if o is not ingress and self.inventory.together(o, ingress)]
+        others = [
+            o
+            for o in self.by_host.get((classes.class_of(ingress), host.lower()), ())
+            if o is not ingress and self.inventory.together(o, ingress)
+        ]
         redirects = ingress.annotations.get(SSL_REDIRECT, "true").lower() != "false"
         if redirects and any(covered(host, tls_entries(o)) for o in others):
             return True
@@ -349,8 +396,19 @@ def _canary(ingress: Resource) -> bool:
 # (not `.example` and `example.com`, the placeholders documentation writes for a
 # real public name), mDNS (.local), the private-use .internal, home networks, and
 # common private zones.
-_PRIVATE_SUFFIXES = (".local", ".localhost", ".test", ".invalid", ".internal", ".lan",
-                     ".home.arpa", ".localdomain", ".corp", ".intranet", ".private")
+_PRIVATE_SUFFIXES = (
+    ".local",
+    ".localhost",
+    ".test",
+    ".invalid",
+    ".internal",
+    ".lan",
+    ".home.arpa",
+    ".localdomain",
+    ".corp",
+    ".intranet",
+    ".private",
+)
 
 
 def loopback(host: str) -> bool:
@@ -377,7 +435,8 @@ def terminated_by_controller(annotations: dict[str, str]) -> bool:
         or get("traefik.ingress.kubernetes.io/router.tls", "").lower() == "true"
         or get("traefik.ingress.kubernetes.io/router.tls.certresolver")
         or get("appgw.ingress.kubernetes.io/appgw-ssl-certificate")
-        or any(get(key, "").lower() == "true" for key in SSL_PASSTHROUGH))
+        or any(get(key, "").lower() == "true" for key in SSL_PASSTHROUGH)
+    )
 
 
 def tls_entries(ingress: Resource) -> list[dict]:
@@ -424,8 +483,10 @@ def _hostless(ctx: Context, ingress: Resource, note: str = "") -> Finding | None
             return None
         path = ("spec", "rules", rules[0][0])
     span = ingress.span(*path)
-    message = ("No `tls:` section and no host: everything this Ingress serves goes over plain "
-               "HTTP. Name the host(s) in `rules` and add a `tls:` entry with a certificate for them." + note)
+    message = (
+        "No `tls:` section and no host: everything this Ingress serves goes over plain "
+        "HTTP. Name the host(s) in `rules` and add a `tls:` entry with a certificate for them." + note
+    )
     return ctx.finding(ingress, path, message, lines=(span.key_line, span.key_line), field="spec.tls")
 
 
@@ -444,8 +505,7 @@ def _fix(ingress: Resource, hosts: list[str], issuer: str, ingress_nginx: bool) 
         return None
     extra = " and redirect HTTP to HTTPS" if FORCE_SSL_REDIRECT in annotations else ""
     issued = f", issued by cert-manager (ClusterIssuer `{issuer}`)" if ISSUER_ANNOTATIONS[0] in annotations else ""
-    return Fix(f"Add a `tls:` entry for {', '.join(hosts)} with Secret `{secret}`{issued}{extra}",
-               tuple(edits))
+    return Fix(f"Add a `tls:` entry for {', '.join(hosts)} with Secret `{secret}`{issued}{extra}", tuple(edits))
 
 
 def _add(ingress: Resource, section: str, key: str, value: Any) -> list[Edit] | None:
@@ -492,11 +552,20 @@ def _plain_http_routes(ctx: Context) -> Iterator[Finding]:
             if not exposures or any(e.secured for e in exposures) or loopback(host):
                 continue
             gateway, listener = exposures[0].gateway, exposures[0].listener
-            message = (f"Gateway {gateway.name} serves {host} on its plain-HTTP listener {listener.name} "
-                       f"(port {listener.port}) and has no HTTPS listener for it: credentials, cookies and "
-                       f"tokens cross the network in cleartext. Add an HTTPS listener for {host} with a "
-                       f"certificate and make this listener's route redirect to https.")
-            yield ctx.finding(route, ("spec", "hostnames", index), message, field=f"spec.hostnames.{host}",
-                              related=[Related(gateway.path, gateway.span("spec", "listeners").key_line,
-                                               f"listeners of Gateway {gateway.name}")])
-
+            message = (
+                f"Gateway {gateway.name} serves {host} on its plain-HTTP listener {listener.name} "
+                f"(port {listener.port}) and has no HTTPS listener for it: credentials, cookies and "
+                f"tokens cross the network in cleartext. Add an HTTPS listener for {host} with a "
+                f"certificate and make this listener's route redirect to https."
+            )
+            yield ctx.finding(
+                route,
+                ("spec", "hostnames", index),
+                message,
+                field=f"spec.hostnames.{host}",
+                related=[
+                    Related(
+                        gateway.path, gateway.span("spec", "listeners").key_line, f"listeners of Gateway {gateway.name}"
+                    )
+                ],
+            )

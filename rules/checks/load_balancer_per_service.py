@@ -154,12 +154,14 @@ spec:
   https://kube-vip.io/docs/usage/kubernetes-services/,
   https://docs.cilium.io/en/stable/network/lb-ipam/
 """
+
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterator
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..context import Context
 from ..edits import remove_key, remove_keys, render, set_scalar, style_of
@@ -174,42 +176,194 @@ SEVERITY = "info"
 SUMMARY = "More LoadBalancer Services serving HTTP than one ingress would need"
 
 # Fields a ClusterIP Service may not carry (or that mean nothing on one).
-LOAD_BALANCER_ONLY_FIELDS = ("loadBalancerIP", "loadBalancerSourceRanges", "loadBalancerClass",
-                             "allocateLoadBalancerNodePorts", "healthCheckNodePort")
+LOAD_BALANCER_ONLY_FIELDS = (
+    "loadBalancerIP",
+    "loadBalancerSourceRanges",
+    "loadBalancerClass",
+    "allocateLoadBalancerNodePorts",
+    "healthCheckNodePort",
+)
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
 
 # --- what an ingress controller's own Service looks like ---------------------------
 # (beyond what ``rules.ingress.is_ingress_controller_service`` tells by names, labels
 # and the selected pods' images)
 
-CONTROLLER_NAMESPACES = frozenset({
-    "ingress-nginx", "nginx-ingress", "traefik", "traefik-system", "istio-ingress", "projectcontour",
-    "contour", "kong", "haproxy-controller", "haproxy-ingress", "emissary", "ambassador",
-    "gloo-system", "envoy-gateway-system", "nginx-gateway", "apisix", "ingress", "ingress-system",
-})
-_MORE_CONTROLLER_NAMES = re.compile(r"(^|[^a-z0-9])(gloo|gateway-proxy|apisix|nginx-gateway|cilium-ingress)"
-                                    r"($|[^a-z])")
+CONTROLLER_NAMESPACES = frozenset(
+    {
+        "ingress-nginx",
+        "nginx-ingress",
+        "traefik",
+        "traefik-system",
+        "istio-ingress",
+        "projectcontour",
+        "contour",
+        "kong",
+        "haproxy-controller",
+        "haproxy-ingress",
+        "emissary",
+        "ambassador",
+        "gloo-system",
+        "envoy-gateway-system",
+        "nginx-gateway",
+        "apisix",
+        "ingress",
+        "ingress-system",
+    }
+)
+_MORE_CONTROLLER_NAMES = re.compile(
+    r"(^|[^a-z0-9])(gloo|gateway-proxy|apisix|nginx-gateway|cilium-ingress)"
+    r"($|[^a-z])"
+)
 
 # --- which ports an HTTP ingress can carry ------------------------------------------
 
-HTTP_WORDS = frozenset({"http", "https", "http2", "h2c", "grpc", "grpc-web", "web", "websecure",
-                        "ws", "wss", "websocket", "kubernetes.io/h2c", "kubernetes.io/ws",
-                        "kubernetes.io/wss"})
-NON_HTTP_WORDS = frozenset({
-    "tcp", "udp", "sctp", "mysql", "mariadb", "postgres", "postgresql", "pg", "psql", "redis",
-    "mongo", "mongodb", "amqp", "amqps", "mqtt", "mqtts", "dns", "domain", "smtp", "smtps",
-    "submission", "imap", "imaps", "pop3", "pop3s", "ssh", "sftp", "ftp", "ldap", "ldaps",
-    "kafka", "zookeeper", "zk", "memcached", "memcache", "cql", "cassandra", "nats", "sip",
-    "sips", "rtmp", "rtsp", "rtp", "stun", "turn", "syslog", "mssql", "sqlserver", "oracle",
-    "tns", "db2", "epmd", "rabbitmq", "stomp", "bolt", "vnc", "rdp", "xmpp", "irc", "smb",
-    "nfs", "minecraft", "pulsar", "beats", "forward", "gossip", "raft", "clickhouse",
-})
-NON_HTTP_PORTS = frozenset({
-    21, 22, 23, 25, 53, 110, 143, 389, 445, 465, 514, 587, 636, 993, 995, 1194, 1433, 1521,
-    1883, 2049, 2181, 3306, 3389, 4222, 4369, 5044, 5060, 5061, 5222, 5269, 5432, 5671, 5672,
-    6379, 6380, 6650, 7000, 7001, 7687, 8883, 9042, 9092, 11211, 24224, 25565, 25672, 26257,
-    27017, 27018, 27019, 61613, 61616,
-})
+HTTP_WORDS = frozenset(
+    {
+        "http",
+        "https",
+        "http2",
+        "h2c",
+        "grpc",
+        "grpc-web",
+        "web",
+        "websecure",
+        "ws",
+        "wss",
+        "websocket",
+        "kubernetes.io/h2c",
+        "kubernetes.io/ws",
+        "kubernetes.io/wss",
+    }
+)
+NON_HTTP_WORDS = frozenset(
+    {
+        "tcp",
+        "udp",
+        "sctp",
+        "mysql",
+        "mariadb",
+        "postgres",
+        "postgresql",
+        "pg",
+        "psql",
+        "redis",
+        "mongo",
+        "mongodb",
+        "amqp",
+        "amqps",
+        "mqtt",
+        "mqtts",
+        "dns",
+        "domain",
+        "smtp",
+        "smtps",
+        "submission",
+        "imap",
+        "imaps",
+        "pop3",
+        "pop3s",
+        "ssh",
+        "sftp",
+        "ftp",
+        "ldap",
+        "ldaps",
+        "kafka",
+        "zookeeper",
+        "zk",
+        "memcached",
+        "memcache",
+        "cql",
+        "cassandra",
+        "nats",
+        "sip",
+        "sips",
+        "rtmp",
+        "rtsp",
+        "rtp",
+        "stun",
+        "turn",
+        "syslog",
+        "mssql",
+        "sqlserver",
+        "oracle",
+        "tns",
+        "db2",
+        "epmd",
+        "rabbitmq",
+        "stomp",
+        "bolt",
+        "vnc",
+        "rdp",
+        "xmpp",
+        "irc",
+        "smb",
+        "nfs",
+        "minecraft",
+        "pulsar",
+        "beats",
+        "forward",
+        "gossip",
+        "raft",
+        "clickhouse",
+    }
+)
+NON_HTTP_PORTS = frozenset(
+    {
+        21,
+        22,
+        23,
+        25,
+        53,
+        110,
+        143,
+        389,
+        445,
+        465,
+        514,
+        587,
+        636,
+        993,
+        995,
+        1194,
+        1433,
+        1521,
+        1883,
+        2049,
+        2181,
+        3306,
+        3389,
+        4222,
+        4369,
+        5044,
+        5060,
+        5061,
+        5222,
+        5269,
+        5432,
+        5671,
+        5672,
+        6379,
+        6380,
+        6650,
+        7000,
+        7001,
+        7687,
+        8883,
+        9042,
+        9092,
+        11211,
+        24224,
+        25565,
+        25672,
+        26257,
+        27017,
+        27018,
+        27019,
+        61613,
+        61616,
+    }
+)
 
 # Annotations that make a cloud load balancer private (key, values meaning "internal").
 INTERNAL_ANNOTATIONS = {
@@ -228,11 +382,21 @@ INTERNAL_ANNOTATIONS = {
 # their LoadBalancer Services take an address from a local pool, not a billed cloud
 # load balancer. Told by the Service's annotations or loadBalancerClass, or by the
 # implementation's address pools in the scanned files.
-BARE_METAL_ANNOTATIONS = ("metallb.universe.tf/", "metallb.io/", "kube-vip.io/", "lbipam.cilium.io/",
-                          "io.cilium/lb-ipam", "purelb.io/")
+BARE_METAL_ANNOTATIONS = (
+    "metallb.universe.tf/",
+    "metallb.io/",
+    "kube-vip.io/",
+    "lbipam.cilium.io/",
+    "io.cilium/lb-ipam",
+    "purelb.io/",
+)
 BARE_METAL_CLASSES = ("metallb", "kube-vip.io/", "io.cilium/", "purelb.io/")
-BARE_METAL_POOLS = (("IPAddressPool", "metallb.io/"), ("AddressPool", "metallb.io/"),
-                    ("CiliumLoadBalancerIPPool", "cilium.io/"), ("ServiceGroup", "purelb.io/"))
+BARE_METAL_POOLS = (
+    ("IPAddressPool", "metallb.io/"),
+    ("AddressPool", "metallb.io/"),
+    ("CiliumLoadBalancerIPPool", "cilium.io/"),
+    ("ServiceGroup", "purelb.io/"),
+)
 
 
 MAX_NAMED = 3  # other Services named in a message
@@ -276,12 +440,21 @@ def _finding(ctx: Context, service: Resource, unit: Unit, count: int, others: li
         f"more than {allowance}: each is its own cloud load balancer and public IP "
         f"(~$20-50/month). Make `{service.name}` a ClusterIP Service and route it through "
         f"the shared ingress controller with an Ingress rule such as:\n\n"
-        f"```yaml\n{_ingress_rule(service, port)}\n```")
+        f"```yaml\n{_ingress_rule(service, port)}\n```"
+    )
     if service.get("spec", "loadBalancerSourceRanges") or SOURCE_RANGES_ANNOTATION in service.annotations:
-        message += ("\n\nIts source-range allowlist goes with the load balancer: set it on the "
-                    "Ingress instead (ingress-nginx: `nginx.ingress.kubernetes.io/whitelist-source-range`).")
-    related = [Related(o.path, o.span("spec", "type").key_line if o.span("spec", "type") else o.start_line,
-                       f"{o.ref} is another LoadBalancer serving HTTP in {unit.label}") for o in others]
+        message += (
+            "\n\nIts source-range allowlist goes with the load balancer: set it on the "
+            "Ingress instead (ingress-nginx: `nginx.ingress.kubernetes.io/whitelist-source-range`)."
+        )
+    related = [
+        Related(
+            o.path,
+            o.span("spec", "type").key_line if o.span("spec", "type") else o.start_line,
+            f"{o.ref} is another LoadBalancer serving HTTP in {unit.label}",
+        )
+        for o in others
+    ]
     return ctx.finding(service, ("spec", "type"), message, fix=_fix(service), related=related)
 
 
@@ -306,10 +479,20 @@ _RULE_TEMPLATES: dict[tuple, str] = {}
 
 
 def _rendered_rule(name: str, port: Any, style: Any) -> str:
-    rule = [{"host": f"{name}.example.com",
-             "http": {"paths": [{"path": "/", "pathType": "Prefix",
-                                 "backend": {"service": {"name": name,
-                                                         "port": {"number": port}}}}]}}]
+    rule = [
+        {
+            "host": f"{name}.example.com",
+            "http": {
+                "paths": [
+                    {
+                        "path": "/",
+                        "pathType": "Prefix",
+                        "backend": {"service": {"name": name, "port": {"number": port}}},
+                    }
+                ]
+            },
+        }
+    ]
     lines = textwrap.dedent("\n".join(render(rule, style, 0))).splitlines()
     lines[0] += "  # your host"
     return "\n".join(lines)
@@ -351,17 +534,20 @@ def _fix(service: Resource) -> Fix | None:
         if removed is None:
             return None
         edits.append(removed)
-    if any(a is not b and a.start_line <= b.end_line and b.start_line <= a.end_line
-           for a in edits for b in edits):
+    if any(a is not b and a.start_line <= b.end_line and b.start_line <= a.end_line for a in edits for b in edits):
         return None
-    dropped = [f for f in drop if f in spec] + (["nodePort"] if any(
-        isinstance(p, dict) and "nodePort" in p for p in spec.get("ports") or []) else [])
+    dropped = [f for f in drop if f in spec] + (
+        ["nodePort"] if any(isinstance(p, dict) and "nodePort" in p for p in spec.get("ports") or []) else []
+    )
     also = f" and drop {', '.join(f'`{f}`' for f in dropped)}" if dropped else ""
-    return Fix(f"Make `{service.name}` a ClusterIP Service{also}; route it through the shared ingress",
-               tuple(sorted(edits, key=lambda e: e.start_line)))
+    return Fix(
+        f"Make `{service.name}` a ClusterIP Service{also}; route it through the shared ingress",
+        tuple(sorted(edits, key=lambda e: e.start_line)),
+    )
 
 
 # --- which Services count ------------------------------------------------------------
+
 
 def is_load_balancer(service: Resource) -> bool:
     return service.get("spec", "type") == "LoadBalancer"
@@ -413,14 +599,18 @@ def _http_port(port: dict) -> bool:
 
 def _bare_metal(service: Resource) -> bool:
     lb_class = service.get("spec", "loadBalancerClass")
-    return any(key.startswith(BARE_METAL_ANNOTATIONS) for key in service.annotations) \
-        or (isinstance(lb_class, str) and lb_class.startswith(BARE_METAL_CLASSES))
+    return any(key.startswith(BARE_METAL_ANNOTATIONS) for key in service.annotations) or (
+        isinstance(lb_class, str) and lb_class.startswith(BARE_METAL_CLASSES)
+    )
 
 
 def _bare_metal_pools(inventory: Inventory, members: list[Resource]) -> bool:
     """An address pool deployed with the unit's Services."""
-    return any(r.api_version.startswith(group) and any(inventory.together(r, m) for m in members[:1])
-               for kind, group in BARE_METAL_POOLS for r in inventory.of_kind(kind))
+    return any(
+        r.api_version.startswith(group) and any(inventory.together(r, m) for m in members[:1])
+        for kind, group in BARE_METAL_POOLS
+        for r in inventory.of_kind(kind)
+    )
 
 
 def _is_internal(service: Resource) -> bool:
@@ -435,6 +625,7 @@ def _is_internal(service: Resource) -> bool:
 
 
 # --- deployment units ------------------------------------------------------------------
+
 
 def _pools(inventory: Inventory, members: list[Resource]) -> Iterator[list[list[Resource]]]:
     """The unit's counted Services, as lists of copies per distinct Service, split into
@@ -457,9 +648,14 @@ def _pools(inventory: Inventory, members: list[Resource]) -> Iterator[list[list[
     for group in groups:
         typed = [s for s in group if s.get("spec", "type") is not None]
         with_ports = [s for s in group if s.get("spec", "ports")]
-        if not typed or not is_load_balancer(typed[-1]) or not with_ports \
-                or not serves_http(with_ports[0]) or any(is_ingress_controller(inventory, s) for s in group) \
-                or any(_bare_metal(s) for s in group):
+        if (
+            not typed
+            or not is_load_balancer(typed[-1])
+            or not with_ports
+            or not serves_http(with_ports[0])
+            or any(is_ingress_controller(inventory, s) for s in group)
+            or any(_bare_metal(s) for s in group)
+        ):
             continue
         balancers = [s for s in group if is_load_balancer(s)]
         pools[any(_is_internal(s) for s in group)].append(balancers)

@@ -125,9 +125,11 @@ No options of its own; `custom-workloads` teaches it pods made by operators.
   to one node"), https://github.com/metallb/metallb/issues/322 (with `Local`, layer 2
   announces only from nodes running a pod of the Service)
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..context import Context
 from ..edits import insert_entries, set_block, set_scalar
@@ -147,16 +149,21 @@ EXTERNAL_TYPES = ("LoadBalancer", "NodePort")
 def check(ctx: Context) -> Iterator[Finding]:
     for service in ctx.inventory.of_kind("Service"):
         spec = service.get("spec")
-        if not isinstance(spec, dict) or spec.get("externalTrafficPolicy") != "Local" \
-                or spec.get("type") not in EXTERNAL_TYPES:
+        if (
+            not isinstance(spec, dict)
+            or spec.get("externalTrafficPolicy") != "Local"
+            or spec.get("type") not in EXTERNAL_TYPES
+        ):
             continue
         selector = from_map(spec.get("selector"))
         selected, wider = ctx.inventory.workloads_selected_or_wider(selector, service)
-        if any(w.kind == "DaemonSet" for w in selected) or \
-                ctx.inventory.unscanned_holding(service, "DaemonSet", *(v for _, v in selector.labels)):
+        if any(w.kind == "DaemonSet" for w in selected) or ctx.inventory.unscanned_holding(
+            service, "DaemonSet", *(v for _, v in selector.labels)
+        ):
             continue  # a pod on every node already (or maybe, in a skipped file of the unit)
-        unspread = [w for w in selected if w.kind in REPLICATED_KINDS
-                    and not _spread(w) and ctx.inventory.may_run_several(w)]
+        unspread = [
+            w for w in selected if w.kind in REPLICATED_KINDS and not _spread(w) and ctx.inventory.may_run_several(w)
+        ]
         unspread += [w for w in ctx.inventory.replicated_pods(selected) if not _spread(w)]
         if unspread:
             yield _finding(ctx, service, unspread, wider)
@@ -168,23 +175,31 @@ def _finding(ctx: Context, service: Resource, unspread: list[Workload], wider: b
         names = f"if the pods come from elsewhere in the repository, {names}"
     verb, its = ("does", "its") if len(unspread) == 1 else ("do", "their")
     if service.get("spec", "type") == "LoadBalancer":
-        effect = ("nodes without one of its pods drop the traffic until the load balancer's "
-                  "health check (the Service's healthCheckNodePort) takes them out, and a node "
-                  "running several pods gets no more traffic than a node running one")
+        effect = (
+            "nodes without one of its pods drop the traffic until the load balancer's "
+            "health check (the Service's healthCheckNodePort) takes them out, and a node "
+            "running several pods gets no more traffic than a node running one"
+        )
     else:
-        effect = ("nodes without one of its pods drop the traffic sent to their node port "
-                  "(a NodePort Service has no health check port to steer clients away)")
-    message = (f"externalTrafficPolicy: Local only delivers to pods on the receiving node, but "
-               f"{names} {verb} not keep {its} pods one per node: {effect}. Spread the pods with a "
-               f"topologySpreadConstraints entry on {HOSTNAME} (whenUnsatisfiable: DoNotSchedule) "
-               f"or a required pod anti-affinity on that key.") + ctx.caveat(service)
-    related = [Related(w.resource.path, _template_line(w),
-                       f"{w.kind} {w.name}: pods not spread over nodes") for w in unspread]
+        effect = (
+            "nodes without one of its pods drop the traffic sent to their node port "
+            "(a NodePort Service has no health check port to steer clients away)"
+        )
+    message = (
+        f"externalTrafficPolicy: Local only delivers to pods on the receiving node, but "
+        f"{names} {verb} not keep {its} pods one per node: {effect}. Spread the pods with a "
+        f"topologySpreadConstraints entry on {HOSTNAME} (whenUnsatisfiable: DoNotSchedule) "
+        f"or a required pod anti-affinity on that key."
+    ) + ctx.caveat(service)
+    related = [
+        Related(w.resource.path, _template_line(w), f"{w.kind} {w.name}: pods not spread over nodes") for w in unspread
+    ]
     # a fix edits the workloads: only those deployed with the Service, and never bare
     # Pods (a Pod's spec cannot be changed in place)
     editable = not wider and all(w.kind != "Pod" for w in unspread)
-    return ctx.finding(service, ("spec", "externalTrafficPolicy"), message,
-                       fix=_fix(unspread) if editable else None, related=related)
+    return ctx.finding(
+        service, ("spec", "externalTrafficPolicy"), message, fix=_fix(unspread) if editable else None, related=related
+    )
 
 
 def _template_line(workload: Workload) -> int:
@@ -194,19 +209,25 @@ def _template_line(workload: Workload) -> int:
 
 # --- what counts as spread --------------------------------------------------------
 
+
 def _spread(workload: Workload) -> bool:
     spec = workload.pod_spec
     if not isinstance(spec, dict):
         return True  # nothing to judge: stay silent
     for constraint in _hostname_constraints(spec):
-        if constraint.get("whenUnsatisfiable") == "DoNotSchedule" \
-                and _counts_own_pods(constraint.get("labelSelector"), workload.labels):
+        if constraint.get("whenUnsatisfiable") == "DoNotSchedule" and _counts_own_pods(
+            constraint.get("labelSelector"), workload.labels
+        ):
             return True
-    anti = workload.resource.get(*workload.pod_spec_path, "affinity", "podAntiAffinity",
-                                 "requiredDuringSchedulingIgnoredDuringExecution")
+    anti = workload.resource.get(
+        *workload.pod_spec_path, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"
+    )
     for term in anti if isinstance(anti, list) else ():
-        if isinstance(term, dict) and term.get("topologyKey") == HOSTNAME \
-                and _counts_own_pods(term.get("labelSelector"), workload.labels):
+        if (
+            isinstance(term, dict)
+            and term.get("topologyKey") == HOSTNAME
+            and _counts_own_pods(term.get("labelSelector"), workload.labels)
+        ):
             return True
     return False
 
@@ -230,6 +251,7 @@ def _counts_own_pods(selector: Any, labels: dict[str, str]) -> bool:
 
 # --- the fix --------------------------------------------------------------------
 
+
 def _fix(workloads: list[Workload]) -> Fix | None:
     edits: list[Edit] = []
     for workload in workloads:
@@ -238,8 +260,11 @@ def _fix(workloads: list[Workload]) -> Fix | None:
             return None
         edits.extend(workload_edits)
     names = ", ".join(f"{w.kind} {w.name}" for w in workloads)
-    return Fix(f"Spread the pods of {names} one per node: topologySpreadConstraints on "
-               f"{HOSTNAME} with whenUnsatisfiable: DoNotSchedule", tuple(edits))
+    return Fix(
+        f"Spread the pods of {names} one per node: topologySpreadConstraints on "
+        f"{HOSTNAME} with whenUnsatisfiable: DoNotSchedule",
+        tuple(edits),
+    )
 
 
 def _spread_edits(workload: Workload) -> list[Edit] | None:
@@ -247,8 +272,11 @@ def _spread_edits(workload: Workload) -> list[Edit] | None:
     selector = {"matchLabels": _pod_labels_for_selector(workload)}
     constraints = _hostname_constraints(workload.pod_spec)
     hard = [c for c in constraints if c.get("whenUnsatisfiable") == "DoNotSchedule"]
-    soft = [c for c in constraints if c.get("whenUnsatisfiable") == "ScheduleAnyway"
-            and _counts_own_pods(c.get("labelSelector"), workload.labels)]
+    soft = [
+        c
+        for c in constraints
+        if c.get("whenUnsatisfiable") == "ScheduleAnyway" and _counts_own_pods(c.get("labelSelector"), workload.labels)
+    ]
     if hard:  # there, but counting other pods: point it at this workload's pods
         constraint = hard[0]
         if "labelSelector" in constraint:
@@ -259,8 +287,7 @@ def _spread_edits(workload: Workload) -> list[Edit] | None:
     if soft:  # a preference only: make it a requirement
         edit = set_scalar(source, soft[0], "whenUnsatisfiable", "DoNotSchedule")
         return [edit] if edit else None
-    entry = {"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "DoNotSchedule",
-             "labelSelector": selector}
+    entry = {"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": selector}
     return insert_into_pod_spec(workload, {"topologySpreadConstraints": [entry]})
 
 

@@ -108,15 +108,22 @@ spec:
 - https://kubernetes.io/docs/concepts/overview/working-with-objects/names/ (every
   object has a name, unique for its kind; one made from `generateName` is random)
 """
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..context import Context
 from ..edits import insert_after, insert_entries, render, set_scalar, style_of
-from ..ingress import (CLASS_ANNOTATION, DEFAULT_CLASS_ANNOTATION, IngressClasses, controller_by_annotations,
-                       ingress_classes, is_ingress)
+from ..ingress import (
+    CLASS_ANNOTATION,
+    DEFAULT_CLASS_ANNOTATION,
+    IngressClasses,
+    controller_by_annotations,
+    ingress_classes,
+    is_ingress,
+)
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
 
@@ -127,7 +134,6 @@ SUMMARY = "Ingress names a class that does not exist, or relies on a default the
 # How close a deprecated-annotation value must be to a known class to be its typo
 # (`ngnix`, `Traefk`): other values are matched by a controller's own flag.
 TYPO = 0.8
-
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -146,30 +152,49 @@ def check(ctx: Context) -> Iterator[Finding]:
         several_defaults = len({c.name for c in classes.defaults()}) > 1
         declared = classes.declared(ingress)
         if declared is None:
-            if classes.default_class() or several_defaults or classes.classless_server() \
-                    or ctx.inventory.unscanned_holding(ingress, "is-default-class"):
+            if (
+                classes.default_class()
+                or several_defaults
+                or classes.classless_server()
+                or ctx.inventory.unscanned_holding(ingress, "is-default-class")
+            ):
                 continue
             yield _classless(ctx, classes, ingress)
-        elif declared.name not in classes.known and not (declared.by_annotation and _served_by_flag(
-                classes, declared.name)) and not ctx.inventory.unscanned_holding(ingress, "IngressClass", declared.name):
+        elif (
+            declared.name not in classes.known
+            and not (declared.by_annotation and _served_by_flag(classes, declared.name))
+            and not ctx.inventory.unscanned_holding(ingress, "IngressClass", declared.name)
+        ):
             yield _unknown(ctx, classes, ingress, declared.name, declared.field_path)
 
 
 def _several_defaults(ctx: Context, classes: IngressClasses) -> Iterator[Finding]:
-    defaults = [r for r in classes.manifests
-                if r.annotations.get(DEFAULT_CLASS_ANNOTATION, "").lower() == "true"]
+    defaults = [r for r in classes.manifests if r.annotations.get(DEFAULT_CLASS_ANNOTATION, "").lower() == "true"]
     if len({r.name for r in defaults}) < 2:
         return
     for resource in defaults:
         others = [o for o in defaults if o.name != resource.name]
         names = ", ".join(f"`{o.name}` ({o.path})" for o in others)
-        message = (f"IngressClass `{resource.name}` is marked default, and so is {names}: with more than "
-                   f"one default the API server refuses every new Ingress that names no class. "
-                   f"Keep `{DEFAULT_CLASS_ANNOTATION}: \"true\"` on one IngressClass only.")
-        related = [Related(o.path, o.span("metadata", "annotations", DEFAULT_CLASS_ANNOTATION).key_line,
-                           f"IngressClass `{o.name}` is marked default too") for o in others]
-        yield ctx.finding(resource, ("metadata", "annotations", DEFAULT_CLASS_ANNOTATION), message,
-                          related=related, field="metadata.annotations.is-default-class")
+        message = (
+            f"IngressClass `{resource.name}` is marked default, and so is {names}: with more than "
+            f"one default the API server refuses every new Ingress that names no class. "
+            f'Keep `{DEFAULT_CLASS_ANNOTATION}: "true"` on one IngressClass only.'
+        )
+        related = [
+            Related(
+                o.path,
+                o.span("metadata", "annotations", DEFAULT_CLASS_ANNOTATION).key_line,
+                f"IngressClass `{o.name}` is marked default too",
+            )
+            for o in others
+        ]
+        yield ctx.finding(
+            resource,
+            ("metadata", "annotations", DEFAULT_CLASS_ANNOTATION),
+            message,
+            related=related,
+            field="metadata.annotations.is-default-class",
+        )
 
 
 def _known_list(classes: IngressClasses) -> str:
@@ -196,12 +221,13 @@ def _near(classes: IngressClasses, name: str, cutoff: float = 0.6) -> str | None
     return near
 
 
-def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str,
-             field_path: tuple) -> Finding:
+def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str, field_path: tuple) -> Finding:
     near = _near(classes, name)
     where = "`ingressClassName`" if field_path[0] == "spec" else f"annotation `{CLASS_ANNOTATION}`"
-    message = (f"{where} names class `{name}`, which does not exist (known: {_known_list(classes)}): "
-               f"no controller will serve this Ingress, and nothing reports it.")
+    message = (
+        f"{where} names class `{name}`, which does not exist (known: {_known_list(classes)}): "
+        f"no controller will serve this Ingress, and nothing reports it."
+    )
     fix = None
     if not near:
         message += " If the cluster does have it, declare it under `ingress-classes` in `.footgun.yml`."
@@ -213,13 +239,16 @@ def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str
             fix = Fix(f"Use class `{near}`", (edit,))
     message += _elsewhere(classes) + ctx.caveat(ingress)
     span = ingress.span(*field_path)
-    return ctx.finding(ingress, field_path, message, fix=fix, lines=(span.key_line, span.key_line),
-                       field="spec.ingressClassName")
+    return ctx.finding(
+        ingress, field_path, message, fix=fix, lines=(span.key_line, span.key_line), field="spec.ingressClassName"
+    )
 
 
 def _classless(ctx: Context, classes: IngressClasses, ingress: Resource) -> Finding:
-    message = (f"No `ingressClassName`, and no known IngressClass is marked default (known: "
-               f"{_known_list(classes)}): no controller will serve this Ingress.")
+    message = (
+        f"No `ingressClassName`, and no known IngressClass is marked default (known: "
+        f"{_known_list(classes)}): no controller will serve this Ingress."
+    )
     choice, why = _choice(classes, ingress)
     fix = None
     if choice:
@@ -238,8 +267,10 @@ def _classless(ctx: Context, classes: IngressClasses, ingress: Resource) -> Find
 def _elsewhere(classes: IngressClasses) -> str:
     if not classes.from_elsewhere:
         return ""
-    return (" No IngressClass is deployed with this Ingress: the known classes come from elsewhere "
-            "in the repository, so the cluster may well have others.")
+    return (
+        " No IngressClass is deployed with this Ingress: the known classes come from elsewhere "
+        "in the repository, so the cluster may well have others."
+    )
 
 
 def _choice(classes: IngressClasses, ingress: Resource) -> tuple[str | None, str]:
@@ -261,6 +292,7 @@ def _insert_class(ingress: Resource, name: str):
         return None
     first = spec.at[next(iter(spec))]
     if first.key_line > span.key_line:
-        return insert_after(ingress.source, span.key_line,
-                            render({"ingressClassName": name}, style_of(ingress.source), first.col))
+        return insert_after(
+            ingress.source, span.key_line, render({"ingressClassName": name}, style_of(ingress.source), first.col)
+        )
     return insert_entries(ingress.source, spec, {"ingressClassName": name})

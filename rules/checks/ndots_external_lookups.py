@@ -143,11 +143,13 @@ spec:
   `/etc/resolv.conf` included, resolve under the new root):
   https://man7.org/linux/man-pages/man2/chroot.2.html
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..context import Context
 from ..model import Finding, Fix
@@ -162,7 +164,8 @@ DEFAULT_NDOTS = 5
 
 # Top-level domains taken as evidence of a host name: common generic ones and
 # country codes, less those that are also file extensions.
-TLDS = frozenset("""
+TLDS = frozenset(
+    """
 com net org edu gov mil int info biz name mobi asia tel travel jobs pro aero coop museum
 io dev app cloud ai co me tv xyz online site tech store shop blog page live news
 systems services solutions network digital agency email host link space website
@@ -170,36 +173,108 @@ us uk eu de fr nl be ch at es it pt se no fi dk is ie pl cz sk hu ro bg gr hr si
 ru ua by kz tr il ae sa qa eg za ng ke ma ca mx br ar cl pe uy jp kr cn hk tw sg my th vn
 id ph nz au vc gg je ly
 internal
-""".split())
+""".split()
+)
 # Top-level domains that are also ordinary words, which Kubernetes namespaces are
 # often named after (`api.dev` is Service `api` in namespace `dev`): a two-label name
 # ending in one is not taken as a host.
-WORD_TLDS = frozenset("""
+WORD_TLDS = frozenset(
+    """
 app dev cloud xyz online site tech store shop blog page live news systems services
 solutions network digital agency email host link space website mobi asia tel travel
 jobs pro aero coop museum name internal
-""".split())
+""".split()
+)
 # Never hosts, though real TLDs: also common file extensions.
 FILE_EXTENSION_TLDS = frozenset(
-    "py sh md pl rs so zip mov in cc tf ps ml pm sc mk am gs ts rb js cs cx ax as ac sx".split())
+    "py sh md pl rs so zip mov in cc tf ps ml pm sc mk am gs ts rb js cs cx ax as ac sx".split()
+)
 # Bare (scheme-less) names under these domains are API groups and annotation keys.
-API_GROUP_DOMAINS = ("k8s.io", "kubernetes.io", "openshift.io", "istio.io", "cert-manager.io",
-                     "coreos.com", "argoproj.io", "knative.dev", "fluxcd.io", "crossplane.io",
-                     "cattle.io", "projectcalico.org", "cilium.io", "keda.sh", "tekton.dev",
-                     "gateway.networking.k8s.io")
+API_GROUP_DOMAINS = (
+    "k8s.io",
+    "kubernetes.io",
+    "openshift.io",
+    "istio.io",
+    "cert-manager.io",
+    "coreos.com",
+    "argoproj.io",
+    "knative.dev",
+    "fluxcd.io",
+    "crossplane.io",
+    "cattle.io",
+    "projectcalico.org",
+    "cilium.io",
+    "keda.sh",
+    "tekton.dev",
+    "gateway.networking.k8s.io",
+)
 # Env var and flag names whose values are the pod's own names, not lookups it makes.
-OWN_NAME_WORDS = frozenset({
-    "public", "domain", "domains", "origin", "origins", "cors", "allowed", "redirect",
-    "callback", "homepage", "virtual", "advertise", "advertised", "cookie",
-    "servername", "baseurl", "canonical", "frontend", "nonproxyhosts", "noproxy", "vhost",
-})
+OWN_NAME_WORDS = frozenset(
+    {
+        "public",
+        "domain",
+        "domains",
+        "origin",
+        "origins",
+        "cors",
+        "allowed",
+        "redirect",
+        "callback",
+        "homepage",
+        "virtual",
+        "advertise",
+        "advertised",
+        "cookie",
+        "servername",
+        "baseurl",
+        "canonical",
+        "frontend",
+        "nonproxyhosts",
+        "noproxy",
+        "vhost",
+    }
+)
 # `KC_HOSTNAME`, `SERVER_HOSTNAME`: the pod's own name; `DB_HOSTNAME`: a lookup.
 OWN_HOSTNAME_WORDS = frozenset({"server", "public", "external", "app", "site", "web", "own", "self"})
-CLIENT_WORDS = frozenset({"db", "pg", "es", "mq", "s3", "api", "sql", "dns", "ftp", "rds", "sftp",
-                          "ssh", "git", "bus", "log", "otel", "otlp", "nfs", "cdn", "sso", "idp"})
-OWN_NAME_PAIRS = (("external", "url"), ("external", "host"), ("external", "hostname"),
-                  ("base", "url"), ("root", "url"), ("app", "url"), ("site", "url"),
-                  ("server", "name"), ("web", "url"), ("no", "proxy"), ("non", "proxy"), ("self", "url"))
+CLIENT_WORDS = frozenset(
+    {
+        "db",
+        "pg",
+        "es",
+        "mq",
+        "s3",
+        "api",
+        "sql",
+        "dns",
+        "ftp",
+        "rds",
+        "sftp",
+        "ssh",
+        "git",
+        "bus",
+        "log",
+        "otel",
+        "otlp",
+        "nfs",
+        "cdn",
+        "sso",
+        "idp",
+    }
+)
+OWN_NAME_PAIRS = (
+    ("external", "url"),
+    ("external", "host"),
+    ("external", "hostname"),
+    ("base", "url"),
+    ("root", "url"),
+    ("app", "url"),
+    ("site", "url"),
+    ("server", "name"),
+    ("web", "url"),
+    ("no", "proxy"),
+    ("non", "proxy"),
+    ("self", "url"),
+)
 
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/\s?#\"'`]+)")
@@ -226,9 +301,13 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         first = min(mentions, key=lambda m: m.line)
         yield ctx.finding(
-            workload.resource, first.path, _message(ctx, first, len({m.host for m in mentions})),
-            fix=_fix(ctx, workload), lines=(first.line, first.line),
-            field=".".join(workload.pod_spec_path) + ".dnsConfig.options.ndots")
+            workload.resource,
+            first.path,
+            _message(ctx, first, len({m.host for m in mentions})),
+            fix=_fix(ctx, workload),
+            lines=(first.line, first.line),
+            field=".".join(workload.pod_spec_path) + ".dnsConfig.options.ndots",
+        )
 
 
 def _affected(spec: dict) -> bool:
@@ -249,14 +328,18 @@ def _message(ctx: Context, first: Mention, count: int) -> str:
     ndots = ctx.config.ndots
     caveat = ""
     if dots < ndots:
-        caveat = (f" (`{first.host}` has {dots} dot{'s' if dots != 1 else ''}, fewer than {ndots}: "
-                  f"for it, only the trailing dot or autopath helps)")
-    return (f"`{first.host}` ({first.where}{others}) is resolved under the default ndots:5: "
-            f"a name with fewer than 5 dots is first tried with every search domain "
-            f"(`<namespace>.svc.cluster.local`, `svc.cluster.local`, `cluster.local`, ...), "
-            f"several wasted queries to CoreDNS per lookup. Set `ndots: \"{ndots}\"` in the pod's "
-            f"`dnsConfig`{caveat}, or write the name fully qualified with a trailing dot "
-            f"(`{first.host}.`), or enable the CoreDNS `autopath` plugin.")
+        caveat = (
+            f" (`{first.host}` has {dots} dot{'s' if dots != 1 else ''}, fewer than {ndots}: "
+            f"for it, only the trailing dot or autopath helps)"
+        )
+    return (
+        f"`{first.host}` ({first.where}{others}) is resolved under the default ndots:5: "
+        f"a name with fewer than 5 dots is first tried with every search domain "
+        f"(`<namespace>.svc.cluster.local`, `svc.cluster.local`, `cluster.local`, ...), "
+        f'several wasted queries to CoreDNS per lookup. Set `ndots: "{ndots}"` in the pod\'s '
+        f"`dnsConfig`{caveat}, or write the name fully qualified with a trailing dot "
+        f"(`{first.host}.`), or enable the CoreDNS `autopath` plugin."
+    )
 
 
 def _fix(ctx: Context, workload: Workload) -> Fix | None:
@@ -264,10 +347,11 @@ def _fix(ctx: Context, workload: Workload) -> Fix | None:
     edits = insert_into_pod_spec(workload, {"dnsConfig": {"options": [{"name": "ndots", "value": value}]}})
     if not edits:
         return None
-    return Fix(f"Set `ndots: \"{value}\"` in the pod's dnsConfig", tuple(edits))
+    return Fix(f'Set `ndots: "{value}"` in the pod\'s dnsConfig', tuple(edits))
 
 
 # --- finding host names in containers ----------------------------------------------
+
 
 def _external_mentions(workload: Workload) -> Iterator[Mention]:
     resource = workload.resource
@@ -289,11 +373,14 @@ def _external_mentions(workload: Workload) -> Iterator[Mention]:
                     continue
                 for host in _hosts_in(env["value"]):
                     path = base + ("env", e_index, "value")
-                    yield Mention(host, f"env {env_name} of container {name}", path,
-                                  _line_of(resource, path, host))
+                    yield Mention(host, f"env {env_name} of container {name}", path, _line_of(resource, path, host))
             host_side = _HostSide(_host_root_mounts(spec, container), spec.get("hostPID") is True)
-            argv = [(key, a_index, item) for key in ("command", "args")
-                    if isinstance(container.get(key), list) for a_index, item in enumerate(container[key])]
+            argv = [
+                (key, a_index, item)
+                for key in ("command", "args")
+                if isinstance(container.get(key), list)
+                for a_index, item in enumerate(container[key])
+            ]
             in_host = host_side.argv_start([item for _, _, item in argv])
             flag = None
             for position, (key, a_index, item) in enumerate(argv):
@@ -304,8 +391,7 @@ def _external_mentions(workload: Workload) -> Iterator[Mention]:
                     continue
                 for host in _hosts_in(host_side.mask(strip_shell_comments(item)), flag):
                     path = base + (key, a_index)
-                    yield Mention(host, f"{key} of container {name}", path,
-                                  _line_of(resource, path, host))
+                    yield Mention(host, f"{key} of container {name}", path, _line_of(resource, path, host))
                 flag = item if item.startswith("-") and "=" not in item else None
 
 
@@ -340,11 +426,18 @@ def strip_shell_comments(text: str) -> str:
 def _host_root_mounts(spec: dict, container: dict) -> set[str]:
     """Where the container mounts a hostPath volume of the node's `/`."""
     volumes, mounts = spec.get("volumes"), container.get("volumeMounts")
-    roots = {v.get("name") for v in (volumes if isinstance(volumes, list) else [])
-             if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)
-             and str(v["hostPath"].get("path") or "").rstrip("/") == ""}
-    return {str(m.get("mountPath")).rstrip("/") or "/" for m in (mounts if isinstance(mounts, list) else [])
-            if isinstance(m, dict) and m.get("name") in roots and m.get("mountPath")}
+    roots = {
+        v.get("name")
+        for v in (volumes if isinstance(volumes, list) else [])
+        if isinstance(v, dict)
+        and isinstance(v.get("hostPath"), dict)
+        and str(v["hostPath"].get("path") or "").rstrip("/") == ""
+    }
+    return {
+        str(m.get("mountPath")).rstrip("/") or "/"
+        for m in (mounts if isinstance(mounts, list) else [])
+        if isinstance(m, dict) and m.get("name") in roots and m.get("mountPath")
+    }
 
 
 _CHROOT = re.compile(r"(?:^|(?<=[\s;&|(`]))(?:\S*/)?chroot((?:\s+-\S+)*)\s+['\"]?([^\s'\";&|)]+)")
@@ -369,12 +462,12 @@ class _HostSide:
         for index, word in enumerate(words):
             name = word.rsplit("/", 1)[-1]
             if name == "chroot":
-                target = next((w for w in words[index + 1:] if not w.startswith("-")), "")
+                target = next((w for w in words[index + 1 :] if not w.startswith("-")), "")
                 if target.rstrip("/") in self.roots or (target == "/" and "/" in self.roots):
                     return index
             elif name == "nsenter":
                 options = []
-                for w in words[index + 1:]:
+                for w in words[index + 1 :]:
                     if not (w.startswith("-") or w.isdigit()) or w == "--":
                         break
                     options.append(w)
@@ -386,8 +479,11 @@ class _HostSide:
         """``script`` with the commands that run on the node's side blanked, each
         up to the end of its command (a newline, `;`, `&` or `|` outside quotes),
         a here-document it reads included."""
-        spans = [m.start() for m in _CHROOT.finditer(script)
-                 if m.group(2).rstrip("/") in self.roots or (m.group(2) == "/" and "/" in self.roots)]
+        spans = [
+            m.start()
+            for m in _CHROOT.finditer(script)
+            if m.group(2).rstrip("/") in self.roots or (m.group(2) == "/" and "/" in self.roots)
+        ]
         spans += [m.start() for m in _NSENTER.finditer(script) if self._enters_host_mounts(m.group(1).split())]
         out = script
         for start in sorted(spans):
@@ -402,8 +498,7 @@ class _HostSide:
             path = mount.group(1)
             return path.endswith("/proc/1/ns/mnt") and (self.host_pid or not path.startswith("/proc/"))
         target = re.search(r"(?:-t\s*|--target[=\s])1\b", joined)
-        mounts = any(o in ("--mount", "--all", "-a") or (re.fullmatch(r"-[a-zA-Z]+", o) and "m" in o)
-                     for o in options)
+        mounts = any(o in ("--mount", "--all", "-a") or (re.fullmatch(r"-[a-zA-Z]+", o) and "m" in o) for o in options)
         return bool(target) and mounts and self.host_pid
 
 
@@ -513,8 +608,9 @@ def _own_name(key: str) -> bool:
     words = set(w for w in re.split(r"[^a-z0-9]+", _uncamel(key).lower()) if w)
     if words & OWN_NAME_WORDS:
         return True
-    if "hostname" in words and all(w in OWN_HOSTNAME_WORDS or (len(w) <= 3 and w not in CLIENT_WORDS)
-                                   for w in words - {"hostname"}):
+    if "hostname" in words and all(
+        w in OWN_HOSTNAME_WORDS or (len(w) <= 3 and w not in CLIENT_WORDS) for w in words - {"hostname"}
+    ):
         return True
     return any(a in words and b in words for a, b in OWN_NAME_PAIRS)
 

@@ -94,9 +94,11 @@ namespace, or a `namespaceSelector` for the namespace it runs in).
 - https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
 - https://docs.kubelinter.io/#/generated/checks?id=dangling-networkpolicy
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..backends import made_elsewhere, nearest_name, shows_its_namespace
 from ..context import Context
@@ -122,8 +124,11 @@ def check(ctx: Context) -> Iterator[Finding]:
         namespace = policy.namespace
         key = (namespace, ctx.inventory.units.roots(policy.path))
         if key not in judged:
-            judged[key] = shows_its_namespace(ctx, policy, namespace, services=False) \
-                and not made_elsewhere(ctx, policy, namespace) and not _installs_operator(ctx, policy)
+            judged[key] = (
+                shows_its_namespace(ctx, policy, namespace, services=False)
+                and not made_elsewhere(ctx, policy, namespace)
+                and not _installs_operator(ctx, policy)
+            )
         if not judged[key]:
             continue
         for path in _selector_paths(policy):
@@ -162,17 +167,22 @@ def _check_selector(ctx: Context, policy: Resource, path: tuple[Any, ...]) -> Fi
     ns = policy.namespace
     described = _as_kubectl(selector)
     if len(path) == 2:
-        message = (f"NetworkPolicy {policy.name} applies to pods matching {described}, and no workload"
-                   f"{f' in namespace {ns}' if ns else ''} has such pods: the policy isolates nothing, and "
-                   f"the pods it was meant for accept and send whatever other policies allow.")
+        message = (
+            f"NetworkPolicy {policy.name} applies to pods matching {described}, and no workload"
+            f"{f' in namespace {ns}' if ns else ''} has such pods: the policy isolates nothing, and "
+            f"the pods it was meant for accept and send whatever other policies allow."
+        )
     else:
         direction = "from" if path[1] == "ingress" else "to"
-        message = (f"NetworkPolicy {policy.name} allows traffic {direction} pods matching {described}, and "
-                   f"no workload{f' in namespace {ns}' if ns else ''} has such pods: this peer allows nothing, "
-                   f"and the traffic meant to be allowed is dropped.")
+        message = (
+            f"NetworkPolicy {policy.name} allows traffic {direction} pods matching {described}, and "
+            f"no workload{f' in namespace {ns}' if ns else ''} has such pods: this peer allows nothing, "
+            f"and the traffic meant to be allowed is dropped."
+        )
     fix = _fix(ctx, policy, path, raw, selector)
-    message += (f" Verify with `kubectl get pods -n {ns or '<namespace>'} -l {_as_kubectl(selector)}` "
-                f"(no pods).") + ctx.caveat(policy)
+    message += (
+        f" Verify with `kubectl get pods -n {ns or '<namespace>'} -l {_as_kubectl(selector)}` (no pods)."
+    ) + ctx.caveat(policy)
     return ctx.finding(policy, path, message, fix=fix)
 
 
@@ -196,8 +206,9 @@ def _fix(ctx: Context, policy: Resource, path: tuple[Any, ...], raw: Any, select
 
 
 def _values(ctx: Context, policy: Resource, rest: Selector, key: str) -> set[str]:
-    candidates: list[Workload] = (ctx.inventory.workloads_selected(rest, policy) if not rest.is_empty
-                                  else ctx.inventory.workloads_near(policy))
+    candidates: list[Workload] = (
+        ctx.inventory.workloads_selected(rest, policy) if not rest.is_empty else ctx.inventory.workloads_near(policy)
+    )
     return {w.labels[key] for w in candidates if key in w.labels}
 
 
@@ -205,6 +216,12 @@ def _as_kubectl(selector: Selector) -> str:
     parts = [f"{k}={v}" for k, v in selector.labels]
     for requirement in selector.expressions:
         values = ",".join(sorted(requirement.values))
-        parts.append({"In": f"{requirement.key} in ({values})", "NotIn": f"{requirement.key} notin ({values})",
-                      "Exists": requirement.key, "DoesNotExist": f"!{requirement.key}"}[requirement.operator])
+        parts.append(
+            {
+                "In": f"{requirement.key} in ({values})",
+                "NotIn": f"{requirement.key} notin ({values})",
+                "Exists": requirement.key,
+                "DoesNotExist": f"!{requirement.key}",
+            }[requirement.operator]
+        )
     return "'" + ",".join(parts) + "'"

@@ -70,9 +70,11 @@ Good: `port: http`, the name the container declares.
 - https://github.com/kubernetes/kubernetes/blob/master/pkg/kubelet/prober/prober.go
   (the named port is looked up among the probed container's ports)
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..backends import declared_ports, is_port_name, nearest_name, probe_ports, serving_containers
 from ..context import Context
@@ -106,15 +108,18 @@ def _named_probes(container: dict) -> Iterator[tuple[str, str, str]]:
             yield probe, handler, port
 
 
-def _finding(ctx: Context, workload: Workload, path: tuple[Any, ...], container: dict,
-             where: tuple[str, str], port: str) -> Finding:
+def _finding(
+    ctx: Context, workload: Workload, path: tuple[Any, ...], container: dict, where: tuple[str, str], port: str
+) -> Finding:
     probe, handler = where
     name = str(container.get("name") or "?")
     ports = declared_ports(container)
     listed = ", ".join(f"{p.number} ({p.name})" if p.name else str(p.number) for p in ports) or "none"
-    message = (f"The {probe} of container {name} in {workload.kind} {workload.name} probes port {port!r}, "
-               f"which the container does not declare (its ports: {listed}): the kubelet cannot resolve "
-               f"the name and the probe always fails: {PROBES[probe]}.")
+    message = (
+        f"The {probe} of container {name} in {workload.kind} {workload.name} probes port {port!r}, "
+        f"which the container does not declare (its ports: {listed}): the kubelet cannot resolve "
+        f"the name and the probe always fails: {PROBES[probe]}."
+    )
     replacement = nearest_name(port, [p.name for p in ports if p.name])
     if replacement is None and len(ports) == 1:
         replacement = ports[0].name or ports[0].number
@@ -125,7 +130,14 @@ def _finding(ctx: Context, workload: Workload, path: tuple[Any, ...], container:
     else:
         message += f" Declare it: `ports: [{{name: {port}, containerPort: <number>}}]`."
     ns = workload.resource.namespace or "<namespace>"
-    message += (f" Verify with `kubectl describe pods -n {ns}` for the {workload.kind}'s pods "
-                f"(events: probe failed) and `kubectl get pods -n {ns}` (READY).")
-    return ctx.finding(workload.resource, path + (probe, handler, "port"), message, fix=fix,
-                       field=f"{'.'.join(map(str, workload.pod_spec_path))}.{name}.{probe}.port")
+    message += (
+        f" Verify with `kubectl describe pods -n {ns}` for the {workload.kind}'s pods "
+        f"(events: probe failed) and `kubectl get pods -n {ns}` (READY)."
+    )
+    return ctx.finding(
+        workload.resource,
+        path + (probe, handler, "port"),
+        message,
+        fix=fix,
+        field=f"{'.'.join(map(str, workload.pod_spec_path))}.{name}.{probe}.port",
+    )

@@ -86,16 +86,25 @@ None.
 - https://gateway-api.sigs.k8s.io/reference/spec/#routeconditionreason
   (`BackendNotFound`, `NoMatchingParent`)
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from ..backends import (core_services_near, describe_ports, made_elsewhere, nearest_name, placed_with,
-                        service_ports, services_named, shows_its_namespace)
+from ..backends import (
+    core_services_near,
+    describe_ports,
+    made_elsewhere,
+    nearest_name,
+    placed_with,
+    service_ports,
+    services_named,
+    shows_its_namespace,
+)
 from ..context import Context
 from ..edits import set_scalar
-from ..gateway import (ROUTE_KINDS, Ref, backend_refs, gateways_named, is_gateway, is_gateway_api, listeners,
-                       parent_refs)
+from ..gateway import ROUTE_KINDS, Ref, backend_refs, gateways_named, is_gateway, is_gateway_api, listeners, parent_refs
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
 
@@ -122,6 +131,7 @@ def check(ctx: Context) -> Iterator[Finding]:
 
 # --- parents -----------------------------------------------------------------------
 
+
 def _gateways_near(ctx: Context, route: Resource, namespace: str | None) -> list[Resource]:
     return [g for g in ctx.inventory.near_in(route, namespace, "Gateway") if is_gateway(g)]
 
@@ -139,29 +149,38 @@ def _check_parent(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
     if ref.section in sections:
         return None
     gateway = named[0]
-    message = (f"{route.kind} {route.name} attaches to listener {ref.section} of Gateway {gateway.name}, "
-               f"which has listeners {', '.join(sorted(sections)) or 'none'}: the route is not accepted "
-               f"(NoMatchingParent) and none of its traffic is served.")
+    message = (
+        f"{route.kind} {route.name} attaches to listener {ref.section} of Gateway {gateway.name}, "
+        f"which has listeners {', '.join(sorted(sections)) or 'none'}: the route is not accepted "
+        f"(NoMatchingParent) and none of its traffic is served."
+    )
     nearest = nearest_name(ref.section, sections)
     fix = _rename(route, ref, "sectionName", nearest, f"Attach to listener {nearest}") if nearest else None
     message += _verify(route)
-    return ctx.finding(route, ref.field_path + ("sectionName",), message, fix=fix,
-                       related=[Related(gateway.path, gateway.start_line, f"Gateway {gateway.name}")],
-                       field=f"spec.parentRefs.{ref.name}.sectionName")
+    return ctx.finding(
+        route,
+        ref.field_path + ("sectionName",),
+        message,
+        fix=fix,
+        related=[Related(gateway.path, gateway.start_line, f"Gateway {gateway.name}")],
+        field=f"spec.parentRefs.{ref.name}.sectionName",
+    )
 
 
 def _missing_gateway(ctx: Context, route: Resource, ref: Ref, nearest: str) -> Finding:
     where = f" in namespace {ref.namespace}" if ref.namespace else ""
-    message = (f"{route.kind} {route.name} attaches to Gateway {ref.name}, but no Gateway of that name{where} "
-               f"is in these manifests, while Gateway {nearest} has nearly that name: the route is not "
-               f"accepted (NoMatchingParent) and none of its traffic is served.")
+    message = (
+        f"{route.kind} {route.name} attaches to Gateway {ref.name}, but no Gateway of that name{where} "
+        f"is in these manifests, while Gateway {nearest} has nearly that name: the route is not "
+        f"accepted (NoMatchingParent) and none of its traffic is served."
+    )
     fix = _rename(route, ref, "name", nearest, f"Attach to Gateway {nearest}")
     message += _verify(route) + ctx.caveat(route)
-    return ctx.finding(route, ref.field_path + ("name",), message, fix=fix,
-                       field=f"spec.parentRefs.{ref.name}")
+    return ctx.finding(route, ref.field_path + ("name",), message, fix=fix, field=f"spec.parentRefs.{ref.name}")
 
 
 # --- backends ----------------------------------------------------------------------
+
 
 def _check_backend(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
     services = services_named(ctx, route, ref.namespace, ref.name)
@@ -174,27 +193,37 @@ def _check_backend(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
         return None
     service = services[0]
     ports = service_ports(service)
-    message = (f"{route.kind} {route.name} sends traffic to port {ref.port} of Service {service.name}, which "
-               f"exposes {describe_ports(ports)}: the backend cannot be resolved (ResolvedRefs False) and "
-               f"{_failure(route)}.")
+    message = (
+        f"{route.kind} {route.name} sends traffic to port {ref.port} of Service {service.name}, which "
+        f"exposes {describe_ports(ports)}: the backend cannot be resolved (ResolvedRefs False) and "
+        f"{_failure(route)}."
+    )
     if any(p.target == ref.port for p in ports):
         message += f" {ref.port} is the Service's targetPort (the pods' port); a backendRef names the Service's port."
     fix = None
     if len(ports) == 1 and ports[0].port is not None:
         fix = _rename(route, ref, "port", ports[0].port, f"Use port {ports[0].port} of Service {service.name}")
     message += _verify(route)
-    return ctx.finding(route, ref.field_path + ("port",), message, fix=fix,
-                       related=[Related(service.path, service.start_line, f"Service {service.name}")],
-                       field=f"{_field(ref)}.port")
+    return ctx.finding(
+        route,
+        ref.field_path + ("port",),
+        message,
+        fix=fix,
+        related=[Related(service.path, service.start_line, f"Service {service.name}")],
+        field=f"{_field(ref)}.port",
+    )
 
 
 def _missing_service(ctx: Context, route: Resource, ref: Ref) -> Finding:
     where = f" in namespace {ref.namespace}" if ref.namespace else ""
-    message = (f"{route.kind} {route.name} sends traffic to Service {ref.name}, but no Service of that name"
-               f"{where} is in these manifests: the backend cannot be resolved (ResolvedRefs False, "
-               f"BackendNotFound) and {_failure(route)}.")
-    candidates = [s.name for s in core_services_near(ctx, route, ref.namespace)
-                  if not _is_port(ref.port) or _accepts(s, ref.port)]
+    message = (
+        f"{route.kind} {route.name} sends traffic to Service {ref.name}, but no Service of that name"
+        f"{where} is in these manifests: the backend cannot be resolved (ResolvedRefs False, "
+        f"BackendNotFound) and {_failure(route)}."
+    )
+    candidates = [
+        s.name for s in core_services_near(ctx, route, ref.namespace) if not _is_port(ref.port) or _accepts(s, ref.port)
+    ]
     nearest = nearest_name(ref.name, candidates)
     fix = None
     if nearest is not None:
@@ -215,6 +244,7 @@ def _is_port(value: Any) -> bool:
 
 # --- shared ------------------------------------------------------------------------
 
+
 def _rename(route: Resource, ref: Ref, key: str, value: Any, description: str) -> Fix | None:
     mapping = route.get(*ref.field_path)
     if not isinstance(mapping, dict) or key not in mapping:
@@ -230,8 +260,10 @@ def _failure(route: Resource) -> str:
 
 
 def _verify(route: Resource) -> str:
-    return (f" Verify with `kubectl get {route.kind.lower()} {route.name} -n {route.namespace or '<namespace>'} "
-            f"-o yaml` (status.parents[].conditions).")
+    return (
+        f" Verify with `kubectl get {route.kind.lower()} {route.name} -n {route.namespace or '<namespace>'} "
+        f"-o yaml` (status.parents[].conditions)."
+    )
 
 
 def _field(ref: Ref) -> str:

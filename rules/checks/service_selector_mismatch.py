@@ -155,12 +155,14 @@ spec:
 - https://kind.sigs.k8s.io/docs/user/configuration/, https://k3d.io/stable/usage/configfile/,
   https://github.com/tilt-dev/ctlptl (configs read by the tools' commands)
 """
+
 from __future__ import annotations
 
 import weakref
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from .. import operators
 from ..context import Context
@@ -178,13 +180,21 @@ SUMMARY = "a Service selector that matches no workload's pod labels"
 
 # Labels controllers put on pods at run time: a selector may name them, the pod
 # templates in the manifests never carry them.
-RUNTIME_KEYS = frozenset({
-    "job-name", "batch.kubernetes.io/job-name", "controller-uid",
-    "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-completion-index",
-    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
-    "pod-template-hash", "controller-revision-hash", "pod-template-generation",
-    "rollouts-pod-template-hash",
-})
+RUNTIME_KEYS = frozenset(
+    {
+        "job-name",
+        "batch.kubernetes.io/job-name",
+        "controller-uid",
+        "batch.kubernetes.io/controller-uid",
+        "batch.kubernetes.io/job-completion-index",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "pod-template-hash",
+        "controller-revision-hash",
+        "pod-template-generation",
+        "rollouts-pod-template-hash",
+    }
+)
 RUNTIME_PREFIXES = ("leaderworkerset.sigs.k8s.io/",)
 
 # How alike two label values (or names) must be to count as the same one misspelt.
@@ -205,8 +215,17 @@ CLOSE = 0.05
 CLUSTER_COMPONENTS = {
     "component": frozenset({"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"}),
     "tier": frozenset({"control-plane"}),
-    "k8s-app": frozenset({"kube-dns", "kube-proxy", "node-local-dns", "metrics-server",
-                          "konnectivity-agent", "kube-controller-manager", "kube-scheduler"}),
+    "k8s-app": frozenset(
+        {
+            "kube-dns",
+            "kube-proxy",
+            "node-local-dns",
+            "metrics-server",
+            "konnectivity-agent",
+            "kube-controller-manager",
+            "kube-scheduler",
+        }
+    ),
 }
 
 
@@ -247,8 +266,11 @@ def _check(ctx: Context) -> Iterator[Finding]:
             continue  # only run-time keys: nothing the manifests can tell
         # The label index answers for most Services; listing the namespace's
         # workloads for each Service made the rule quadratic in namespace size.
-        if ctx.inventory.workloads_selected(selector, service) \
-                or ctx.inventory.workloads_selected_nearby(selector, service) or _endpoints_by_hand(ctx, service):
+        if (
+            ctx.inventory.workloads_selected(selector, service)
+            or ctx.inventory.workloads_selected_nearby(selector, service)
+            or _endpoints_by_hand(ctx, service)
+        ):
             continue
         near = _near(ctx, service)
         if not near.count:
@@ -256,17 +278,22 @@ def _check(ctx: Context) -> Iterator[Finding]:
             # through the repository, where a namespace the Service names must be
             # named by the workloads too (pods of a managed system namespace, or of
             # another repository, are made elsewhere)
-            if not ctx.inventory.units.only_folder(service.path) \
-                    or ctx.inventory.workloads_selected_anywhere(selector, service):
+            if not ctx.inventory.units.only_folder(service.path) or ctx.inventory.workloads_selected_anywhere(
+                selector, service
+            ):
                 continue  # a build without workloads: they are applied by another one
             near = _near(ctx, service, wider=True)
             if not near.count:
                 continue  # no workload here at all: the pods come from elsewhere
-        if _is_apex(service, apexes) or _cluster_component(service, selector) \
-                or _operator_labels(ctx, service, selector, near.wider) \
-                or _operator_named(ctx, service, selector, near.wider) \
-                or ctx.inventory.unscanned_holding(service, *(f"{k}: " for k, _ in selector.labels),
-                                                   *(v for _, v in selector.labels)):
+        if (
+            _is_apex(service, apexes)
+            or _cluster_component(service, selector)
+            or _operator_labels(ctx, service, selector, near.wider)
+            or _operator_named(ctx, service, selector, near.wider)
+            or ctx.inventory.unscanned_holding(
+                service, *(f"{k}: " for k, _ in selector.labels), *(v for _, v in selector.labels)
+            )
+        ):
             continue
         found = _finding(ctx, service, raw, selector, near)
         if found is not None:
@@ -275,29 +302,39 @@ def _check(ctx: Context) -> Iterator[Finding]:
 
 # --- the finding -------------------------------------------------------------------
 
-def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
-             near: _Near) -> Finding | None:
+
+def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector, near: _Near) -> Finding | None:
     ns = service.namespace
     wanted = _pairs(selector.labels)
     where = f" in namespace {ns}" if ns else ""
     dropped = [str(k) for k in raw if is_runtime_key(str(k))]
     scope = "elsewhere in the repository (nothing deployed with it makes pods)" if near.wider else "deployed with it"
     message = f"Service {service.name} selects no pods: no workload{where} {scope} has pod labels {wanted}"
-    message += (f" (run-time label {', '.join(dropped)} left out of the comparison)." if dropped else ".")
+    message += f" (run-time label {', '.join(dropped)} left out of the comparison)." if dropped else "."
     related: list[Related] = []
     fix = None
 
     # (workloads with these labels have pod labels: outside `near` only by namespace)
-    elsewhere = [w for w in ctx.inventory.workloads_selected_anywhere(selector, None)
-                 if not _may_share(ns, w) and (near.wider or ctx.inventory.together(service, w.resource))]
+    elsewhere = [
+        w
+        for w in ctx.inventory.workloads_selected_anywhere(selector, None)
+        if not _may_share(ns, w) and (near.wider or ctx.inventory.together(service, w.resource))
+    ]
     choice = None if elsewhere else _choose(ctx, service, selector, near)
     if elsewhere:
         other = elsewhere[0]
-        message += (f" Pods with these labels come from {other.kind} {other.name} in namespace "
-                    f"{other.resource.namespace} ({other.resource.path}), but a Service selects pods "
-                    f"of its own namespace only: move one of them.")
-        related.append(Related(other.resource.path, _labels_line(other), f"{other.kind} {other.name} "
-                               f"in namespace {other.resource.namespace} has these pod labels"))
+        message += (
+            f" Pods with these labels come from {other.kind} {other.name} in namespace "
+            f"{other.resource.namespace} ({other.resource.path}), but a Service selects pods "
+            f"of its own namespace only: move one of them."
+        )
+        related.append(
+            Related(
+                other.resource.path,
+                _labels_line(other),
+                f"{other.kind} {other.name} in namespace {other.resource.namespace} has these pod labels",
+            )
+        )
     elif choice is None:
         if _pod_makers_in_unit(ctx, service, near.wider) or operators.releases_into(ctx.inventory, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
@@ -306,10 +343,17 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
         target, by_metadata = choice
         fix, explanation = _fix(ctx, service, raw, selector, target, by_metadata)
         message += " " + explanation
-        related.append(Related(target.resource.path, _labels_line(target),
-                               f"pod labels of {target.kind} {target.name}: {_pairs(target.labels.items())}"))
-    message += (f" Verify with `kubectl get endpoints {service.name} -n {ns or '<namespace>'}` "
-                f"(it shows <none> while the selector matches no pod).")
+        related.append(
+            Related(
+                target.resource.path,
+                _labels_line(target),
+                f"pod labels of {target.kind} {target.name}: {_pairs(target.labels.items())}",
+            )
+        )
+    message += (
+        f" Verify with `kubectl get endpoints {service.name} -n {ns or '<namespace>'}` "
+        f"(it shows <none> while the selector matches no pod)."
+    )
     message += ctx.caveat(service)
     return ctx.finding(service, ("spec", "selector"), message, fix=fix, related=related)
 
@@ -317,12 +361,15 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector,
 def _no_target_hint(first: list[Workload], count: int) -> str:
     listed = "; ".join(f"{w.kind} {w.name} ({_pairs(w.labels.items())})" for w in first)
     more = f" and {count - 3} more" if count > 3 else ""
-    return (f" None of the workloads that could share its namespace looks like the one meant: "
-            f"{listed}{more}. If an operator makes its pods, declare that kind under `custom-workloads` "
-            f"in .footgun.yml.")
+    return (
+        f" None of the workloads that could share its namespace looks like the one meant: "
+        f"{listed}{more}. If an operator makes its pods, declare that kind under `custom-workloads` "
+        f"in .footgun.yml."
+    )
 
 
 # --- which workload was meant --------------------------------------------------------
+
 
 @dataclass
 class _Score:
@@ -336,8 +383,7 @@ class _Score:
         return self.labels + 0.5 * self.name
 
 
-def _choose(ctx: Context, service: Resource, selector: Selector,
-            near: _Near) -> tuple[Workload, bool] | None:
+def _choose(ctx: Context, service: Resource, selector: Selector, near: _Near) -> tuple[Workload, bool] | None:
     """The workload the Service most likely means, and whether it was found by its
     own ``metadata.labels``; None when nothing is close enough or two tie."""
     by_metadata = near.metadata_matches(selector)
@@ -357,8 +403,7 @@ def _choose(ctx: Context, service: Resource, selector: Selector,
     return candidates[0].workload, False
 
 
-def _contenders(ctx: Context, service: Resource, selector: Selector,
-                workloads: list[Workload]) -> list[_Score]:
+def _contenders(ctx: Context, service: Resource, selector: Selector, workloads: list[Workload]) -> list[_Score]:
     """The plausible scores of ``workloads`` (in their order) less those that can
     neither be the highest nor come within CLOSE of it: scored by difflib in order
     of `_score_bound`, highest first, until no bound comes within CLOSE of the best
@@ -429,8 +474,7 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
     return _Score(workload, plausible, labels, name)
 
 
-def _plausible_candidates(ctx: Context, service: Resource, selector: Selector,
-                          near: _Near) -> list[Workload]:
+def _plausible_candidates(ctx: Context, service: Resource, selector: Selector, near: _Near) -> list[Workload]:
     """The workloads of `near` that pass `_plausibility_test`, in `near`'s order.
     Only those the namespace's indexes can find passing it are tested: testing every
     workload, even at a few integer operations each, was quadratic in namespace
@@ -441,8 +485,7 @@ def _plausible_candidates(ctx: Context, service: Resource, selector: Selector,
     return [w for w in near.may_pass(values, pairs) if test(w)]
 
 
-def _plausibility_test(ctx: Context, values: list[Text],
-                       pairs: list[tuple[str, Text]]) -> Callable[[Workload], bool]:
+def _plausibility_test(ctx: Context, values: list[Text], pairs: list[tuple[str, Text]]) -> Callable[[Workload], bool]:
     """False only for workloads `_score` would find implausible: the same test with
     `similarity`'s cheap upper bounds in place of difflib, given the Service's name
     and selector values (``values``) and its selector pairs, prepared."""
@@ -471,7 +514,7 @@ class _WorkloadTexts(NamedTuple):
     other_values: list[Text]  # label values less the run-time keys'
 
 
-_workload_texts: "weakref.WeakKeyDictionary[Any, dict[int, _WorkloadTexts]]" = weakref.WeakKeyDictionary()
+_workload_texts: weakref.WeakKeyDictionary[Any, dict[int, _WorkloadTexts]] = weakref.WeakKeyDictionary()
 
 
 def _texts_of(ctx: Context, workload: Workload) -> _WorkloadTexts:
@@ -483,12 +526,15 @@ def _texts_of(ctx: Context, workload: Workload) -> _WorkloadTexts:
     texts = prepared.get(id(workload))
     if texts is None:
         texts = prepared[id(workload)] = _WorkloadTexts(
-            prepare(workload.name), {k: prepare(v) for k, v in workload.labels.items()},
-            [prepare(v) for k, v in workload.labels.items() if not is_runtime_key(k)])
+            prepare(workload.name),
+            {k: prepare(v) for k, v in workload.labels.items()},
+            [prepare(v) for k, v in workload.labels.items() if not is_runtime_key(k)],
+        )
     return texts
 
 
 # --- the workloads near a Service, indexed -----------------------------------------
+
 
 class _Group:
     """The workloads with pod labels of one namespace bucket, indexed once per scan
@@ -606,8 +652,9 @@ def _near(ctx: Context, service: Resource, wider: bool = False) -> _Near:
     if groups is None:
         groups = _groups[inventory] = {}
     # (a namespace with no workload has no bucket: `workloads_near` lists the rest)
-    keys = list(inventory.namespaces_of_workloads()) if namespace is None else \
-        [namespace] if wider else [namespace, None]
+    keys = (
+        list(inventory.namespaces_of_workloads()) if namespace is None else [namespace] if wider else [namespace, None]
+    )
     units = [None] if wider else sorted(inventory.units.roots(service.path))
     for unit in units:
         for key in keys:
@@ -616,7 +663,7 @@ def _near(ctx: Context, service: Resource, wider: bool = False) -> _Near:
     return _Near(inventory, [groups[(key, unit)] for unit in units for key in keys], namespace is None, wider)
 
 
-_groups: "weakref.WeakKeyDictionary[Any, dict[tuple, _Group]]" = weakref.WeakKeyDictionary()
+_groups: weakref.WeakKeyDictionary[Any, dict[tuple, _Group]] = weakref.WeakKeyDictionary()
 
 
 def _positions(inventory: Any) -> dict[int, int]:
@@ -627,7 +674,7 @@ def _positions(inventory: Any) -> dict[int, int]:
     return found
 
 
-_workload_positions: "weakref.WeakKeyDictionary[Any, dict[int, int]]" = weakref.WeakKeyDictionary()
+_workload_positions: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
 def _may_share(namespace: str | None, workload: Workload) -> bool:
@@ -641,8 +688,10 @@ def _name_score(service: Resource, selector: Selector, workload: Workload) -> fl
 
 # --- the fix ------------------------------------------------------------------------
 
-def _fix(ctx: Context, service: Resource, raw: YMap, selector: Selector, target: Workload,
-         by_metadata: bool) -> tuple[Fix | None, str]:
+
+def _fix(
+    ctx: Context, service: Resource, raw: YMap, selector: Selector, target: Workload, by_metadata: bool
+) -> tuple[Fix | None, str]:
     kind_name = f"{target.kind} {target.name} ({target.resource.path})"
     own = _own_selector(target)
     if by_metadata:
@@ -651,38 +700,51 @@ def _fix(ctx: Context, service: Resource, raw: YMap, selector: Selector, target:
         added = {**target.labels, **missing}
         keeps_own = own is not None and (own.is_empty or own.matches(added))
         template = ".".join(target.template_path + ("metadata", "labels"))
-        head = (f"Most likely meant: {kind_name}, whose own metadata.labels carry {_pairs(selector.labels)}; "
-                f"but a Service selects pods, and its pod template ({template}) "
-                f"has {_pairs(target.labels.items())}.")
+        head = (
+            f"Most likely meant: {kind_name}, whose own metadata.labels carry {_pairs(selector.labels)}; "
+            f"but a Service selects pods, and its pod template ({template}) "
+            f"has {_pairs(target.labels.items())}."
+        )
         if missing and not conflicting and keeps_own:
             edits = _add_template_labels(target, missing)
             if edits:
-                return Fix(f"Add {_pairs(missing.items())} to the pod template of {target.kind} {target.name}",
-                           tuple(edits)), (
+                return Fix(
+                    f"Add {_pairs(missing.items())} to the pod template of {target.kind} {target.name}", tuple(edits)
+                ), (
                     f"{head} The fix adds {_pairs(missing.items())} to the pod template: its spec.selector "
                     f"{_describe(own)} still matches it, so the {target.kind} stays valid (this rolls its pods). "
-                    f"Alternatively drop {', '.join(missing)} from the Service selector.")
+                    f"Alternatively drop {', '.join(missing)} from the Service selector."
+                )
         relabelled = {**target.labels, **dict(selector.labels)}
         if missing and not conflicting and keeps_own:
             reason = "its labels cannot be extended with a line edit (flow style)"
         elif own is None or not (own.is_empty or own.matches(relabelled)):
-            reason = (f"the {target.kind}'s spec.selector {_describe(own)} would no longer match its "
-                      f"template: Kubernetes rejects that, and the selector cannot be changed after creation")
+            reason = (
+                f"the {target.kind}'s spec.selector {_describe(own)} would no longer match its "
+                f"template: Kubernetes rejects that, and the selector cannot be changed after creation"
+            )
         else:
-            reason = (f"{', '.join(conflicting)} already has another value on the pods, and whatever "
-                      f"selects them by it would lose them")
+            reason = (
+                f"{', '.join(conflicting)} already has another value on the pods, and whatever "
+                f"selects them by it would lose them"
+            )
         fix = _selector_fix(ctx, service, raw, target, own)
-        return fix, (f"{head} Adding the labels to the pod template is not safe here ({reason}), so the fix "
-                     f"points the Service at the pods' labels instead." if fix else
-                     f"{head} Point the selector at the pods' labels, or add the labels to the pod template.")
+        return fix, (
+            f"{head} Adding the labels to the pod template is not safe here ({reason}), so the fix "
+            f"points the Service at the pods' labels instead."
+            if fix
+            else f"{head} Point the selector at the pods' labels, or add the labels to the pod template."
+        )
     fix = _selector_fix(ctx, service, raw, target, own)
-    return fix, (f"Most likely meant: {kind_name}, whose pods are labelled {_pairs(target.labels.items())}; "
-                 + ("the fix points the selector at those labels." if fix else
-                    "point the selector at those labels."))
+    return fix, (
+        f"Most likely meant: {kind_name}, whose pods are labelled {_pairs(target.labels.items())}; "
+        + ("the fix points the selector at those labels." if fix else "point the selector at those labels.")
+    )
 
 
-def _new_selector(ctx: Context, service: Resource, raw: YMap, target: Workload,
-                  own: Selector | None) -> dict[str, str] | None:
+def _new_selector(
+    ctx: Context, service: Resource, raw: YMap, target: Workload, own: Selector | None
+) -> dict[str, str] | None:
     """The selector, key by key, rewritten to the target's pod labels: a key the
     pods have takes their value, a key they lack becomes the pod label holding its
     value (or is dropped), run-time keys stay as they are."""
@@ -696,8 +758,11 @@ def _new_selector(ctx: Context, service: Resource, raw: YMap, target: Workload,
         elif key in pods:
             new[key] = pods[key]
         else:
-            renamed = [(k, similar(value, v)) for k, v in pods.items()
-                       if k not in used and k not in new and not is_runtime_key(k)]
+            renamed = [
+                (k, similar(value, v))
+                for k, v in pods.items()
+                if k not in used and k not in new and not is_runtime_key(k)
+            ]
             renamed = [(k, s) for k, s in renamed if s >= NEAR]
             if renamed:
                 best = max(renamed, key=lambda pair: pair[1])[0]
@@ -715,8 +780,7 @@ def _new_selector(ctx: Context, service: Resource, raw: YMap, target: Workload,
     return new
 
 
-def _selector_fix(ctx: Context, service: Resource, raw: YMap, target: Workload,
-                  own: Selector | None) -> Fix | None:
+def _selector_fix(ctx: Context, service: Resource, raw: YMap, target: Workload, own: Selector | None) -> Fix | None:
     new = _new_selector(ctx, service, raw, target, own)
     if new is None:
         return None
@@ -739,8 +803,12 @@ def _rewrite_selector(service: Resource, raw: YMap, new: dict[str, str]) -> Edit
         if span.start != span.end or line.count("{") != 1 or line.count("}") != 1:
             return None
         body = ", ".join(f"{render_scalar(k, quote)}: {render_scalar(v, quote)}" for k, v in new.items())
-        return replace_lines(source, span.key_line, span.key_line,
-                             [line[:line.index("{")] + "{" + body + "}" + line[line.index("}") + 1:]])
+        return replace_lines(
+            source,
+            span.key_line,
+            span.key_line,
+            [line[: line.index("{")] + "{" + body + "}" + line[line.index("}") + 1 :]],
+        )
     entries = {str(k): s for k, s in raw.at.items()}
     col = min(s.col for s in entries.values())
     owner: dict[int, str] = {}
@@ -763,8 +831,11 @@ def _rewrite_selector(service: Resource, raw: YMap, new: dict[str, str]) -> Edit
             out.append(source.line(number))
         elif key in new:
             edit = set_scalar(source, raw, key, new[key])
-            out.append(edit.replacement.rstrip("\r\n") if edit else
-                       " " * col + f"{render_scalar(key, quote)}: {render_scalar(new[key], quote)}")
+            out.append(
+                edit.replacement.rstrip("\r\n")
+                if edit
+                else " " * col + f"{render_scalar(key, quote)}: {render_scalar(new[key], quote)}"
+            )
         elif key in replacement_for:
             other = replacement_for[key]
             pending.pop(other, None)
@@ -789,6 +860,7 @@ def _add_template_labels(target: Workload, labels: dict[str, str]) -> list[Edit]
 
 
 # --- helpers -----------------------------------------------------------------------
+
 
 def _own_selector(workload: Workload) -> Selector | None:
     """The workload's own pod selector; an empty Selector when it has none (a
@@ -861,8 +933,9 @@ def _trafficsplit_apexes(ctx: Context) -> dict[str, list[str | None]]:
 
 
 def _is_apex(service: Resource, apexes: dict[str, list[str | None]]) -> bool:
-    return any(ns is None or service.namespace is None or ns == service.namespace
-               for ns in apexes.get(service.name, ()))
+    return any(
+        ns is None or service.namespace is None or ns == service.namespace for ns in apexes.get(service.name, ())
+    )
 
 
 def _operator_labels(ctx: Context, service: Resource, selector: Selector, wider: bool = False) -> bool:
@@ -888,8 +961,10 @@ def _operator_named(ctx: Context, service: Resource, selector: Selector, wider: 
     `strimzi.io/name: <name>-kafka`, `cluster-name: <name>`, `app: <name>-leader`):
     those pods are the operator's, whatever workload elsewhere looks alike."""
     values = [value.lower() for _, value in selector.labels]
-    return any(_names_in(str(resource.get("metadata", "name") or "").lower(), values)
-               for resource in _pod_makers_in_unit(ctx, service, wider))
+    return any(
+        _names_in(str(resource.get("metadata", "name") or "").lower(), values)
+        for resource in _pod_makers_in_unit(ctx, service, wider)
+    )
 
 
 def _names_in(name: str, values: list[str]) -> bool:
@@ -910,21 +985,23 @@ def _endpoints_by_hand(ctx: Context, service: Resource) -> bool:
     kube-proxy routes to it, so the Service has endpoints whatever its selector."""
     if ctx.inventory.named(service, "Endpoints", service.name, service.namespace):
         return True
-    return any(r.get("metadata", "labels", "kubernetes.io/service-name") == service.name
-               for r in ctx.inventory.near(service, "EndpointSlice"))
+    return any(
+        r.get("metadata", "labels", "kubernetes.io/service-name") == service.name
+        for r in ctx.inventory.near(service, "EndpointSlice")
+    )
 
 
 def _pod_makers_in_unit(ctx: Context, service: Resource, wider: bool = False) -> list[Resource]:
     """The resources that may make pods and are applied with ``service`` (``wider``:
     anywhere they could share its namespace): the one place that says where a
     Service's operator resources may be."""
-    return [r for r in operators.pod_makers(ctx.inventory, service.namespace)
-            if wider or ctx.inventory.together(service, r)]
+    return [
+        r for r in operators.pod_makers(ctx.inventory, service.namespace) if wider or ctx.inventory.together(service, r)
+    ]
 
 
 def _has_labels(labels: Any, wanted: dict[str, str]) -> bool:
-    return isinstance(labels, dict) and all(k in labels and label_value(labels[k]) == v
-                                            for k, v in wanted.items())
+    return isinstance(labels, dict) and all(k in labels and label_value(labels[k]) == v for k, v in wanted.items())
 
 
 def _has_labels_within(node: Any, wanted: dict[str, str], depth: int) -> bool:

@@ -108,13 +108,24 @@ Good: `targetPort: http`, the name the container declares.
 - https://docs.kubelinter.io/#/generated/checks?id=dangling-service and
   https://github.com/stackrox/kube-linter/blob/main/pkg/templates/danglingservice/template.go
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from ..backends import (ContainerPort, ServicePort, declared_ports, is_port_name, nearest_name, pod_mentions,
-                        probe_ports, service_ports, serving_containers)
+from ..backends import (
+    ContainerPort,
+    ServicePort,
+    declared_ports,
+    is_port_name,
+    nearest_name,
+    pod_mentions,
+    probe_ports,
+    service_ports,
+    serving_containers,
+)
 from ..context import Context
 from ..edits import insert_entries, set_scalar
 from ..manifests import Resource
@@ -151,8 +162,11 @@ def _target(port: ServicePort) -> Any:
 
 def _declared(port: ServicePort, workloads: list[Workload]) -> bool:
     target = _target(port)
-    return any(p.protocol == port.protocol and (p.name == target or p.number == target)
-               for w in workloads for p in _ports_of(w))
+    return any(
+        p.protocol == port.protocol and (p.name == target or p.number == target)
+        for w in workloads
+        for p in _ports_of(w)
+    )
 
 
 def _selected(ctx: Context, service: Resource) -> list[Workload]:
@@ -167,28 +181,47 @@ def _selected(ctx: Context, service: Resource) -> list[Workload]:
     return [] if selector.is_empty else ctx.inventory.workloads_selected(selector, service)
 
 
-def _check_port(ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload],
-                agrees: bool) -> Finding | None:
+def _check_port(
+    ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload], agrees: bool
+) -> Finding | None:
     target = _target(port)
     declared = [(w, p) for w in workloads for p in _ports_of(w) if p.protocol == port.protocol]
     if is_port_name(target):
-        if any(p.name == target for _, p in declared) \
-                or any(p.name == target for p in _patched_ports(ctx, workloads, port.protocol)):
+        if any(p.name == target for _, p in declared) or any(
+            p.name == target for p in _patched_ports(ctx, workloads, port.protocol)
+        ):
             return None
-        return _finding(ctx, service, port, workloads, declared, "error",
-                        f"targetPort {target!r} is a port name that no container of the selected pods "
-                        f"declares{_protocol(port)}: the Service port has no endpoints and connections to it "
-                        f"are refused.")
+        return _finding(
+            ctx,
+            service,
+            port,
+            workloads,
+            declared,
+            "error",
+            f"targetPort {target!r} is a port name that no container of the selected pods "
+            f"declares{_protocol(port)}: the Service port has no endpoints and connections to it "
+            f"are refused.",
+        )
     if agrees or not isinstance(target, int) or isinstance(target, bool) or not _all_declare(workloads):
         return None
-    if any(_mentioned(ctx, w, target) for w in workloads) or _declared_as_other_protocol(target, workloads) \
-            or any(p.number == target for p in _patched_ports(ctx, workloads, port.protocol)) \
-            or _istio_gateway(ctx, workloads):
+    if (
+        any(_mentioned(ctx, w, target) for w in workloads)
+        or _declared_as_other_protocol(target, workloads)
+        or any(p.number == target for p in _patched_ports(ctx, workloads, port.protocol))
+        or _istio_gateway(ctx, workloads)
+    ):
         return None
     what = f"targetPort {target}" if port.target is not None else f"port {target} (no targetPort: the same number)"
-    return _finding(ctx, service, port, workloads, declared, "warning",
-                    f"{what} is not a port the selected containers declare{_protocol(port)}: traffic goes to a "
-                    f"port nothing is known to listen on, and connections are likely refused.")
+    return _finding(
+        ctx,
+        service,
+        port,
+        workloads,
+        declared,
+        "warning",
+        f"{what} is not a port the selected containers declare{_protocol(port)}: traffic goes to a "
+        f"port nothing is known to listen on, and connections are likely refused.",
+    )
 
 
 def _ports_of(workload: Workload) -> list[ContainerPort]:
@@ -214,8 +247,12 @@ def _istio_gateway(ctx: Context, workloads: list[Workload]) -> bool:
     the Gateways' servers configure at run time, whatever the containers declare."""
     for gateway in ctx.inventory.of_kind("Gateway"):
         selector = gateway.get("spec", "selector")
-        if gateway.api_version.startswith("networking.istio.io/") and isinstance(selector, dict) and selector \
-                and any(from_map(selector).matches(w.labels) for w in workloads):
+        if (
+            gateway.api_version.startswith("networking.istio.io/")
+            and isinstance(selector, dict)
+            and selector
+            and any(from_map(selector).matches(w.labels) for w in workloads)
+        ):
             return True
     return False
 
@@ -257,21 +294,34 @@ def _protocol(port: ServicePort) -> str:
     return f" with protocol {port.protocol}" if port.protocol != "TCP" else ""
 
 
-def _finding(ctx: Context, service: Resource, port: ServicePort, workloads: list[Workload],
-             declared: list[tuple[Workload, ContainerPort]], severity: str, message: str) -> Finding:
+def _finding(
+    ctx: Context,
+    service: Resource,
+    port: ServicePort,
+    workloads: list[Workload],
+    declared: list[tuple[Workload, ContainerPort]],
+    severity: str,
+    message: str,
+) -> Finding:
     distinct = list(dict.fromkeys(f"{w.kind} {w.name}" for w in workloads))
     names = ", ".join(distinct[:3]) + (" and others" if len(distinct) > 3 else "")
     offered = sorted({_describe(p) for w in workloads for p in _ports_of(w)})
-    message = (f"Service {service.name}: {message} It selects {names}, whose containers declare "
-               f"{', '.join(offered) if offered else 'no ports'}.")
+    message = (
+        f"Service {service.name}: {message} It selects {names}, whose containers declare "
+        f"{', '.join(offered) if offered else 'no ports'}."
+    )
     replacement = _replacement(port, workloads, declared)
     fix = _fix(service, port, replacement) if replacement is not None else None
     ns = service.namespace or "<namespace>"
-    message += (f" Verify with `kubectl get endpoints {service.name} -n {ns}` and "
-                f"`kubectl port-forward -n {ns} service/{service.name} {port.port}`.")
-    related = [Related(w.resource.path, w.resource.span(*w.pod_spec_path).key_line,
-                       f"pod template of {w.kind} {w.name}") for w in workloads[:3]
-               if w.resource.span(*w.pod_spec_path)]
+    message += (
+        f" Verify with `kubectl get endpoints {service.name} -n {ns}` and "
+        f"`kubectl port-forward -n {ns} service/{service.name} {port.port}`."
+    )
+    related = [
+        Related(w.resource.path, w.resource.span(*w.pod_spec_path).key_line, f"pod template of {w.kind} {w.name}")
+        for w in workloads[:3]
+        if w.resource.span(*w.pod_spec_path)
+    ]
     has_target = port.target is not None
     path = ("spec", "ports", port.index, "targetPort" if has_target else "port")
     field = f"spec.ports.{port.name or port.port}.targetPort"
@@ -283,8 +333,7 @@ def _describe(port: ContainerPort) -> str:
     return f"{port.number}{protocol} ({port.name})" if port.name else f"{port.number}{protocol}"
 
 
-def _replacement(port: ServicePort, workloads: list[Workload],
-                 declared: list[tuple[Workload, ContainerPort]]) -> Any:
+def _replacement(port: ServicePort, workloads: list[Workload], declared: list[tuple[Workload, ContainerPort]]) -> Any:
     """The targetPort to write, when every selected workload declares it and it is
     clearly the one meant: the name nearly written, or the only port declared."""
     per_workload = [{(p.name, p.number) for v, p in declared if v is w} for w in workloads]

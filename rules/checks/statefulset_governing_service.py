@@ -90,12 +90,14 @@ None.
 - https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pods
 - https://kubernetes.io/docs/concepts/services-networking/service/#headless-services
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from ..backends import declared_ports, made_elsewhere, placed_with, pod_mentions, serving_containers, services_named
+from ..backends import declared_ports, made_elsewhere, placed_with, pod_mentions, services_named, serving_containers
 from ..context import Context
 from ..edits import append_document
 from ..manifests import Resource
@@ -129,18 +131,26 @@ def _check(ctx: Context, workload: Workload, name: str) -> Finding | None:
     headless = [s for s in services if s.get("spec", "clusterIP") == "None"]
     if not headless:
         service = services[0]
-        return _finding(ctx, workload, service,
-                        f"serviceName {name} names Service {service.name}, which is not headless (no "
-                        f"`clusterIP: None`): the per-pod DNS names <pod>.{name} are never created. clusterIP "
-                        f"cannot be changed in place: recreate the Service as headless, or create a headless "
-                        f"one and recreate the StatefulSet naming it.")
+        return _finding(
+            ctx,
+            workload,
+            service,
+            f"serviceName {name} names Service {service.name}, which is not headless (no "
+            f"`clusterIP: None`): the per-pod DNS names <pod>.{name} are never created. clusterIP "
+            f"cannot be changed in place: recreate the Service as headless, or create a headless "
+            f"one and recreate the StatefulSet naming it.",
+        )
     if any(_selects(s, workload) for s in headless):
         return None
     service = headless[0]
-    return _finding(ctx, workload, service,
-                    f"serviceName {name} names headless Service {service.name}, whose selector does not match "
-                    f"the StatefulSet's pod labels: the per-pod DNS names <pod>.{name} are never created. "
-                    f"Make its selector match the pod template's labels.")
+    return _finding(
+        ctx,
+        workload,
+        service,
+        f"serviceName {name} names headless Service {service.name}, whose selector does not match "
+        f"the StatefulSet's pod labels: the per-pod DNS names <pod>.{name} are never created. "
+        f"Make its selector match the pod template's labels.",
+    )
 
 
 def _selects(service: Resource, workload: Workload) -> bool:
@@ -156,19 +166,27 @@ def _finding(ctx: Context, workload: Workload, service: Resource, message: str) 
     name = statefulset.get("spec", "serviceName")
     used = pod_mentions(ctx, workload, re.compile(rf"\.{re.escape(name)}(?![a-z0-9-])"))
     if not used:
-        message += (" Nothing in the pods' configuration names <pod>.{name}, so this matters only if "
-                    "something resolves those names.").replace("{name}", name)
-    return ctx.finding(statefulset, ("spec", "serviceName"), f"StatefulSet {statefulset.name}: {message}"
-                       + _verify(statefulset, service.name), severity=None if used else "info",
-                       related=[Related(service.path, service.start_line, f"Service {service.name}")])
+        message += (
+            " Nothing in the pods' configuration names <pod>.{name}, so this matters only if "
+            "something resolves those names."
+        ).replace("{name}", name)
+    return ctx.finding(
+        statefulset,
+        ("spec", "serviceName"),
+        f"StatefulSet {statefulset.name}: {message}" + _verify(statefulset, service.name),
+        severity=None if used else "info",
+        related=[Related(service.path, service.start_line, f"Service {service.name}")],
+    )
 
 
 def _missing(ctx: Context, workload: Workload, name: str) -> Finding:
     statefulset = workload.resource
     where = f" in namespace {statefulset.namespace}" if statefulset.namespace else ""
-    message = (f"StatefulSet {statefulset.name} names serviceName {name}, but no Service {name}{where} is in "
-               f"these manifests: the per-pod DNS names <pod>.{name} are never created, so peers and clients "
-               f"addressing a replica by name fail with NXDOMAIN.")
+    message = (
+        f"StatefulSet {statefulset.name} names serviceName {name}, but no Service {name}{where} is in "
+        f"these manifests: the per-pod DNS names <pod>.{name} are never created, so peers and clients "
+        f"addressing a replica by name fail with NXDOMAIN."
+    )
     document = _headless_service(workload, name)
     fix = None
     if document is not None:
@@ -182,8 +200,10 @@ def _missing(ctx: Context, workload: Workload, name: str) -> Finding:
 
 def _verify(statefulset: Resource, service: str) -> str:
     ns = statefulset.namespace or "<namespace>"
-    return (f" Verify with `kubectl get service {service} -n {ns} -o jsonpath='{{.spec.clusterIP}}'` "
-            f"(None) and `nslookup {statefulset.name}-0.{service}.{ns}.svc.cluster.local` from a pod.")
+    return (
+        f" Verify with `kubectl get service {service} -n {ns} -o jsonpath='{{.spec.clusterIP}}'` "
+        f"(None) and `nslookup {statefulset.name}-0.{service}.{ns}.svc.cluster.local` from a pod."
+    )
 
 
 def _headless_service(workload: Workload, name: str) -> dict[str, Any] | None:
@@ -211,8 +231,7 @@ def _ports(workload: Workload) -> list[dict[str, Any]]:
         for port in declared_ports(container):
             if port.number is None or (port.number, port.protocol) in found:
                 continue
-            entry: dict[str, Any] = {"name": port.name or f"{port.protocol.lower()}-{port.number}",
-                                     "port": port.number}
+            entry: dict[str, Any] = {"name": port.name or f"{port.protocol.lower()}-{port.number}", "port": port.number}
             if port.protocol != "TCP":
                 entry["protocol"] = port.protocol
             found[(port.number, port.protocol)] = entry

@@ -1,8 +1,9 @@
 """Renderings of a scan result: ``text`` for people, ``json`` (for tools), ``sarif``
 (2.1.0, for code scanning) and ``github`` (Actions workflow commands)."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..engine import ScanResult
 from . import github, json, sarif, text

@@ -2,6 +2,7 @@
 so a workflow step annotates the PR without any App installed.
 https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands
 """
+
 from __future__ import annotations
 
 from ..engine import ScanResult

@@ -1,5 +1,6 @@
 """The ``--format json`` document, as README.md describes it: ``version`` 1, the
 findings and the skipped files, each as its ``to_json`` renders it."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,11 @@ from ..engine import ScanResult
 
 
 def as_dict(result: ScanResult) -> dict:
-    return {"version": 1,
-            "findings": [f.to_json() for f in result.findings],
-            "skipped": [s.to_json() for s in result.skipped]}
+    return {
+        "version": 1,
+        "findings": [f.to_json() for f in result.findings],
+        "skipped": [s.to_json() for s in result.skipped],
+    }
 
 
 def render(result: ScanResult, **_: object) -> str:

@@ -3,6 +3,7 @@ help text, regions on the offending lines, fixes as SARIF fixes.
 https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
 https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,21 +23,28 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 def render(result: ScanResult, version: str | None = None, **_: object) -> str:
     docs = rule_docs()
     index = {d.id: i for i, d in enumerate(docs)}
-    rules = [{
-        "id": d.id,
-        "name": "".join(part.title() for part in d.id.split("-")),
-        "shortDescription": {"text": d.summary},
-        "fullDescription": {"text": d.title},
-        "help": {"text": d.markdown, "markdown": d.markdown},
-        **({"helpUri": url} if (url := doc_url(d.id, result.docs_url)) else {}),
-        "defaultConfiguration": {"level": LEVELS[d.severity]},
-        "properties": {"tags": ["kubernetes", "networking"],
-                       "problem.severity": d.severity},
-    } for d in docs]
+    rules = [
+        {
+            "id": d.id,
+            "name": "".join(part.title() for part in d.id.split("-")),
+            "shortDescription": {"text": d.summary},
+            "fullDescription": {"text": d.title},
+            "help": {"text": d.markdown, "markdown": d.markdown},
+            **({"helpUri": url} if (url := doc_url(d.id, result.docs_url)) else {}),
+            "defaultConfiguration": {"level": LEVELS[d.severity]},
+            "properties": {"tags": ["kubernetes", "networking"], "problem.severity": d.severity},
+        }
+        for d in docs
+    ]
     results = [_result(f, index, result.sources) for f in result.findings]
-    notifications = [{"level": "note", "message": {"text": f"{s.path}: skipped: {s.reason}"},
-                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(s.path)}}}]}
-                     for s in result.skipped]
+    notifications = [
+        {
+            "level": "note",
+            "message": {"text": f"{s.path}: skipped: {s.reason}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(s.path)}}}],
+        }
+        for s in result.skipped
+    ]
     run = {
         "tool": {"driver": _driver(version, rules)},
         "results": results,
@@ -58,8 +66,9 @@ def _uri(path: str) -> str:
 
 
 def _location(path: str, start: int, end: int) -> dict:
-    return {"physicalLocation": {"artifactLocation": {"uri": _uri(path)},
-                                 "region": {"startLine": start, "endLine": end}}}
+    return {
+        "physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": {"startLine": start, "endLine": end}}
+    }
 
 
 def _result(f: Finding, index: dict[str, int], sources: dict[str, SourceFile]) -> dict:
@@ -72,8 +81,10 @@ def _result(f: Finding, index: dict[str, int], sources: dict[str, SourceFile]) -
         "partialFingerprints": {"footgun/v1": hashlib.sha256(f.fingerprint.encode()).hexdigest()[:32]},
     }
     if f.related:
-        result["relatedLocations"] = [{"id": i, "message": {"text": r.message}, **_location(r.path, r.line, r.line)}
-                                      for i, r in enumerate(f.related)]
+        result["relatedLocations"] = [
+            {"id": i, "message": {"text": r.message}, **_location(r.path, r.line, r.line)}
+            for i, r in enumerate(f.related)
+        ]
     if f.fix:
         changes = {}
         for edit in f.fix.edits:
@@ -89,6 +100,6 @@ def _replacement(edit: Edit, source: SourceFile | None) -> dict:
         region = {"startLine": edit.start_line, "endLine": edit.end_line}
     else:
         offset = sum(len(line) for line in source.lines[: edit.start_line - 1])
-        length = sum(len(line) for line in source.lines[edit.start_line - 1: edit.end_line])
+        length = sum(len(line) for line in source.lines[edit.start_line - 1 : edit.end_line])
         region = {"charOffset": offset, "charLength": length}
     return {"deletedRegion": region, "insertedContent": {"text": edit.replacement}}

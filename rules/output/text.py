@@ -1,5 +1,6 @@
 """Findings for people: ``path:line: severity rule: message``, the fix as a small
 diff, a link to the rule's docs; colour only on a terminal."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,9 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 def printable(text: str) -> str:
     """``text`` with every terminal control written as a visible escape (``\\x1b``)."""
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                         else f"\\u{ord(m.group()):04x}", text)
+    return _CONTROLS.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 COLOURS = {"error": "31", "warning": "33", "info": "36", "minus": "31", "plus": "32", "dim": "2"}

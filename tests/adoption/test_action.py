@@ -1,5 +1,6 @@
 """action.yml: its own steps' commands, run as the runner runs them (bash, with the
 inputs and step outputs substituted), on the bundled examples."""
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ def _inputs(**given: str) -> dict[str, str]:
 
 def _evaluate(text: str, inputs: dict[str, str], runner_temp: Path) -> str:
     """The few expressions the Action uses; any other fails the test."""
+
     def value(match: re.Match) -> str:
         name = match.group(1)
         if name.startswith("inputs."):
@@ -35,6 +37,7 @@ def _evaluate(text: str, inputs: dict[str, str], runner_temp: Path) -> str:
         if name == "steps.python.outputs.python-path":  # what actions/setup-python gives
             return sys.executable
         raise AssertionError(f"action.yml uses an expression the test does not know: {name}")
+
     return EXPRESSION.sub(value, text)
 
 
@@ -49,12 +52,15 @@ def run_action(workspace: Path, runner_temp: Path, skip_install: bool = False, *
         if "run" not in step or (skip_install and step.get("name") == "Install footgun"):
             continue
         assert step["shell"] == "bash"
-        env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
-               "RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(outputs_file)}
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/root"),
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_OUTPUT": str(outputs_file),
+        }
         env.update({k: _evaluate(str(v), inputs, runner_temp) for k, v in step.get("env", {}).items()})
         assert "${{" not in step["run"], "inputs reach the script through env, never spliced into it"
-        run = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=workspace, env=env,
-                             capture_output=True, text=True)
+        run = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=workspace, env=env, capture_output=True, text=True)
         status, output = run.returncode, run.stdout + run.stderr
         if status:
             break
@@ -102,9 +108,17 @@ def test_sarif_goes_to_a_file_for_the_upload_step(installed, workspace):
 
 def test_fail_level_config_and_several_paths(installed, workspace):
     (workspace / "lint.yml").write_text("rules:\n  service-selector-mismatch: false\n")
-    status, output, _ = run_action(workspace, installed, skip_install=True, format="json", **{
-        "paths": "examples/footguns/01-service-selector-mismatch.yaml\nexamples/footguns/06-hardcoded-node-port.yaml",
-        "config": "lint.yml", "fail-level": "error"})
+    status, output, _ = run_action(
+        workspace,
+        installed,
+        skip_install=True,
+        format="json",
+        **{
+            "paths": "examples/footguns/01-service-selector-mismatch.yaml\nexamples/footguns/06-hardcoded-node-port.yaml",
+            "config": "lint.yml",
+            "fail-level": "error",
+        },
+    )
     report = json.loads(output)
     rules = {f["rule"] for f in report["findings"]}
     assert "service-selector-mismatch" not in rules and "hardcoded-node-port" in rules

@@ -1,5 +1,6 @@
 """.pre-commit-hooks.yaml, through ``pre-commit try-repo`` in a temporary git
 repository: the hooks install footgun from this repository and run it."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ def pre_commit_home(tmp_path_factory) -> Path:
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, check=True, capture_output=True
+    )
 
 
 @pytest.fixture
@@ -38,8 +40,13 @@ def repo(tmp_path: Path) -> Path:
 def try_repo(repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
     env.pop("VIRTUAL_ENV", None)
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"],
-                          cwd=repo, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_footgun_hook_fails_on_a_footgun(repo, pre_commit_home):

@@ -1,4 +1,5 @@
 """How the API budget benchmark groups calls by endpoint."""
+
 from __future__ import annotations
 
 from bench.api_budget import endpoint

@@ -1,5 +1,6 @@
 """The benchmark corpora: exact size, deterministic, every document a manifest the
 engine loads, with footguns in them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,13 +8,13 @@ from pathlib import Path
 
 from bench.corpus import generate
 from bench.engine import yaml_files
-from rules.engine import scan_paths
+from footgun.rules.engine import scan_paths
 
 
 def _digest(root: Path) -> str:
     digest = hashlib.sha256()
     for path in yaml_files(str(root)):
-        digest.update(path[len(str(root)):].encode() + Path(path).read_bytes())
+        digest.update(path[len(str(root)) :].encode() + Path(path).read_bytes())
     return digest.hexdigest()
 
 

@@ -1,5 +1,6 @@
 """The App's own processes for tests that kill them or run several: ``python -m
-bot.worker``, gunicorn, a private redis-server; and waiting on them."""
+footgun.bot.worker``, gunicorn, a private redis-server; and waiting on them."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .harness import FAST_ENV, SECRET
 
@@ -52,13 +54,14 @@ def app_env(fake, data_dir: Path | None = None, redis_url: str | None = None, **
 
 
 class Worker:
-    """``python -m bot.worker`` (the Procfile's worker line) as a child process."""
+    """``python -m footgun.bot.worker`` (the Procfile's worker line) as a child process."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
         self._out = open(log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.worker"], cwd=ROOT, env=env,
-                                     stdout=self._out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "footgun.bot.worker"], cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT
+        )
 
     def kill(self) -> None:
         """kill -9: no signal handler, no ``finally``, nothing flushed."""
@@ -92,11 +95,26 @@ class RedisServer:
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.url = f"redis://127.0.0.1:{self.port}/0"
         import redis
+
         client = redis.Redis.from_url(self.url)
         until(lambda: _ping(client, redis), timeout=10, what="redis-server")
         client.close()

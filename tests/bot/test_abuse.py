@@ -1,6 +1,7 @@
 """An attacker with a fork and an account: payloads built to crash the App or loop its
 jobs, replays, command spam, manifest text written to be rendered as something else.
 Each test is a reproduction against the fake GitHub."""
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ from .test_app_flow import DEPLOY, REPO, TYPO, open_typo, setup_repo
 def idle(fake_github, tmp_path):
     """The App without its worker: what the web process stores stays in the queue."""
     from .harness import start_bot, stop_bot
+
     running = start_bot(fake_github, tmp_path / "data", consume=False)
     setup_repo(fake_github)
     yield running
@@ -24,8 +26,11 @@ def idle(fake_github, tmp_path):
 
 
 def nothing_stored(bot, delivery: str) -> bool:
-    return bot.jobs.huey.pending_count() == 0 and not bot.jobs.store.journal_entries() and \
-        bot.jobs.store.remember_delivery(delivery)
+    return (
+        bot.jobs.huey.pending_count() == 0
+        and not bot.jobs.store.journal_entries()
+        and bot.jobs.store.remember_delivery(delivery)
+    )
 
 
 def _comment(bot, body):
@@ -57,17 +62,23 @@ def _deep(depth: int) -> bytes:
     return b'{"action": "opened", "x": ' + b"[" * depth + b"]" * depth + b"}"
 
 
-@pytest.mark.parametrize("event, make, reason", [
-    ("pull_request", lambda bot: _pull(bot, repository=None), "`repository` is null, not an object"),
-    ("pull_request", lambda bot: _pull(bot, action=["opened"]), "`action` is a list, not a string"),
-    ("pull_request", lambda bot: _pull(bot, installation={"id": "12"}), "`installation.id` is a string"),
-    ("pull_request", lambda bot: {**_pull(bot), "pull_request": {**_pull(bot)["pull_request"], "head": None}},
-     "`pull_request.head` is null, not an object"),
-    ("issue_comment", lambda bot: _comment(bot, ["/footgun recheck"]), "`comment.body` is a list, not a string"),
-    ("issue_comment", lambda bot: _comment(bot, {"text": "/footgun"}), "`comment.body` is an object"),
-    ("pull_request", lambda bot: _deep(100), "nests JSON too deeply"),
-    ("pull_request", lambda bot: _deep(100_000), "nests JSON too deeply"),
-])
+@pytest.mark.parametrize(
+    "event, make, reason",
+    [
+        ("pull_request", lambda bot: _pull(bot, repository=None), "`repository` is null, not an object"),
+        ("pull_request", lambda bot: _pull(bot, action=["opened"]), "`action` is a list, not a string"),
+        ("pull_request", lambda bot: _pull(bot, installation={"id": "12"}), "`installation.id` is a string"),
+        (
+            "pull_request",
+            lambda bot: {**_pull(bot), "pull_request": {**_pull(bot)["pull_request"], "head": None}},
+            "`pull_request.head` is null, not an object",
+        ),
+        ("issue_comment", lambda bot: _comment(bot, ["/footgun recheck"]), "`comment.body` is a list, not a string"),
+        ("issue_comment", lambda bot: _comment(bot, {"text": "/footgun"}), "`comment.body` is an object"),
+        ("pull_request", lambda bot: _deep(100), "nests JSON too deeply"),
+        ("pull_request", lambda bot: _deep(100_000), "nests JSON too deeply"),
+    ],
+)
 def test_a_signed_payload_of_the_wrong_shape_is_a_400_and_never_stored(idle, event, make, reason):
     payload = make(idle)
     answer = idle.post(event, payload, delivery="d-shape")
@@ -112,8 +123,9 @@ def test_a_stored_job_of_the_wrong_shape_is_dropped_not_retried(bot, caplog):
     pr = open_typo(bot.fake)
     payload = bot.pull_request_payload("opened", pr)
     payload["pull_request"]["head"] = "not an object"
-    bot.jobs.store.accept("d-old", {"name": "pull_request", "delivery": "d-old", "payload": payload}, 60,
-                          lambda: bot.jobs.task("d-old"))
+    bot.jobs.store.accept(
+        "d-old", {"name": "pull_request", "delivery": "d-old", "payload": payload}, 60, lambda: bot.jobs.task("d-old")
+    )
     bot.wait()
     assert "job d-old dropped: `pull_request.head` is a string, not an object" in caplog.text
     assert bot.fake.check_runs(REPO) == []
@@ -157,8 +169,10 @@ def test_an_error_before_the_job_is_claimed_counts_as_a_try(make_bot, caplog):
 
 # --- text from manifests ------------------------------------------------------------------------
 
-HOSTILE_VALUE = ("x` @octocat [pwn](https://evil.example/a) <img src=x onerror=alert(1)> acme/web#1 #2 "
-                 "www.evil.example <!-- footgun:fp=0123456789abcdef --> ```` /footgun recheck")
+HOSTILE_VALUE = (
+    "x` @octocat [pwn](https://evil.example/a) <img src=x onerror=alert(1)> acme/web#1 #2 "
+    "www.evil.example <!-- footgun:fp=0123456789abcdef --> ```` /footgun recheck"
+)
 FORGED = "0123456789abcdef"
 
 
@@ -174,7 +188,7 @@ def _rendered_text_outside_code(markdown: str) -> tuple[str, str]:
 
 
 def assert_inert(text: str) -> None:
-    from bot.review import fingerprints_in
+    from footgun.bot.review import fingerprints_in
 
     assert FORGED not in fingerprints_in(text)
     assert "<!-- footgun:fp=" + FORGED not in text
@@ -190,11 +204,17 @@ def assert_inert(text: str) -> None:
 def test_manifest_text_is_shown_inert_in_comments_reviews_and_check_runs(bot):
     fake = bot.fake
     setup_repo(fake)
-    service = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  selector:\n"
-               f"    app: {json.dumps(HOSTILE_VALUE)}\n  ports:\n    - port: 80\n")
+    service = (
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  selector:\n"
+        f"    app: {json.dumps(HOSTILE_VALUE)}\n  ports:\n    - port: 80\n"
+    )
     path = "k8s/a`b @octocat <!-- footgun:fp=0123456789abcdef -->.yaml"
-    pr = fake.open_pull_request(REPO, head="hostile", user="alice", changes={
-        "k8s/svc2.yaml": service, path: "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n"})
+    pr = fake.open_pull_request(
+        REPO,
+        head="hostile",
+        user="alice",
+        changes={"k8s/svc2.yaml": service, path: "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n"},
+    )
     bot.open(pr)
     bot.wait()
     [review] = bot.reviews(REPO, pr.number)
@@ -212,13 +232,19 @@ SERVICE_B = "apiVersion: v1\nkind: Service\nmetadata:\n  name: b\nspec:\n  type:
 SLOW = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\ndata:\n  x: [" + ",".join(["1"] * 240_000) + "]\n"
 
 
-@pytest.mark.parametrize("settings, changes, reason", [
-    ({"engine_memory_mb": 64}, {"data/slow.yaml": SLOW}, "the rule engine ran out of memory"),
-    ({"engine_seconds": 0.3}, {"data/slow.yaml": SLOW}, "did not finish within"),
-    ({}, {"k8s/broken.yaml": "apiVersion: v1\nkind: Service\nmetadata: [\n"}, "k8s/broken.yaml"),
-    ({"max_files": 1}, {"k8s/a.yaml": SERVICE_B, "k8s/b.yaml": SERVICE_B.replace("name: b", "name: c")},
-     "over the App's budget"),
-])
+@pytest.mark.parametrize(
+    "settings, changes, reason",
+    [
+        ({"engine_memory_mb": 64}, {"data/slow.yaml": SLOW}, "the rule engine ran out of memory"),
+        ({"engine_seconds": 0.3}, {"data/slow.yaml": SLOW}, "did not finish within"),
+        ({}, {"k8s/broken.yaml": "apiVersion: v1\nkind: Service\nmetadata: [\n"}, "k8s/broken.yaml"),
+        (
+            {"max_files": 1},
+            {"k8s/a.yaml": SERVICE_B, "k8s/b.yaml": SERVICE_B.replace("name: b", "name: c")},
+            "over the App's budget",
+        ),
+    ],
+)
 def test_a_changed_manifest_not_judged_is_never_a_success(make_bot, settings, changes, reason):
     bot = make_bot(**settings)
     pr, run = checked(bot, changes, head="unjudged")
@@ -230,8 +256,8 @@ def test_a_changed_manifest_not_judged_is_never_a_success(make_bot, settings, ch
     assert "could not be scanned" in review.body and reason in review.body
 
 
-
 # --- commands ---------------------------------------------------------------------------------------
+
 
 def _app_reactions(fake, comment):
     return sorted(r.content for r in fake.reactions(comment.id) if r.user.login == "footgun[bot]")
@@ -262,9 +288,15 @@ def test_help_is_answered_once_per_pull_request(bot):
     pr = open_typo(fake)
     fake.add_user("mallory")
     fake.add_user("eve")
-    comments = [fake.add_issue_comment(REPO, pr.number, who, text)
-                for who, text in [("mallory", "/footgun help"), ("eve", "/footgun"), ("mallory", "/footgun x"),
-                                  ("alice", "/footgun help")]]
+    comments = [
+        fake.add_issue_comment(REPO, pr.number, who, text)
+        for who, text in [
+            ("mallory", "/footgun help"),
+            ("eve", "/footgun"),
+            ("mallory", "/footgun x"),
+            ("alice", "/footgun help"),
+        ]
+    ]
     for comment in comments:
         bot.post("issue_comment", bot.comment_payload(pr, comment))
         bot.wait()
@@ -302,7 +334,6 @@ def test_a_burst_of_recheck_from_a_writer_is_one_run(make_bot):
     assert [_app_reactions(fake, c) for c in comments] == [["eyes"]] * 4 + [["eyes", "rocket"]]
 
 
-
 def test_an_earlier_recheck_run_after_the_latest_has_finished_runs_nothing(make_bot):
     """The latest recheck may run first (the earlier one waiting for the pull
     request's lock): it covers the earlier one, which then runs nothing."""
@@ -319,7 +350,9 @@ def test_an_earlier_recheck_run_after_the_latest_has_finished_runs_nothing(make_
     assert len(fake.check_runs(REPO, pr.head_sha, "footgun")) == 1
     assert [_app_reactions(fake, c) for c in (earlier, latest)] == [["eyes"], ["eyes", "rocket"]]
 
+
 # --- when GitHub refuses or lags -------------------------------------------------------------------
+
 
 def test_a_refused_check_run_is_said_in_a_comment_once_and_the_review_still_comes(bot):
     fake = bot.fake
@@ -368,10 +401,14 @@ def test_a_single_404_on_a_tree_right_after_a_push_is_retried(bot):
 
 # --- the configuration that judges ------------------------------------------------------------------
 
-@pytest.mark.parametrize("proposed", [
-    'exclude: ["**"]\n',
-    "rules:\n  service-selector-mismatch: false\n",
-])
+
+@pytest.mark.parametrize(
+    "proposed",
+    [
+        'exclude: ["**"]\n',
+        "rules:\n  service-selector-mismatch: false\n",
+    ],
+)
 def test_a_pull_request_cannot_switch_off_the_rules_that_judge_it(bot, proposed):
     fake = bot.fake
     pr, run = checked(bot, {"k8s/svc.yaml": TYPO, ".footgun.yml": proposed}, head="sneaky")
@@ -399,19 +436,25 @@ def test_a_proposed_configuration_that_does_not_load_is_said_and_the_base_one_ju
 
 # --- a Service left without pods ---------------------------------------------------------------------
 
+
 def test_deleting_the_only_workload_a_service_selected_is_a_finding_on_the_change(bot):
     pr, run = checked(bot, {"k8s/deploy.yaml": None}, head="gone")
     assert run.conclusion == "failure" and "1 error (1 new)" in run.output["title"]
     [review] = bot.reviews(REPO, pr.number)
-    assert "Service api selected Deployment api at the merge base; this pull request deletes k8s/deploy.yaml" \
+    assert (
+        "Service api selected Deployment api at the merge base; this pull request deletes k8s/deploy.yaml"
         in review.body
+    )
     assert "`k8s/svc.yaml`" in review.body and "service-selector-mismatch" in review.body
 
 
-@pytest.mark.parametrize("changes", [
-    {"k8s/deploy.yaml": None, "k8s/svc.yaml": None},  # both go: nothing is left to break
-    {"k8s/deploy.yaml": None, "k8s/deploy2.yaml": DEPLOY},  # moved: the Service still has its pods
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"k8s/deploy.yaml": None, "k8s/svc.yaml": None},  # both go: nothing is left to break
+        {"k8s/deploy.yaml": None, "k8s/deploy2.yaml": DEPLOY},  # moved: the Service still has its pods
+    ],
+)
 def test_deleting_a_workload_that_leaves_no_service_empty_says_nothing(bot, changes):
     pr, run = checked(bot, changes, head="fine")
     assert run.conclusion == "success", run.output

@@ -1,5 +1,6 @@
 """Accepting a delivery on the SQLite store: the delivery log, the journal entry and
 huey's task are committed together, on this thread's reused WAL connection."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -7,9 +8,9 @@ import threading
 
 import pytest
 
-from bot.jobs import make_huey
-from bot.settings import Settings
-from bot.store import NotQueued, SqliteStore, sqlite_connection
+from footgun.bot.jobs import make_huey
+from footgun.bot.settings import Settings
+from footgun.bot.store import NotQueued, SqliteStore, sqlite_connection
 
 
 def test_connections_are_reused_per_thread_in_wal_with_normal_sync(tmp_path):
@@ -63,7 +64,7 @@ def test_an_error_before_the_journal_leaves_nothing(tmp_path):
 
 
 def test_commits_leave_checkpoints_to_a_background_thread(tmp_path, monkeypatch):
-    import bot.store as store_module
+    import footgun.bot.store as store_module
 
     monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 0.05)
     path = tmp_path / "q.db"
@@ -73,6 +74,7 @@ def test_commits_leave_checkpoints_to_a_background_thread(tmp_path, monkeypatch)
     for n in range(200):
         store.journal_add(f"d-{n}", {"pad": "x" * 8000}, hold=300)
     import time
+
     deadline = time.monotonic() + 10  # under AUTOCHECKPOINT_PAGES: only the background thread copies the WAL
     while path.stat().st_size < 1_000_000 and time.monotonic() < deadline:
         time.sleep(0.05)

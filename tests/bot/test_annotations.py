@@ -1,16 +1,35 @@
 """The check run's output: title, summary table, annotations, conclusion, batches."""
+
 from __future__ import annotations
 
-from bot.annotations import MAX_SUMMARY_BYTES, batches, check_run_output, conclusion_for
-from bot.links import rule_link
-from bot.review import finding_id, is_command_line
-from rules.model import Edit, Finding, Fix, Related, ResourceRef, Skip
+from footgun.bot.annotations import MAX_SUMMARY_BYTES, batches, check_run_output, conclusion_for
+from footgun.bot.links import rule_link
+from footgun.bot.review import finding_id, is_command_line
+from footgun.rules.model import Edit, Finding, Fix, Related, ResourceRef, Skip
 
 
-def finding(rule="hardcoded-node-port", severity="warning", line=3, end_line=None, name="web",
-            fix=None, message="pinned", related=()):
-    return Finding(rule, severity, message, "k8s/a.yaml", line, end_line or line,
-                   ResourceRef("Service", name, "prod"), f"spec.{name}", list(related), fix)
+def finding(
+    rule="hardcoded-node-port",
+    severity="warning",
+    line=3,
+    end_line=None,
+    name="web",
+    fix=None,
+    message="pinned",
+    related=(),
+):
+    return Finding(
+        rule,
+        severity,
+        message,
+        "k8s/a.yaml",
+        line,
+        end_line or line,
+        ResourceRef("Service", name, "prod"),
+        f"spec.{name}",
+        list(related),
+        fix,
+    )
 
 
 def test_conclusion():
@@ -25,14 +44,20 @@ def test_conclusion():
 
 def test_annotations_carry_level_title_message_and_fix():
     fix = Fix("Delete the nodePort", (Edit("k8s/a.yaml", 4, 4, ""),))
-    error = finding(severity="error", line=5, end_line=7, name="e", fix=fix,
-                    related=[Related("k8s/b.yaml", 9, "the other Service")])
+    error = finding(
+        severity="error", line=5, end_line=7, name="e", fix=fix, related=[Related("k8s/b.yaml", 9, "the other Service")]
+    )
     output = check_run_output([error, finding(severity="info", name="i")], {finding_id(error)}, [])
     first, second = output["annotations"]
-    assert first == {"path": "k8s/a.yaml", "start_line": 5, "end_line": 7, "annotation_level": "failure",
-                     "title": "hardcoded-node-port",
-                     "message": "pinned\n\nk8s/b.yaml:9: the other Service",
-                     "raw_details": "Delete the nodePort\n\nk8s/a.yaml line 4: delete."}
+    assert first == {
+        "path": "k8s/a.yaml",
+        "start_line": 5,
+        "end_line": 7,
+        "annotation_level": "failure",
+        "title": "hardcoded-node-port",
+        "message": "pinned\n\nk8s/b.yaml:9: the other Service",
+        "raw_details": "Delete the nodePort\n\nk8s/a.yaml line 4: delete.",
+    }
     assert second["annotation_level"] == "notice" and "raw_details" not in second
     assert output["title"] == "1 error, 1 info (1 new)"
 
@@ -44,8 +69,11 @@ def test_rule_links_follow_footgun_docs_url(monkeypatch):
 
 
 def test_summary_table_and_skipped_files():
-    findings = [finding(severity="error", name="a"), finding(severity="error", name="b"),
-                finding(rule="ingress-without-tls", name="c")]
+    findings = [
+        finding(severity="error", name="a"),
+        finding(severity="error", name="b"),
+        finding(rule="ingress-without-tls", name="c"),
+    ]
     output = check_run_output(findings, {finding_id(findings[0])}, [Skip("chart/x.yaml", "template")])
     summary = output["summary"]
     assert "| Rule | Severity | Count | New |" in summary

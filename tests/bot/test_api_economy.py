@@ -1,10 +1,11 @@
 """What one review costs in API calls: the merge base from ``compare``, annotations for
 the pull request's own findings only, the App's slug without ``GET /app``, and no read of
 earlier reviews when there is nothing to post."""
+
 from __future__ import annotations
 
-from bot.fetch import unapply_patch
-from bot.github import GitHubApp
+from footgun.bot.fetch import unapply_patch
+from footgun.bot.github import GitHubApp
 
 from .harness import installation_id
 from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo, typo_pr
@@ -43,8 +44,7 @@ def test_annotations_are_the_pull_requests_findings(bot):
 def test_nothing_to_say_reads_no_earlier_review(bot):
     fake = bot.fake
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="clean", user="alice",
-                                changes={"k8s/svc.yaml": SERVICE + "\n"})
+    pr = fake.open_pull_request(REPO, head="clean", user="alice", changes={"k8s/svc.yaml": SERVICE + "\n"})
     bot.open(pr)
     bot.wait()
     assert bot.reviews(REPO, pr.number) == []
@@ -74,10 +74,19 @@ def test_the_merge_base_is_read_once_for_the_base_scan_and_the_emptied_service_c
     # merge base is scanned); in the default one, the PR deletes the Service's only
     # workload (the emptied-Service check); and it changes a file GitHub shows without a
     # patch, so neither can take the merge base from the patches.
-    setup_repo(fake, files={"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE, "old/deploy.yaml": in_old(DEPLOY),
-                            "old/svc.yaml": in_old(TYPO), "k8s/notes.yaml": "# a\n" * 3100})
-    pr = fake.open_pull_request(REPO, head="gone", user="alice",
-                                changes={"k8s/deploy.yaml": None, "k8s/notes.yaml": "# b\n" * 3100})
+    setup_repo(
+        fake,
+        files={
+            "k8s/deploy.yaml": DEPLOY,
+            "k8s/svc.yaml": SERVICE,
+            "old/deploy.yaml": in_old(DEPLOY),
+            "old/svc.yaml": in_old(TYPO),
+            "k8s/notes.yaml": "# a\n" * 3100,
+        },
+    )
+    pr = fake.open_pull_request(
+        REPO, head="gone", user="alice", changes={"k8s/deploy.yaml": None, "k8s/notes.yaml": "# b\n" * 3100}
+    )
     bot.open(pr)
     bot.wait()
     [review] = bot.reviews(REPO, pr.number)
@@ -99,16 +108,17 @@ def test_a_patch_taken_back_gives_the_file_before_it():
         after = list(before)
         for _ in range(rng.randint(1, 6)):
             op = rng.random()
-            if op < .4 and after:
+            if op < 0.4 and after:
                 after[rng.randrange(len(after))] = f"changed {rng.randint(0, 9)}"
-            elif op < .7:
+            elif op < 0.7:
                 after.insert(rng.randint(0, len(after)), f"new {rng.randint(0, 9)}")
             elif after:
                 del after[rng.randrange(len(after))]
-        old = ("\n".join(before) + ("\n" if before and rng.random() < .7 else "")).encode()
-        new = ("\n".join(after) + ("\n" if after and rng.random() < .7 else "")).encode()
-        diffs = diff_trees({"f": blob_sha(old)}, {"f": blob_sha(new)}, {blob_sha(old): old, blob_sha(new): new},
-                           Limits().diff)
+        old = ("\n".join(before) + ("\n" if before and rng.random() < 0.7 else "")).encode()
+        new = ("\n".join(after) + ("\n" if after and rng.random() < 0.7 else "")).encode()
+        diffs = diff_trees(
+            {"f": blob_sha(old)}, {"f": blob_sha(new)}, {blob_sha(old): old, blob_sha(new): new}, Limits().diff
+        )
         if diffs and diffs[0].patch is not None:
             assert unapply_patch(new, diffs[0].patch) == old
             checked += 1
@@ -118,7 +128,7 @@ def test_a_patch_taken_back_gives_the_file_before_it():
 
 
 def test_a_cold_read_of_many_manifests_takes_the_archive(bot, monkeypatch):
-    import bot.fetch as fetch
+    import footgun.bot.fetch as fetch
 
     monkeypatch.setattr(fetch, "TARBALL_MIN_FILES", 3)
     fake = bot.fake
@@ -135,7 +145,7 @@ def test_a_cold_read_of_many_manifests_takes_the_archive(bot, monkeypatch):
 
 
 def test_an_archive_github_does_not_hand_over_falls_back_to_graphql(bot, monkeypatch):
-    import bot.fetch as fetch
+    import footgun.bot.fetch as fetch
 
     monkeypatch.setattr(fetch, "TARBALL_MIN_FILES", 2)
     fake = bot.fake
@@ -153,12 +163,22 @@ def test_a_push_changing_one_file_downloads_no_blob(bot):
     fake = bot.fake
     setup_repo(fake)
     relabelled = DEPLOY.replace("app: api", "app: api-v2")
-    pr = fake.open_pull_request(REPO, head="relabel", user="alice",
-                                changes={"k8s/deploy.yaml": relabelled, "k8s/new.yaml": TYPO.replace("name: api", "name: n", 1)})
+    pr = fake.open_pull_request(
+        REPO,
+        head="relabel",
+        user="alice",
+        changes={"k8s/deploy.yaml": relabelled, "k8s/new.yaml": TYPO.replace("name: api", "name: n", 1)},
+    )
     bot.open(pr)
     bot.wait()
-    fake.push(REPO, pr.number, changes={"k8s/deploy.yaml": relabelled.replace("replicas:", "minReadySeconds: 5\n  replicas:", 1),
-                                        "k8s/new.yaml": TYPO.replace("name: api", "name: m", 1)})
+    fake.push(
+        REPO,
+        pr.number,
+        changes={
+            "k8s/deploy.yaml": relabelled.replace("replicas:", "minReadySeconds: 5\n  replicas:", 1),
+            "k8s/new.yaml": TYPO.replace("name: api", "name: m", 1),
+        },
+    )
     pr = fake.pull_request(REPO, pr.number)
     fake.requests.clear()
     bot.open(pr, action="synchronize")
@@ -170,7 +190,7 @@ def test_a_push_changing_one_file_downloads_no_blob(bot):
 
 
 def test_a_patch_applies_to_the_text_before_it():
-    from bot.fetch import apply_patch
+    from footgun.bot.fetch import apply_patch
 
     assert apply_patch(b"a\nb\n", "@@ -1,2 +1,2 @@\n a\n-b\n+c") == b"a\nc\n"
     assert apply_patch(b"", "@@ -0,0 +1,2 @@\n+x\n+y") == b"x\ny\n"

@@ -1,14 +1,14 @@
 """End to end: signed webhooks into the Flask app, jobs through the durable SQLite queue
 and a real huey consumer, GitHub played by the fake over HTTP."""
+
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from rules.engine import scan_files
+from footgun.rules.engine import scan_files
 
 REPO = "acme/shop"
 MANIFEST = YAML(typ="safe").load(Path(__file__).resolve().parents[2].joinpath("app.yml").read_text())
@@ -52,8 +52,12 @@ TYPO = SERVICE.replace("app: api", "app: apii")
 def setup_repo(fake, files=None):
     """The repository, with the App installed on it with exactly the permissions its
     manifest (app.yml) asks for."""
-    fake.create_repo(REPO, files=files if files is not None else {
-        "k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE, "README.md": "# shop\n"})
+    fake.create_repo(
+        REPO,
+        files=files
+        if files is not None
+        else {"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE, "README.md": "# shop\n"},
+    )
     fake.install("acme", repos=[REPO], permissions=MANIFEST["default_permissions"])
     fake.add_user("alice")
     fake.set_permission(REPO, "alice", "write")
@@ -74,14 +78,17 @@ def typo_pr(bot, send: bool = True, **kwargs):
     return pr
 
 
-def apply_suggestion(text: str, comment, ) -> str:
+def apply_suggestion(
+    text: str,
+    comment,
+) -> str:
     """The file after clicking "Commit suggestion" on ``comment``."""
     match = re.search(r"(`{3,})suggestion\n(.*?)\n?\1", comment.body, re.S)
     assert match, comment.body
     replacement = match.group(2).split("\n") if match.group(2) else []
     lines = text.split("\n")
     start = (comment.start_line or comment.line) - 1
-    return "\n".join(lines[:start] + replacement + lines[comment.line:])
+    return "\n".join(lines[:start] + replacement + lines[comment.line :])
 
 
 def test_selector_typo_gets_one_review_whose_suggestion_fixes_it(bot):
@@ -111,7 +118,8 @@ def test_selector_typo_gets_one_review_whose_suggestion_fixes_it(bot):
     run = runs[0]
     assert (run.status, run.conclusion) == ("completed", "failure")
     assert [(a.path, a.start_line, a.title) for a in run.annotations] == [
-        ("k8s/svc.yaml", 6, "service-selector-mismatch")]
+        ("k8s/svc.yaml", 6, "service-selector-mismatch")
+    ]
     assert "service-selector-mismatch" in run.output["summary"]
 
 
@@ -203,8 +211,9 @@ def test_pull_request_without_manifests(bot):
 def test_clean_change_gets_a_success_check_and_no_review(bot):
     fake = bot.fake
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="scale", user="alice",
-                                changes={"k8s/deploy.yaml": DEPLOY.replace("replicas: 2", "replicas: 4")})
+    pr = fake.open_pull_request(
+        REPO, head="scale", user="alice", changes={"k8s/deploy.yaml": DEPLOY.replace("replicas: 2", "replicas: 4")}
+    )
     bot.open(pr)
     bot.wait()
     assert bot.reviews(REPO, pr.number) == []
@@ -255,10 +264,17 @@ def test_an_event_read_later_reads_the_pull_request_again(bot):
 def test_rejected_inline_comments_move_into_the_body(bot):
     fake = bot.fake
     pr = typo_pr(bot, send=False)
-    fake.faults.add("POST", "/repos/*/pulls/*/reviews", status=422, times=1, body={
-        "message": "Unprocessable Entity",
-        "errors": ["Line could not be resolved"],
-        "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request"})
+    fake.faults.add(
+        "POST",
+        "/repos/*/pulls/*/reviews",
+        status=422,
+        times=1,
+        body={
+            "message": "Unprocessable Entity",
+            "errors": ["Line could not be resolved"],
+            "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
+        },
+    )
     bot.open(pr)
     bot.wait()
     [review] = bot.reviews(REPO, pr.number)
@@ -271,8 +287,9 @@ def test_fork_pull_request_is_read_through_the_base_repository(bot):
     fake = bot.fake
     setup_repo(fake)
     fake.fork(REPO, "mallory")
-    pr = fake.open_pull_request(REPO, head="typo", head_repo="mallory/shop", user="mallory",
-                                changes={"k8s/svc.yaml": TYPO})
+    pr = fake.open_pull_request(
+        REPO, head="typo", head_repo="mallory/shop", user="mallory", changes={"k8s/svc.yaml": TYPO}
+    )
     bot.open(pr)
     bot.wait()
     assert len(bot.reviews(REPO, pr.number)) == 1

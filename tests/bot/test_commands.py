@@ -1,10 +1,11 @@
 """``/footgun`` commands in pull request comments, end to end."""
+
 from __future__ import annotations
 
 import pytest
 
-from bot.commands import parse_command
-from bot.review import is_command_line
+from footgun.bot.commands import parse_command
+from footgun.bot.review import is_command_line
 
 from .test_app_flow import REPO, typo_pr
 
@@ -101,16 +102,19 @@ def test_comments_that_are_not_commands_are_ignored(bot, pr):
     assert fake.check_runs(REPO) == [] and replies(fake, pr.number) == []
 
 
-@pytest.mark.parametrize("body, command", [
-    ("/footgun recheck", "recheck"),
-    ("/footgun  RECHECK  \r\nthanks", "recheck"),
-    ("  /footgun help", "help"),
-    ("/footgun", "help"),
-    ("/footgun frobnicate", "frobnicate"),
-    ("/footgunrecheck", None),
-    ("please\n/footgun recheck", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "body, command",
+    [
+        ("/footgun recheck", "recheck"),
+        ("/footgun  RECHECK  \r\nthanks", "recheck"),
+        ("  /footgun help", "help"),
+        ("/footgun", "help"),
+        ("/footgun frobnicate", "frobnicate"),
+        ("/footgunrecheck", None),
+        ("please\n/footgun recheck", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_command(body, command):
     assert parse_command(body) == command

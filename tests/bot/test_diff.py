@@ -1,11 +1,12 @@
 """Parsing PR patches and git diffs into the lines GitHub accepts comments on."""
+
 from __future__ import annotations
 
 import subprocess
 
 import pytest
 
-from bot.diff import FileDiff, from_pr_file, from_pr_files, parse_git_diff, parse_patch
+from footgun.bot.diff import FileDiff, from_pr_file, from_pr_files, parse_git_diff, parse_patch
 
 PATCH = """@@ -1,4 +1,5 @@ kind: Service
  apiVersion: v1
@@ -128,11 +129,13 @@ def test_git_diff_of_a_real_repository(repo):
 
 
 def test_git_diff_quoted_paths():
-    text = ('diff --git "a/caf\\303\\251.yaml" "b/caf\\303\\251.yaml"\n'
-            "index 1..2 100644\n"
-            '--- "a/caf\\303\\251.yaml"\n'
-            '+++ "b/caf\\303\\251.yaml"\n'
-            "@@ -1 +1 @@\n-a\n+b\n")
+    text = (
+        'diff --git "a/caf\\303\\251.yaml" "b/caf\\303\\251.yaml"\n'
+        "index 1..2 100644\n"
+        '--- "a/caf\\303\\251.yaml"\n'
+        '+++ "b/caf\\303\\251.yaml"\n'
+        "@@ -1 +1 @@\n-a\n+b\n"
+    )
     assert list(parse_git_diff(text)) == ["café.yaml"]
     assert parse_git_diff(text)["café.yaml"].added(1)
 

@@ -1,8 +1,9 @@
 """How the job reads a pull request: the repository's configuration from the base branch,
 blobs through GraphQL with the REST fallback, the blob cache, annotations in batches."""
+
 from __future__ import annotations
 
-from rules.engine import scan_files
+from footgun.rules.engine import scan_files
 
 from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo
 
@@ -80,8 +81,9 @@ def test_annotations_go_fifty_a_request(bot):
     pr = fake.open_pull_request(REPO, head="web", user="alice", changes={"k8s/ingress.yaml": ingresses})
     bot.open(pr)
     bot.wait()
-    expected = scan_files({"k8s/deploy.yaml": DEPLOY.encode(), "k8s/svc.yaml": SERVICE.encode(),
-                           "k8s/ingress.yaml": ingresses.encode()}).findings
+    expected = scan_files(
+        {"k8s/deploy.yaml": DEPLOY.encode(), "k8s/svc.yaml": SERVICE.encode(), "k8s/ingress.yaml": ingresses.encode()}
+    ).findings
     assert len(expected) >= 60
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     assert run.status == "completed" and len(run.annotations) == len(expected)
@@ -96,10 +98,13 @@ def test_an_overlay_that_builds_the_changed_file_is_read_before_nearer_files(mak
     folder that builds it, and its Deployment) before the files beside it."""
     bot = make_bot(max_files=8)
     config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{n}\ndata:\n  key: value\n"
-    files = {"apps/api/kustomization.yaml": "resources:\n  - svc.yaml\n", "apps/api/svc.yaml": SERVICE,
-             "deploy/prod/kustomization.yaml": "resources:\n  - ../../apps/api\n  - api.yaml\n",
-             "deploy/prod/api.yaml": DEPLOY,
-             **{f"apps/api/cm-{n:02d}.yaml": config_map.format(n=n) for n in range(20)}}
+    files = {
+        "apps/api/kustomization.yaml": "resources:\n  - svc.yaml\n",
+        "apps/api/svc.yaml": SERVICE,
+        "deploy/prod/kustomization.yaml": "resources:\n  - ../../apps/api\n  - api.yaml\n",
+        "deploy/prod/api.yaml": DEPLOY,
+        **{f"apps/api/cm-{n:02d}.yaml": config_map.format(n=n) for n in range(20)},
+    }
     setup_repo(bot.fake, files=files)
     pr = bot.fake.open_pull_request(REPO, head="typo", user="alice", changes={"apps/api/svc.yaml": TYPO})
     bot.open(pr)

@@ -1,5 +1,6 @@
 """What GitHub throws at the job: expired tokens, server errors, a review whose POST
 failed after GitHub stored it, an uninstalled App."""
+
 from __future__ import annotations
 
 from .test_app_flow import REPO, open_typo, setup_repo, typo_pr
@@ -160,9 +161,16 @@ def test_a_pull_request_gone_ends_the_job_quietly_with_a_log_line(bot, caplog):
 
 def test_a_422_on_the_review_moves_the_comments_into_the_body_and_posts_once_more(bot):
     pr = typo_pr(bot, send=False)
-    bot.fake.faults.add("POST", f"/repos/{REPO}/pulls/*/reviews", status=422, body={
-        "message": "Unprocessable Entity", "errors": ["Pull request review thread line must be part of the diff"],
-        "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request"})
+    bot.fake.faults.add(
+        "POST",
+        f"/repos/{REPO}/pulls/*/reviews",
+        status=422,
+        body={
+            "message": "Unprocessable Entity",
+            "errors": ["Pull request review thread line must be part of the diff"],
+            "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
+        },
+    )
     bot.open(pr)
     bot.wait()
     assert bot.fake.requests.count("POST", f"/repos/{REPO}/pulls/*/reviews") == 2

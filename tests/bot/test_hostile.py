@@ -1,5 +1,6 @@
 """Hostile or huge input: webhook bodies, logs that must not leak, manifests built to hurt
 the parser, and pull requests or repositories larger than one analysis may read."""
+
 from __future__ import annotations
 
 import io
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from bot.logs import configure_logging
+from footgun.bot.logs import configure_logging
 
 from .harness import SECRET
 from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, open_typo, setup_repo
@@ -22,6 +23,7 @@ CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{n}\ndata:\
 
 
 # --- logs --------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def captured_logs():
@@ -72,8 +74,9 @@ def test_logs_are_one_line_per_event_with_the_delivery_and_no_secret(bot, captur
         assert {"ts", "level", "logger", "delivery", "msg"} <= set(records[0])
         messages = [r["msg"] for r in ours]
     else:
-        assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [A-Z]+ \S+ delivery=\S+ ", line)
-                   for line in lines), [line for line in lines if not re.match(r"\d{4}-", line)][:3]
+        assert all(
+            re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [A-Z]+ \S+ delivery=\S+ ", line) for line in lines
+        ), [line for line in lines if not re.match(r"\d{4}-", line)][:3]
         messages = [line for line in lines if " delivery=d-log-1 " in line]
     assert any("pull_request.opened acme/shop queued" in m for m in messages)
     assert any("pull_request.opened acme/shop done" in m for m in messages)
@@ -87,8 +90,14 @@ def test_no_log_line_at_debug_carries_the_token_of_an_archive_download(bot, capt
     carries a short-lived token; urllib3 logs that URL at DEBUG."""
     out = captured_logs("text")
     fake = bot.fake
-    setup_repo(fake, files={"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE,
-                            **{f"cm/cm-{n}.yaml": CONFIG_MAP.format(n=n) for n in range(600)}})
+    setup_repo(
+        fake,
+        files={
+            "k8s/deploy.yaml": DEPLOY,
+            "k8s/svc.yaml": SERVICE,
+            **{f"cm/cm-{n}.yaml": CONFIG_MAP.format(n=n) for n in range(600)},
+        },
+    )
     pr = open_typo(fake)
     bot.open(pr)
     bot.wait()
@@ -101,6 +110,7 @@ def test_no_log_line_at_debug_carries_the_token_of_an_archive_download(bot, capt
 
 # --- manifests -----------------------------------------------------------------------------------
 
+
 def _alias_bomb() -> str:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i, name in enumerate("bcdefghi"):
@@ -110,10 +120,14 @@ def _alias_bomb() -> str:
 
 
 HOSTILE = {
-    "k8s/huge.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge\ndata:\n  blob: " + "x" * 1_200_000 + "\n",
+    "k8s/huge.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge\ndata:\n  blob: "
+    + "x" * 1_200_000
+    + "\n",
     "k8s/bomb.yaml": _alias_bomb(),
-    "k8s/deep.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: {a: " + "[" * 10_000
-                     + "]" * 10_000 + "}\n",
+    "k8s/deep.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: {a: "
+    + "[" * 10_000
+    + "]" * 10_000
+    + "}\n",
     "k8s/binary.yaml": bytes(range(256)) * 64,
     "k8s/latin1.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n".encode("latin-1"),
 }
@@ -154,8 +168,12 @@ def test_hostile_manifests_are_skipped_with_a_reason_in_the_review(bot):
 def test_helm_templates_alone_make_no_review(bot):
     fake = bot.fake
     setup_repo(fake)
-    pr = fake.open_pull_request(REPO, head="chart", user="alice", changes={
-        "chart/templates/svc.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n"})
+    pr = fake.open_pull_request(
+        REPO,
+        head="chart",
+        user="alice",
+        changes={"chart/templates/svc.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n"},
+    )
     bot.open(pr)
     bot.wait()
     assert bot.reviews(REPO, pr.number) == []
@@ -169,14 +187,22 @@ def test_an_engine_out_of_time_scans_the_pull_requests_own_files_and_says_so(mak
     alone in the time kept for it, and the review says what was not checked."""
     bot = make_bot(engine_seconds=1.0)
     fake = bot.fake
-    setup_repo(fake, files={"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE,
-                            **{f"data/slow{n}.yaml": SLOW.format(n=n) for n in range(3)}})
+    setup_repo(
+        fake,
+        files={
+            "k8s/deploy.yaml": DEPLOY,
+            "k8s/svc.yaml": SERVICE,
+            **{f"data/slow{n}.yaml": SLOW.format(n=n) for n in range(3)},
+        },
+    )
     pr = fake.open_pull_request(REPO, head="np", user="alice", changes={"k8s/np.yaml": NODE_PORT})
     bot.open(pr)
     bot.wait()
     [review] = bot.reviews(REPO, pr.number)
-    assert "did not finish within 0.75 s over 6 manifests: only the 1 this pull request changes were " \
-           "scanned, without the rest of the repository as context" in review.body
+    assert (
+        "did not finish within 0.75 s over 6 manifests: only the 1 this pull request changes were "
+        "scanned, without the rest of the repository as context" in review.body
+    )
     [comment] = fake.review_comments(REPO, pr.number)  # scanned alone, its own footgun is still found
     assert "hardcoded-node-port" in comment.body
 
@@ -189,8 +215,10 @@ def test_an_engine_out_of_memory_reports_the_files_as_not_scanned(make_bot):
     bot.open(pr)
     bot.wait()
     [review] = bot.reviews(REPO, pr.number)
-    assert "the rule engine ran out of memory (limit 64 MB): none of the 1 manifests it changes could be " \
-           "scanned" in review.body
+    assert (
+        "the rule engine ran out of memory (limit 64 MB): none of the 1 manifests it changes could be "
+        "scanned" in review.body
+    )
     [run] = fake.check_runs(REPO, pr.head_sha, "footgun")
     assert run.status == "completed" and "ran out of memory" in run.output["summary"]
 
@@ -218,8 +246,11 @@ def test_a_pull_request_of_3000_files_gets_a_partial_review_that_says_so(make_bo
 def test_a_repository_of_50000_manifests_gets_a_partial_review_that_says_so(make_bot):
     bot = make_bot(max_files=500)
     fake = bot.fake
-    files = {"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE,
-             **{f"teams/t{n % 100:02d}/app{n}.yaml": CONFIG_MAP.format(n=n) for n in range(49_998)}}
+    files = {
+        "k8s/deploy.yaml": DEPLOY,
+        "k8s/svc.yaml": SERVICE,
+        **{f"teams/t{n % 100:02d}/app{n}.yaml": CONFIG_MAP.format(n=n) for n in range(49_998)},
+    }
     setup_repo(fake, files=files)
     pr = open_typo(fake)
     started = time.monotonic()
@@ -228,8 +259,9 @@ def test_a_repository_of_50000_manifests_gets_a_partial_review_that_says_so(make
     elapsed = time.monotonic() - started
     [review] = bot.reviews(REPO, pr.number)
     assert "### Partial review" in review.body
-    assert re.search(r"the repository has [\d,]+ other manifests: the 499 nearest to the changed files were read",
-                     review.body)
+    assert re.search(
+        r"the repository has [\d,]+ other manifests: the 499 nearest to the changed files were read", review.body
+    )
     [comment] = fake.review_comments(REPO, pr.number)
     assert "service-selector-mismatch" in comment.body  # its Deployment, next to it, was read
     graphql = fake.requests.count("POST", "/graphql")
@@ -239,6 +271,7 @@ def test_a_repository_of_50000_manifests_gets_a_partial_review_that_says_so(make
 
 # --- the web process ---------------------------------------------------------------------------
 
+
 def test_gunicorn_refuses_to_start_without_a_webhook_secret(fake_github, tmp_path):
     import subprocess
     import sys
@@ -247,7 +280,13 @@ def test_gunicorn_refuses_to_start_without_a_webhook_secret(fake_github, tmp_pat
 
     env = app_env(fake_github, tmp_path / "data")
     env.pop("GITHUB_WEBHOOK_SECRET")
-    done = subprocess.run([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}",
-                           "bot.app:create_app()"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}", "footgun.bot.app:create_app()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "GITHUB_WEBHOOK_SECRET is not set" in done.stdout + done.stderr

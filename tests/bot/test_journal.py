@@ -1,5 +1,6 @@
 """The job journal (a job outlives the worker that took it) on SQLite and on Redis, and
 the recovery of jobs whose lease ran out."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import sys
 import pytest
 import redis
 
-from bot.store import RedisStore, SqliteStore, is_dead_owner, owner_token, process_id
+from footgun.bot.store import RedisStore, SqliteStore, is_dead_owner, owner_token, process_id
 
 from .harness import start_bot, stop_bot
 from .test_app_flow import REPO, open_typo, setup_repo
@@ -32,7 +33,11 @@ def stores(request, tmp_path):
         yield SqliteStore(tmp_path / "q.db", clock), SqliteStore(tmp_path / "q.db", clock), clock
     else:
         url = request.getfixturevalue("redis_url")
-        yield RedisStore(redis.Redis.from_url(url), clock=clock), RedisStore(redis.Redis.from_url(url), clock=clock), clock
+        yield (
+            RedisStore(redis.Redis.from_url(url), clock=clock),
+            RedisStore(redis.Redis.from_url(url), clock=clock),
+            clock,
+        )
 
 
 def test_a_job_is_claimed_by_one_worker_at_a_time(stores):
@@ -95,9 +100,12 @@ def test_every_claim_is_counted_even_one_that_is_not_a_try(stores):
 
 def test_a_journal_written_before_claims_were_counted_is_upgraded(tmp_path):
     import sqlite3
+
     db = sqlite3.connect(tmp_path / "q.db")
-    db.execute("create table footgun_job (id text primary key, data text not null, owner text, "
-               "lease_until real not null, attempts integer not null default 0)")
+    db.execute(
+        "create table footgun_job (id text primary key, data text not null, owner text, "
+        "lease_until real not null, attempts integer not null default 0)"
+    )
     db.execute("insert into footgun_job values ('d-1', '{}', null, 0, 1)")
     db.commit()
     db.close()

@@ -1,8 +1,9 @@
 """Load: 200 deliveries from 20 concurrent senders against the App as the Procfile runs
-it (gunicorn for the web, ``python -m bot.worker`` for the jobs), on SQLite (one worker
+it (gunicorn for the web, ``python -m footgun.bot.worker`` for the jobs), on SQLite (one worker
 process sharing the file) and on Redis (two worker processes). Every delivery is
 answered, every pull request reviewed exactly once. The answer times are printed; the
 only bound asserted on them is a generous one."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import gunicorn
 import pytest
 
-from bot.webhook import signature_of
+from footgun.bot.webhook import signature_of
 
 from .harness import SECRET, pull_request_payload
 from .procs import ROOT, Worker, app_env, free_port, have_redis, until
@@ -40,8 +41,12 @@ def _setup(fake) -> list[tuple[str, object]]:
         fake.install(f"org{org}", repos=[repo], permissions=MANIFEST["default_permissions"])
         fake.set_permission(repo, "alice", "write")
         for n in range(PRS_PER_ORG):
-            prs.append((repo, fake.open_pull_request(repo, head=f"typo-{n}", user="alice",
-                                                     changes={f"k8s/svc-{n}.yaml": TYPO})))
+            prs.append(
+                (
+                    repo,
+                    fake.open_pull_request(repo, head=f"typo-{n}", user="alice", changes={f"k8s/svc-{n}.yaml": TYPO}),
+                )
+            )
     return prs
 
 
@@ -52,24 +57,43 @@ def _deliveries(fake, prs) -> list[tuple[str, str, bytes]]:
     out = []
     for repo, pr in prs:
         opened = str(uuid.uuid4())
-        for action, delivery in (("opened", opened), ("opened", opened), ("reopened", str(uuid.uuid4())),
-                                 ("ready_for_review", str(uuid.uuid4()))):
+        for action, delivery in (
+            ("opened", opened),
+            ("opened", opened),
+            ("reopened", str(uuid.uuid4())),
+            ("ready_for_review", str(uuid.uuid4())),
+        ):
             out.append(("pull_request", delivery, json.dumps(pull_request_payload(fake, action, pr)).encode()))
     for n in range(40):
-        event, body = [("ping", {"zen": "Keep it logically awesome.", "hook_id": n}),
-                       ("push", {"ref": "refs/heads/main", "repository": {"full_name": "org0/shop"}}),
-                       ("issue_comment", {"action": "created", "issue": {"number": 1, "pull_request": {}},
-                                          "comment": {"id": 900 + n, "body": "looks good",
-                                                      "user": {"login": "bob", "type": "User"}},
-                                          "repository": {"full_name": "org0/shop"}})][n % 3]
+        event, body = [
+            ("ping", {"zen": "Keep it logically awesome.", "hook_id": n}),
+            ("push", {"ref": "refs/heads/main", "repository": {"full_name": "org0/shop"}}),
+            (
+                "issue_comment",
+                {
+                    "action": "created",
+                    "issue": {"number": 1, "pull_request": {}},
+                    "comment": {"id": 900 + n, "body": "looks good", "user": {"login": "bob", "type": "User"}},
+                    "repository": {"full_name": "org0/shop"},
+                },
+            ),
+        ][n % 3]
         out.append((event, str(uuid.uuid4()), json.dumps(body).encode()))
     return out
 
 
 def _send(url: str, event: str, delivery: str, body: bytes) -> tuple[int, float]:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
-        "X-Hub-Signature-256": signature_of(SECRET, body)})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": signature_of(SECRET, body),
+        },
+    )
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -86,12 +110,27 @@ class App:
         self.port = free_port()
         self.web_log = open(tmp_path / "web.log", "wb")
         quiet = ["--no-control-socket"] if int(gunicorn.__version__.split(".")[0]) >= 27 else []
-        self.web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                                     "--workers", "2", *quiet, "bot.app:create_app()"], cwd=ROOT, env=env,
-                                    stdout=self.web_log, stderr=subprocess.STDOUT)
+        self.web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                *quiet,
+                "footgun.bot.app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.web_log,
+            stderr=subprocess.STDOUT,
+        )
         self.workers = [Worker(env, tmp_path / f"worker-{n}.log") for n in range(workers)]
-        until(lambda: urllib.request.urlopen(f"{self.url}/healthz", timeout=2).status == 200, timeout=30,
-              what="gunicorn")
+        until(
+            lambda: urllib.request.urlopen(f"{self.url}/healthz", timeout=2).status == 200, timeout=30, what="gunicorn"
+        )
 
     @property
     def url(self) -> str:
@@ -134,7 +173,9 @@ def test_200_deliveries_from_20_senders_each_pr_reviewed_once(fake_github, tmp_p
 
         def reviewed() -> bool:
             return all(fake_github.reviews(repo, pr.number) for repo, pr in prs) and all(
-                run.status == "completed" for repo, pr in prs for run in fake_github.check_runs(repo, pr.head_sha))
+                run.status == "completed" for repo, pr in prs for run in fake_github.check_runs(repo, pr.head_sha)
+            )
+
         until(reviewed, timeout=120, every=0.2, what="every pull request to be reviewed")
         processed = time.monotonic() - started
         time.sleep(0.5)  # anything still running would post now
@@ -145,7 +186,9 @@ def test_200_deliveries_from_20_senders_each_pr_reviewed_once(fake_github, tmp_p
     finally:
         app.stop()
     p50, p95 = statistics.median(latencies), latencies[int(len(latencies) * 0.95) - 1]
-    print(f"\n[{name}] 200 deliveries, {SENDERS} senders: sent in {sent:.2f} s; answer p50 {p50 * 1000:.0f} ms, "
-          f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms; {len(prs)} pull requests reviewed "
-          f"{processed:.1f} s after the first delivery ({worker_processes} worker process(es) x 2 threads)")
+    print(
+        f"\n[{name}] 200 deliveries, {SENDERS} senders: sent in {sent:.2f} s; answer p50 {p50 * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms; {len(prs)} pull requests reviewed "
+        f"{processed:.1f} s after the first delivery ({worker_processes} worker process(es) x 2 threads)"
+    )
     assert latencies[-1] < 5.0  # generous: the target is a second

@@ -1,4 +1,5 @@
 """``footgun review`` offline: a temporary git repository, a base and a change."""
+
 from __future__ import annotations
 
 import subprocess
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.local import LocalReviewError, local_review, review_markdown, select_findings, select_skipped
-from rules.checks import RULES
-from rules.edits import apply_edits
-from rules.model import Finding, ResourceRef, Skip
+from footgun.bot.local import LocalReviewError, local_review, review_markdown, select_findings, select_skipped
+from footgun.rules.checks import RULES
+from footgun.rules.edits import apply_edits
+from footgun.rules.model import Finding, ResourceRef, Skip
 from tests.bot.test_review import apply_suggestion
 
 SERVICE = """apiVersion: v1
@@ -44,8 +45,7 @@ spec:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def commit(repo: Path, files: dict[str, str | None], message: str) -> str:
@@ -67,8 +67,7 @@ def repo(tmp_path: Path) -> Path:
     git(tmp_path, "config", "user.email", "dev@example.com")
     git(tmp_path, "config", "user.name", "dev")
     git(tmp_path, "config", "commit.gpgsign", "false")
-    commit(tmp_path, {"k8s/service.yaml": SERVICE, "k8s/deployment.yaml": DEPLOYMENT,
-                      "README.md": "demo\n"}, "base")
+    commit(tmp_path, {"k8s/service.yaml": SERVICE, "k8s/deployment.yaml": DEPLOYMENT, "README.md": "demo\n"}, "base")
     git(tmp_path, "checkout", "-qb", "feature")
     return tmp_path
 
@@ -128,16 +127,22 @@ def test_old_findings_in_unchanged_files_are_not_the_changes(tmp_path: Path):
 
 
 def test_config_at_head_and_explicit_config(repo: Path):
-    commit(repo, {"k8s/service.yaml": SERVICE + "      nodePort: 30080\n",
-                  ".footgun.yml": "rules:\n  hardcoded-node-port: false\n"}, "pin, silence")
+    commit(
+        repo,
+        {
+            "k8s/service.yaml": SERVICE + "      nodePort: 30080\n",
+            ".footgun.yml": "rules:\n  hardcoded-node-port: false\n",
+        },
+        "pin, silence",
+    )
     assert review_markdown(str(repo)) == "No findings."
-    from rules.config import Config
+    from footgun.rules.config import Config
+
     assert "hardcoded-node-port" in review_markdown(str(repo), config=Config())
 
 
 def test_changed_file_that_cannot_be_scanned_is_named(repo: Path):
-    commit(repo, {"chart/svc.yaml": "kind: Service\nname: {{ .Values.name }}\n",
-                  "ci.yml": "jobs: {}\n"}, "template")
+    commit(repo, {"chart/svc.yaml": "kind: Service\nname: {{ .Values.name }}\n", "ci.yml": "jobs: {}\n"}, "template")
     text = review_markdown(str(repo))
     assert text.startswith("No findings.") and "chart/svc.yaml" in text and "ci.yml" not in text
 
@@ -180,6 +185,9 @@ def test_select_findings_keeps_changed_files_and_caused_findings():
     old = _finding("same.yaml", "c")
     kept = select_findings([in_changed, caused, old], {in_changed.fingerprint, old.fingerprint}, {"changed.yaml"})
     assert kept == [in_changed, caused]
-    skips = [Skip("changed.yaml", "parse error at line 3"), Skip("other.yaml", "parse error"),
-             Skip("changed.yaml", "not a Kubernetes manifest (no document has apiVersion and kind)")]
+    skips = [
+        Skip("changed.yaml", "parse error at line 3"),
+        Skip("other.yaml", "parse error"),
+        Skip("changed.yaml", "not a Kubernetes manifest (no document has apiVersion and kind)"),
+    ]
     assert select_skipped(skips, {"changed.yaml"}) == skips[:1]

@@ -1,5 +1,6 @@
 """Several deliveries for one pull request: one review per head, runs one at a time, and a
 run for an older head never posting after a newer one."""
+
 from __future__ import annotations
 
 from .procs import until

@@ -1,6 +1,7 @@
 """Writes paced per installation, as GitHub asks: one at a time, ``write_interval``
 apart, within the content-creation limits, and nothing while a rate limit lasts;
 across worker threads here (across processes: test_redis)."""
+
 from __future__ import annotations
 
 import threading
@@ -8,13 +9,13 @@ import time
 
 import pytest
 
-from bot.github import GitHubApp
-from bot.jobs import Jobs, Runtime
-from bot.pacing import MemoryPaceState, PaceWait, WritePacer
-from bot.store import SqliteStore
+from footgun.bot.app import create_app
+from footgun.bot.github import GitHubApp
+from footgun.bot.jobs import Jobs, Runtime
+from footgun.bot.pacing import MemoryPaceState, PaceWait, WritePacer
+from footgun.bot.store import SqliteStore
 
 from .harness import Bot, make_settings, start_bot, stop_bot
-from bot.app import create_app
 from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO, setup_repo
 
 
@@ -106,17 +107,27 @@ def test_a_dead_holder_of_the_write_lock_blocks_for_its_ttl_only(tmp_path):
 
 def _open_prs(fake, count: int) -> list:
     setup_repo(fake, files={"k8s/deploy.yaml": DEPLOY, "k8s/svc.yaml": SERVICE})
-    return [fake.open_pull_request(REPO, head=f"typo-{n}", user="alice", changes={f"k8s/svc{n}.yaml": TYPO})
-            for n in range(count)]
+    return [
+        fake.open_pull_request(REPO, head=f"typo-{n}", user="alice", changes={f"k8s/svc{n}.yaml": TYPO})
+        for n in range(count)
+    ]
 
 
 def _writes(fake, installation: int):
     """The installation's mutations (a token's creation is the App's, not paced)."""
-    return sorted((r for r in fake.requests.all() if r.installation_id == installation and
-                   not r.path.endswith("/access_tokens") and
-                   (r.method in ("PATCH", "PUT", "DELETE") or
-                    (r.method == "POST" and (r.graphql or {}).get("operation") != "query"))),
-                  key=lambda r: r.started)
+    return sorted(
+        (
+            r
+            for r in fake.requests.all()
+            if r.installation_id == installation
+            and not r.path.endswith("/access_tokens")
+            and (
+                r.method in ("PATCH", "PUT", "DELETE")
+                or (r.method == "POST" and (r.graphql or {}).get("operation") != "query")
+            )
+        ),
+        key=lambda r: r.started,
+    )
 
 
 def assert_serial_and_spaced(writes, interval: float) -> None:
@@ -160,11 +171,18 @@ def test_no_burst_beyond_githubs_content_creation_limit(fake_github, tmp_path):
     prs = _open_prs(fake_github, 12)
     settings = make_settings(fake_github, tmp_path / "data", write_interval=0.0)
     settings.data_dir.mkdir(parents=True)
-    pacer = WritePacer(SqliteStore(settings.data_dir / "queue.db", clock=fast), interval=0.0,
-                       per_minute=PER_MINUTE, per_hour=None, max_wait=600, clock=fast,
-                       sleep=lambda s: time.sleep(s / 60))
-    app = GitHubApp(fake_github.app.id, fake_github.app.private_key_pem, settings.api_url, backoff=0.01,
-                    pacer=pacer, timeout=5)
+    pacer = WritePacer(
+        SqliteStore(settings.data_dir / "queue.db", clock=fast),
+        interval=0.0,
+        per_minute=PER_MINUTE,
+        per_hour=None,
+        max_wait=600,
+        clock=fast,
+        sleep=lambda s: time.sleep(s / 60),
+    )
+    app = GitHubApp(
+        fake_github.app.id, fake_github.app.private_key_pem, settings.api_url, backoff=0.01, pacer=pacer, timeout=5
+    )
     jobs = Jobs(settings, runtime=Runtime(settings, app))
     bot = Bot(fake_github, settings, jobs, create_app(settings, jobs).test_client())
     bot.consumer = jobs.consumer(workers=4, signals=False)
@@ -175,8 +193,9 @@ def test_no_burst_beyond_githubs_content_creation_limit(fake_github, tmp_path):
         bot.wait(timeout=90)
         assert all(len(bot.reviews(REPO, pr.number)) == 1 for pr in prs)
         assert not [r for r in fake_github.requests.all() if r.status == 403]
-        created = [r for r in fake_github.requests.all()
-                   if r.method == "POST" and r.path.endswith(("/reviews", "/check-runs"))]
+        created = [
+            r for r in fake_github.requests.all() if r.method == "POST" and r.path.endswith(("/reviews", "/check-runs"))
+        ]
         assert len(created) == 24  # a check run and a review each, none sent twice
     finally:
         stop_bot(bot)

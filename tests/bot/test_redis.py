@@ -1,5 +1,6 @@
 """With ``REDIS_URL`` set, the queue, the delivery log and the locks live in Redis
 (a smoke test of the switch against a real redis-server; skipped without one)."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,7 @@ import time
 import pytest
 import redis
 
-from bot.store import LockBusy, RedisStore, locked
+from footgun.bot.store import LockBusy, RedisStore, locked
 
 from .harness import start_bot, stop_bot
 from .test_app_flow import REPO, SERVICE, open_typo, setup_repo
@@ -62,24 +63,35 @@ from .test_pacing import _writes, assert_serial_and_spaced  # noqa: E402
 
 def _web_and_workers(fake, tmp_path, redis_url, count, **env):
     web = _start_bot(fake, tmp_path / "data", consume=False, redis_url=redis_url)
-    workers = [Worker(app_env(fake, tmp_path / "data", redis_url=redis_url, **env), tmp_path / f"worker-{n}.log")
-               for n in range(count)]
+    workers = [
+        Worker(app_env(fake, tmp_path / "data", redis_url=redis_url, **env), tmp_path / f"worker-{n}.log")
+        for n in range(count)
+    ]
     return web, workers
 
 
 def test_two_worker_processes_never_post_the_same_review_twice(fake_github, tmp_path, redis_url):
     fake = fake_github
     setup_repo(fake)
-    prs = [fake.open_pull_request(REPO, head=f"typo-{n}", user="alice",
-                                  changes={f"k8s/svc-{n}.yaml": SERVICE.replace("app: api", "app: apii")})
-           for n in range(6)]
+    prs = [
+        fake.open_pull_request(
+            REPO,
+            head=f"typo-{n}",
+            user="alice",
+            changes={f"k8s/svc-{n}.yaml": SERVICE.replace("app: api", "app: apii")},
+        )
+        for n in range(6)
+    ]
     web, workers = _web_and_workers(fake, tmp_path, redis_url, 2, FOOTGUN_WRITE_INTERVAL="0.05")
     try:
         for pr in prs:  # each pull request three times under three ids, both workers racing for them
             for action in ("opened", "reopened", "ready_for_review"):
                 assert web.post("pull_request", web.pull_request_payload(action, pr)).status_code == 202
-        until(lambda: all(web.reviews(REPO, pr.number) for pr in prs) and not web.jobs.store.journal_entries(),
-              timeout=60, what="every job to be done")
+        until(
+            lambda: all(web.reviews(REPO, pr.number) for pr in prs) and not web.jobs.store.journal_entries(),
+            timeout=60,
+            what="every job to be done",
+        )
         assert [len(web.reviews(REPO, pr.number)) for pr in prs] == [1] * len(prs)
         assert all(len(fake.review_comments(REPO, pr.number)) == 1 for pr in prs)
         ran = [w.output().count("done in") for w in workers]
@@ -102,13 +114,17 @@ def test_a_killed_workers_job_is_taken_over_by_the_other_worker(fake_github, tmp
     try:
         assert web.open(pr).status_code == 202
         until(lambda: held.hits == 1, what="the job to be mid-way")
-        survivor = Worker(app_env(fake, tmp_path / "data", redis_url=redis_url, FOOTGUN_JOB_LEASE="1.5"),
-                          tmp_path / "survivor.log")
+        survivor = Worker(
+            app_env(fake, tmp_path / "data", redis_url=redis_url, FOOTGUN_JOB_LEASE="1.5"), tmp_path / "survivor.log"
+        )
         workers.append(survivor)
         time.sleep(1.0)  # the survivor is up (its start finds nothing: the job's owner lives)
         workers[0].kill()
-        until(lambda: web.reviews(REPO, pr.number) and not web.jobs.store.journal_entries(), timeout=60,
-              what="the survivor to run the job")
+        until(
+            lambda: web.reviews(REPO, pr.number) and not web.jobs.store.journal_entries(),
+            timeout=60,
+            what="the survivor to run the job",
+        )
         assert len(web.reviews(REPO, pr.number)) == 1
         assert "lease ran out" in survivor.output()
     finally:

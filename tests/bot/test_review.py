@@ -1,18 +1,25 @@
 """Planning the PR review: inline comments, suggestions, the body, markers, limits."""
+
 from __future__ import annotations
 
 import difflib
 import re
 
-from bot import review
-from bot.diff import parse_patch
-from bot.review import (
-    MAX_BODY, code_block, finding_id, fingerprints_in, is_command_line, place, plan_review,
+from footgun.bot import review
+from footgun.bot.diff import parse_patch
+from footgun.bot.links import rule_link
+from footgun.bot.review import (
+    MAX_BODY,
+    code_block,
+    finding_id,
+    fingerprints_in,
+    is_command_line,
+    place,
+    plan_review,
 )
-from bot.links import rule_link
-from rules.edits import apply_edits
-from rules.engine import scan_files
-from rules.model import Edit, Finding, Fix, Related, ResourceRef, Skip
+from footgun.rules.edits import apply_edits
+from footgun.rules.engine import scan_files
+from footgun.rules.model import Edit, Finding, Fix, Related, ResourceRef, Skip
 from tests.helpers import scan_texts
 
 SERVICE_BASE = """apiVersion: v1
@@ -47,7 +54,7 @@ def suggestion_of(body: str) -> list[str] | None:
         match = re.fullmatch(r"(`{3,})suggestion", line)
         if match:
             end = lines.index(match.group(1), i + 1)
-            return lines[i + 1:end]
+            return lines[i + 1 : end]
     return None
 
 
@@ -56,13 +63,32 @@ def apply_suggestion(text: str, comment: dict) -> str:
     lines = text.splitlines(keepends=True)
     start = comment.get("start_line", comment["line"])
     new = [line + "\n" for line in suggestion_of(comment["body"])]
-    return "".join(lines[:start - 1] + new + lines[comment["line"]:])
+    return "".join(lines[: start - 1] + new + lines[comment["line"] :])
 
 
-def finding(line=11, end_line=None, fix=None, rule="hardcoded-node-port", severity="warning",
-            path=PATH, name="web", message="nodePort is pinned.", related=()):
-    return Finding(rule, severity, message, path, line, end_line or line,
-                   ResourceRef("Service", name, None), f"spec.{name}.{line}", list(related), fix)
+def finding(
+    line=11,
+    end_line=None,
+    fix=None,
+    rule="hardcoded-node-port",
+    severity="warning",
+    path=PATH,
+    name="web",
+    message="nodePort is pinned.",
+    related=(),
+):
+    return Finding(
+        rule,
+        severity,
+        message,
+        path,
+        line,
+        end_line or line,
+        ResourceRef("Service", name, None),
+        f"spec.{name}.{line}",
+        list(related),
+        fix,
+    )
 
 
 def all_outputs(plan) -> list[str]:
@@ -81,10 +107,12 @@ def test_engine_fix_becomes_a_suggestion_that_applies_like_the_fix():
     assert apply_suggestion(SERVICE_HEAD, comment) == apply_edits(SERVICE_HEAD, found.fix.edits)
     body = comment["body"]
     assert "`hardcoded-node-port`" in body and "warning" in body and found.message in body
-    assert rule_link("hardcoded-node-port", "About `hardcoded-node-port`") in body and "# footgun:ignore hardcoded-node-port" in body
+    assert (
+        rule_link("hardcoded-node-port", "About `hardcoded-node-port`") in body
+        and "# footgun:ignore hardcoded-node-port" in body
+    )
     assert fingerprints_in(body) == {finding_id(found)}
-    assert plan.payload() == {"commit_id": "abc123", "body": plan.body, "event": "COMMENT",
-                              "comments": plan.comments}
+    assert plan.payload() == {"commit_id": "abc123", "body": plan.body, "event": "COMMENT", "comments": plan.comments}
 
 
 def test_multi_line_finding_and_fix_within_a_hunk():
@@ -228,7 +256,9 @@ def test_forged_markers_in_messages_are_neutralised():
 
 def test_skipped_files_and_patchless_files_are_in_the_body():
     diffs = {PATH: parse_patch(None, PATH)}
-    plan = plan_review([finding(line=11)], diffs, set(), "h", [Skip("chart/svc.yaml", "Helm template syntax at line 3")])
+    plan = plan_review(
+        [finding(line=11)], diffs, set(), "h", [Skip("chart/svc.yaml", "Helm template syntax at line 3")]
+    )
     assert plan.comments == []
     assert "### Files not scanned" in plan.body
     assert "- `chart/svc.yaml`: Helm template syntax at line 3" in plan.body
@@ -255,8 +285,12 @@ def test_over_long_inline_comment_drops_to_the_body():
 def test_to_markdown_renders_body_and_comments_without_markers():
     head = SERVICE_BASE.replace("app: web", "app: wbe")
     fix = Fix("Select the web pods", (Edit(PATH, 8, 8, "    app: web\n"),))
-    plan = plan_review([finding(line=7, end_line=8, fix=fix), finding(line=1, name="x")],
-                       diffs_for(PATH, SERVICE_BASE, head), set(), "h")
+    plan = plan_review(
+        [finding(line=7, end_line=8, fix=fix), finding(line=1, name="x")],
+        diffs_for(PATH, SERVICE_BASE, head),
+        set(),
+        "h",
+    )
     text = plan.to_markdown()
     assert text.startswith("**footgun**: ")
     assert "### `k8s/web.yaml:7-8`" in text and "```suggestion" in text
@@ -441,8 +475,10 @@ def test_span_over_the_cap_falls_back_to_yaml_blocks(monkeypatch):
 
 
 def test_edit_of_the_same_file_outside_the_hunk_means_no_partial_suggestion():
-    fix = Fix("Three edits", (Edit(PATH, 11, 11, ""), Edit(PATH, 4, 4, "  name: site\n"),
-                              Edit("k8s/ingress.yaml", 3, 3, "  name: site\n")))
+    fix = Fix(
+        "Three edits",
+        (Edit(PATH, 11, 11, ""), Edit(PATH, 4, 4, "  name: site\n"), Edit("k8s/ingress.yaml", 3, 3, "  name: site\n")),
+    )
     plan = plan_review([finding(line=11, fix=fix)], diffs_for(PATH, SERVICE_BASE, SERVICE_HEAD), set(), "h")
     [comment] = plan.comments
     assert comment["line"] == 11 and "start_line" not in comment

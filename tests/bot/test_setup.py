@@ -1,11 +1,11 @@
 """Setup mode (`bot.setup`, `bot.credentials`): the registration page, GitHub's
 redirect back, the credentials saved and picked up without a restart; against the
 fake GitHub's manifest flow over real HTTP."""
+
 from __future__ import annotations
 
 import json
 import logging
-import re
 import stat
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from bot.app import create_app
-from bot.credentials import FILE_NAME, AppCredentials, CredentialStore, LiveSettings, current_settings
-from bot.settings import Settings, load_settings
-from bot.setup import load_web_settings
-from bot.webhook import signature_of
+from footgun.bot.app import create_app
+from footgun.bot.credentials import FILE_NAME, AppCredentials, CredentialStore, LiveSettings, current_settings
+from footgun.bot.settings import Settings, load_settings
+from footgun.bot.setup import load_web_settings
+from footgun.bot.webhook import signature_of
 from tests.fakegithub.routes_manifest import CODE_TTL, registrations
 
 from .harness import pull_request_payload
@@ -95,7 +95,10 @@ def test_an_organization_and_the_public_url_setting(fake_github, tmp_path):
     form = Forms(client.get("/?org=acme%20corp").text).forms[0]
     assert form["action"].startswith(f"{fake_github.url}/organizations/acme%20corp/settings/apps/new?state=")
     sent = json.loads(form["inputs"]["manifest"])
-    assert sent["hook_attributes"]["url"] == "https://review.acme.dev/webhook" and sent["url"] == "https://review.acme.dev/"
+    assert (
+        sent["hook_attributes"]["url"] == "https://review.acme.dev/webhook"
+        and sent["url"] == "https://review.acme.dev/"
+    )
     assert sent["redirect_url"] == "http://localhost/setup/callback"  # back to where the browser is
 
 
@@ -135,8 +138,11 @@ def test_registration_saves_the_credentials_and_takes_effect_at_once(web, fake_g
     headers = {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "d-1", "Content-Type": "application/json"}
     wrong = client.post("/webhook", data=body, headers={**headers, "X-Hub-Signature-256": signature_of("old", body)})
     assert wrong.status_code == 401
-    right = client.post("/webhook", data=body,
-                        headers={**headers, "X-Hub-Signature-256": signature_of(registration.webhook_secret, body)})
+    right = client.post(
+        "/webhook",
+        data=body,
+        headers={**headers, "X-Hub-Signature-256": signature_of(registration.webhook_secret, body)},
+    )
     assert right.status_code == 202
     worker_side = current_settings(settings)
     assert worker_side.app_id == app.id and worker_side.private_key == app.private_key_pem
@@ -187,10 +193,16 @@ def test_conversion_codes_are_single_use(fake_github, web):
 def test_environment_variables_win_over_saved_credentials(fake_github, tmp_path):
     data = tmp_path / "data"
     settings = unconfigured(fake_github, data)
-    CredentialStore(settings).save(AppCredentials(app_id=7, slug="saved", private_key=fake_github.app.private_key_pem,
-                                                  webhook_secret="saved-secret"))
-    merged = current_settings(load_settings({"FOOTGUN_DATA_DIR": str(data), "GITHUB_WEBHOOK_SECRET": "env-secret-of-20-chars"},
-                                            webhooks=False))
+    CredentialStore(settings).save(
+        AppCredentials(
+            app_id=7, slug="saved", private_key=fake_github.app.private_key_pem, webhook_secret="saved-secret"
+        )
+    )
+    merged = current_settings(
+        load_settings(
+            {"FOOTGUN_DATA_DIR": str(data), "GITHUB_WEBHOOK_SECRET": "env-secret-of-20-chars"}, webhooks=False
+        )
+    )
     assert merged.webhook_secret == "env-secret-of-20-chars" and merged.app_id == 7
     assert LiveSettings(settings).current().webhook_secret == "saved-secret"
 
@@ -200,7 +212,8 @@ def test_half_configured_environment_is_an_error_not_setup_mode(fake_github, tmp
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FOOTGUN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("GITHUB_APP_ID", "42")
-    from bot.settings import SettingsError
+    from footgun.bot.settings import SettingsError
+
     with pytest.raises(SettingsError, match="GITHUB_WEBHOOK_SECRET"):
         load_web_settings()
     monkeypatch.delenv("GITHUB_APP_ID")
@@ -215,8 +228,11 @@ def test_saved_credentials_reach_another_machine_through_redis(fake_github, tmp_
     state = CredentialStore(here).new_state()
     assert CredentialStore(there).consume_state(state) is True  # the callback may land on any process
     assert CredentialStore(here).consume_state(state) is False
-    CredentialStore(here).save(AppCredentials(app_id=9, slug="footgun", private_key=fake_github.app.private_key_pem,
-                                              webhook_secret="s3cret-value"))
+    CredentialStore(here).save(
+        AppCredentials(
+            app_id=9, slug="footgun", private_key=fake_github.app.private_key_pem, webhook_secret="s3cret-value"
+        )
+    )
     assert live_there.current().app_id == 9 and live_there.current().webhook_secret == "s3cret-value"
 
 
@@ -229,11 +245,22 @@ def test_footgun_serve_starts_in_setup_mode(fake_github, tmp_path):
     from .procs import ROOT, free_port, until
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "FOOTGUN_", "REDIS_URL"))}
-    env.update({"PYTHONPATH": str(ROOT), "FOOTGUN_DATA_DIR": str(tmp_path / "data"), "GITHUB_URL": fake_github.url,
-                "GITHUB_API_URL": fake_github.url})
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "FOOTGUN_DATA_DIR": str(tmp_path / "data"),
+            "GITHUB_URL": fake_github.url,
+            "GITHUB_API_URL": fake_github.url,
+        }
+    )
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         health = until(lambda: requests.get(f"{base}/healthz", timeout=2).json(), what="footgun serve")

@@ -1,10 +1,11 @@
 """The first run as a person does it, in a real headless Chromium: the Procfile's
-processes (gunicorn for the web, ``python -m bot.worker``) started without App
+processes (gunicorn for the web, ``python -m footgun.bot.worker``) started without App
 credentials, the registration page, GitHub's (the fake's) "Create GitHub App" and
 install pages, then a pull request reviewed with the new credentials; no restart.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (`.ci/run` installs them) and
 Selenium from PyPI; Selenium is pointed at them, so nothing is downloaded."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.credentials import FILE_NAME
-from bot.webhook import signature_of
+from footgun.bot.credentials import FILE_NAME
+from footgun.bot.webhook import signature_of
 from tests.fakegithub.routes_manifest import registrations
 
 from .harness import pull_request_payload
@@ -27,8 +28,10 @@ from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+)
 
 
 @pytest.fixture
@@ -89,10 +92,28 @@ def test_register_install_and_review_without_a_restart(fake_github, tmp_path, br
     base = f"http://127.0.0.1:{port}"
     web_log = tmp_path / "web.log"
     with open(web_log, "wb") as out:
-        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-",
-                                "bot.app:create_app()"], cwd=ROOT, stdout=out,
-                               stderr=subprocess.STDOUT, env=unregistered_env(fake, where["web"], where["redis_url"]))
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "footgun.bot.app:create_app()",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=unregistered_env(fake, where["web"], where["redis_url"]),
+        )
     worker = Worker(unregistered_env(fake, where["worker"], where["redis_url"]), tmp_path / "worker.log")
     pages = []
     try:
@@ -133,9 +154,17 @@ def test_register_install_and_review_without_a_restart(fake_github, tmp_path, br
 
         pr = fake.open_pull_request(REPO, head="typo", user="alice", changes={"k8s/svc.yaml": TYPO})
         body = json.dumps(pull_request_payload(fake, "opened", pr)).encode()
-        request = urllib.request.Request(f"{base}/webhook", data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "first-pr",
-            "X-Hub-Signature-256": signature_of(registration.webhook_secret, body)})
+        request = urllib.request.Request(
+            f"{base}/webhook",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "pull_request",
+                "X-GitHub-Delivery": "first-pr",
+                "X-Hub-Signature-256": signature_of(registration.webhook_secret, body),
+            },
+        )
         assert urllib.request.urlopen(request, timeout=5).status == 202
         reviews = until(lambda: fake.reviews(REPO, pr.number), timeout=60, what="the first review")
         assert reviews[0].user.login == "shop-footgun[bot]"
@@ -149,8 +178,11 @@ def test_register_install_and_review_without_a_restart(fake_github, tmp_path, br
             web.kill()
             web.wait(timeout=10)
         worker.stop()
-    secrets = (registration.webhook_secret, registration.client_secret,
-               registration.app.private_key_pem.splitlines()[1])
+    secrets = (
+        registration.webhook_secret,
+        registration.client_secret,
+        registration.app.private_key_pem.splitlines()[1],
+    )
     logs = web_log.read_text(errors="replace") + worker.output()
     for text in (*pages, logs):
         assert not any(secret in text for secret in secrets)

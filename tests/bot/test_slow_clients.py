@@ -1,13 +1,14 @@
 """Slow clients: the Procfile's web process as a real gunicorn, 16 connections
 trickling a byte a second, and signed deliveries that must still be answered within
 GitHub's 10 seconds; ``footgun serve`` closing connections that send nothing."""
+
 from __future__ import annotations
 
 import json
 import re
 import shlex
-import socket
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from bot.webhook import signature_of
+from footgun.bot.webhook import signature_of
 
 from .harness import SECRET
 from .procs import ROOT, app_env, free_port, until
@@ -36,8 +37,10 @@ def procfile_web(port: int) -> list[str]:
 
 def trickle(port: int, stop: threading.Event, opened: list) -> None:
     """A client sending a webhook request one byte a second."""
-    request = b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" \
-              b"Content-Length: 100000\r\n\r\n" + b"x" * 1000
+    request = (
+        b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100000\r\n\r\n" + b"x" * 1000
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         opened.append(sock)
         for byte in request:
@@ -51,9 +54,17 @@ def trickle(port: int, stop: threading.Event, opened: list) -> None:
 
 def signed_ping(port: int, n: int) -> int:
     body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": n}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-GitHub-Event": "ping", "X-GitHub-Delivery": f"slow-{n}",
-        "X-Hub-Signature-256": signature_of(SECRET, body)})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/webhook",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "ping",
+            "X-GitHub-Delivery": f"slow-{n}",
+            "X-Hub-Signature-256": signature_of(SECRET, body),
+        },
+    )
     with urllib.request.urlopen(request, timeout=GITHUB_TIMEOUT) as answer:
         return answer.status
 
@@ -61,8 +72,9 @@ def signed_ping(port: int, n: int) -> int:
 def test_the_procfile_web_process_answers_signed_deliveries_while_slow_clients_trickle(fake_github, tmp_path):
     port = free_port()
     log = open(tmp_path / "web.log", "wb")
-    web = subprocess.Popen(procfile_web(port), cwd=ROOT, env=app_env(fake_github, tmp_path / "data"),
-                           stdout=log, stderr=subprocess.STDOUT)
+    web = subprocess.Popen(
+        procfile_web(port), cwd=ROOT, env=app_env(fake_github, tmp_path / "data"), stdout=log, stderr=subprocess.STDOUT
+    )
     stop = threading.Event()
     opened: list = []
     clients = [threading.Thread(target=trickle, args=(port, stop, opened), daemon=True) for _ in range(SLOW_CLIENTS)]
@@ -85,8 +97,13 @@ def test_the_procfile_web_process_answers_signed_deliveries_while_slow_clients_t
 def test_serve_closes_connections_that_send_nothing(fake_github, tmp_path):
     port = free_port()
     env = app_env(fake_github, tmp_path / "data")
-    proc = subprocess.Popen([sys.executable, "-c", f"from bot.serve import run; run('127.0.0.1', {port}, idle_timeout=1.0)"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", f"from bot.serve import run; run('127.0.0.1', {port}, idle_timeout=1.0)"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         until(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close() or True, what="serve")
         idle = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(SLOW_CLIENTS)]
@@ -99,6 +116,7 @@ def test_serve_closes_connections_that_send_nothing(fake_github, tmp_path):
 
 
 # --- start-up ---------------------------------------------------------------------------------------
+
 
 def _bad_settings(tmp_path, fake):
     a_file = tmp_path / "not-a-dir"
@@ -114,19 +132,24 @@ def _bad_settings(tmp_path, fake):
 
 COMMANDS = {
     "web": lambda port: procfile_web(port),
-    "worker": lambda port: [sys.executable, "-m", "bot.worker"],
+    "worker": lambda port: [sys.executable, "-m", "footgun.bot.worker"],
     "serve": lambda port: [sys.executable, "-c", f"from bot.serve import run; run('127.0.0.1', {port})"],
 }
 
 
-@pytest.mark.parametrize("process, problem", [
-    (process, problem) for process in sorted(COMMANDS) for problem in ("key", "port", "data", "secret")
-    if process != "worker" or problem in ("key", "data")])  # the worker listens on no port, verifies no webhook
+@pytest.mark.parametrize(
+    "process, problem",
+    [
+        (process, problem)
+        for process in sorted(COMMANDS)
+        for problem in ("key", "port", "data", "secret")
+        if process != "worker" or problem in ("key", "data")
+    ],
+)  # the worker listens on no port, verifies no webhook
 def test_start_up_refuses_what_cannot_work_with_a_one_line_reason(fake_github, tmp_path, process, problem):
     env_change, reason = _bad_settings(tmp_path, fake_github)[problem]
     env = app_env(fake_github, tmp_path / "data", **env_change)
-    done = subprocess.run(COMMANDS[process](free_port()), cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(COMMANDS[process](free_port()), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert len(lines) == 1 and reason in lines[0], lines

@@ -1,4 +1,5 @@
 """The delivery log and the per-PR locks on SQLite, and the jobs' serialisation."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from bot.store import LockBusy, SqliteStore, locked, sqlite_write_lock
+from footgun.bot.store import LockBusy, SqliteStore, locked, sqlite_write_lock
 
 from .test_app_flow import REPO, open_typo, setup_repo
 
@@ -42,7 +43,7 @@ def test_concurrent_deliveries_of_one_id_store_one(tmp_path):
 
 WRITE_FROM_ANOTHER_PROCESS = """
 import sys, time
-from bot.store import SqliteStore
+from footgun.bot.store import SqliteStore
 store = SqliteStore(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()
@@ -57,8 +58,12 @@ def test_writers_of_two_processes_take_turns_on_a_file_lock(tmp_path):
     free (not on SQLite's busy handler, which sleeps in steps of up to 100 ms)."""
     db = tmp_path / "q.db"
     SqliteStore(db)
-    other = subprocess.Popen([sys.executable, "-c", WRITE_FROM_ANOTHER_PROCESS, str(db)], text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    other = subprocess.Popen(
+        [sys.executable, "-c", WRITE_FROM_ANOTHER_PROCESS, str(db)],
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     assert other.stdout.readline().strip() == "ready"
     with sqlite_write_lock(db):
         other.stdin.write("go\n")

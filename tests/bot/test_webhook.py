@@ -1,5 +1,6 @@
 """``POST /webhook`` and ``GET /healthz``: verification, size and JSON checks, what is
 stored, deduplication; and the settings the server refuses to start without."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ import time
 
 import pytest
 
-from bot.app import create_app
-from bot.jobs import Jobs
-from bot.settings import Settings, SettingsError, load_settings
-from bot.webhook import signature_of, valid_signature
+from footgun.bot.app import create_app
+from footgun.bot.jobs import Jobs
+from footgun.bot.settings import Settings, SettingsError, load_settings
+from footgun.bot.webhook import signature_of, valid_signature
 
 from .harness import SECRET, start_bot, stop_bot
 from .test_app_flow import REPO, open_typo, setup_repo
@@ -30,6 +31,7 @@ def queued(bot) -> int:
 
 def test_healthz_is_200_with_a_live_worker(bot):
     from .procs import until
+
     until(lambda: bot.client.get("/healthz").status_code == 200, what="the worker's first heartbeat")
     assert bot.client.get("/healthz").get_json() == {"status": "ok"}
 
@@ -50,6 +52,7 @@ def test_healthz_names_a_worker_whose_heartbeat_stopped(idle):
 
 def test_healthz_names_a_store_that_does_not_answer(fake_github, tmp_path):
     from .procs import free_port
+
     nobody = start_bot(fake_github, tmp_path / "data", consume=False, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     answer = nobody.client.get("/healthz")
     assert answer.status_code == 503 and "does not answer" in answer.get_json()["down"]["store"]
@@ -60,12 +63,14 @@ def test_ping(idle):
     assert answer.status_code == 200 and queued(idle) == 0
 
 
-@pytest.mark.parametrize("signature", [None, "", "sha256=" + "0" * 64, "sha1=abc",
-                                       signature_of("another-secret", b"{}")])
+@pytest.mark.parametrize(
+    "signature", [None, "", "sha256=" + "0" * 64, "sha1=abc", signature_of("another-secret", b"{}")]
+)
 def test_missing_or_wrong_signature_is_refused_and_nothing_stored(idle, signature):
     pr = open_typo(idle.fake)
-    answer = idle.post("pull_request", idle.pull_request_payload("opened", pr), delivery="d-forged",
-                       signature=signature)
+    answer = idle.post(
+        "pull_request", idle.pull_request_payload("opened", pr), delivery="d-forged", signature=signature
+    )
     assert answer.status_code == 401
     assert queued(idle) == 0
     assert idle.jobs.store.remember_delivery("d-forged")  # it was never recorded
@@ -103,20 +108,36 @@ def test_body_over_the_cap_is_a_413(fake_github, tmp_path):
     settings = Settings(webhook_secret=SECRET, data_dir=tmp_path, max_body_bytes=2048)
     client = create_app(settings, Jobs(settings)).test_client()
     body = json.dumps({"action": "opened", "padding": "x" * 4096}).encode()
-    answer = client.post("/webhook", data=body, headers={
-        "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "big", "X-Hub-Signature-256": signature_of(SECRET, body)})
+    answer = client.post(
+        "/webhook",
+        data=body,
+        headers={
+            "X-GitHub-Event": "pull_request",
+            "X-GitHub-Delivery": "big",
+            "X-Hub-Signature-256": signature_of(SECRET, body),
+        },
+    )
     assert answer.status_code == 413
 
 
-@pytest.mark.parametrize("event, payload", [
-    ("push", {"ref": "refs/heads/main"}),
-    ("installation", {"action": "created"}),
-    ("pull_request", {"action": "closed", "pull_request": {"number": 1, "head": {"sha": "a" * 40}}}),
-    ("pull_request", {"action": "labeled", "pull_request": {"number": 1, "head": {"sha": "a" * 40}}}),
-    ("issue_comment", {"action": "edited", "issue": {"number": 1, "pull_request": {}},
-                       "comment": {"body": "/footgun recheck", "user": {"login": "a", "type": "User"}}}),
-    ("check_suite", {"action": "rerequested"}),
-])
+@pytest.mark.parametrize(
+    "event, payload",
+    [
+        ("push", {"ref": "refs/heads/main"}),
+        ("installation", {"action": "created"}),
+        ("pull_request", {"action": "closed", "pull_request": {"number": 1, "head": {"sha": "a" * 40}}}),
+        ("pull_request", {"action": "labeled", "pull_request": {"number": 1, "head": {"sha": "a" * 40}}}),
+        (
+            "issue_comment",
+            {
+                "action": "edited",
+                "issue": {"number": 1, "pull_request": {}},
+                "comment": {"body": "/footgun recheck", "user": {"login": "a", "type": "User"}},
+            },
+        ),
+        ("check_suite", {"action": "rerequested"}),
+    ],
+)
 def test_other_events_are_ignored_with_a_200(idle, event, payload):
     answer = idle.post(event, payload)
     assert answer.status_code == 200 and "ignored" in answer.get_json()
@@ -150,9 +171,16 @@ def test_server_refuses_to_start_without_a_webhook_secret(monkeypatch, tmp_path)
 def test_settings_from_the_environment(tmp_path, fake_github):
     key = tmp_path / "app.pem"
     key.write_text(fake_github.app.private_key_pem)
-    settings = load_settings({"GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_APP_ID": "42", "GITHUB_PRIVATE_KEY_PATH": str(key),
-                              "FOOTGUN_DATA_DIR": str(tmp_path / "d"), "PORT": "9000",
-                              "GITHUB_API_URL": "https://ghe.example.com/api/v3/"})
+    settings = load_settings(
+        {
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+            "GITHUB_APP_ID": "42",
+            "GITHUB_PRIVATE_KEY_PATH": str(key),
+            "FOOTGUN_DATA_DIR": str(tmp_path / "d"),
+            "PORT": "9000",
+            "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+        }
+    )
     assert settings.app_id == 42 and settings.private_key.startswith("-----BEGIN")
     assert settings.api_url == "https://ghe.example.com/api/v3" and settings.port == 9000
     assert settings.redis_url is None and settings.require_app_credentials()[0] == 42
@@ -162,12 +190,15 @@ def test_settings_from_the_environment(tmp_path, fake_github):
     assert load_settings({"GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_PRIVATE_KEY": one_line}).private_key.count("\n") > 3
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"GITHUB_APP_ID": "abc"}, "GITHUB_APP_ID"),
-    ({"GITHUB_PRIVATE_KEY": "not a key"}, "PEM"),
-    ({"GITHUB_PRIVATE_KEY_PATH": "/nonexistent/key.pem"}, "GITHUB_PRIVATE_KEY_PATH"),
-    ({"PORT": "http"}, "PORT"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"GITHUB_APP_ID": "abc"}, "GITHUB_APP_ID"),
+        ({"GITHUB_PRIVATE_KEY": "not a key"}, "PEM"),
+        ({"GITHUB_PRIVATE_KEY_PATH": "/nonexistent/key.pem"}, "GITHUB_PRIVATE_KEY_PATH"),
+        ({"PORT": "http"}, "PORT"),
+    ],
+)
 def test_bad_settings_name_the_variable(env, message):
     with pytest.raises(SettingsError, match=message):
         load_settings({"GITHUB_WEBHOOK_SECRET": SECRET, **env})

@@ -1,6 +1,7 @@
-"""A real worker process (``python -m bot.worker``, the Procfile's line) killed with
+"""A real worker process (``python -m footgun.bot.worker``, the Procfile's line) killed with
 kill -9 in the middle of a job: after a restart the job runs again and the pull
 request gets exactly one review for its head."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The command line details people expect: --version, standard input, rule docs
 offline, links to a configurable docs base, progress on a terminal only."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rules import checks
-from rules.checks import RULES, default_docs_url
+from footgun.rules import checks
+from footgun.rules.checks import RULES, default_docs_url
 
 from .test_main import PINNED, ROOT, footgun
 
@@ -34,8 +35,14 @@ spec:
 
 
 def footgun_stdin(stdin: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", "scan", "-", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "scan", "-", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_version_names_the_installed_package(tmp_path):
@@ -83,8 +90,14 @@ def test_stdin_name_is_the_stated_path(tmp_path):
 
 
 def test_stdin_cannot_be_mixed_with_paths(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "cli", "scan", "-", "."], cwd=tmp_path, input="",
-                         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "scan", "-", "."],
+        cwd=tmp_path,
+        input="",
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT)},
+    )
     assert run.returncode == 2 and "cannot be combined" in run.stderr
 
 
@@ -107,18 +120,25 @@ def test_a_bad_docs_url_names_the_key(tmp_path):
 def test_without_any_declared_docs_the_text_points_at_explain(tmp_path, monkeypatch):
     monkeypatch.setattr(checks, "project_urls", lambda: {})
     assert checks.doc_url("hardcoded-node-port") is None
-    from rules.engine import scan_files
-    from rules.output.text import render
+    from footgun.rules.engine import scan_files
+    from footgun.rules.output.text import render
+
     output = render(scan_files({"svc.yaml": PINNED.encode()}))
     assert "docs: footgun explain hardcoded-node-port" in output
 
 
-@pytest.mark.parametrize("urls, expected", [
-    ({"documentation": "https://footgun.example.org/rules"}, "https://footgun.example.org/rules"),
-    ({"homepage": "https://github.com/someone/footgun"}, "https://github.com/someone/footgun/blob/HEAD/docs/rules.md"),
-    ({"homepage": "https://footgun.example.org/"}, "https://footgun.example.org/"),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "urls, expected",
+    [
+        ({"documentation": "https://footgun.example.org/rules"}, "https://footgun.example.org/rules"),
+        (
+            {"homepage": "https://github.com/someone/footgun"},
+            "https://github.com/someone/footgun/blob/HEAD/docs/rules.md",
+        ),
+        ({"homepage": "https://footgun.example.org/"}, "https://footgun.example.org/"),
+        ({}, None),
+    ],
+)
 def test_default_docs_url_comes_from_the_declared_project_urls(monkeypatch, urls, expected):
     monkeypatch.setattr(checks, "project_urls", lambda: urls)
     assert default_docs_url() == expected
@@ -128,18 +148,26 @@ def test_project_urls_are_read_from_the_package_metadata(monkeypatch):
     class Metadata(dict):
         def get_all(self, name):
             return ["Homepage, https://github.com/someone/footgun", "Issues, https://github.com/someone/footgun/issues"]
+
     monkeypatch.setattr(checks.importlib.metadata, "metadata", lambda name: Metadata())
     checks.project_urls.cache_clear()
     try:
-        assert checks.project_urls() == {"homepage": "https://github.com/someone/footgun",
-                                         "issues": "https://github.com/someone/footgun/issues"}
+        assert checks.project_urls() == {
+            "homepage": "https://github.com/someone/footgun",
+            "issues": "https://github.com/someone/footgun/issues",
+        }
     finally:
         checks.project_urls.cache_clear()
 
 
 def _scan_with_stderr(stderr_fd: int, cwd: Path) -> tuple[int, str]:
-    process = subprocess.Popen([sys.executable, "-m", "cli", "scan", str(ROOT / "examples")], cwd=cwd,
-                               stdout=subprocess.PIPE, stderr=stderr_fd, env={"PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "scan", str(ROOT / "examples")],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=stderr_fd,
+        env={"PYTHONPATH": str(ROOT)},
+    )
     out, _ = process.communicate()
     return process.wait(), out.decode()
 
@@ -167,6 +195,11 @@ def test_progress_shows_on_a_terminal(tmp_path):
 
 
 def test_progress_never_goes_to_a_pipe(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "cli", "scan", str(ROOT / "examples")], cwd=tmp_path,
-                         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "scan", str(ROOT / "examples")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT)},
+    )
     assert run.returncode == 1 and run.stderr == ""

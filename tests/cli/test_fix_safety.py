@@ -1,5 +1,6 @@
 """`footgun fix` never loses a byte: atomic writes, one pass per real file, no edit of
 shared YAML nodes, every edit validated before it is written."""
+
 from __future__ import annotations
 
 import os
@@ -7,14 +8,13 @@ import stat
 
 import pytest
 
-from cli.main import main
-from rules import fixer
-from rules.config import Config
-from rules.edits import apply_edits, set_block
-from rules.engine import scan_files
-from rules.fixer import fix_paths
-from rules.model import Edit, Fix
-from rules.yamltree import parse_documents
+from footgun.cli.main import main
+from footgun.rules.config import Config
+from footgun.rules.edits import apply_edits, set_block
+from footgun.rules.engine import scan_files
+from footgun.rules.fixer import fix_paths
+from footgun.rules.model import Edit, Fix
+from footgun.rules.yamltree import parse_documents
 from tests.cli.test_main import PINNED
 from tests.helpers import of_rule, scan_text
 
@@ -113,7 +113,9 @@ def test_selector_with_anchor_tag_or_alias_is_never_duplicated(tmp_path, anchor,
     target.write_text(text)
     found = of_rule(scan_text(text), "service-selector-mismatch")
     shared = [f for f in found if f.line < len(ALIASED.splitlines())] if alias else found if anchor else []
-    assert len(shared) == (2 if alias else 1 if anchor else 0) and len(found) - len(shared) == (0 if anchor and not alias else 1)
+    assert len(shared) == (2 if alias else 1 if anchor else 0) and len(found) - len(shared) == (
+        0 if anchor and not alias else 1
+    )
     assert all(f.fix is None and "anchor, alias or tag" in f.fix_withheld for f in shared)
     fix_paths([str(target)], Config())
     after = target.read_text()
@@ -125,7 +127,7 @@ def test_selector_with_anchor_tag_or_alias_is_never_duplicated(tmp_path, anchor,
 def test_every_fix_is_validated_before_it_is_written(tmp_path, monkeypatch):
     """A fix whose result does not parse is dropped and said so; the file is left as
     it was."""
-    from rules.checks import hardcoded_node_port
+    from footgun.rules.checks import hardcoded_node_port
 
     target = tmp_path / "svc.yaml"
     target.write_text(PINNED)
@@ -143,7 +145,7 @@ def test_every_fix_is_validated_before_it_is_written(tmp_path, monkeypatch):
 
 
 def test_scan_withholds_a_fix_that_would_not_silence_its_finding():
-    from rules.engine import validate_fixes
+    from footgun.rules.engine import validate_fixes
 
     result = scan_text(PINNED)
     [finding] = result.findings
@@ -152,11 +154,10 @@ def test_scan_withholds_a_fix_that_would_not_silence_its_finding():
     assert finding.fix is None and "finding remains" in finding.fix_withheld
 
 
-
 def test_validation_can_be_limited_to_the_files_suggestions_are_made_for():
     """The App checks in full only the fixes of a pull request's own files (those
     it suggests); the others keep theirs unchecked beyond the parse."""
-    from rules.engine import validate_fixes
+    from footgun.rules.engine import validate_fixes
     from tests.helpers import scan_texts
 
     result = scan_texts({"a/svc.yaml": PINNED, "b/svc.yaml": PINNED})
@@ -169,17 +170,18 @@ def test_validation_can_be_limited_to_the_files_suggestions_are_made_for():
 
 
 def test_the_engine_sandbox_validates_the_fixes_it_is_asked_to():
-    from bot.sandbox import scan as sandboxed_scan
+    from footgun.bot.sandbox import scan as sandboxed_scan
 
     findings, _ = sandboxed_scan({"svc.yaml": PINNED.encode()}, Config(), 60, 2048, frozenset({"svc.yaml"}))
     [finding] = findings
     assert finding.fix is not None and finding.fix_withheld is None  # a good fix survives the full check
 
+
 def test_comment_lines_inside_a_replaced_block_survive():
     text = "spec:\n  tls:\n    # keep me\n    - hosts: [a]\n      # and me\n      secretName: x\n"
     [doc] = parse_documents(text)
     source = scan_files({"a.yaml": text.encode()}).sources.get("a.yaml")
-    from rules.manifests import SourceFile
+    from footgun.rules.manifests import SourceFile
 
     source = source or SourceFile("a.yaml", text)
     edit = set_block(source, doc.root["spec"], "tls", [{"hosts": ["a"], "secretName": "y"}])
@@ -208,9 +210,15 @@ def test_fix_lands_on_gits_lines_despite_unicode_separators(tmp_path):
     assert target.read_text() == text.replace("      nodePort: 30080\n", "")
 
 
-@pytest.mark.parametrize("config", ["exclude: " + "[" * 100_000, "a: &a [x, x, x, x, x, x, x, x, x]\n"
-                                    + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
-                                              for p, c in zip("abcdefg", "bcdefgh")) + "fail-level: *h\n"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        "exclude: " + "[" * 100_000,
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh"))
+        + "fail-level: *h\n",
+    ],
+)
 def test_hostile_config_is_a_config_error_naming_the_file(tmp_path, capsys, config):
     (tmp_path / ".footgun.yml").write_text(config)
     (tmp_path / "svc.yaml").write_text(PINNED)

@@ -7,6 +7,7 @@ exit 0, 1 or 2, never with an internal error or a traceback, every file `fix` wr
 must parse, and a file `fix` did not edit must keep its bytes. A few seconds in the
 normal run; ``pytest -m slow`` runs many more cases.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,7 +18,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -27,19 +27,85 @@ from ruamel.yaml.error import YAMLError
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "rules" / "checks" / "cases"
-MEMORY_CAP = 2 * 1024 ** 3  # bytes of address space for the child
+MEMORY_CAP = 2 * 1024**3  # bytes of address space for the child
 FORMATS = ("text", "json", "sarif", "github")
 
 # Things that broke the engine once, or could: wrong types, hostile scalars, YAML
 # syntax that changes structure.
-VALUES = ["5", "{}", "[]", "''", "null", "true", "-1", "0x" + "f" * 600, "9" * 5000, "1e999", ".nan",
-          "{a: b}", "[1, {x: y}]", "*nope", "&a x", "!!binary AAAA", "? k", "\"\\e]0;x\\a\"", "\"a\u2028b\"",
-          "!!map {}", "[[[[[[]]]]]]", "'\x85'", "|\n  text", "0o777", "30080", "65536", "\"\\x9b31m\""]
-SNIPPETS = ["\u2028", "\u2029", "\x85", "\r", "\r\n", "\t", "\x1b[2J", "&a ", "*a", "!!map ", "? ", ": ", "- ",
-            "{", "[", "}", "]", "#", "---\n", "...\n", "\"", "'", "{{ .Values.x }}", "<<: *a\n", "\ufeff", "%YAML 1.1\n"]
-CONFIG_KEYS = ["fail-level", "include", "exclude", "rules", "ingress-classes", "default-ingress-class",
-               "node-port-range", "max-load-balancers", "deployment-unit", "ndots", "custom-workloads",
-               "max-file-bytes", "max-depth", "max-nodes", "nope"]
+VALUES = [
+    "5",
+    "{}",
+    "[]",
+    "''",
+    "null",
+    "true",
+    "-1",
+    "0x" + "f" * 600,
+    "9" * 5000,
+    "1e999",
+    ".nan",
+    "{a: b}",
+    "[1, {x: y}]",
+    "*nope",
+    "&a x",
+    "!!binary AAAA",
+    "? k",
+    '"\\e]0;x\\a"',
+    '"a\u2028b"',
+    "!!map {}",
+    "[[[[[[]]]]]]",
+    "'\x85'",
+    "|\n  text",
+    "0o777",
+    "30080",
+    "65536",
+    '"\\x9b31m"',
+]
+SNIPPETS = [
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\r",
+    "\r\n",
+    "\t",
+    "\x1b[2J",
+    "&a ",
+    "*a",
+    "!!map ",
+    "? ",
+    ": ",
+    "- ",
+    "{",
+    "[",
+    "}",
+    "]",
+    "#",
+    "---\n",
+    "...\n",
+    '"',
+    "'",
+    "{{ .Values.x }}",
+    "<<: *a\n",
+    "\ufeff",
+    "%YAML 1.1\n",
+]
+CONFIG_KEYS = [
+    "fail-level",
+    "include",
+    "exclude",
+    "rules",
+    "ingress-classes",
+    "default-ingress-class",
+    "node-port-range",
+    "max-load-balancers",
+    "deployment-unit",
+    "ndots",
+    "custom-workloads",
+    "max-file-bytes",
+    "max-depth",
+    "max-nodes",
+    "nope",
+]
 
 
 def corpus() -> list[str]:
@@ -113,8 +179,8 @@ def random_config(rng: random.Random) -> str:
 
 def run_cases(seed: int, count: int, work: str) -> list[str]:
     """Run ``count`` cases; the problems found, as text."""
-    from cli.main import main
-    from rules.yamltree import Limits, YAMLLimitError, YAMLParseError, parse_documents
+    from footgun.cli.main import main
+    from footgun.rules.yamltree import Limits, YAMLLimitError, YAMLParseError, parse_documents
 
     rng = random.Random(seed)
     texts = corpus()
@@ -156,13 +222,21 @@ def run_cases(seed: int, count: int, work: str) -> list[str]:
 
 def fuzz(seed: int, count: int, timeout: int) -> list[str]:
     """Run the cases in a child process with capped memory and time."""
-    code = (f"import json, resource, sys, tempfile; "
-            f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP})); "
-            f"from tests.cli.test_fuzz import run_cases; "
-            f"work = tempfile.mkdtemp(); print(json.dumps(run_cases({seed}, {count}, work)))")
+    code = (
+        f"import json, resource, sys, tempfile; "
+        f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP})); "
+        f"from tests.cli.test_fuzz import run_cases; "
+        f"work = tempfile.mkdtemp(); print(json.dumps(run_cases({seed}, {count}, work)))"
+    )
     try:
-        child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                               timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        child = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     except subprocess.TimeoutExpired:
         return [f"seed {seed}: {count} cases did not finish within {timeout} s"]
     if child.returncode != 0:

@@ -1,4 +1,5 @@
 """The command line as a user runs it: a real subprocess, real files, exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rules.checks import doc_url
+from footgun.rules.checks import doc_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +27,13 @@ spec:
 
 
 def footgun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 @pytest.fixture
@@ -100,7 +106,7 @@ def test_sarif_has_rules_regions_and_fixes(repo):
     [change] = result["fixes"][0]["artifactChanges"]
     deleted = change["replacements"][0]["deletedRegion"]
     text = PINNED
-    assert text[deleted["charOffset"]: deleted["charOffset"] + deleted["charLength"]] == "      nodePort: 30080\n"
+    assert text[deleted["charOffset"] : deleted["charOffset"] + deleted["charLength"]] == "      nodePort: 30080\n"
 
 
 def test_github_format_is_workflow_commands(repo):

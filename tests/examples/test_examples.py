@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rules.config import Config
-from rules.engine import scan_paths
-from rules.fixer import fix_paths
+from footgun.rules.config import Config
+from footgun.rules.engine import scan_paths
+from footgun.rules.fixer import fix_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 FOOTGUNS = ROOT / "examples" / "footguns"
@@ -18,7 +18,7 @@ RULE_OF_FILE = {p.name: p.stem.split("-", 1)[1] for p in FOOTGUNS.glob("*.yaml")
 
 
 def test_there_is_one_example_per_footgun():
-    from rules.checks import ORDER
+    from footgun.rules.checks import ORDER
 
     assert sorted(RULE_OF_FILE.values()) == sorted(ORDER)
 

@@ -14,7 +14,6 @@ from .diff import FileDiff, Hunk
 from .errors import APIError
 from .faults import FaultInjector, FaultRule, RequestLog, RequestRecord
 from .server import FakeGitHubServer, create_wsgi_app
-from .webhooks import Delivery, Webhooks, signature_256
 from .state import (
     App,
     CheckRun,
@@ -31,10 +30,34 @@ from .state import (
     ReviewThread,
     User,
 )
+from .webhooks import Delivery, Webhooks, signature_256
 
 __all__ = [
-    "APIError", "App", "CheckRun", "FakeGitHub", "FakeGitHubServer", "FaultInjector", "FaultRule", "FileDiff",
-    "Hunk", "Installation", "InstallationToken", "Issue", "IssueComment", "Limits", "PullRequest", "Reaction",
-    "Repository", "RequestLog", "RequestRecord", "Review", "ReviewComment", "ReviewThread", "User",
-    "create_wsgi_app", "Delivery", "Webhooks", "signature_256",
+    "APIError",
+    "App",
+    "CheckRun",
+    "FakeGitHub",
+    "FakeGitHubServer",
+    "FaultInjector",
+    "FaultRule",
+    "FileDiff",
+    "Hunk",
+    "Installation",
+    "InstallationToken",
+    "Issue",
+    "IssueComment",
+    "Limits",
+    "PullRequest",
+    "Reaction",
+    "Repository",
+    "RequestLog",
+    "RequestRecord",
+    "Review",
+    "ReviewComment",
+    "ReviewThread",
+    "User",
+    "create_wsgi_app",
+    "Delivery",
+    "Webhooks",
+    "signature_256",
 ]

@@ -277,8 +277,18 @@ def diff_trees(
                 taken_new.add(n)
 
     for o, n in renames:
-        out.append(file_diff(n, "renamed", blobs[old_files[o]], blobs[new_files[n]],
-                             old_files[o], new_files[n], limits, previous_filename=o))
+        out.append(
+            file_diff(
+                n,
+                "renamed",
+                blobs[old_files[o]],
+                blobs[new_files[n]],
+                old_files[o],
+                new_files[n],
+                limits,
+                previous_filename=o,
+            )
+        )
     for p in removed:
         if p not in taken_old:
             out.append(file_diff(p, "removed", blobs[old_files[p]], None, old_files[p], None, limits))
@@ -287,7 +297,8 @@ def diff_trees(
             out.append(file_diff(p, "added", None, blobs[new_files[p]], None, new_files[p], limits))
     for p in sorted(set(old_files) & set(new_files)):
         if old_files[p] != new_files[p]:
-            out.append(file_diff(p, "modified", blobs[old_files[p]], blobs[new_files[p]],
-                                 old_files[p], new_files[p], limits))
+            out.append(
+                file_diff(p, "modified", blobs[old_files[p]], blobs[new_files[p]], old_files[p], new_files[p], limits)
+            )
     out.sort(key=lambda f: f.filename.encode())
     return out

@@ -28,12 +28,11 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
-SECONDARY_MESSAGE = (
-    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-)
+SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 SECONDARY_DOCS = (
     "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 )
@@ -107,11 +106,19 @@ class FaultRule:
         elif self.kind == "rate_limit":
             status = self.status if self.status in (403, 429) else 403
             reset = int(now) + (self.retry_after if self.retry_after is not None else 1)
-            headers.update({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0",
-                            "x-ratelimit-used": "5000", "x-ratelimit-reset": str(reset),
-                            "x-ratelimit-resource": "core"})
-            body = {"message": f"API rate limit exceeded for installation ID {installation_id or 0}.",
-                    "documentation_url": PRIMARY_DOCS}
+            headers.update(
+                {
+                    "x-ratelimit-limit": "5000",
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-used": "5000",
+                    "x-ratelimit-reset": str(reset),
+                    "x-ratelimit-resource": "core",
+                }
+            )
+            body = {
+                "message": f"API rate limit exceeded for installation ID {installation_id or 0}.",
+                "documentation_url": PRIMARY_DOCS,
+            }
         elif self.kind == "expired_token":
             status = 401
             body = {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
@@ -158,15 +165,17 @@ class FaultInjector:
         return rule
 
     # Convenience wrappers -------------------------------------------------------
-    def server_error(self, method: str, path: str, status: int = 500, times: int | None = 1,
-                     when: str = "before") -> FaultRule:
+    def server_error(
+        self, method: str, path: str, status: int = 500, times: int | None = 1, when: str = "before"
+    ) -> FaultRule:
         return self.add(method, path, "status", status=status, times=times, when=when)
 
     def hang(self, method: str, path: str, seconds: float = 30.0, times: int | None = 1) -> FaultRule:
         return self.add(method, path, "hang", delay=seconds, times=times)
 
-    def secondary_rate_limit(self, method: str, path: str, retry_after: int = 1, times: int | None = 1,
-                             status: int = 403) -> FaultRule:
+    def secondary_rate_limit(
+        self, method: str, path: str, retry_after: int = 1, times: int | None = 1, status: int = 403
+    ) -> FaultRule:
         return self.add(method, path, "secondary_rate_limit", status=status, retry_after=retry_after, times=times)
 
     def rate_limit(self, method: str, path: str, reset_in: int = 1, times: int | None = 1) -> FaultRule:
@@ -243,7 +252,9 @@ class RequestLog:
         with self._lock:
             return list(self._records)
 
-    def filter(self, method: str | None = None, path: str | None = None, status: int | None = None) -> list[RequestRecord]:
+    def filter(
+        self, method: str | None = None, path: str | None = None, status: int | None = None
+    ) -> list[RequestRecord]:
         """Records matching ``method`` (exact), ``path`` (glob, or regex if it starts with
         ``^``) and ``status``."""
         out = []

@@ -10,7 +10,7 @@ through ``pytest_plugins`` then raises no "already imported" warning.)
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,4 +26,3 @@ def fake_github() -> Iterator[FakeGitHub]:
         yield server.fake
     finally:
         server.stop()
-

@@ -91,9 +91,7 @@ class ObjectStore:
         for name, sub in subdirs.items():
             entries.append(TreeEntry(name, TREE_MODE, "tree", self._build_tree(sub, prefix + name + "/")))
         entries.sort(key=lambda e: e.name.encode() + (b"/" if e.type == "tree" else b""))
-        payload = b"".join(
-            f"{e.mode} {e.name}".encode() + b"\0" + bytes.fromhex(e.sha) for e in entries
-        )
+        payload = b"".join(f"{e.mode} {e.name}".encode() + b"\0" + bytes.fromhex(e.sha) for e in entries)
         sha = _object_sha(b"tree", payload)
         self.trees.setdefault(sha, entries)
         return sha
@@ -187,8 +185,7 @@ def make_tarball(store: ObjectStore, commit: CommitObject, top_dir: str) -> byte
     ``comment`` is the commit SHA (what ``git archive`` writes).
     https://docs.github.com/en/rest/repos/contents#download-a-repository-archive-tar"""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT,
-                      pax_headers={"comment": commit.sha}) as tar:
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT, pax_headers={"comment": commit.sha}) as tar:
         root = tarfile.TarInfo(top_dir)
         root.type = tarfile.DIRTYPE
         root.mode = 0o775

@@ -34,7 +34,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from graphql import GraphQLError, build_schema, graphql_sync, parse
-from graphql.language import FieldNode, OperationDefinitionNode, visit, Visitor
+from graphql.language import FieldNode, OperationDefinitionNode, Visitor, visit
 
 from .diff import is_binary
 from .errors import APIError
@@ -347,15 +347,28 @@ def _uncursor(c: str | None) -> int | None:
 
 
 class Connection:
-    def __init__(self, items: list[Any], name: str, limit: int, first: int | None, after: str | None,
-                 last: int | None, before: str | None) -> None:
+    def __init__(
+        self,
+        items: list[Any],
+        name: str,
+        limit: int,
+        first: int | None,
+        after: str | None,
+        last: int | None,
+        before: str | None,
+    ) -> None:
         if first is None and last is None:
-            raise _error(f"You must provide a `first` or `last` value to properly paginate the `{name}` connection.",
-                         "MISSING_PAGINATION_BOUNDARIES")
+            raise _error(
+                f"You must provide a `first` or `last` value to properly paginate the `{name}` connection.",
+                "MISSING_PAGINATION_BOUNDARIES",
+            )
         for arg, value in (("first", first), ("last", last)):
             if value is not None and value > limit:
-                raise _error(f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` limit of "
-                             f"{limit} records.", "EXCESSIVE_PAGINATION")
+                raise _error(
+                    f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` limit of "
+                    f"{limit} records.",
+                    "EXCESSIVE_PAGINATION",
+                )
         indexed = list(enumerate(items))
         a, b = _uncursor(after), _uncursor(before)
         if a is not None:
@@ -425,15 +438,20 @@ class GRepository:
 
     def defaultBranchRef(self, info: Any) -> dict[str, Any]:
         sha = self._repo.branches[self._repo.default_branch]
-        return {"typename": "Ref", "id": node_id("REF", "Ref", self._repo.id), "name": self._repo.default_branch,
-                "prefix": "refs/heads/", "target": GCommit(self._ctx, self._repo, sha)}
+        return {
+            "typename": "Ref",
+            "id": node_id("REF", "Ref", self._repo.id),
+            "name": self._repo.default_branch,
+            "prefix": "refs/heads/",
+            "target": GCommit(self._ctx, self._repo, sha),
+        }
 
     def object(self, info: Any, expression: str | None = None, oid: str | None = None) -> Any:
         if not allowed(self._ctx.caller, ("contents", "read")):
             raise _error("Resource not accessible by integration", "FORBIDDEN")
         return resolve_object(self._ctx, self._repo, expression if expression is not None else oid)
 
-    def pullRequest(self, info: Any, number: int) -> "GPullRequest":
+    def pullRequest(self, info: Any, number: int) -> GPullRequest:
         if not allowed(self._ctx.caller, ("pull_requests", "read")):
             raise _error("Resource not accessible by integration", "FORBIDDEN")
         pr = self._ctx.fake.pull_request_or_none(self._repo, number)
@@ -503,9 +521,20 @@ class GTree(_GitObject):
         for e in self._repo.store.trees[self.oid]:
             obj = GBlob(self._ctx, self._repo, e.sha) if e.type == "blob" else GTree(self._ctx, self._repo, e.sha)
             size = len(self._repo.store.blobs[e.sha]) if e.type == "blob" else 0
-            out.append({"name": e.name, "path": e.name, "oid": e.sha, "mode": int(e.mode, 8), "type": e.type,
-                        "size": size, "extension": ("." + e.name.rsplit(".", 1)[1]) if "." in e.name else None,
-                        "isGenerated": False, "object": obj, "repository": GRepository(self._ctx, self._repo)})
+            out.append(
+                {
+                    "name": e.name,
+                    "path": e.name,
+                    "oid": e.sha,
+                    "mode": int(e.mode, 8),
+                    "type": e.type,
+                    "size": size,
+                    "extension": ("." + e.name.rsplit(".", 1)[1]) if "." in e.name else None,
+                    "isGenerated": False,
+                    "object": obj,
+                    "repository": GRepository(self._ctx, self._repo),
+                }
+            )
         return out
 
 
@@ -549,23 +578,42 @@ class GPullRequest:
     def repository(self, info: Any) -> GRepository:
         return GRepository(self._ctx, self._pr.repo)
 
-    def reviewThreads(self, info: Any, first: int | None = None, after: str | None = None,
-                      last: int | None = None, before: str | None = None) -> Connection:
+    def reviewThreads(
+        self,
+        info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection:
         threads = [GThread(self._ctx, self._ctx.fake.threads_by_id[t]) for t in self._pr.thread_ids]
         return Connection(threads, "reviewThreads", self._ctx.fake.limits.connection_max, first, after, last, before)
 
-    def reviews(self, info: Any, first: int | None = None, after: str | None = None,
-                last: int | None = None, before: str | None = None) -> Connection:
+    def reviews(
+        self,
+        info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection:
         items = [_review(self._ctx, self._ctx.fake.reviews_by_id[i]) for i in self._pr.review_ids]
         return Connection(items, "reviews", self._ctx.fake.limits.connection_max, first, after, last, before)
 
 
 def _review(ctx: Ctx, r: Any) -> dict[str, Any]:
     repo = r.pull.repo
-    return {"typename": "PullRequestReview", "id": r.node_id, "databaseId": r.id, "body": r.body,
-            "state": r.state, "author": GActor(ctx, r.user), "submittedAt": iso(r.submitted_at),
-            "url": f"{ctx.urls.html}/{repo.full_name}/pull/{r.pull.number}#pullrequestreview-{r.id}",
-            "commit": GCommit(ctx, repo, r.commit_id) if r.commit_id in repo.store.commits else None}
+    return {
+        "typename": "PullRequestReview",
+        "id": r.node_id,
+        "databaseId": r.id,
+        "body": r.body,
+        "state": r.state,
+        "author": GActor(ctx, r.user),
+        "submittedAt": iso(r.submitted_at),
+        "url": f"{ctx.urls.html}/{repo.full_name}/pull/{r.pull.number}#pullrequestreview-{r.id}",
+        "commit": GCommit(ctx, repo, r.commit_id) if r.commit_id in repo.store.commits else None,
+    }
 
 
 class GThread:
@@ -601,8 +649,15 @@ class GThread:
     def repository(self, info: Any) -> GRepository:
         return GRepository(self._ctx, self._t.pull.repo)
 
-    def comments(self, info: Any, first: int | None = None, after: str | None = None, last: int | None = None,
-                 before: str | None = None, skip: int | None = None) -> Connection:
+    def comments(
+        self,
+        info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        skip: int | None = None,
+    ) -> Connection:
         items = [GComment(self._ctx, self._ctx.fake.comments_by_id[i]) for i in self._t.comment_ids]
         if skip:
             items = items[skip:]
@@ -632,7 +687,7 @@ class GComment:
     def author(self, info: Any) -> GActor:
         return GActor(self._ctx, self._c.user)
 
-    def replyTo(self, info: Any) -> "GComment | None":
+    def replyTo(self, info: Any) -> GComment | None:
         if self._c.in_reply_to_id is None:
             return None
         return GComment(self._ctx, self._ctx.fake.comments_by_id[self._c.in_reply_to_id])
@@ -687,8 +742,14 @@ def q_nodes(_: Any, info: Any, ids: list[str]) -> list[Any]:
 def q_rate_limit(_: Any, info: Any, dryRun: bool = False) -> dict[str, Any]:
     ctx = _ctx(info)
     b = ctx.fake.rate_limiter.bucket(f"installation:{ctx.caller.installation.id}", "graphql", ctx.fake.now())
-    return {"cost": 1, "limit": b.limit, "nodeCount": 0, "remaining": max(0, b.limit - b.used),
-            "resetAt": iso(b.reset), "used": b.used}
+    return {
+        "cost": 1,
+        "limit": b.limit,
+        "nodeCount": 0,
+        "remaining": max(0, b.limit - b.used),
+        "resetAt": iso(b.reset),
+        "used": b.used,
+    }
 
 
 def _set_resolved(info: Any, input: dict[str, Any], resolved: bool) -> dict[str, Any]:
@@ -776,8 +837,11 @@ def _format_error(e: GraphQLError) -> dict[str, Any]:
 @bp.post("/graphql")
 def graphql_endpoint() -> Response:
     if not request.headers.get("Authorization"):
-        raise APIError(401, "This endpoint requires you to be authenticated.",
-                       documentation_url="https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql")
+        raise APIError(
+            401,
+            "This endpoint requires you to be authenticated.",
+            documentation_url="https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
+        )
     caller = require_installation(resource="graphql")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
@@ -788,8 +852,9 @@ def graphql_endpoint() -> Response:
     request.environ["fakegithub.graphql"] = _summary(query)
     variables = payload.get("variables") or {}
     ctx = Ctx(fake(), caller, urls())
-    result = graphql_sync(SCHEMA, query, context_value=ctx, variable_values=variables,
-                          operation_name=payload.get("operationName"))
+    result = graphql_sync(
+        SCHEMA, query, context_value=ctx, variable_values=variables, operation_name=payload.get("operationName")
+    )
     out: dict[str, Any] = {}
     if result.data is not None or not result.errors:
         out["data"] = result.data

@@ -91,8 +91,11 @@ def require_app() -> None:
         raise APIError(401, "A JSON web token could not be decoded")
     scheme, value = creds
     f = fake()
-    message = check_app_jwt(value, f.app.id, f.app.client_id, f.app.public_key_pem, f.now()) \
-        if scheme == "bearer" else "A JSON web token could not be decoded"
+    message = (
+        check_app_jwt(value, f.app.id, f.app.client_id, f.app.public_key_pem, f.now())
+        if scheme == "bearer"
+        else "A JSON web token could not be decoded"
+    )
     if message:
         raise APIError(401, message)
     _rate(f"app:{f.app.id}", "core")
@@ -166,8 +169,12 @@ def content_created(caller: Caller) -> None:
         wait = max(wait, times[len(times) - per_hour] + 3600 - now)
     if wait > 0:
         f.content_log[caller.installation.id] = times
-        raise APIError(403, SECONDARY_MESSAGE, documentation_url=SECONDARY_DOCS,
-                       headers={"retry-after": str(max(1, math.ceil(wait)))})
+        raise APIError(
+            403,
+            SECONDARY_MESSAGE,
+            documentation_url=SECONDARY_DOCS,
+            headers={"retry-after": str(max(1, math.ceil(wait)))},
+        )
     times.append(now)
     f.content_log[caller.installation.id] = times
 
@@ -187,7 +194,7 @@ def paginate(items: list[Any], max_total: int | None = None) -> tuple[list[Any],
     except ValueError:
         page = 1
     last = max(1, math.ceil(len(items) / per_page))
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     args = {k: v for k, v in request.args.items()}
 
     def link(p: int) -> str:

@@ -75,8 +75,7 @@ def _validate_comment(c: Any, files: dict[str, FileDiff], body_max: int) -> tupl
     start_side = c.get("start_side") or side
     for name, value in (("side", side), ("start_side", start_side)):
         if value not in ("LEFT", "RIGHT"):
-            raise invalid_request(f'For \'properties/{name}\', "{value}" is not one of ["LEFT", "RIGHT"].',
-                                  REVIEW_DOCS)
+            raise invalid_request(f'For \'properties/{name}\', "{value}" is not one of ["LEFT", "RIGHT"].', REVIEW_DOCS)
     messages: list[str] = []
     if len(body) > body_max:
         messages.append(body_too_long(body_max))
@@ -112,9 +111,16 @@ def _validate_comment(c: Any, files: dict[str, FileDiff], body_max: int) -> tupl
             messages.append(MSG_SAME_HUNK)
         elif start_idx >= end_idx:
             messages.append(MSG_PRECEDE)
-    anchor = {"path": c["path"], "line": line, "side": side, "body": body,
-              "start_line": start_line, "start_side": start_side if start_line is not None else None,
-              "diff_hunk": f.diff_hunk_for(line, side), "position": _position_of(f, line, side)}
+    anchor = {
+        "path": c["path"],
+        "line": line,
+        "side": side,
+        "body": body,
+        "start_line": start_line,
+        "start_side": start_side if start_line is not None else None,
+        "diff_hunk": f.diff_hunk_for(line, side),
+        "position": _position_of(f, line, side),
+    }
     return messages, anchor
 
 
@@ -137,8 +143,8 @@ def create_review(fake: FakeGitHub, pr: PullRequest, payload: dict[str, Any], ac
     event = payload.get("event")
     if event is not None and event not in EVENTS:
         raise invalid_request(
-            f'For \'properties/event\', "{event}" is not one of ["APPROVE", "REQUEST_CHANGES", "COMMENT"].',
-            REVIEW_DOCS)
+            f'For \'properties/event\', "{event}" is not one of ["APPROVE", "REQUEST_CHANGES", "COMMENT"].', REVIEW_DOCS
+        )
     body = payload.get("body", "")
     if body is None or not isinstance(body, str):
         raise invalid_request("For 'properties/body', nil is not a string.", REVIEW_DOCS)
@@ -171,13 +177,36 @@ def create_review(fake: FakeGitHub, pr: PullRequest, payload: dict[str, Any], ac
     fake.reviews_by_id[review.id] = review
     pr.review_ids.append(review.id)
     for a in anchors:
-        comment = ReviewComment(fake.next_id(), pr, review.id, actor, a["body"], a["path"], a["line"], a["side"],
-                                a["start_line"], a["start_side"], commit_id, commit_id, a["diff_hunk"],
-                                a["position"], now)
+        comment = ReviewComment(
+            fake.next_id(),
+            pr,
+            review.id,
+            actor,
+            a["body"],
+            a["path"],
+            a["line"],
+            a["side"],
+            a["start_line"],
+            a["start_side"],
+            commit_id,
+            commit_id,
+            a["diff_hunk"],
+            a["position"],
+            now,
+        )
         thread_num = fake.next_id()
-        thread = ReviewThread(node_id("PRRT", "PullRequestReviewThread", thread_num), thread_num, pr,
-                              [comment.id], comment.path, comment.line, comment.side, comment.start_line,
-                              comment.start_side, commit_id)
+        thread = ReviewThread(
+            node_id("PRRT", "PullRequestReviewThread", thread_num),
+            thread_num,
+            pr,
+            [comment.id],
+            comment.path,
+            comment.line,
+            comment.side,
+            comment.start_line,
+            comment.start_side,
+            commit_id,
+        )
         comment.thread_id = thread.id
         fake.comments_by_id[comment.id] = comment
         fake.threads_by_id[thread.id] = thread
@@ -201,9 +230,25 @@ def add_reply(fake: FakeGitHub, pr: PullRequest, comment_id: int, actor: User, b
     review = Review(fake.next_id(), pr, actor, "", "COMMENTED", pr.head_sha, now)
     fake.reviews_by_id[review.id] = review
     pr.review_ids.append(review.id)
-    reply = ReviewComment(fake.next_id(), pr, review.id, actor, body, top.path, top.line, top.side,
-                          top.start_line, top.start_side, top.commit_id, top.original_commit_id, top.diff_hunk,
-                          top.position, now, thread_id=thread.id, in_reply_to_id=top.id)
+    reply = ReviewComment(
+        fake.next_id(),
+        pr,
+        review.id,
+        actor,
+        body,
+        top.path,
+        top.line,
+        top.side,
+        top.start_line,
+        top.start_side,
+        top.commit_id,
+        top.original_commit_id,
+        top.diff_hunk,
+        top.position,
+        now,
+        thread_id=thread.id,
+        in_reply_to_id=top.id,
+    )
     fake.comments_by_id[reply.id] = reply
     pr.comment_ids.append(reply.id)
     thread.comment_ids.append(reply.id)

@@ -56,15 +56,21 @@ def create_access_token(installation_id: int) -> Response:
     if wanted:
         for perm, level in wanted.items():
             if LEVELS.get(level, 9) > LEVELS.get(inst.permissions.get(perm, "none"), 0):
-                raise APIError(422, "The permissions requested are not granted to this installation.",
-                               documentation_url="https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app")
+                raise APIError(
+                    422,
+                    "The permissions requested are not granted to this installation.",
+                    documentation_url="https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app",
+                )
     tok = f.issue_token(installation_id, wanted)
-    return json_response({
-        "token": tok.token,
-        "expires_at": iso(tok.expires_at),
-        "permissions": tok.permissions,
-        "repository_selection": inst.repository_selection,
-    }, status=201)
+    return json_response(
+        {
+            "token": tok.token,
+            "expires_at": iso(tok.expires_at),
+            "permissions": tok.permissions,
+            "repository_selection": inst.repository_selection,
+        },
+        status=201,
+    )
 
 
 @bp.get("/repos/<owner>/<name>/installation")
@@ -74,7 +80,9 @@ def get_repo_installation(owner: str, name: str) -> Response:
     repo = f.repos.get(f"{owner}/{name}".lower())
     inst = f.installation_for(repo) if repo else None
     if inst is None:
-        raise not_found("https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app")
+        raise not_found(
+            "https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app"
+        )
     return json_response(installation_json(urls(), f, inst))
 
 
@@ -85,8 +93,14 @@ def installation_repositories() -> Response:
     repos = [r for r in f.repos.values() if caller.installation.covers(r)]
     repos.sort(key=lambda r: r.id)
     page, headers = paginate([repo_json(urls(), r, full=False) for r in repos])
-    return json_response({"total_count": len(repos), "repository_selection": caller.installation.repository_selection,
-                          "repositories": page}, headers=headers)
+    return json_response(
+        {
+            "total_count": len(repos),
+            "repository_selection": caller.installation.repository_selection,
+            "repositories": page,
+        },
+        headers=headers,
+    )
 
 
 @bp.get("/rate_limit")
@@ -96,6 +110,5 @@ def rate_limit() -> Response:
     out = {}
     for resource in ("core", "graphql"):
         b = f.rate_limiter.bucket(f"installation:{caller.installation.id}", resource, f.now())
-        out[resource] = {"limit": b.limit, "used": b.used, "remaining": max(0, b.limit - b.used),
-                         "reset": int(b.reset)}
+        out[resource] = {"limit": b.limit, "used": b.used, "remaining": max(0, b.limit - b.used), "reset": int(b.reset)}
     return json_response({"resources": out, "rate": out["core"]})

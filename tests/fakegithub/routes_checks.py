@@ -40,7 +40,7 @@ TEXT_MAX = 65535
 def _one_of(field: str, value: Any, allowed: tuple[str, ...], docs: str) -> None:
     if value not in allowed:
         options = ", ".join(f'"{a}"' for a in allowed)
-        raise invalid_request(f'For \'properties/{field}\', "{value}" is not one of [{options}].', docs)
+        raise invalid_request(f"For 'properties/{field}', \"{value}\" is not one of [{options}].", docs)
 
 
 def _parse_output(output: Any, docs: str, limit: int) -> tuple[dict[str, Any], list[Annotation]]:
@@ -66,9 +66,19 @@ def _parse_output(output: Any, docs: str, limit: int) -> tuple[dict[str, Any], l
             if key not in a:
                 raise invalid_request(f'"{key}" wasn\'t supplied.', docs)
         _one_of("annotation_level", a["annotation_level"], LEVELS, docs)
-        annotations.append(Annotation(a["path"], int(a["start_line"]), int(a["end_line"]), a["annotation_level"],
-                                      a["message"], a.get("title"), a.get("raw_details"), a.get("start_column"),
-                                      a.get("end_column")))
+        annotations.append(
+            Annotation(
+                a["path"],
+                int(a["start_line"]),
+                int(a["end_line"]),
+                a["annotation_level"],
+                a["message"],
+                a.get("title"),
+                a.get("raw_details"),
+                a.get("start_column"),
+                a.get("end_column"),
+            )
+        )
     fields = {k: output[k] for k in ("title", "summary", "text") if k in output}
     return fields, annotations
 
@@ -162,8 +172,11 @@ def list_for_ref(owner: str, name: str, ref: str) -> Response:
     f = fake()
     sha = f.resolve_ref(repo, ref)
     if sha is None:
-        raise APIError(422, f"No commit found for SHA: {ref}",
-                       documentation_url="https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference")
+        raise APIError(
+            422,
+            f"No commit found for SHA: {ref}",
+            documentation_url="https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference",
+        )
     runs = [r for r in f.check_runs_by_id.values() if r.repo is repo and r.head_sha == sha]
     if request.args.get("check_name"):
         runs = [r for r in runs if r.name == request.args["check_name"]]
@@ -177,5 +190,6 @@ def list_for_ref(owner: str, name: str, ref: str) -> Response:
         runs = list(latest.values())
     runs.sort(key=lambda r: -r.id)
     page, headers = paginate(runs)
-    return json_response({"total_count": len(runs), "check_runs": [check_run_json(urls(), f, r) for r in page]},
-                         headers=headers)
+    return json_response(
+        {"total_count": len(runs), "check_runs": [check_run_json(urls(), f, r) for r in page]}, headers=headers
+    )

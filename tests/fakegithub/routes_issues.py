@@ -48,9 +48,19 @@ def _check_body(body: object, docs: str) -> str:
         raise invalid_request('"body" wasn\'t supplied.', docs)
     limit = fake().limits.body_max
     if len(body) > limit:
-        raise APIError(422, "Validation Failed", documentation_url=docs, errors=[{
-            "resource": "IssueComment", "code": "unprocessable", "field": "data",
-            "message": f"Body is too long (maximum is {limit} characters)"}])
+        raise APIError(
+            422,
+            "Validation Failed",
+            documentation_url=docs,
+            errors=[
+                {
+                    "resource": "IssueComment",
+                    "code": "unprocessable",
+                    "field": "data",
+                    "message": f"Body is too long (maximum is {limit} characters)",
+                }
+            ],
+        )
     return body
 
 
@@ -96,7 +106,9 @@ def update_comment(owner: str, name: str, comment_id: int) -> Response:
     c = _comment(repo, comment_id)
     if c.user is not f.app.bot:
         raise APIError(403, "Resource not accessible by integration")
-    c.body = _check_body(json_body().get("body"), "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
+    c.body = _check_body(
+        json_body().get("body"), "https://docs.github.com/rest/issues/comments#update-an-issue-comment"
+    )
     c.updated_at = f.now()
     return json_response(issue_comment_json(urls(), f, c))
 
@@ -115,12 +127,16 @@ def create_reaction(owner: str, name: str, comment_id: int) -> Response:
     c = _comment(repo, comment_id)
     content = json_body().get("content")
     if content is None:
-        raise invalid_request('"content" wasn\'t supplied.',
-                              "https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment")
+        raise invalid_request(
+            '"content" wasn\'t supplied.',
+            "https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment",
+        )
     if content not in REACTIONS:
         options = ", ".join(f'"{r}"' for r in REACTIONS)
-        raise invalid_request(f'For \'properties/content\', "{content}" is not one of [{options}].',
-                              "https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment")
+        raise invalid_request(
+            f"For 'properties/content', \"{content}\" is not one of [{options}].",
+            "https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment",
+        )
     existing = next((r for r in c.reactions if r.user is f.app.bot and r.content == content), None)
     if existing:
         return json_response(reaction_json(urls(), existing), status=200)

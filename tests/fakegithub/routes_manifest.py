@@ -20,6 +20,7 @@ The registered App becomes the fake's App (``fake.app``): JWTs signed with its k
 authenticate, and `fake.install` installs it. ``fake.web_login`` is the person signed
 in to the fake's web pages (default ``octocat``).
 """
+
 from __future__ import annotations
 
 import html
@@ -65,8 +66,10 @@ def web_login(f: FakeGitHub) -> str:
 
 
 def _page(title: str, body: str) -> Response:
-    text = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-            f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    text = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
     return Response(text, status=200, mimetype="text/html")
 
 
@@ -75,7 +78,11 @@ def _manifest() -> dict:
         manifest = json.loads(request.form.get("manifest", ""))
     except ValueError:
         manifest = None
-    if not isinstance(manifest, dict) or not manifest.get("url") or not (manifest.get("hook_attributes") or {}).get("url"):
+    if (
+        not isinstance(manifest, dict)
+        or not manifest.get("url")
+        or not (manifest.get("hook_attributes") or {}).get("url")
+    ):
         raise _Invalid("Invalid GitHub App configuration: the manifest needs url and hook_attributes.url")
     return manifest
 
@@ -104,13 +111,21 @@ def new_org_app(org: str) -> Response:
 def _confirm_page(org: str | None) -> Response:
     manifest = _manifest()
     owner = org or web_login(fake())
-    fields = "".join(f"<input type='hidden' name='{name}' value='{html.escape(value, quote=True)}'>"
-                     for name, value in (("manifest", json.dumps(manifest)), ("state", request.args.get("state", "")),
-                                         ("owner", owner), ("owner_type", "Organization" if org else "User")))
-    body = (f"<p>Create a GitHub App for <strong id='owner'>@{html.escape(owner)}</strong>.</p>"
-            f"<form method='post' action='/settings/apps/new/create'>{fields}"
-            f"<label>GitHub App name <input id='app-name' name='name' value='{html.escape(manifest.get('name') or '', quote=True)}'></label>"
-            f"<button id='create' type='submit'>Create GitHub App for {html.escape(owner)}</button></form>")
+    fields = "".join(
+        f"<input type='hidden' name='{name}' value='{html.escape(value, quote=True)}'>"
+        for name, value in (
+            ("manifest", json.dumps(manifest)),
+            ("state", request.args.get("state", "")),
+            ("owner", owner),
+            ("owner_type", "Organization" if org else "User"),
+        )
+    )
+    body = (
+        f"<p>Create a GitHub App for <strong id='owner'>@{html.escape(owner)}</strong>.</p>"
+        f"<form method='post' action='/settings/apps/new/create'>{fields}"
+        f"<label>GitHub App name <input id='app-name' name='name' value='{html.escape(manifest.get('name') or '', quote=True)}'></label>"
+        f"<button id='create' type='submit'>Create GitHub App for {html.escape(owner)}</button></form>"
+    )
     return _page("Create GitHub App", body)
 
 
@@ -128,9 +143,14 @@ def create_app() -> Response:
     bot = f.add_user(f"{slug}[bot]", type="Bot")
     app = App(app_id, slug, name, owner, f"Iv23li{secrets.token_hex(5)}", private_pem, public_pem, bot)
     code = secrets.token_hex(20)
-    registrations(f)[code] = Registration(app, secrets.token_hex(20), secrets.token_hex(20), f.now(),
-                                          list(manifest.get("default_events") or []),
-                                          dict(manifest.get("default_permissions") or {}))
+    registrations(f)[code] = Registration(
+        app,
+        secrets.token_hex(20),
+        secrets.token_hex(20),
+        f.now(),
+        list(manifest.get("default_events") or []),
+        dict(manifest.get("default_permissions") or {}),
+    )
     f.app = app  # the App under test from now on
     query = {"code": code}
     if request.form.get("state"):
@@ -147,9 +167,16 @@ def convert(code: str) -> Response:
         raise not_found()
     registration.converted = True
     body = app_json(urls(), registration.app)
-    body.update({"events": registration.events, "permissions": registration.permissions,
-                 "installations_count": 0, "client_secret": registration.client_secret,
-                 "webhook_secret": registration.webhook_secret, "pem": registration.app.private_key_pem})
+    body.update(
+        {
+            "events": registration.events,
+            "permissions": registration.permissions,
+            "installations_count": 0,
+            "client_secret": registration.client_secret,
+            "webhook_secret": registration.webhook_secret,
+            "pem": registration.app.private_key_pem,
+        }
+    )
     return json_response(body, status=201)
 
 
@@ -159,9 +186,11 @@ def install_page(slug: str) -> Response:
     if slug != f.app.slug:
         raise not_found()
     accounts = sorted({web_login(f), f.app.owner.login, *getattr(f, "web_orgs", [])})
-    buttons = "".join(f"<form method='post'><input type='hidden' name='account' value='{html.escape(a, quote=True)}'>"
-                      f"<button type='submit' id='install-{html.escape(a, quote=True)}'>Install on {html.escape(a)}</button></form>"
-                      for a in accounts)
+    buttons = "".join(
+        f"<form method='post'><input type='hidden' name='account' value='{html.escape(a, quote=True)}'>"
+        f"<button type='submit' id='install-{html.escape(a, quote=True)}'>Install on {html.escape(a)}</button></form>"
+        for a in accounts
+    )
     return _page(f"Install {f.app.name}", buttons)
 
 
@@ -172,5 +201,7 @@ def install(slug: str) -> Response:
         raise not_found()
     account = request.form.get("account", "")
     inst = f.install(account, repos=None)
-    return _page(f"{f.app.name} is installed", f"<p id='installed'>Installed on {html.escape(account)} "
-                                              f"(installation {inst.id}).</p>")
+    return _page(
+        f"{f.app.name} is installed",
+        f"<p id='installed'>Installed on {html.escape(account)} (installation {inst.id}).</p>",
+    )

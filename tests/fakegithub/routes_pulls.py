@@ -148,7 +148,9 @@ def reply(owner: str, name: str, number: int, comment_id: int) -> Response:
     if not isinstance(body, str):
         from .errors import invalid_request
 
-        raise invalid_request('"body" wasn\'t supplied.',
-                              "https://docs.github.com/rest/pulls/comments#create-a-reply-for-a-review-comment")
+        raise invalid_request(
+            '"body" wasn\'t supplied.',
+            "https://docs.github.com/rest/pulls/comments#create-a-reply-for-a-review-comment",
+        )
     c = add_reply(f, pr, comment_id, f.app.bot, body)
     return json_response(review_comment_json(urls(), f, c), status=201)

@@ -73,8 +73,10 @@ def commit_json(repo: Repository, sha: str, with_files: bool = True) -> dict:
         "comments_url": f"{api}/commits/{sha}/comments",
         "author": user_json(u, author) if author else None,
         "committer": user_json(u, author) if author else None,
-        "parents": [{"sha": p, "url": f"{api}/commits/{p}", "html_url": f"{u.html}/{repo.full_name}/commit/{p}"}
-                    for p in c.parents],
+        "parents": [
+            {"sha": p, "url": f"{api}/commits/{p}", "html_url": f"{u.html}/{repo.full_name}/commit/{p}"}
+            for p in c.parents
+        ],
     }
     if with_files:
         parent_files = repo.store.commits[c.parents[0]].files if c.parents else {}
@@ -95,8 +97,11 @@ def get_commit(owner: str, name: str, ref: str) -> Response:
     _, repo = repo_access(owner, name, CONTENTS)
     sha = fake().resolve_ref(repo, ref)
     if sha is None:
-        raise APIError(422, f"No commit found for SHA: {ref}",
-                       documentation_url="https://docs.github.com/rest/commits/commits#get-a-commit")
+        raise APIError(
+            422,
+            f"No commit found for SHA: {ref}",
+            documentation_url="https://docs.github.com/rest/commits/commits#get-a-commit",
+        )
     return json_response(commit_json(repo, sha))
 
 
@@ -107,8 +112,7 @@ def get_git_commit(owner: str, name: str, sha: str) -> Response:
         raise not_found("https://docs.github.com/rest/git/commits#get-a-commit-object")
     data = commit_json(repo, sha, with_files=False)
     git = data["commit"]
-    git.update({"sha": sha, "node_id": data["node_id"], "html_url": data["html_url"],
-                "parents": data["parents"]})
+    git.update({"sha": sha, "node_id": data["node_id"], "html_url": data["html_url"], "parents": data["parents"]})
     return json_response(git)
 
 
@@ -117,12 +121,21 @@ def get_branch(owner: str, name: str, branch: str) -> Response:
     _, repo = repo_access(owner, name, CONTENTS)
     sha = repo.branches.get(branch)
     if sha is None:
-        raise APIError(404, "Branch not found",
-                       documentation_url="https://docs.github.com/rest/branches/branches#get-a-branch")
+        raise APIError(
+            404, "Branch not found", documentation_url="https://docs.github.com/rest/branches/branches#get-a-branch"
+        )
     u = urls()
-    return json_response({"name": branch, "commit": commit_json(repo, sha, with_files=False), "protected": False,
-                          "_links": {"self": f"{u.api}/repos/{repo.full_name}/branches/{branch}",
-                                     "html": f"{u.html}/{repo.full_name}/tree/{branch}"}})
+    return json_response(
+        {
+            "name": branch,
+            "commit": commit_json(repo, sha, with_files=False),
+            "protected": False,
+            "_links": {
+                "self": f"{u.api}/repos/{repo.full_name}/branches/{branch}",
+                "html": f"{u.html}/{repo.full_name}/tree/{branch}",
+            },
+        }
+    )
 
 
 @bp.get("/repos/<owner>/<name>/git/trees/<path:sha>")
@@ -153,8 +166,9 @@ def get_tree(owner: str, name: str, sha: str) -> Response:
             truncated = True
             break
         entries.append(item)
-    return json_response({"sha": tree_sha, "url": f"{api}/git/trees/{tree_sha}", "tree": entries,
-                          "truncated": truncated})
+    return json_response(
+        {"sha": tree_sha, "url": f"{api}/git/trees/{tree_sha}", "tree": entries, "truncated": truncated}
+    )
 
 
 @bp.get("/repos/<owner>/<name>/git/blobs/<sha>")
@@ -163,14 +177,16 @@ def get_blob(owner: str, name: str, sha: str) -> Response:
     data = repo.store.blobs.get(sha)
     if data is None:
         raise not_found("https://docs.github.com/rest/git/blobs#get-a-blob")
-    return json_response({
-        "sha": sha,
-        "node_id": f"B_kwDO{sha[:16]}",
-        "size": len(data),
-        "url": f"{urls().api}/repos/{repo.full_name}/git/blobs/{sha}",
-        "content": b64_lines(data),
-        "encoding": "base64",
-    })
+    return json_response(
+        {
+            "sha": sha,
+            "node_id": f"B_kwDO{sha[:16]}",
+            "size": len(data),
+            "url": f"{urls().api}/repos/{repo.full_name}/git/blobs/{sha}",
+            "content": b64_lines(data),
+            "encoding": "base64",
+        }
+    )
 
 
 def _content_item(repo: Repository, ref_sha: str, path: str, etype: str, sha: str, size: int) -> dict:
@@ -181,8 +197,14 @@ def _content_item(repo: Repository, ref_sha: str, path: str, etype: str, sha: st
     html_url = f"{u.html}/{repo.full_name}/{'blob' if etype == 'file' else 'tree'}/{ref_sha}/{qpath}"
     self_url = f"{api}/contents/{qpath}?ref={ref_sha}"
     return {
-        "type": etype, "size": size, "name": path.rsplit("/", 1)[-1], "path": path, "sha": sha,
-        "url": self_url, "git_url": git_url, "html_url": html_url,
+        "type": etype,
+        "size": size,
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "sha": sha,
+        "url": self_url,
+        "git_url": git_url,
+        "html_url": html_url,
         "download_url": f"{u.html}/{repo.full_name}/raw/{ref_sha}/{qpath}" if etype == "file" else None,
         "_links": {"self": self_url, "git": git_url, "html": html_url},
     }
@@ -196,8 +218,11 @@ def get_contents(owner: str, name: str, path: str) -> Response:
     ref = request.args.get("ref") or repo.default_branch
     sha = f.resolve_ref(repo, ref)
     if sha is None:
-        raise APIError(404, f"No commit found for the ref {ref}",
-                       documentation_url="https://docs.github.com/rest/repos/contents#get-repository-content")
+        raise APIError(
+            404,
+            f"No commit found for the ref {ref}",
+            documentation_url="https://docs.github.com/rest/repos/contents#get-repository-content",
+        )
     commit = repo.store.commits[sha]
     entry = repo.store.tree_at_path(commit, path)
     if entry is None:
@@ -270,8 +295,9 @@ def compare(owner: str, name: str, basehead: str) -> Response:
         raise not_found("https://docs.github.com/rest/commits/commits#compare-two-commits")
     ahead = store.ancestors(head) - store.ancestors(base)
     behind = store.ancestors(base) - store.ancestors(head)
-    status = ("identical" if not ahead and not behind else "ahead" if not behind
-              else "behind" if not ahead else "diverged")
+    status = (
+        "identical" if not ahead and not behind else "ahead" if not behind else "behind" if not ahead else "diverged"
+    )
     ordered = sorted(ahead, key=lambda sha: (store.commits[sha].timestamp, sha))
     paging = "per_page" in request.args or "page" in request.args
     headers: dict[str, str] = {}
@@ -307,6 +333,9 @@ def collaborator_permission(owner: str, name: str, username: str) -> Response:
     _, repo = repo_access(owner, name)
     user = fake().users.get(username.lower())
     if user is None:
-        raise APIError(404, f"{username} is not a user",
-                       documentation_url="https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user")
+        raise APIError(
+            404,
+            f"{username} is not a user",
+            documentation_url="https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user",
+        )
     return json_response(permission_json(urls(), repo, user))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .diff import FileDiff
@@ -44,7 +44,7 @@ def iso(ts: float | None) -> str | None:
     """GitHub's timestamp format: ``2011-04-14T16:00:49Z``."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def user_json(u: Urls, user: User) -> dict[str, Any]:
@@ -56,7 +56,9 @@ def user_json(u: Urls, user: User) -> dict[str, Any]:
         "avatar_url": f"{u.html}/avatars/u/{user.id}",
         "gravatar_id": "",
         "url": api,
-        "html_url": f"{u.html}/{user.login}" if user.type != "Bot" else f"{u.html}/apps/{user.login.removesuffix('[bot]')}",
+        "html_url": f"{u.html}/{user.login}"
+        if user.type != "Bot"
+        else f"{u.html}/apps/{user.login.removesuffix('[bot]')}",
         "followers_url": f"{api}/followers",
         "following_url": f"{api}/following{{/other_user}}",
         "gists_url": f"{api}/gists{{/gist_id}}",
@@ -85,8 +87,13 @@ def app_json(u: Urls, app: App) -> dict[str, Any]:
         "html_url": f"{u.html}/apps/{app.slug}",
         "created_at": "2024-01-01T00:00:00Z",
         "updated_at": "2024-01-01T00:00:00Z",
-        "permissions": {"metadata": "read", "contents": "read", "pull_requests": "write", "checks": "write",
-                        "issues": "write"},
+        "permissions": {
+            "metadata": "read",
+            "contents": "read",
+            "pull_requests": "write",
+            "checks": "write",
+            "issues": "write",
+        },
         "events": ["pull_request", "issue_comment", "check_run"],
         "installations_count": 1,
     }
@@ -265,8 +272,13 @@ def issue_json(u: Urls, fake: FakeGitHub, issue: Issue) -> dict[str, Any]:
     }
     if issue.pull is not None:
         html = f"{u.html}/{issue.repo.full_name}/pull/{issue.number}"
-        out["pull_request"] = {"url": f"{api}/pulls/{issue.number}", "html_url": html,
-                               "diff_url": f"{html}.diff", "patch_url": f"{html}.patch", "merged_at": None}
+        out["pull_request"] = {
+            "url": f"{api}/pulls/{issue.number}",
+            "html_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "merged_at": None,
+        }
     return out
 
 
@@ -411,8 +423,11 @@ def reaction_json(u: Urls, r: Reaction) -> dict[str, Any]:
 def check_run_json(u: Urls, fake: FakeGitHub, run: CheckRun) -> dict[str, Any]:
     api = f"{u.api}/repos/{run.repo.full_name}"
     url = f"{api}/check-runs/{run.id}"
-    prs = [i.pull for i in run.repo.issues.values()
-           if i.pull is not None and i.pull.state == "open" and i.pull.head_sha == run.head_sha]
+    prs = [
+        i.pull
+        for i in run.repo.issues.values()
+        if i.pull is not None and i.pull.state == "open" and i.pull.head_sha == run.head_sha
+    ]
     return {
         "id": run.id,
         "head_sha": run.head_sha,
@@ -436,12 +451,25 @@ def check_run_json(u: Urls, fake: FakeGitHub, run: CheckRun) -> dict[str, Any]:
         "check_suite": {"id": run.id + 500_000},
         "app": app_json(u, fake.app),
         "pull_requests": [
-            {"url": f"{api}/pulls/{pr.number}", "id": pr.id, "number": pr.number,
-             "head": {"ref": pr.head_ref, "sha": pr.head_sha,
-                      "repo": {"id": pr.head_repo.id, "url": f"{u.api}/repos/{pr.head_repo.full_name}",
-                               "name": pr.head_repo.name}},
-             "base": {"ref": pr.base_ref, "sha": pr.base_sha,
-                      "repo": {"id": pr.repo.id, "url": api, "name": pr.repo.name}}}
+            {
+                "url": f"{api}/pulls/{pr.number}",
+                "id": pr.id,
+                "number": pr.number,
+                "head": {
+                    "ref": pr.head_ref,
+                    "sha": pr.head_sha,
+                    "repo": {
+                        "id": pr.head_repo.id,
+                        "url": f"{u.api}/repos/{pr.head_repo.full_name}",
+                        "name": pr.head_repo.name,
+                    },
+                },
+                "base": {
+                    "ref": pr.base_ref,
+                    "sha": pr.base_sha,
+                    "repo": {"id": pr.repo.id, "url": api, "name": pr.repo.name},
+                },
+            }
             for pr in prs
         ],
     }
@@ -482,4 +510,4 @@ def permission_json(u: Urls, repo: Repository, user: User) -> dict[str, Any]:
 def b64_lines(data: bytes) -> str:
     """Base64 with a newline every 60 characters, as GitHub's blob/contents APIs send it."""
     raw = base64.b64encode(data).decode()
-    return "".join(raw[i:i + 60] + "\n" for i in range(0, len(raw), 60))
+    return "".join(raw[i : i + 60] + "\n" for i in range(0, len(raw), 60))

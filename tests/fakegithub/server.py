@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
@@ -46,10 +47,12 @@ def create_flask_app(fake: FakeGitHub) -> Flask:
         if module is not None:
             app.register_blueprint(module.bp)
     if graphql_api is None:
+
         @app.post("/graphql")
         def graphql_unavailable() -> Response:
-            return json_response({"message": "the fake's GraphQL API needs graphql-core (pip install graphql-core)"},
-                                 status=501)
+            return json_response(
+                {"message": "the fake's GraphQL API needs graphql-core (pip install graphql-core)"}, status=501
+            )
 
     @app.errorhandler(APIError)
     def api_error(e: APIError) -> Response:
@@ -58,8 +61,9 @@ def create_flask_app(fake: FakeGitHub) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Response:
         # GitHub answers unknown paths and unsupported methods alike with 404.
-        return json_response({"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
-                              "status": "404"}, status=404)
+        return json_response(
+            {"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}, status=404
+        )
 
     @app.after_request
     def rate_headers(resp: Response) -> Response:
@@ -115,7 +119,7 @@ class FakeGitHubWSGI:
             path = "/graphql"
         elif path == "/api/v3" or path.startswith("/api/v3/"):
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/api/v3"
-            path = path[len("/api/v3"):] or "/"
+            path = path[len("/api/v3") :] or "/"
         environ["PATH_INFO"] = path
         method = environ.get("REQUEST_METHOD", "GET").upper()
         started = time.time()
@@ -182,8 +186,7 @@ class FakeGitHubServer:
 
     def __init__(self, fake: FakeGitHub | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.fake = fake or FakeGitHub()
-        self._server = make_server(host, port, create_wsgi_app(self.fake), threaded=True,
-                                   request_handler=_QuietHandler)
+        self._server = make_server(host, port, create_wsgi_app(self.fake), threaded=True, request_handler=_QuietHandler)
         self._server.daemon_threads = True
         self.host, self.port = host, self._server.server_port
         self._thread: threading.Thread | None = None
@@ -196,9 +199,10 @@ class FakeGitHubServer:
     def graphql_url(self) -> str:
         return f"{self.url}/graphql"
 
-    def start(self) -> "FakeGitHubServer":
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fakegithub", daemon=True)
+    def start(self) -> FakeGitHubServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fakegithub", daemon=True
+        )
         self._thread.start()
         self.fake.url = self.url
         return self
@@ -210,7 +214,7 @@ class FakeGitHubServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeGitHubServer":
+    def __enter__(self) -> FakeGitHubServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

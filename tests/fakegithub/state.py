@@ -12,8 +12,9 @@ import base64
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .auth import InstallationToken, generate_key_pair, new_token
 from .diff import DiffLimits, FileDiff, diff_trees
@@ -26,8 +27,14 @@ if TYPE_CHECKING:
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 # https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user :
 # "maintain" maps to "write" and "triage" to "read" in the legacy ``permission`` field.
-LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read",
-                     "none": "none"}
+LEGACY_PERMISSION = {
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
+    "none": "none",
+}
 DEFAULT_INSTALLATION_PERMISSIONS = {
     "metadata": "read",
     "contents": "read",
@@ -106,7 +113,7 @@ class Installation:
     events: list[str] = field(default_factory=lambda: ["pull_request", "issue_comment", "check_run"])
     created_at: float = 0.0
 
-    def covers(self, repo: "Repository") -> bool:
+    def covers(self, repo: Repository) -> bool:
         if repo.owner.login.lower() != self.account.login.lower():
             return False
         return self.repository_selection == "all" or repo.id in self.repository_ids
@@ -122,12 +129,12 @@ class Repository:
     default_branch: str
     private: bool
     store: ObjectStore
-    parent: "Repository | None" = None
+    parent: Repository | None = None
     branches: dict[str, str] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)  # login (lower) -> role
     created_at: float = 0.0
     next_number: int = 1
-    issues: dict[int, "Issue"] = field(default_factory=dict)  # issues and pull requests by number
+    issues: dict[int, Issue] = field(default_factory=dict)  # issues and pull requests by number
 
     @property
     def full_name(self) -> str:
@@ -161,7 +168,7 @@ class Issue:
     user: User
     created_at: float
     state: str = "open"
-    pull: "PullRequest | None" = None
+    pull: PullRequest | None = None
 
     @property
     def node_id(self) -> str:
@@ -370,11 +377,12 @@ class FakeGitHub:
         owner = self.add_user(f"{app_slug}-owner", type="Organization")
         private_pem, public_pem = generate_key_pair()
         bot = self.add_user(f"{app_slug}[bot]", type="Bot")
-        self.app = App(app_id, app_slug, app_slug.capitalize(), owner, f"Iv1.{app_id:016x}",
-                       private_pem, public_pem, bot)
+        self.app = App(
+            app_id, app_slug, app_slug.capitalize(), owner, f"Iv1.{app_id:016x}", private_pem, public_pem, bot
+        )
 
     @property
-    def webhooks(self) -> "Webhooks":
+    def webhooks(self) -> Webhooks:
         """Builder of signed webhook deliveries for this state (:class:`tests.fakegithub.webhooks.Webhooks`)."""
         from .webhooks import Webhooks  # local import: webhooks imports this module
 
@@ -434,8 +442,9 @@ class FakeGitHub:
         with self.lock:
             owner_login, name = full_name.split("/", 1)
             owner = self.users.get(owner_login.lower()) or self.add_user(owner_login, owner_type)
-            repo = Repository(self.next_id(), owner, name, default_branch, private, ObjectStore(),
-                              created_at=self.now())
+            repo = Repository(
+                self.next_id(), owner, name, default_branch, private, ObjectStore(), created_at=self.now()
+            )
             self.repos[full_name.lower()] = repo
             self.commit(full_name, files=files or {}, branch=default_branch, message="Initial commit")
             return repo
@@ -453,8 +462,17 @@ class FakeGitHub:
         with self.lock:
             parent = self.repo(full_name)
             owner_user = self._as_user(owner)
-            fork = Repository(self.next_id(), owner_user, parent.name, parent.default_branch, parent.private,
-                              parent.store, parent=parent, branches=dict(parent.branches), created_at=self.now())
+            fork = Repository(
+                self.next_id(),
+                owner_user,
+                parent.name,
+                parent.default_branch,
+                parent.private,
+                parent.store,
+                parent=parent,
+                branches=dict(parent.branches),
+                created_at=self.now(),
+            )
             self.repos[fork.full_name.lower()] = fork
             return fork
 
@@ -504,8 +522,14 @@ class FakeGitHub:
                     tree.pop(path, None)
                 else:
                     tree[path] = _b(content)
-            commit = repo.store.add_commit(tree, [parent] if parent else [], message, author,
-                                           f"{author}@users.noreply.github.com", next(self._commit_clock))
+            commit = repo.store.add_commit(
+                tree,
+                [parent] if parent else [],
+                message,
+                author,
+                f"{author}@users.noreply.github.com",
+                next(self._commit_clock),
+            )
             if branch is not None:
                 repo.branches[branch] = commit.sha
             return commit.sha
@@ -516,7 +540,7 @@ class FakeGitHub:
         if ref in ("HEAD", ""):
             ref = repo.default_branch
         if ref.startswith("refs/heads/"):
-            ref = ref[len("refs/heads/"):]
+            ref = ref[len("refs/heads/") :]
         if ref.startswith("refs/pull/") and ref.endswith("/head"):
             try:
                 num = int(ref.split("/")[2])
@@ -549,8 +573,7 @@ class FakeGitHub:
         missing) or for all of the account's repositories when ``repos`` is None."""
         with self.lock:
             acct = self.users.get(account.lower()) or self.add_user(account, account_type)
-            inst = Installation(self.next_id(), acct, "all" if repos is None else "selected",
-                                created_at=self.now())
+            inst = Installation(self.next_id(), acct, "all" if repos is None else "selected", created_at=self.now())
             if permissions is not None:
                 inst.permissions = dict(permissions)
             for full in repos or []:
@@ -622,8 +645,9 @@ class FakeGitHub:
             if changes is not None or files is not None:
                 if head not in src.branches:
                     src.branches[head] = repo.branches[base]  # forks share the object network
-                self.commit(src.full_name, files=files, changes=changes, branch=head, message=message,
-                            author=author.login)
+                self.commit(
+                    src.full_name, files=files, changes=changes, branch=head, message=message, author=author.login
+                )
             if head not in src.branches:
                 raise KeyError(f"no branch {head!r} in {src.full_name}")
             number = repo.next_number
@@ -672,9 +696,14 @@ class FakeGitHub:
         ``pull_request.synchronize``). Returns the new head SHA."""
         with self.lock:
             pr = self.pull_request(full_name, number)
-            sha = self.commit(pr.head_repo.full_name, files=files, changes=changes,
-                              parent=force_parent or pr.head_sha, message=message,
-                              author=author or pr.user.login)
+            sha = self.commit(
+                pr.head_repo.full_name,
+                files=files,
+                changes=changes,
+                parent=force_parent or pr.head_sha,
+                message=message,
+                author=author or pr.user.login,
+            )
             pr.head_repo.branches[pr.head_ref] = sha
             pr.head_history.append(sha)
             pr.updated_at = self.now()
@@ -702,8 +731,9 @@ class FakeGitHub:
         key = (base, head)
         with self.lock:
             if key not in self._diff_cache:
-                self._diff_cache[key] = diff_trees(store.commits[base].files, store.commits[head].files,
-                                                   store.blobs, self.limits.diff)
+                self._diff_cache[key] = diff_trees(
+                    store.commits[base].files, store.commits[head].files, store.blobs, self.limits.diff
+                )
             return self._diff_cache[key]
 
     # -- what people do in the UI (test API) ---------------------------------------------------
@@ -718,8 +748,9 @@ class FakeGitHub:
             self.issue_comments[c.id] = c
             return c
 
-    def reply_to_review_comment(self, full_name: str, number: int, comment_id: int, user: str | User,
-                                body: str) -> ReviewComment:
+    def reply_to_review_comment(
+        self, full_name: str, number: int, comment_id: int, user: str | User, body: str
+    ) -> ReviewComment:
         """A person replies in the thread of review comment ``comment_id``."""
         from .reviews import add_reply  # local import: reviews imports this module
 
@@ -742,9 +773,11 @@ class FakeGitHub:
 
     def check_runs(self, full_name: str, head_sha: str | None = None, name: str | None = None) -> list[CheckRun]:
         repo = self.repo(full_name)
-        return [c for c in self.check_runs_by_id.values()
-                if c.repo is repo and (head_sha is None or c.head_sha == head_sha)
-                and (name is None or c.name == name)]
+        return [
+            c
+            for c in self.check_runs_by_id.values()
+            if c.repo is repo and (head_sha is None or c.head_sha == head_sha) and (name is None or c.name == name)
+        ]
 
     def comments_on(self, full_name: str, number: int) -> list[IssueComment]:
         issue = self.issue_or_none(self.repo(full_name), number)

@@ -64,7 +64,7 @@ class Delivery:
             out["X-Hub-Signature-256"] = signature_256(secret, body)
         return out
 
-    def redelivery(self) -> "Delivery":
+    def redelivery(self) -> Delivery:
         """The same delivery again (same ``X-GitHub-Delivery``), as GitHub's "Redeliver"."""
         return Delivery(self.event, self.payload, self.app_id, self.delivery_id)
 
@@ -85,16 +85,19 @@ class Webhooks:
 
     def _common(self, repo: Repository, sender: User) -> dict[str, Any]:
         inst = self.fake.installation_for(repo)
-        out: dict[str, Any] = {"repository": repo_json(self._urls(), repo, full=False),
-                               "sender": user_json(self._urls(), sender)}
+        out: dict[str, Any] = {
+            "repository": repo_json(self._urls(), repo, full=False),
+            "sender": user_json(self._urls(), sender),
+        }
         if repo.owner.type == "Organization":
             out["organization"] = {"login": repo.owner.login, "id": repo.owner.id, "node_id": repo.owner.node_id}
         if inst is not None:
             out["installation"] = {"id": inst.id, "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{inst.id}"}
         return out
 
-    def pull_request(self, full_name: str, number: int, action: str = "opened", sender: str | None = None,
-                     before: str | None = None) -> Delivery:
+    def pull_request(
+        self, full_name: str, number: int, action: str = "opened", sender: str | None = None, before: str | None = None
+    ) -> Delivery:
         """``pull_request`` (opened, synchronize, reopened, ready_for_review, closed, ...).
         For ``synchronize``, ``before`` defaults to the previous head and ``after`` is the
         current one."""
@@ -102,8 +105,11 @@ class Webhooks:
         with f.lock:
             pr = f.pull_request(full_name, number)
             who = f.user(sender) if sender else pr.user
-            payload: dict[str, Any] = {"action": action, "number": number,
-                                       "pull_request": pull_json(self._urls(), f, pr)}
+            payload: dict[str, Any] = {
+                "action": action,
+                "number": number,
+                "pull_request": pull_json(self._urls(), f, pr),
+            }
             if action == "synchronize":
                 prev = pr.head_history[-2] if len(pr.head_history) > 1 else pr.head_sha
                 payload["before"] = before or prev
@@ -116,8 +122,11 @@ class Webhooks:
         f = self.fake
         with f.lock:
             c = f.issue_comments[comment_id]
-            payload = {"action": action, "issue": issue_json(self._urls(), f, c.issue),
-                       "comment": issue_comment_json(self._urls(), f, c)}
+            payload = {
+                "action": action,
+                "issue": issue_json(self._urls(), f, c.issue),
+                "comment": issue_comment_json(self._urls(), f, c),
+            }
             payload.update(self._common(c.issue.repo, c.user))
             return Delivery("issue_comment", payload, f.app.id)
 
@@ -132,6 +141,18 @@ class Webhooks:
 
     def ping(self) -> Delivery:
         f = self.fake
-        return Delivery("ping", {"zen": "Keep it logically awesome.", "hook_id": 1,
-                                 "hook": {"type": "App", "id": 1, "active": True, "app_id": f.app.id,
-                                          "events": ["pull_request", "issue_comment", "check_run"]}}, f.app.id)
+        return Delivery(
+            "ping",
+            {
+                "zen": "Keep it logically awesome.",
+                "hook_id": 1,
+                "hook": {
+                    "type": "App",
+                    "id": 1,
+                    "active": True,
+                    "app_id": f.app.id,
+                    "events": ["pull_request", "issue_comment", "check_run"],
+                },
+            },
+            f.app.id,
+        )

@@ -1,57 +1,93 @@
 """`.footgun.yml`: found by walking up, every key checked, errors that name the key."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.config import (OPTIONS, Config, ConfigError, IngressClassDecl, RuleSetting, find_config,
-                          load_config, parse_config)
-from rules.engine import scan_paths
-from rules.yamltree import Limits
+from footgun.rules.config import (
+    OPTIONS,
+    Config,
+    ConfigError,
+    IngressClassDecl,
+    RuleSetting,
+    find_config,
+    load_config,
+    parse_config,
+)
+from footgun.rules.engine import scan_paths
+from footgun.rules.yamltree import Limits
 
 
 def test_defaults():
     config = parse_config(None)
     assert config == Config()
-    assert (config.fail_level, config.cert_manager_issuer, config.node_port_range) == \
-        ("warning", "letsencrypt-prod", (30000, 32767))
+    assert (config.fail_level, config.cert_manager_issuer, config.node_port_range) == (
+        "warning",
+        "letsencrypt-prod",
+        (30000, 32767),
+    )
     assert config.rule("hardcoded-node-port") == RuleSetting(enabled=True, severity=None)
     assert config.limits == Limits(max_depth=100, max_nodes=250_000)
 
 
 def test_every_key_is_accepted():
-    config = parse_config({
-        "fail-level": "error",
-        "include": ["k8s/**"],
-        "exclude": "k8s/legacy/**",
-        "rules": {"load-balancer-per-service": False, "ingress-without-tls": "error",
-                  "hardcoded-node-port": {"enabled": True, "severity": "info"}},
-        "ingress-classes": ["nginx", {"name": "internal", "controller": "k8s.io/ingress-nginx", "default": True}],
-        "default-ingress-class": "nginx",
-        "cert-manager-issuer": "letsencrypt-staging",
-        "node-port-range": "30000-31000",
-        "max-load-balancers": 2,
-        "deployment-unit": "repository",
-        "nginx-controller": "nginx-inc",
-        "traefik-strict-prefix": True,
-        "ndots": 3,
-        "custom-workloads": [{"kind": "CloneSet", "pod-template": "spec.template"}],
-        "max-file-bytes": 2048,
-        "max-depth": 50,
-        "max-nodes": 1000,
-        "docs-url": "https://docs.example.org/footgun/rules",
-    })
+    config = parse_config(
+        {
+            "fail-level": "error",
+            "include": ["k8s/**"],
+            "exclude": "k8s/legacy/**",
+            "rules": {
+                "load-balancer-per-service": False,
+                "ingress-without-tls": "error",
+                "hardcoded-node-port": {"enabled": True, "severity": "info"},
+            },
+            "ingress-classes": ["nginx", {"name": "internal", "controller": "k8s.io/ingress-nginx", "default": True}],
+            "default-ingress-class": "nginx",
+            "cert-manager-issuer": "letsencrypt-staging",
+            "node-port-range": "30000-31000",
+            "max-load-balancers": 2,
+            "deployment-unit": "repository",
+            "nginx-controller": "nginx-inc",
+            "traefik-strict-prefix": True,
+            "ndots": 3,
+            "custom-workloads": [{"kind": "CloneSet", "pod-template": "spec.template"}],
+            "max-file-bytes": 2048,
+            "max-depth": 50,
+            "max-nodes": 1000,
+            "docs-url": "https://docs.example.org/footgun/rules",
+        }
+    )
     assert config.fail_level == "error" and config.include == ["k8s/**"] and config.exclude == ["k8s/legacy/**"]
     assert config.rule("load-balancer-per-service").enabled is False
     assert config.rule("ingress-without-tls") == RuleSetting(True, "error")
     assert config.rule("hardcoded-node-port") == RuleSetting(True, "info")
-    assert config.ingress_classes == [IngressClassDecl("nginx"), IngressClassDecl("internal", "k8s.io/ingress-nginx", True)]
+    assert config.ingress_classes == [
+        IngressClassDecl("nginx"),
+        IngressClassDecl("internal", "k8s.io/ingress-nginx", True),
+    ]
     assert config.node_port_range == (30000, 31000)
     assert config.custom_workloads == [("CloneSet", ("spec", "template"))]
     assert config.limits == Limits(max_depth=50, max_nodes=1000) and config.max_file_bytes == 2048
-    assert set(OPTIONS) == {"fail-level", "include", "exclude", "rules", "ingress-classes", "default-ingress-class",
-                            "cert-manager-issuer", "node-port-range", "max-load-balancers", "deployment-unit",
-                            "nginx-controller", "traefik-strict-prefix", "ndots", "custom-workloads",
-                            "max-file-bytes", "max-depth", "max-nodes", "docs-url"}
+    assert set(OPTIONS) == {
+        "fail-level",
+        "include",
+        "exclude",
+        "rules",
+        "ingress-classes",
+        "default-ingress-class",
+        "cert-manager-issuer",
+        "node-port-range",
+        "max-load-balancers",
+        "deployment-unit",
+        "nginx-controller",
+        "traefik-strict-prefix",
+        "ndots",
+        "custom-workloads",
+        "max-file-bytes",
+        "max-depth",
+        "max-nodes",
+        "docs-url",
+    }
     assert config.docs_url == "https://docs.example.org/footgun/rules"
 
 
@@ -62,14 +98,29 @@ def test_node_port_range_forms():
             parse_config({"node-port-range": bad})
 
 
-@pytest.mark.parametrize("key, value", [
-    ("unknown-key", 1), ("fail-level", "fatal"), ("include", [""]), ("exclude", {"a": 1}),
-    ("rules", ["hardcoded-node-port"]), ("ingress-classes", "nginx"), ("ingress-classes", [{"controller": "x"}]),
-    ("default-ingress-class", ""), ("cert-manager-issuer", 5), ("max-load-balancers", 0),
-    ("deployment-unit", "cluster"), ("nginx-controller", "nginx"), ("traefik-strict-prefix", "yes"),
-    ("ndots", "2"), ("custom-workloads", [{"kind": "X"}]), ("max-file-bytes", -1), ("max-depth", True),
-    ("max-nodes", 1.5),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("unknown-key", 1),
+        ("fail-level", "fatal"),
+        ("include", [""]),
+        ("exclude", {"a": 1}),
+        ("rules", ["hardcoded-node-port"]),
+        ("ingress-classes", "nginx"),
+        ("ingress-classes", [{"controller": "x"}]),
+        ("default-ingress-class", ""),
+        ("cert-manager-issuer", 5),
+        ("max-load-balancers", 0),
+        ("deployment-unit", "cluster"),
+        ("nginx-controller", "nginx"),
+        ("traefik-strict-prefix", "yes"),
+        ("ndots", "2"),
+        ("custom-workloads", [{"kind": "X"}]),
+        ("max-file-bytes", -1),
+        ("max-depth", True),
+        ("max-nodes", 1.5),
+    ],
+)
 def test_bad_values_name_the_key(key, value):
     with pytest.raises(ConfigError) as caught:
         parse_config({key: value})

@@ -1,16 +1,19 @@
 """The rule reference is generated from the rule modules and must not go stale."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.checks import RULES
-from rules.docs import PAGE, reference_page, rule_doc
+from footgun.rules.checks import RULES
+from footgun.rules.docs import PAGE, reference_page, rule_doc
 
 SECTIONS = ("## Why it matters", "## How to fix", "## Example", "## Sources")
 
 
 def test_reference_page_is_current():
-    assert PAGE.read_text(encoding="utf-8") == reference_page(), "docs/rules.md is stale: run python -m rules.docs"
+    assert PAGE.read_text(encoding="utf-8") == reference_page(), (
+        "docs/rules.md is stale: run python -m footgun.rules.docs"
+    )
 
 
 @pytest.mark.parametrize("rule_id", list(RULES))

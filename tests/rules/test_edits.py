@@ -1,14 +1,30 @@
 """Fixes are line edits in the file's own style: indentation width, sequence
 style, quoting, comments, line endings and the (missing) final newline."""
+
 from __future__ import annotations
 
 from ruamel.yaml import YAML
 
-from rules.edits import (FileStyle, append_items, apply_edits, delete_lines, insert_after, insert_entries,
-                         merge_entries, overlaps, remove_key, remove_keys, render, render_scalar,
-                         replace_lines, set_block, set_scalar, style_of)
-from rules.manifests import load_text
-from rules.model import Edit
+from footgun.rules.edits import (
+    FileStyle,
+    append_items,
+    apply_edits,
+    delete_lines,
+    insert_after,
+    insert_entries,
+    merge_entries,
+    overlaps,
+    remove_key,
+    remove_keys,
+    render,
+    render_scalar,
+    replace_lines,
+    set_block,
+    set_scalar,
+    style_of,
+)
+from footgun.rules.manifests import load_text
+from footgun.rules.model import Edit
 
 
 def resource(text: str, index: int = 0):
@@ -59,26 +75,38 @@ def test_style_is_detected():
 
 def test_four_space_indentation_is_kept_when_adding_keys_and_items():
     r = resource(FOUR)
-    result = applied(FOUR,
-                     insert_entries(r.source, r.get("metadata", "labels"), {"tier": "front"}),
-                     append_items(r.source, r.get("spec", "ports"), [{"name": "https", "port": 443}]))
+    result = applied(
+        FOUR,
+        insert_entries(r.source, r.get("metadata", "labels"), {"tier": "front"}),
+        append_items(r.source, r.get("spec", "ports"), [{"name": "https", "port": 443}]),
+    )
     assert "        app: web   # the app\n        tier: front\n" in result
     assert "            nodePort: 30080\n        -   name: https\n            port: 443\n" in result
 
 
 def test_four_space_nested_blocks_render_four_wide():
     r = resource(FOUR)
-    result = applied(FOUR, merge_entries(r.source, r.get("spec"), {"externalTrafficPolicy": "Local",
-                                                                   "sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 60}}}))
-    assert ("    externalTrafficPolicy: Local\n    sessionAffinityConfig:\n        clientIP:\n"
-            "            timeoutSeconds: 60\n") in result
+    result = applied(
+        FOUR,
+        merge_entries(
+            r.source,
+            r.get("spec"),
+            {"externalTrafficPolicy": "Local", "sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 60}}},
+        ),
+    )
+    assert (
+        "    externalTrafficPolicy: Local\n    sessionAffinityConfig:\n        clientIP:\n"
+        "            timeoutSeconds: 60\n"
+    ) in result
 
 
 def test_indentless_sequences_stay_indentless():
     r = resource(INDENTLESS)
-    result = applied(INDENTLESS,
-                     append_items(r.source, r.get("spec", "ports"), [{"name": "https", "port": 443}]),
-                     merge_entries(r.source, r.get("spec"), {"externalIPs": ["10.0.0.1"]}))
+    result = applied(
+        INDENTLESS,
+        append_items(r.source, r.get("spec", "ports"), [{"name": "https", "port": 443}]),
+        merge_entries(r.source, r.get("spec"), {"externalIPs": ["10.0.0.1"]}),
+    )
     assert "  - name: http\n    port: 80\n  - name: https\n    port: 443\n" in result
     assert "  externalIPs:\n  - 10.0.0.1\n" in result
 
@@ -92,20 +120,28 @@ def test_item_removal_moves_the_dash_to_the_next_key():
 
 
 def test_comments_are_kept():
-    text = ("apiVersion: v1\nkind: Service   # a service\nmetadata:\n  name: web\n"
-            "spec:\n  # the ports\n  ports:\n    - port: 80      # http\n      nodePort: 30080  # pinned\n"
-            "  # selector below\n  selector:\n    app: web  # keep me\n")
+    text = (
+        "apiVersion: v1\nkind: Service   # a service\nmetadata:\n  name: web\n"
+        "spec:\n  # the ports\n  ports:\n    - port: 80      # http\n      nodePort: 30080  # pinned\n"
+        "  # selector below\n  selector:\n    app: web  # keep me\n"
+    )
     r = resource(text)
-    result = applied(text, remove_key(r.source, r.get("spec", "ports", 0), "nodePort"),
-                     set_scalar(r.source, r.get("spec", "selector"), "app", "api"))
-    assert result == text.replace("      nodePort: 30080  # pinned\n", "").replace("app: web  # keep me", "app: api  # keep me")
+    result = applied(
+        text,
+        remove_key(r.source, r.get("spec", "ports", 0), "nodePort"),
+        set_scalar(r.source, r.get("spec", "selector"), "app", "api"),
+    )
+    assert result == text.replace("      nodePort: 30080  # pinned\n", "").replace(
+        "app: web  # keep me", "app: api  # keep me"
+    )
 
 
 def test_quoted_values_keep_their_quotes():
     r = resource(INDENTLESS)
     selector = r.get("spec", "selector")
-    result = applied(INDENTLESS, set_scalar(r.source, selector, "app", "api"),
-                     set_scalar(r.source, selector, "tier", "back"))
+    result = applied(
+        INDENTLESS, set_scalar(r.source, selector, "app", "api"), set_scalar(r.source, selector, "tier", "back")
+    )
     assert "    app: 'api'\n    tier: \"back\"\n" in result
     tricky = applied(INDENTLESS, set_scalar(r.source, selector, "app", "it's"))
     assert "    app: 'it''s'\n" in tricky
@@ -114,7 +150,9 @@ def test_quoted_values_keep_their_quotes():
     assert resource(escaped).get("spec", "selector", "tier") == 'say "hi"'
     plain = "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n"
     p = resource(plain)
-    assert applied(plain, set_scalar(p.source, p.get("metadata"), "name", "two\nlines")).endswith('  name: "two\\nlines"\n')
+    assert applied(plain, set_scalar(p.source, p.get("metadata"), "name", "two\nlines")).endswith(
+        '  name: "two\\nlines"\n'
+    )
 
 
 def test_new_values_are_quoted_only_when_yaml_would_change_them():
@@ -130,10 +168,12 @@ def test_crlf_line_endings_stay_crlf():
     text = INDENTLESS.replace("\n", "\r\n")
     r = resource(text)
     assert r.source.newline == "\r\n"
-    result = applied(text,
-                     set_scalar(r.source, r.get("spec", "selector"), "app", "api"),
-                     append_items(r.source, r.get("spec", "ports"), [{"port": 443}]),
-                     insert_entries(r.source, r.get("metadata"), {"namespace": "prod"}))
+    result = applied(
+        text,
+        set_scalar(r.source, r.get("spec", "selector"), "app", "api"),
+        append_items(r.source, r.get("spec", "ports"), [{"port": 443}]),
+        insert_entries(r.source, r.get("metadata"), {"namespace": "prod"}),
+    )
     assert "\n" not in result.replace("\r\n", "")
     assert "  name: web\r\n  namespace: prod\r\n" in result
     assert "    port: 80\r\n  - port: 443\r\n" in result
@@ -146,7 +186,7 @@ def test_a_file_without_final_newline():
     r = resource(text)
     selector = r.get("spec", "selector")
     appended = applied(text, insert_entries(r.source, selector, {"zone": "a"}))
-    assert appended.endswith("    tier: \"front\"\n    zone: a")
+    assert appended.endswith('    tier: "front"\n    zone: a')
     changed = applied(text, set_scalar(r.source, selector, "tier", "back"))
     assert changed.endswith('    tier: "back"')
     removed = applied(text, remove_key(r.source, selector, "tier"))
@@ -156,8 +196,10 @@ def test_a_file_without_final_newline():
 
 
 def test_adjacent_key_removals_become_one_edit():
-    text = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  sessionAffinity: ClientIP\n"
-            "  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: 60\n  type: ClusterIP\n")
+    text = (
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  sessionAffinity: ClientIP\n"
+        "  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: 60\n  type: ClusterIP\n"
+    )
     r = resource(text)
     (edit,) = remove_keys(r.source, r.get("spec"), ["sessionAffinity", "sessionAffinityConfig"])
     assert (edit.start_line, edit.end_line, edit.replacement) == (6, 9, "")
@@ -168,7 +210,7 @@ def test_set_block_replaces_a_value_in_block_style():
     text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\nspec: {}\n"
     r = resource(text)
     result = applied(text, set_block(r.source, r.get("metadata"), "annotations", {"a": "1"}))
-    assert "  annotations:\n    a: \"1\"\nspec: {}\n" in result
+    assert '  annotations:\n    a: "1"\nspec: {}\n' in result
 
 
 def test_flow_collections_are_not_edited_line_wise():

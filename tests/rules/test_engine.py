@@ -1,10 +1,11 @@
 """The engine around the rules: suppression, per-rule config, path filters, skips."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.config import Config, ConfigError, parse_config
-from rules.engine import collect_files, scan_paths
+from footgun.rules.config import Config, ConfigError, parse_config
+from footgun.rules.engine import collect_files, scan_paths
 from tests.helpers import scan_text, scan_texts
 
 NODE_PORT = "hardcoded-node-port"
@@ -37,7 +38,9 @@ def test_ignore_comment_on_the_findings_line():
 
 
 def test_ignore_comment_on_the_line_above_the_finding():
-    text = SERVICE.replace("      nodePort: 30080", f"      # footgun:ignore {NODE_PORT} (pinned for the LB)\n      nodePort: 30080")
+    text = SERVICE.replace(
+        "      nodePort: 30080", f"      # footgun:ignore {NODE_PORT} (pinned for the LB)\n      nodePort: 30080"
+    )
     assert rules_found(text) == [(AFFINITY, 7)]
 
 
@@ -65,13 +68,18 @@ def test_ignore_comment_elsewhere_in_the_resource_does_not_count():
 
 
 def test_ignore_comment_of_one_document_does_not_cover_the_next():
-    text = SERVICE.replace("apiVersion: v1", f"apiVersion: v1  # footgun:ignore {NODE_PORT}") + "---\n" + \
-        SERVICE.replace("name: web", "name: api").replace("30080", "30081")
+    text = (
+        SERVICE.replace("apiVersion: v1", f"apiVersion: v1  # footgun:ignore {NODE_PORT}")
+        + "---\n"
+        + SERVICE.replace("name: web", "name: api").replace("30080", "30081")
+    )
     assert [rule for rule, _ in rules_found(text)].count(NODE_PORT) == 1
 
 
 def test_ignore_annotation_on_the_resource():
-    text = SERVICE.replace("  name: web\n", f"  name: web\n  annotations:\n    footgun.dev/ignore: \"{NODE_PORT},{AFFINITY}\"\n")
+    text = SERVICE.replace(
+        "  name: web\n", f'  name: web\n  annotations:\n    footgun.dev/ignore: "{NODE_PORT},{AFFINITY}"\n'
+    )
     assert rules_found(text) == []
     one = SERVICE.replace("  name: web\n", f"  name: web\n  annotations:\n    footgun.dev/ignore: {AFFINITY}\n")
     assert [rule for rule, _ in rules_found(one)] == [NODE_PORT]
@@ -96,15 +104,18 @@ def test_fail_level_decides_what_fails():
     assert len(result.failing("warning")) == 2 and result.failing("error") == [] and result.failing("never") == []
 
 
-@pytest.mark.parametrize("data, named", [
-    ({"rule": {}}, "rule"),
-    ({"rules": {"no-such-rule": False}}, "rules.no-such-rule"),
-    ({"rules": {NODE_PORT: "loud"}}, f"rules.{NODE_PORT}"),
-    ({"rules": {NODE_PORT: {"severity": "fatal"}}}, f"rules.{NODE_PORT}.severity"),
-    ({"rules": {NODE_PORT: {"enable": False}}}, f"rules.{NODE_PORT}.enable"),
-    ({"fail-level": "sometimes"}, "fail-level"),
-    ({"exclude": 3}, "exclude"),
-])
+@pytest.mark.parametrize(
+    "data, named",
+    [
+        ({"rule": {}}, "rule"),
+        ({"rules": {"no-such-rule": False}}, "rules.no-such-rule"),
+        ({"rules": {NODE_PORT: "loud"}}, f"rules.{NODE_PORT}"),
+        ({"rules": {NODE_PORT: {"severity": "fatal"}}}, f"rules.{NODE_PORT}.severity"),
+        ({"rules": {NODE_PORT: {"enable": False}}}, f"rules.{NODE_PORT}.enable"),
+        ({"fail-level": "sometimes"}, "fail-level"),
+        ({"exclude": 3}, "exclude"),
+    ],
+)
 def test_config_errors_name_the_key(data, named):
     with pytest.raises(ConfigError) as caught:
         parse_config(data)
@@ -112,22 +123,35 @@ def test_config_errors_name_the_key(data, named):
 
 
 def tree(tmp_path) -> None:
-    for path in ("app/svc.yaml", "app/deploy.yml", "charts/x/templates/svc.yaml", "app/testdata/bad.yaml",
-                 "notes.txt", ".git/config.yaml", "node_modules/pkg/a.yaml", ".footgun.yml", "app/.footgun.yaml"):
+    for path in (
+        "app/svc.yaml",
+        "app/deploy.yml",
+        "charts/x/templates/svc.yaml",
+        "app/testdata/bad.yaml",
+        "notes.txt",
+        ".git/config.yaml",
+        "node_modules/pkg/a.yaml",
+        ".footgun.yml",
+        "app/.footgun.yaml",
+    ):
         file = tmp_path / path
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(SERVICE)
 
 
 def relative(paths, root) -> list[str]:
-    return sorted(p[len(str(root)) + 1:] for p in paths)
+    return sorted(p[len(str(root)) + 1 :] for p in paths)
 
 
 def test_folders_are_scanned_recursively_for_manifest_yaml_only(tmp_path):
     tree(tmp_path)
     found = collect_files([str(tmp_path)], Config(root=str(tmp_path)))
-    assert relative(found, tmp_path) == ["app/deploy.yml", "app/svc.yaml", "app/testdata/bad.yaml",
-                                         "charts/x/templates/svc.yaml"]
+    assert relative(found, tmp_path) == [
+        "app/deploy.yml",
+        "app/svc.yaml",
+        "app/testdata/bad.yaml",
+        "charts/x/templates/svc.yaml",
+    ]
 
 
 def test_exclude_globs(tmp_path):

@@ -1,18 +1,17 @@
 """Hostile and malformed input: the engine reports what it can and skips the rest with
 a reason that says where, never crashes, and stays linear."""
+
 from __future__ import annotations
 
 import os
-import stat
 
 import pytest
 
-from rules.config import (MAX_CONFIG_BYTES, MAX_GLOBS, Config, ConfigError, load_config,
-                          parse_config_text)
-from rules.engine import scan_paths
-from rules.manifests import SourceFile
-from rules.output import render
-from rules.yamltree import parse_documents, split_lines
+from footgun.rules.config import MAX_CONFIG_BYTES, MAX_GLOBS, Config, ConfigError, load_config, parse_config_text
+from footgun.rules.engine import scan_paths
+from footgun.rules.manifests import SourceFile
+from footgun.rules.output import render
+from footgun.rules.yamltree import parse_documents, split_lines
 from tests.helpers import of_rule, scan_text, scan_texts
 
 NO_TLS = """\
@@ -49,6 +48,7 @@ fail-level: *g
 
 # --- the configuration is input too ---------------------------------------------------
 
+
 def test_deeply_nested_config_is_a_config_error_naming_the_file(tmp_path):
     config = tmp_path / ".footgun.yml"
     config.write_text("exclude: " + "[" * 100_000)
@@ -83,8 +83,12 @@ def test_config_with_several_documents_or_duplicate_keys_is_refused():
 
 def test_config_text_accepts_bytes_and_keeps_its_meaning():
     config = parse_config_text(b"fail-level: error\nexclude: [vendor/**]\n", ".footgun.yml", root="/repo")
-    assert (config.fail_level, config.exclude, config.path, config.root) == \
-        ("error", ["vendor/**"], ".footgun.yml", "/repo")
+    assert (config.fail_level, config.exclude, config.path, config.root) == (
+        "error",
+        ["vendor/**"],
+        ".footgun.yml",
+        "/repo",
+    )
     assert not config.is_included("vendor/a/b.yaml") and config.is_included("k8s/a.yaml")
 
 
@@ -109,20 +113,20 @@ def test_globs_keep_their_meaning_once_compiled():
 
 WRONG_TYPES = {
     "tls-mapping": "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a}\nspec:\n  tls: {}\n"
-                   "  rules: [{host: a.com}]\n",
+    "  rules: [{host: a.com}]\n",
     "secret-mapping": "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a}\nspec:\n"
-                      "  tls: [{hosts: [a.com], secretName: {a: b}}]\n  rules: [{host: a.com}]\n",
+    "  tls: [{hosts: [a.com], secretName: {a: b}}]\n  rules: [{host: a.com}]\n",
     "dns-options": "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  dnsConfig: {options: 5}\n"
-                   "  containers: [{name: a, image: x}]\n",
+    "  containers: [{name: a, image: x}]\n",
     "env-int": "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: a, image: x, env: 5}]\n",
     "match-expressions": "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\n"
-                         "spec:\n  podSelector: {matchExpressions: 5}\n  policyTypes: [Egress]\n",
+    "spec:\n  podSelector: {matchExpressions: 5}\n  policyTypes: [Egress]\n",
     "explicit-key": "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ? selector\n"
-                    "  ? [a, b]\n  : c\n  ports: [{port: 80}]\n",
+    "  ? [a, b]\n  : c\n  ports: [{port: 80}]\n",
     "huge-hex": "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  type: NodePort\n"
-                "  ports: [{port: 80, nodePort: 0x" + "f" * 5000 + "}]\n",
+    "  ports: [{port: 80, nodePort: 0x" + "f" * 5000 + "}]\n",
     "huge-decimal": "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  type: NodePort\n"
-                    "  ports: [{port: 80, nodePort: " + "9" * 5000 + "}]\n",
+    "  ports: [{port: 80, nodePort: " + "9" * 5000 + "}]\n",
 }
 
 
@@ -153,17 +157,19 @@ def test_duplicate_keys_are_reported_not_resolved():
     text = NO_TLS.replace("  name: shop\n", "  name: shop\n  name: other\n", 1)
     result = scan_texts({"dup.yaml": text, "good.yaml": NO_TLS.replace("shop", "cart")})
     [skip] = result.skipped
-    assert skip.path == "dup.yaml" and skip.line == 5 and "duplicate key" in skip.reason \
-        and "'name'" in skip.reason
+    assert skip.path == "dup.yaml" and skip.line == 5 and "duplicate key" in skip.reason and "'name'" in skip.reason
     assert [f.path for f in result.findings] == ["good.yaml"]
 
 
 # --- no rule is quadratic ----------------------------------------------------------------------
 
+
 def many_services(count: int, kind: str = "LoadBalancer") -> str:
-    return "".join(f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\nspec:\n  type: {kind}\n"
-                   f"  selector:\n    app: s{i}\n  ports:\n    - port: 80\n      nodePort: 30080\n"
-                   for i in range(count))
+    return "".join(
+        f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\nspec:\n  type: {kind}\n"
+        f"  selector:\n    app: s{i}\n  ports:\n    - port: 80\n      nodePort: 30080\n"
+        for i in range(count)
+    )
 
 
 def test_shared_node_port_findings_stay_small():
@@ -183,6 +189,7 @@ def test_load_balancer_findings_stay_small():
 
 
 # --- only regular files are read ------------------------------------------------------------
+
 
 def test_fifo_and_devices_are_skipped_with_a_true_reason(tmp_path):
     os.mkfifo(tmp_path / "pipe.yaml")
@@ -211,8 +218,9 @@ def test_unreadable_sub_folder_is_reported(tmp_path, monkeypatch):
     assert of_rule(result, "ingress-without-tls")
 
 
-@pytest.mark.parametrize("encoding, name", [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"),
-                                            ("utf-32", "UTF-32"), ("utf-32-le", "UTF-32")])
+@pytest.mark.parametrize(
+    "encoding, name", [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-32-le", "UTF-32")]
+)
 def test_utf16_and_utf32_say_so(tmp_path, encoding, name):
     (tmp_path / "svc.yaml").write_bytes(NO_TLS.encode(encoding))
     [skip] = scan_paths([str(tmp_path)]).skipped
@@ -252,10 +260,11 @@ def test_cr_only_files_are_read_and_keep_their_newline():
 
 # --- output is safe to print -------------------------------------------------------------------
 
+
 def test_text_output_never_writes_terminal_escapes():
     evil = NO_TLS.replace("name: shop\n", 'name: "shop\\e]0;pwned\\a\\e[2J\\x9b31m\\x7f"\n')
     out = render(scan_text(evil, path="a\x1b[31m.yaml"), "text")
-    assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) < 0xa0 for c in out), repr(out)
+    assert not any(ord(c) < 32 and c != "\n" or 0x7F <= ord(c) < 0xA0 for c in out), repr(out)
     assert "shop" in out and "pwned" in out
 
 
@@ -266,7 +275,7 @@ def test_colour_output_keeps_only_its_own_escapes():
 
 
 def test_a_resource_that_indexing_fails_on_is_left_out_alone(monkeypatch):
-    from rules import inventory
+    from footgun.rules import inventory
 
     real = inventory.workload_of
 
@@ -285,7 +294,7 @@ def test_a_resource_that_indexing_fails_on_is_left_out_alone(monkeypatch):
 def test_a_rule_run_again_without_a_resource_sees_the_configured_units(monkeypatch):
     from types import SimpleNamespace
 
-    from rules import engine
+    from footgun.rules import engine
 
     seen = []
 

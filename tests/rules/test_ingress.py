@@ -1,13 +1,26 @@
 """The shared Ingress helpers: class and controller resolution, paths, backends,
 routes to a Service, and the ingress controller's own Service."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.config import Config, parse_config
-from rules.ingress import (ALB, GCE, INGRESS_NGINX, NGINX_INC, TRAEFIK, controller_by_annotations,
-                           controller_id, ingress_backends, ingress_classes, ingress_hosts, ingress_paths,
-                           ingresses_routing_to, is_ingress_controller_service)
+from footgun.rules.config import Config, parse_config
+from footgun.rules.ingress import (
+    ALB,
+    GCE,
+    INGRESS_NGINX,
+    NGINX_INC,
+    TRAEFIK,
+    controller_by_annotations,
+    controller_id,
+    ingress_backends,
+    ingress_classes,
+    ingress_hosts,
+    ingress_paths,
+    ingresses_routing_to,
+    is_ingress_controller_service,
+)
 from tests.helpers import scan_text
 
 NGINX_CLASS = """
@@ -22,11 +35,15 @@ spec:
 """
 
 
-def ingress(name="web", spec="  defaultBackend:\n    service: {name: web, port: {number: 80}}\n",
-            annotations=None, namespace=None):
+def ingress(
+    name="web",
+    spec="  defaultBackend:\n    service: {name: web, port: {number: 80}}\n",
+    annotations=None,
+    namespace=None,
+):
     meta = f"  name: {name}\n" + (f"  namespace: {namespace}\n" if namespace else "")
     if annotations:
-        meta += "  annotations:\n" + "".join(f"    {k}: \"{v}\"\n" for k, v in annotations.items())
+        meta += "  annotations:\n" + "".join(f'    {k}: "{v}"\n' for k, v in annotations.items())
     return f"apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n{meta}spec:\n{spec}"
 
 
@@ -39,12 +56,14 @@ def classes_and(text, config=None):
 
 
 def test_class_comes_from_spec_then_annotation_then_default():
-    text = "\n---\n".join([
-        NGINX_CLASS.format(name="public", default="true", controller="k8s.io/ingress-nginx"),
-        ingress("named", spec="  ingressClassName: internal\n"),
-        ingress("annotated", annotations={"kubernetes.io/ingress.class": "legacy"}),
-        ingress("classless"),
-    ])
+    text = "\n---\n".join(
+        [
+            NGINX_CLASS.format(name="public", default="true", controller="k8s.io/ingress-nginx"),
+            ingress("named", spec="  ingressClassName: internal\n"),
+            ingress("annotated", annotations={"kubernetes.io/ingress.class": "legacy"}),
+            ingress("classless"),
+        ]
+    )
     classes, ingresses, _ = classes_and(text)
     assert classes.class_of(ingresses["named"]) == "internal"
     assert classes.declared(ingresses["annotated"]).by_annotation
@@ -54,11 +73,13 @@ def test_class_comes_from_spec_then_annotation_then_default():
 
 
 def test_configured_default_wins_and_two_defaults_give_none():
-    text = "\n---\n".join([
-        NGINX_CLASS.format(name="a", default="true", controller="k8s.io/ingress-nginx"),
-        NGINX_CLASS.format(name="b", default="true", controller="traefik.io/ingress-controller"),
-        ingress("classless"),
-    ])
+    text = "\n---\n".join(
+        [
+            NGINX_CLASS.format(name="a", default="true", controller="k8s.io/ingress-nginx"),
+            NGINX_CLASS.format(name="b", default="true", controller="traefik.io/ingress-controller"),
+            ingress("classless"),
+        ]
+    )
     classes, ingresses, _ = classes_and(text)
     assert classes.default_class() is None
     assert {c.name for c in classes.defaults()} == {"a", "b"}
@@ -69,8 +90,9 @@ def test_configured_default_wins_and_two_defaults_give_none():
 
 
 def test_known_classes_merge_manifests_and_config():
-    config = parse_config({"ingress-classes": ["internal", {"name": "edge", "controller": "ingress.k8s.aws/alb",
-                                                            "default": True}]})
+    config = parse_config(
+        {"ingress-classes": ["internal", {"name": "edge", "controller": "ingress.k8s.aws/alb", "default": True}]}
+    )
     text = NGINX_CLASS.format(name="internal", default="false", controller="nginx.org/ingress-controller")
     classes, _, _ = classes_and(text, config)
     assert set(classes.known) == {"internal", "edge"}
@@ -81,43 +103,60 @@ def test_known_classes_merge_manifests_and_config():
 
 
 def test_ingress_class_spec_controller_beats_the_name():
-    text = "\n---\n".join([
-        NGINX_CLASS.format(name="nginx", default="false", controller="nginx.org/ingress-controller"),
-        ingress("web", spec="  ingressClassName: nginx\n"),
-    ])
+    text = "\n---\n".join(
+        [
+            NGINX_CLASS.format(name="nginx", default="false", controller="nginx.org/ingress-controller"),
+            ingress("web", spec="  ingressClassName: nginx\n"),
+        ]
+    )
     classes, ingresses, _ = classes_and(text)
     assert classes.controller_of(ingresses["web"]) == NGINX_INC
 
 
-@pytest.mark.parametrize("annotations, config, expected", [
-    ({}, {}, INGRESS_NGINX),
-    ({"nginx.org/proxy-read-timeout": "60s"}, {}, NGINX_INC),
-    ({"nginx.org/proxy-read-timeout": "60s", "nginx.ingress.kubernetes.io/ssl-redirect": "true"}, {},
-     INGRESS_NGINX),
-    ({}, {"nginx-controller": "nginx-inc"}, NGINX_INC),
-    ({"nginx.ingress.kubernetes.io/ssl-redirect": "true"}, {"nginx-controller": "nginx-inc"}, INGRESS_NGINX),
-])
+@pytest.mark.parametrize(
+    "annotations, config, expected",
+    [
+        ({}, {}, INGRESS_NGINX),
+        ({"nginx.org/proxy-read-timeout": "60s"}, {}, NGINX_INC),
+        (
+            {"nginx.org/proxy-read-timeout": "60s", "nginx.ingress.kubernetes.io/ssl-redirect": "true"},
+            {},
+            INGRESS_NGINX,
+        ),
+        ({}, {"nginx-controller": "nginx-inc"}, NGINX_INC),
+        ({"nginx.ingress.kubernetes.io/ssl-redirect": "true"}, {"nginx-controller": "nginx-inc"}, INGRESS_NGINX),
+    ],
+)
 def test_a_bare_nginx_class_is_told_apart_by_annotations_then_config(annotations, config, expected):
-    classes, ingresses, _ = classes_and(ingress("web", spec="  ingressClassName: nginx\n",
-                                                annotations=annotations), parse_config(config))
+    classes, ingresses, _ = classes_and(
+        ingress("web", spec="  ingressClassName: nginx\n", annotations=annotations), parse_config(config)
+    )
     assert classes.controller_of(ingresses["web"]) == expected
 
 
 def test_controller_of_a_classless_ingress():
-    text = "\n---\n".join([
-        ingress("alb", annotations={"alb.ingress.kubernetes.io/scheme": "internal"}),
-        ingress("mixed", annotations={"alb.ingress.kubernetes.io/scheme": "internal",
-                                      "traefik.ingress.kubernetes.io/router.tls": "true"}),
-        ingress("plain"),
-        ingress("unknown-class", spec="  ingressClassName: in-house\n"),
-    ])
+    text = "\n---\n".join(
+        [
+            ingress("alb", annotations={"alb.ingress.kubernetes.io/scheme": "internal"}),
+            ingress(
+                "mixed",
+                annotations={
+                    "alb.ingress.kubernetes.io/scheme": "internal",
+                    "traefik.ingress.kubernetes.io/router.tls": "true",
+                },
+            ),
+            ingress("plain"),
+            ingress("unknown-class", spec="  ingressClassName: in-house\n"),
+        ]
+    )
     classes, ingresses, _ = classes_and(text)
     assert classes.controller_of(ingresses["alb"]) == ALB
     assert classes.controller_of(ingresses["mixed"]) is None
     assert classes.controller_of(ingresses["plain"]) is None
     assert classes.controller_of(ingresses["unknown-class"]) is None
-    with_traefik = text + "\n---\n" + NGINX_CLASS.format(name="edge", default="false",
-                                                          controller="traefik.io/ingress-controller")
+    with_traefik = (
+        text + "\n---\n" + NGINX_CLASS.format(name="edge", default="false", controller="traefik.io/ingress-controller")
+    )
     classes, ingresses, _ = classes_and(with_traefik)
     assert classes.classless_server().name == "edge"
     assert classes.controller_of(ingresses["plain"]) == TRAEFIK
@@ -313,6 +352,5 @@ spec:
 
 def test_the_ingress_controllers_own_service_is_recognised():
     result = scan_text(CONTROLLER)
-    verdicts = {s.name: is_ingress_controller_service(result.inventory, s)
-                for s in result.inventory.of_kind("Service")}
+    verdicts = {s.name: is_ingress_controller_service(result.inventory, s) for s in result.inventory.of_kind("Service")}
     assert verdicts == {"edge-lb": True, "traefik": True, "public": True, "kongregate-api": False}

@@ -2,16 +2,17 @@
 
 The hostile inputs (alias bombs, absurd nesting) are asserted to be skipped with a
 reason; their bounded cost is what makes these tests finish at all."""
+
 from __future__ import annotations
 
 import os
 
 import pytest
 
-from rules.config import Config
-from rules.engine import scan_files, scan_paths
-from rules.manifests import load_file, load_text
-from rules.yamltree import Limits
+from footgun.rules.config import Config
+from footgun.rules.engine import scan_files, scan_paths
+from footgun.rules.manifests import load_file, load_text
+from footgun.rules.yamltree import Limits
 
 LIMIT = 1024 * 1024
 
@@ -25,10 +26,13 @@ def kinds(loaded) -> list[tuple[str, str, int]]:
 
 
 def test_multi_document_file_yields_every_manifest_with_its_lines():
-    loaded = load("all.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n"
-                              "---\n# only a comment\n---\n"
-                              "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n  namespace: x\n"
-                              "...\n---\nnot: a manifest\n")
+    loaded = load(
+        "all.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n"
+        "---\n# only a comment\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n  namespace: x\n"
+        "...\n---\nnot: a manifest\n",
+    )
     assert loaded.skip is None
     assert kinds(loaded) == [("Service", "a", 1), ("Deployment", "b", 8)]
     deployment = loaded.resources[1]
@@ -37,31 +41,47 @@ def test_multi_document_file_yields_every_manifest_with_its_lines():
 
 
 def test_list_items_are_manifests_of_their_own():
-    loaded = load("list.yaml", "apiVersion: v1\nkind: List\nitems:\n"
-                               "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n"
-                               "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: b\n"
-                               "- not: a manifest\n")
+    loaded = load(
+        "list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n"
+        "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: b\n"
+        "- not: a manifest\n",
+    )
     assert kinds(loaded) == [("Service", "a", 4), ("Deployment", "b", 8)]
     assert loaded.resources[0].span("metadata", "name").key_line == 7
-    typed = load("svcs.yaml", "apiVersion: v1\nkind: ServiceList\nitems:\n"
-                              "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n")
+    typed = load(
+        "svcs.yaml",
+        "apiVersion: v1\nkind: ServiceList\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n",
+    )
     assert kinds(typed) == [("Service", "a", 4)]
 
 
-@pytest.mark.parametrize("path, text", [
-    ("kustomization.yaml", "resources:\n- deploy.yaml\n"),
-    ("overlay/kustomization.yml", "resources: [../base]\nnamespace: prod\n"),
-    ("base/Kustomization", "resources: []\n"),
-    ("kust.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n"),
-    ("component.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"),
-])
+@pytest.mark.parametrize(
+    "path, text",
+    [
+        ("kustomization.yaml", "resources:\n- deploy.yaml\n"),
+        ("overlay/kustomization.yml", "resources: [../base]\nnamespace: prod\n"),
+        ("base/Kustomization", "resources: []\n"),
+        ("kust.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n"),
+        ("component.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"),
+    ],
+)
 def test_kustomization_files_are_not_manifests(path, text):
     loaded = load(path, text)
     assert loaded.is_kustomization and loaded.skip is None and not loaded.resources
 
 
-@pytest.mark.parametrize("text", ["replicaCount: 2\nimage:\n  tag: v1\n", "- a\n- b\n", "just text\n",
-                                  "apiVersion: v1\nkind: 5\n", "kind: Service\nmetadata: {name: a}\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "replicaCount: 2\nimage:\n  tag: v1\n",
+        "- a\n- b\n",
+        "just text\n",
+        "apiVersion: v1\nkind: 5\n",
+        "kind: Service\nmetadata: {name: a}\n",
+    ],
+)
 def test_non_kubernetes_yaml_is_skipped_with_a_reason(text):
     loaded = load("values.yaml", text)
     assert loaded.skip is not None and not loaded.resources
@@ -74,11 +94,14 @@ def test_empty_and_comment_only_files_are_neither_manifests_nor_skips():
         assert loaded.skip is None and not loaded.resources
 
 
-@pytest.mark.parametrize("text, line", [
-    ("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n", 4),
-    ("{{- if .Values.enabled }}\napiVersion: v1\nkind: Service\n{{- end }}\n", 1),
-    ("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n  c: {% raw %}\n", 5),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n", 4),
+        ("{{- if .Values.enabled }}\napiVersion: v1\nkind: Service\n{{- end }}\n", 1),
+        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n  c: {% raw %}\n", 5),
+    ],
+)
 def test_helm_and_go_templates_are_skipped_naming_the_line(text, line):
     loaded = load("chart/templates/svc.yaml", text)
     assert loaded.skip.line == line
@@ -86,34 +109,43 @@ def test_helm_and_go_templates_are_skipped_naming_the_line(text, line):
     assert "helm template" in loaded.skip.reason
 
 
-@pytest.mark.parametrize("text, line", [
-    ("apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n", 4),
-    ("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: web:{{ .Values.tag }}\n", 5),
-    ("apiVersion: v1\nkind: ConfigMap\ndata:\n  {{ .Values.key }}: x\n", 4),
-    ("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: '{{ x }}'\n  b: {{ y }}\n", 5),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n", 4),
+        ("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: web:{{ .Values.tag }}\n", 5),
+        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  {{ .Values.key }}: x\n", 4),
+        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: '{{ x }}'\n  b: {{ y }}\n", 5),
+    ],
+)
 def test_a_marker_where_yaml_structure_is_makes_a_template(text, line):
     loaded = load("deploy.yaml", text)
     assert loaded.skip is not None and loaded.skip.line == line and not loaded.resources
 
 
-@pytest.mark.parametrize("text", [
-    "apiVersion: v1\nkind: ConfigMap\ndata:\n  alert: '{{ $labels.instance }} is down'\n",
-    'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: "web:{{TAG}}"\n',
-    "apiVersion: v1\nkind: ConfigMap\ndata:\n  tmpl: |\n    {{- with secret \"db\" -}}\n    {{ .Data.password }}\n    {{- end }}\n",
-    "# {{ rendered by CI }}\napiVersion: v1\nkind: ConfigMap  # {% not this either %}\ndata: {}\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  alert: '{{ $labels.instance }} is down'\n",
+        'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: "web:{{TAG}}"\n',
+        'apiVersion: v1\nkind: ConfigMap\ndata:\n  tmpl: |\n    {{- with secret "db" -}}\n    {{ .Data.password }}\n    {{- end }}\n',
+        "# {{ rendered by CI }}\napiVersion: v1\nkind: ConfigMap  # {% not this either %}\ndata: {}\n",
+    ],
+)
 def test_markers_inside_quoted_or_block_scalars_and_comments_are_data(text):
     loaded = load("cm.yaml", text)
     assert loaded.skip is None and len(loaded.resources) == 1
 
 
-@pytest.mark.parametrize("text, line", [
-    ("apiVersion: v1\nkind: Service\nmetadata:\n\tname: tab\n", 4),
-    ("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n    labels: x\n", 5),
-    ("apiVersion: v1\nkind: Service\nspec:\n  ports: [80, 443\nmetadata: {}\n", 5),
-    ("a: 'unterminated\n", 2),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("apiVersion: v1\nkind: Service\nmetadata:\n\tname: tab\n", 4),
+        ("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n    labels: x\n", 5),
+        ("apiVersion: v1\nkind: Service\nspec:\n  ports: [80, 443\nmetadata: {}\n", 5),
+        ("a: 'unterminated\n", 2),
+    ],
+)
 def test_invalid_yaml_is_skipped_saying_the_line(text, line):
     loaded = load("bad.yaml", text)
     assert loaded.skip is not None and not loaded.resources
@@ -150,8 +182,13 @@ def test_oversized_file_on_disk_reports_its_real_size(tmp_path):
 
 
 def billion_laughs(levels: int = 9) -> str:
-    lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: lol}',
-             'data:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines = [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata: {name: lol}",
+        "data:",
+        '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ]
     for index in range(1, levels):
         prev, name = chr(ord("a") + index - 1), chr(ord("a") + index)
         lines.append(f"  {name}: &{name} [{', '.join(['*' + prev] * 9)}]")
@@ -169,13 +206,16 @@ def test_small_alias_use_stays_within_the_limit():
     assert loaded.skip is None and kinds(loaded) == [("ConfigMap", "lol", 1)]
 
 
-@pytest.mark.parametrize("name, text", [
-    ("flow-sequence", "[" * 10_000 + "]" * 10_000),
-    ("flow-mapping", "a: " + "{a: " * 10_000 + "1" + "}" * 10_000),
-    ("unclosed-flow", "k: " + "[" * 10_000),
-    ("block-sequence", "- " * 10_000 + "x\n"),
-    ("block-mapping", "".join(" " * depth + "a:\n" for depth in range(10_000)) + " " * 10_000 + "b: 1\n"),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("flow-sequence", "[" * 10_000 + "]" * 10_000),
+        ("flow-mapping", "a: " + "{a: " * 10_000 + "1" + "}" * 10_000),
+        ("unclosed-flow", "k: " + "[" * 10_000),
+        ("block-sequence", "- " * 10_000 + "x\n"),
+        ("block-mapping", "".join(" " * depth + "a:\n" for depth in range(10_000)) + " " * 10_000 + "b: 1\n"),
+    ],
+)
 def test_ten_thousand_deep_nesting_is_skipped(name, text):
     loaded = load(f"{name}.yaml", text, max_bytes=100 * LIMIT)
     assert loaded.skip is not None and not loaded.resources
@@ -190,9 +230,12 @@ def test_limits_are_configurable():
 
 
 def test_resource_fields_read_as_kubernetes_does():
-    loaded = load_text("svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n"
-                                   "  labels: {enabled: true, version: 2, empty: }\n"
-                                   "  annotations:\n    footgun.dev/ignore: x\n")
+    loaded = load_text(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n"
+        "  labels: {enabled: true, version: 2, empty: }\n"
+        "  annotations:\n    footgun.dev/ignore: x\n",
+    )
     resource = loaded.resources[0]
     assert resource.labels == {"enabled": "true", "version": "2", "empty": ""}
     assert resource.annotations == {"footgun.dev/ignore": "x"}
@@ -203,16 +246,23 @@ def test_resource_fields_read_as_kubernetes_does():
 
 
 def test_generate_name_and_unnamed_resources():
-    loaded = load("gen.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n"
-                              "---\napiVersion: v1\nkind: Pod\n")
+    loaded = load(
+        "gen.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n---\napiVersion: v1\nkind: Pod\n",
+    )
     assert [r.name for r in loaded.resources] == ["migrate-", "<unnamed>"]
 
 
 def test_skips_appear_in_a_scan_next_to_findings_and_never_crash():
-    files = {"ok.yaml": b"apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n"
-                        b"    - port: 80\n      nodePort: 30080\n",
-             "bin.yaml": b"\x00\x01", "bad.yaml": b"a: [\n", "tpl.yaml": b"a: {{ x }}\n",
-             "lol.yaml": billion_laughs().encode(), "deep.yaml": b"[" * 10_000}
+    files = {
+        "ok.yaml": b"apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n"
+        b"    - port: 80\n      nodePort: 30080\n",
+        "bin.yaml": b"\x00\x01",
+        "bad.yaml": b"a: [\n",
+        "tpl.yaml": b"a: {{ x }}\n",
+        "lol.yaml": billion_laughs().encode(),
+        "deep.yaml": b"[" * 10_000,
+    }
     result = scan_files(files)
     assert {s.path for s in result.skipped} == {"bin.yaml", "bad.yaml", "tpl.yaml", "lol.yaml", "deep.yaml"}
     assert all(s.reason for s in result.skipped)

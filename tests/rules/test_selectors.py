@@ -1,11 +1,12 @@
 """Label selectors with Kubernetes' semantics, and the inventory's label index."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.inventory import Inventory
-from rules.manifests import load_text
-from rules.selectors import Requirement, Selector, from_label_selector, from_map, label_value
+from footgun.rules.inventory import Inventory
+from footgun.rules.manifests import load_text
+from footgun.rules.selectors import Requirement, Selector, from_label_selector, from_map, label_value
 
 
 def test_a_service_selector_is_an_and_of_pairs():
@@ -21,18 +22,21 @@ def test_label_values_compare_as_the_strings_kubernetes_stores():
     assert from_map({"version": 2, "canary": False}).matches({"version": "2", "canary": "false"})
 
 
-@pytest.mark.parametrize("operator, values, labels, expected", [
-    ("In", ["a", "b"], {"k": "a"}, True),
-    ("In", ["a", "b"], {"k": "c"}, False),
-    ("In", ["a"], {}, False),                 # In needs the key
-    ("NotIn", ["a"], {"k": "b"}, True),
-    ("NotIn", ["a"], {"k": "a"}, False),
-    ("NotIn", ["a"], {}, True),               # NotIn matches when the key is absent
-    ("Exists", [], {"k": ""}, True),
-    ("Exists", [], {"other": "x"}, False),
-    ("DoesNotExist", [], {}, True),
-    ("DoesNotExist", [], {"k": "x"}, False),
-])
+@pytest.mark.parametrize(
+    "operator, values, labels, expected",
+    [
+        ("In", ["a", "b"], {"k": "a"}, True),
+        ("In", ["a", "b"], {"k": "c"}, False),
+        ("In", ["a"], {}, False),  # In needs the key
+        ("NotIn", ["a"], {"k": "b"}, True),
+        ("NotIn", ["a"], {"k": "a"}, False),
+        ("NotIn", ["a"], {}, True),  # NotIn matches when the key is absent
+        ("Exists", [], {"k": ""}, True),
+        ("Exists", [], {"other": "x"}, False),
+        ("DoesNotExist", [], {}, True),
+        ("DoesNotExist", [], {"k": "x"}, False),
+    ],
+)
 def test_match_expressions_follow_kubernetes(operator, values, labels, expected):
     expression = {"key": "k", "operator": operator}
     if values:
@@ -42,9 +46,15 @@ def test_match_expressions_follow_kubernetes(operator, values, labels, expected)
 
 
 def test_match_labels_and_expressions_are_anded():
-    selector = from_label_selector({"matchLabels": {"app": "api"},
-                                    "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "staging"]},
-                                                         {"key": "canary", "operator": "DoesNotExist"}]})
+    selector = from_label_selector(
+        {
+            "matchLabels": {"app": "api"},
+            "matchExpressions": [
+                {"key": "env", "operator": "In", "values": ["prod", "staging"]},
+                {"key": "canary", "operator": "DoesNotExist"},
+            ],
+        }
+    )
     assert selector.matches({"app": "api", "env": "prod"})
     assert not selector.matches({"app": "api", "env": "dev"})
     assert not selector.matches({"app": "api", "env": "prod", "canary": "true"})
@@ -57,14 +67,20 @@ def test_empty_label_selector_selects_everything_and_says_it_is_empty():
         assert selector.is_empty and selector.matches({}) and selector.matches({"a": "b"})
 
 
-@pytest.mark.parametrize("value", [
-    "app=web", ["app"], {"matchLabels": ["app"]}, {"matchExpressions": {"key": "a"}},
-    {"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["x"]}]},
-    {"matchExpressions": [{"operator": "Exists"}]},
-    {"matchExpressions": [{"key": "a", "operator": "In"}]},                 # In without values
-    {"matchExpressions": [{"key": "a", "operator": "In", "values": "x"}]},  # values not a list
-    {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "app=web",
+        ["app"],
+        {"matchLabels": ["app"]},
+        {"matchExpressions": {"key": "a"}},
+        {"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["x"]}]},
+        {"matchExpressions": [{"operator": "Exists"}]},
+        {"matchExpressions": [{"key": "a", "operator": "In"}]},  # In without values
+        {"matchExpressions": [{"key": "a", "operator": "In", "values": "x"}]},  # values not a list
+        {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]},
+    ],
+)
 def test_malformed_label_selectors_are_none_so_rules_stay_silent(value):
     assert from_label_selector(value) is None
 
@@ -150,8 +166,10 @@ def test_custom_workloads_are_taught_through_their_template_path():
     assert "e" in names(found.workloads)
 
 
-ASKING = "".join(f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: in-{ns}{', namespace: ' + ns if ns else ''}}}\n"
-                 for ns in ("one", "two", None))
+ASKING = "".join(
+    f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: in-{ns}{', namespace: ' + ns if ns else ''}}}\n"
+    for ns in ("one", "two", None)
+)
 
 
 def asking(found: Inventory, namespace: str | None):

@@ -1,15 +1,40 @@
 """The similarity bounds never say "cannot match" for strings that do match."""
+
 from __future__ import annotations
 
 import random
 from collections import Counter
 
-from rules import similarity
-from rules.similarity import prepare, ratio_bound, similar, similar_bound, typo
+from footgun.rules import similarity
+from footgun.rules.similarity import prepare, ratio_bound, similar, similar_bound, typo
 
-WORDS = ["api", "api-server", "apiserver", "web", "web-v2", "worker", "billing", "billing-web", "orders",
-         "order", "cart", "carts", "search", "serach", "auth", "oauth", "Auth-Server", "db", "x", "payments",
-         "-api", "_api-x", ".web", "", "API"]
+WORDS = [
+    "api",
+    "api-server",
+    "apiserver",
+    "web",
+    "web-v2",
+    "worker",
+    "billing",
+    "billing-web",
+    "orders",
+    "order",
+    "cart",
+    "carts",
+    "search",
+    "serach",
+    "auth",
+    "oauth",
+    "Auth-Server",
+    "db",
+    "x",
+    "payments",
+    "-api",
+    "_api-x",
+    ".web",
+    "",
+    "API",
+]
 
 
 def _pool(seed: int, alphabet: str) -> list[str]:

@@ -1,13 +1,14 @@
 """SourceFile.line answers from line offsets exactly as from the split lines, and
 lines are git's: only LF, CRLF and CR end one (not the other breaks of
 ``str.splitlines``)."""
+
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from rules.manifests import SourceFile
+from footgun.rules.manifests import SourceFile
 
 BREAKS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 
@@ -17,7 +18,7 @@ def git_lines(text: str) -> list[str]:
     lines, current, i = [], "", 0
     while i < len(text):
         current += text[i]
-        if text[i] == "\r" and text[i + 1: i + 2] == "\n":
+        if text[i] == "\r" and text[i + 1 : i + 2] == "\n":
             current += "\n"
             i += 1
         if current[-1] in "\r\n":

@@ -1,19 +1,36 @@
 """similarity.TextIndex finds exactly the strings a test of every string finds."""
+
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from rules import similarity
-from rules.similarity import TextIndex, prepare, ratio_bound, similar_bound
+from footgun.rules import similarity
+from footgun.rules.similarity import TextIndex, prepare, ratio_bound, similar_bound
 
 THRESHOLDS = (0.0, 0.3, 0.6, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
 
 
 def _strings(rng: random.Random, alphabet: str, count: int) -> list[str]:
-    words = ["api", "api-server", "web", "web-v2", "billing", "cart", "carts", "search", "serach", "Auth-Server",
-             "-api", "_api-x", ".web", "", "API", "a" * 300]
+    words = [
+        "api",
+        "api-server",
+        "web",
+        "web-v2",
+        "billing",
+        "cart",
+        "carts",
+        "search",
+        "serach",
+        "Auth-Server",
+        "-api",
+        "_api-x",
+        ".web",
+        "",
+        "API",
+        "a" * 300,
+    ]
     made = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(count)]
     return words + made
 
@@ -74,8 +91,9 @@ def test_a_large_set_is_pruned_not_scanned():
     taken: dict[str, int] = {}
     names = []
     for _ in range(3000):
-        base = rng.choice(["cart", "billing", "search", "orders", "ledger", "geo", "feed", "media"]) + \
-            rng.choice(["", "-web", "-worker", "-svc", "-admin", "-sync"])
+        base = rng.choice(["cart", "billing", "search", "orders", "ledger", "geo", "feed", "media"]) + rng.choice(
+            ["", "-web", "-worker", "-svc", "-admin", "-sync"]
+        )
         taken[base] = taken.get(base, 0) + 1
         names.append(base if taken[base] == 1 else f"{base}-{taken[base]}")
     index = _index(names)

@@ -1,9 +1,10 @@
 """The deployment units: which scanned resources are applied together."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.config import Config
+from footgun.rules.config import Config
 from tests.helpers import scan_texts
 
 
@@ -19,25 +20,37 @@ def units_of(files: dict[str, str], mode: str = "kustomization"):
 
 
 def test_overlays_share_their_base_but_not_each_other():
-    files = {"base/kustomization.yaml": "resources:\n  - svc.yaml\n", "base/svc.yaml": service("base"),
-             "dev/kustomization.yaml": "resources:\n  - ../base\n  - dev.yaml\n", "dev/dev.yaml": service("dev"),
-             "prod/kustomization.yaml": "resources:\n  - ../base\n  - prod.yaml\n", "prod/prod.yaml": service("prod")}
+    files = {
+        "base/kustomization.yaml": "resources:\n  - svc.yaml\n",
+        "base/svc.yaml": service("base"),
+        "dev/kustomization.yaml": "resources:\n  - ../base\n  - dev.yaml\n",
+        "dev/dev.yaml": service("dev"),
+        "prod/kustomization.yaml": "resources:\n  - ../base\n  - prod.yaml\n",
+        "prod/prod.yaml": service("prod"),
+    }
     inventory, r = units_of(files)
     assert inventory.together(r["base"], r["dev"]) and inventory.together(r["base"], r["prod"])
     assert not inventory.together(r["dev"], r["prod"])
 
 
 def test_the_outermost_kustomization_namespace_fills_unset_namespaces():
-    files = {"base/kustomization.yaml": "namespace: base\nresources:\n  - svc.yaml\n  - fixed.yaml\n",
-             "base/svc.yaml": service("web"), "base/fixed.yaml": service("fixed", "kept"),
-             "prod/kustomization.yaml": "namespace: shop\nresources:\n  - ../base\n"}
+    files = {
+        "base/kustomization.yaml": "namespace: base\nresources:\n  - svc.yaml\n  - fixed.yaml\n",
+        "base/svc.yaml": service("web"),
+        "base/fixed.yaml": service("fixed", "kept"),
+        "prod/kustomization.yaml": "namespace: shop\nresources:\n  - ../base\n",
+    }
     _, r = units_of(files)
     assert r["web"].namespace == "shop" and r["fixed"].namespace == "kept"
 
 
 def test_a_file_its_folders_kustomization_does_not_list_is_applied_with_nothing_it_builds():
-    files = {"app/kustomization.yaml": "resources:\n  - a.yaml\n", "app/a.yaml": service("a"),
-             "app/old.yaml": service("old"), "app/older.yaml": service("older")}
+    files = {
+        "app/kustomization.yaml": "resources:\n  - a.yaml\n",
+        "app/a.yaml": service("a"),
+        "app/old.yaml": service("old"),
+        "app/older.yaml": service("older"),
+    }
     inventory, r = units_of(files)
     assert not inventory.together(r["a"], r["old"])
     assert inventory.together(r["old"], r["older"])  # both applied by hand, from the folder
@@ -49,20 +62,28 @@ def test_alternatives_are_never_together_but_a_patch_merges():
     a, b, c = sorted(inventory.resources, key=lambda x: x.path)
     assert not inventory.together(a, b) and inventory.together(a, c)
     assert inventory.anywhere(a, "Service") == [c]
-    patched = {"base/kustomization.yaml": "resources:\n  - svc.yaml\n", "base/svc.yaml": service("web"),
-               "prod/kustomization.yaml": "resources:\n  - ../base\npatches:\n  - path: lb.yaml\n",
-               "prod/lb.yaml": service("web")}
+    patched = {
+        "base/kustomization.yaml": "resources:\n  - svc.yaml\n",
+        "base/svc.yaml": service("web"),
+        "prod/kustomization.yaml": "resources:\n  - ../base\npatches:\n  - path: lb.yaml\n",
+        "prod/lb.yaml": service("web"),
+    }
     inventory, _ = units_of(patched)
     base, patch = sorted(inventory.resources, key=lambda x: x.path)
     assert inventory.together(base, patch)
 
 
 def test_flux_remote_cluster_and_argo_destinations_are_their_own_clusters():
-    flux = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n"
-            "spec:\n  path: ./apps/{name}\n{remote}  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
-    files = {"clusters/main/a.yaml": flux.format(name="a", remote=""),
-             "clusters/main/b.yaml": flux.format(name="b", remote="  kubeConfig:\n    secretRef:\n      name: edge\n"),
-             "apps/a/svc.yaml": service("sa"), "apps/b/svc.yaml": service("sb")}
+    flux = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n"
+        "spec:\n  path: ./apps/{name}\n{remote}  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
+    files = {
+        "clusters/main/a.yaml": flux.format(name="a", remote=""),
+        "clusters/main/b.yaml": flux.format(name="b", remote="  kubeConfig:\n    secretRef:\n      name: edge\n"),
+        "apps/a/svc.yaml": service("sa"),
+        "apps/b/svc.yaml": service("sb"),
+    }
     inventory, r = units_of(files)
     assert inventory.together(r["a"], r["sa"]) and not inventory.together(r["sa"], r["sb"])
 
@@ -76,9 +97,13 @@ def test_plain_modes(mode, together):
 
 def test_skipped_files_of_the_unit_are_listed_nearest_first():
     template = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n"
-    files = {"app/svc.yaml": service("web"), "app/z.yaml": template,
-             "app/kustomization.yaml": "resources:\n  - svc.yaml\n  - z.yaml\n  - deep/a.yaml\n",
-             "app/deep/a.yaml": template, "other/t.yaml": template}
+    files = {
+        "app/svc.yaml": service("web"),
+        "app/z.yaml": template,
+        "app/kustomization.yaml": "resources:\n  - svc.yaml\n  - z.yaml\n  - deep/a.yaml\n",
+        "app/deep/a.yaml": template,
+        "other/t.yaml": template,
+    }
     result = scan_texts(files)
     web = next(r for r in result.inventory.resources if r.name == "web")
     assert [s.path for s in result.inventory.unscanned_near(web)] == ["app/z.yaml", "app/deep/a.yaml"]

@@ -1,9 +1,10 @@
 """Position-aware YAML loading: every key, item and document knows its lines."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YSeq, parse_documents
+from footgun.rules.yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YSeq, parse_documents
 
 
 def root(text: str):
@@ -13,12 +14,7 @@ def root(text: str):
 
 
 def test_keys_carry_their_key_line_value_lines_and_column():
-    data = root("apiVersion: v1\n"
-                "kind: Service\n"
-                "spec:\n"
-                "  selector:\n"
-                "    app: web\n"
-                "  type: ClusterIP\n")
+    data = root("apiVersion: v1\nkind: Service\nspec:\n  selector:\n    app: web\n  type: ClusterIP\n")
     assert isinstance(data, YMap)
     assert data.at["kind"] == Span(2, 2, 2, 0)
     assert data.at["spec"] == Span(3, 4, 6, 0)  # a block value starts on the next line
@@ -28,13 +24,7 @@ def test_keys_carry_their_key_line_value_lines_and_column():
 
 
 def test_sequence_items_point_at_their_dash_indented_or_not():
-    data = root("indented:\n"
-                "  - name: a\n"
-                "    port: 1\n"
-                "  - name: b\n"
-                "indentless:\n"
-                "- x\n"
-                "- y\n")
+    data = root("indented:\n  - name: a\n    port: 1\n  - name: b\nindentless:\n- x\n- y\n")
     assert isinstance(data["indented"], YSeq)
     assert data["indented"].at == [Span(2, 2, 3, 2), Span(4, 4, 4, 2)]
     assert data["indented"][0].at["port"] == Span(3, 3, 3, 4)
@@ -49,19 +39,21 @@ def test_items_written_with_wide_gaps_after_the_dash_still_point_at_the_dash():
 
 
 def test_block_scalars_end_on_their_last_text_line():
-    data = root("literal: |\n"
-                "  one\n"
-                "\n"
-                "  two\n"
-                "\n"
-                "\n"
-                "folded: >-\n"
-                "  three\n"
-                "  # not a comment: inside the scalar\n"
-                "# a real comment\n"
-                "keep: |+\n"
-                "  four\n"
-                "last: 1\n")
+    data = root(
+        "literal: |\n"
+        "  one\n"
+        "\n"
+        "  two\n"
+        "\n"
+        "\n"
+        "folded: >-\n"
+        "  three\n"
+        "  # not a comment: inside the scalar\n"
+        "# a real comment\n"
+        "keep: |+\n"
+        "  four\n"
+        "last: 1\n"
+    )
     assert data["literal"] == "one\n\ntwo\n"
     assert data.at["literal"] == Span(1, 1, 4, 0)  # trailing blank lines belong to no value
     assert data.at["folded"] == Span(7, 7, 9, 0)  # the comment after it is not part of it
@@ -75,10 +67,7 @@ def test_block_scalar_at_end_of_file_without_newline():
 
 
 def test_flow_collections_span_their_brackets():
-    data = root("selector: {app: web, tier: front}\n"
-                "ports: [80,\n"
-                "  443]\n"
-                "empty: {}\n")
+    data = root("selector: {app: web, tier: front}\nports: [80,\n  443]\nempty: {}\n")
     assert data["selector"].flow and data.at["selector"] == Span(1, 1, 1, 0)
     assert data["selector"].at["tier"] == Span(1, 1, 1, 21)
     assert data["ports"].flow and data.at["ports"] == Span(2, 2, 3, 0)
@@ -87,15 +76,17 @@ def test_flow_collections_span_their_brackets():
 
 
 def test_trailing_comments_and_blank_lines_are_not_part_of_a_value():
-    docs = parse_documents("spec:\n"
-                           "  ports:\n"
-                           "    - port: 80  # http\n"
-                           "    # - port: 443\n"
-                           "\n"
-                           "  # trailing comment of spec\n"
-                           "other: 1\n"
-                           "# end of document\n"
-                           "\n")
+    docs = parse_documents(
+        "spec:\n"
+        "  ports:\n"
+        "    - port: 80  # http\n"
+        "    # - port: 443\n"
+        "\n"
+        "  # trailing comment of spec\n"
+        "other: 1\n"
+        "# end of document\n"
+        "\n"
+    )
     data = docs[0].root
     assert data["spec"].at["ports"] == Span(2, 3, 3, 2)
     assert data.at["spec"] == Span(1, 2, 3, 0)
@@ -104,11 +95,7 @@ def test_trailing_comments_and_blank_lines_are_not_part_of_a_value():
 
 
 def test_quoted_and_multiline_scalars():
-    data = root("a: 'it''s'\n"
-                "b: \"two\n"
-                "  lines\"\n"
-                "c: plain\n"
-                "  continued\n")
+    data = root("a: 'it''s'\nb: \"two\n  lines\"\nc: plain\n  continued\n")
     assert (data["a"], data["b"], data["c"]) == ("it's", "two lines", "plain continued")
     assert data.at["b"] == Span(2, 2, 3, 0)
     assert data.at["c"] == Span(4, 4, 5, 0)
@@ -116,21 +103,22 @@ def test_quoted_and_multiline_scalars():
 
 def test_scalar_types_follow_yaml_1_2_core_and_quotes_keep_strings():
     data = root("int: 8080\nhex: 0x1F\nfloat: 1.5\nbool: true\nnothing: ~\nstr: '80'\nblock: |\n  80\n")
-    assert data == {"int": 8080, "hex": 31, "float": 1.5, "bool": True, "nothing": None,
-                    "str": "80", "block": "80\n"}
+    assert data == {"int": 8080, "hex": 31, "float": 1.5, "bool": True, "nothing": None, "str": "80", "block": "80\n"}
 
 
 def test_alias_occurrences_point_at_their_own_line():
-    data = root("base: &labels\n"
-                "  app: web\n"
-                "  tier: front\n"
-                "copy: *labels\n"
-                "items:\n"
-                "  - &first one\n"
-                "  # a comment between items\n"
-                "  - *first\n"
-                "  - *labels\n"
-                "flow: [*first, two]\n")
+    data = root(
+        "base: &labels\n"
+        "  app: web\n"
+        "  tier: front\n"
+        "copy: *labels\n"
+        "items:\n"
+        "  - &first one\n"
+        "  # a comment between items\n"
+        "  - *first\n"
+        "  - *labels\n"
+        "flow: [*first, two]\n"
+    )
     assert data["copy"] is data["base"]  # shared, not copied
     assert data.at["copy"] == Span(4, 4, 4, 0)
     assert data["items"] == ["one", "one", {"app": "web", "tier": "front"}]
@@ -140,13 +128,9 @@ def test_alias_occurrences_point_at_their_own_line():
 
 
 def test_merge_keys_merge_with_explicit_keys_winning():
-    data = root("defaults: &defaults\n"
-                "  port: 80\n"
-                "  protocol: TCP\n"
-                "ports:\n"
-                "  - <<: *defaults\n"
-                "    port: 8080\n"
-                "    name: http\n")
+    data = root(
+        "defaults: &defaults\n  port: 80\n  protocol: TCP\nports:\n  - <<: *defaults\n    port: 8080\n    name: http\n"
+    )
     port = data["ports"][0]
     assert port == {"port": 8080, "name": "http", "protocol": "TCP"}
     assert port.at["port"] == Span(6, 6, 6, 4)
@@ -156,19 +140,17 @@ def test_merge_keys_merge_with_explicit_keys_winning():
 
 
 def test_merge_of_a_list_of_mappings_takes_the_first_definition():
-    data = root("a: &a {x: 1, y: 1}\n"
-                "b: &b {y: 2, z: 2}\n"
-                "c:\n"
-                "  <<: [*a, *b]\n"
-                "  z: 3\n")
+    data = root("a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n")
     assert data["c"] == {"x": 1, "y": 1, "z": 3}
 
 
 def test_documents_of_a_stream_are_independent():
     # Built values were once cached by node id across documents; ids of freed
     # nodes come back, and a later document got an earlier document's values.
-    text = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"
-                   f"  labels: {{}}\ndata: {{a: '1', b: [x, y]}}\n" for i in range(300))
+    text = "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  labels: {{}}\ndata: {{a: '1', b: [x, y]}}\n"
+        for i in range(300)
+    )
     docs = parse_documents(text)
     assert [d.root["metadata"]["name"] for d in docs] == [f"c{i}" for i in range(300)]
     assert all(d.root["data"] == {"a": "1", "b": ["x", "y"]} for d in docs)
@@ -176,14 +158,7 @@ def test_documents_of_a_stream_are_independent():
 
 
 def test_document_lines_and_indexes_in_a_stream():
-    docs = parse_documents("# leading comment\n"
-                           "---\n"
-                           "a: 1\n"
-                           "---\n"
-                           "b: |+\n"
-                           "  keep\n"
-                           "\n"
-                           "...\n")
+    docs = parse_documents("# leading comment\n---\na: 1\n---\nb: |+\n  keep\n\n...\n")
     assert [(d.index, d.start_line, d.end_line) for d in docs] == [(0, 3, 3), (1, 5, 6)]
     assert docs[1].root == {"b": "keep\n\n"}
 
@@ -212,7 +187,8 @@ def test_depth_limit_counts_real_nesting_only():
 
 def test_alias_expansion_is_bounded():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi")
+    )
     with pytest.raises(YAMLLimitError):
         parse_documents(bomb)
     # the same document under a generous limit is built without expanding copies

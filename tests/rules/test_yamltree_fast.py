@@ -1,4 +1,5 @@
 """The fast paths of `rules.yamltree` give the same answers as the general ones."""
+
 from __future__ import annotations
 
 import gc
@@ -6,8 +7,8 @@ import math
 
 import pytest
 
-from rules import yamltree
-from rules.yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YSeq, parse_documents
+from footgun.rules import yamltree
+from footgun.rules.yamltree import Limits, Span, YAMLLimitError, YAMLParseError, YMap, YSeq, parse_documents
 
 SNIPPETS = [
     "a: |\n  x\n\n\nb: 1\n",
@@ -38,11 +39,23 @@ SNIPPETS = [
 def _shape(value):
     """Values, spans and placement of a parsed tree, comparable with ==."""
     if isinstance(value, YMap):
-        return ("map", [(k, _shape(v), tuple(value.at[k])) for k, v in value.items()],
-                value.line, value.end_line, value.col, value.flow)
+        return (
+            "map",
+            [(k, _shape(v), tuple(value.at[k])) for k, v in value.items()],
+            value.line,
+            value.end_line,
+            value.col,
+            value.flow,
+        )
     if isinstance(value, YSeq):
-        return ("seq", [(_shape(v), tuple(s)) for v, s in zip(value, value.at)],
-                value.line, value.end_line, value.col, value.flow)
+        return (
+            "seq",
+            [(_shape(v), tuple(s)) for v, s in zip(value, value.at)],
+            value.line,
+            value.end_line,
+            value.col,
+            value.flow,
+        )
     if isinstance(value, float) and math.isnan(value):
         return "nan"
     return (type(value).__name__, value)
@@ -112,10 +125,18 @@ def test_garbage_collection_is_restored_after_parsing():
         gc.enable()
 
 
-@pytest.mark.parametrize("text", [
-    "a: 1\n", "- " * 60 + "x\n", " " * 120 + "a: 1\n", "a:\r" + " " * 99 + "b: 1\n",
-    "[" * 40 + "\n" + "  " * 40 + "x\n", "#" + " " * 200 + "\n", "- - - - -\n" * 3,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\n",
+        "- " * 60 + "x\n",
+        " " * 120 + "a: 1\n",
+        "a:\r" + " " * 99 + "b: 1\n",
+        "[" * 40 + "\n" + "  " * 40 + "x\n",
+        "#" + " " * 200 + "\n",
+        "- - - - -\n" * 3,
+    ],
+)
 @pytest.mark.parametrize("limit", [1, 5, 50, 100])
 def test_depth_prefilter_agrees_with_the_estimate(text, limit):
     assert yamltree._may_be_too_deep(text, limit) == (yamltree._estimated_depth(text) > limit)
@@ -157,7 +178,7 @@ def test_multi_line_entries_keep_all_four_lines():
 
 
 def test_a_scan_leaves_the_garbage_collector_as_it_was(tmp_path):
-    from rules.engine import scan_files, scan_paths
+    from footgun.rules.engine import scan_files, scan_paths
 
     (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n")
     assert gc.isenabled() and gc.get_freeze_count() == 0
@@ -185,7 +206,7 @@ def test_a_scan_leaves_the_garbage_collector_as_it_was(tmp_path):
 
 def test_resource_span_equals_walking_the_at_tables(tmp_path):
     from bench.corpus import generate
-    from rules.engine import scan_paths
+    from footgun.rules.engine import scan_paths
 
     generate(tmp_path, 150, seed=3)
     result = scan_paths([str(tmp_path)])

@@ -1,14 +1,21 @@
 """The backend rules (dangling names and undeclared ports): severities, what the
 messages tell, what the fixes write, and the Gateway API reading they share."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.gateway import hostname_matches, regex_character_prefix
+from footgun.rules.gateway import hostname_matches, regex_character_prefix
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
 
-NEW_RULES = ("ingress-backend-missing", "route-backend-missing", "networkpolicy-selects-nothing",
-             "service-target-port-not-declared", "probe-port-not-declared", "statefulset-governing-service")
+NEW_RULES = (
+    "ingress-backend-missing",
+    "route-backend-missing",
+    "networkpolicy-selects-nothing",
+    "service-target-port-not-declared",
+    "probe-port-not-declared",
+    "statefulset-governing-service",
+)
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment
@@ -32,8 +39,9 @@ spec:
 
 
 def service(ports: str) -> str:
-    return ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n"
-            f"  ports:\n{ports}\n")
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n{ports}\n"
+    )
 
 
 @pytest.mark.parametrize("rule", NEW_RULES)
@@ -44,8 +52,11 @@ def test_every_finding_says_how_to_verify_with_kubectl(rule):
 
 
 def test_named_target_port_nobody_declares_is_an_error_fixed_to_the_declared_name():
-    text = service("    - port: 80\n      targetPort: htp") + "---\n" + DEPLOYMENT.format(
-        ports="            - name: http\n              containerPort: 8080")
+    text = (
+        service("    - port: 80\n      targetPort: htp")
+        + "---\n"
+        + DEPLOYMENT.format(ports="            - name: http\n              containerPort: 8080")
+    )
     [found] = of_rule(scan_text(text), "service-target-port-not-declared")
     assert found.severity == "error"
     assert "no endpoints" in found.message and "8080 (http)" in found.message
@@ -54,8 +65,11 @@ def test_named_target_port_nobody_declares_is_an_error_fixed_to_the_declared_nam
 
 
 def test_numeric_target_port_is_a_warning_and_silent_once_declared():
-    wrong = service("    - port: 80\n      targetPort: 8000") + "---\n" + DEPLOYMENT.format(
-        ports="            - containerPort: 8080")
+    wrong = (
+        service("    - port: 80\n      targetPort: 8000")
+        + "---\n"
+        + DEPLOYMENT.format(ports="            - containerPort: 8080")
+    )
     [found] = of_rule(scan_text(wrong), "service-target-port-not-declared")
     assert found.severity == "warning"
     right = wrong.replace("targetPort: 8000", "targetPort: 8080")
@@ -63,15 +77,20 @@ def test_numeric_target_port_is_a_warning_and_silent_once_declared():
 
 
 def test_a_udp_service_port_needs_a_udp_container_port():
-    text = service("    - name: dns\n      port: 53\n      protocol: UDP\n      targetPort: dns") + "---\n" + \
-        DEPLOYMENT.format(ports="            - name: dns\n              containerPort: 53")
+    text = (
+        service("    - name: dns\n      port: 53\n      protocol: UDP\n      targetPort: dns")
+        + "---\n"
+        + DEPLOYMENT.format(ports="            - name: dns\n              containerPort: 53")
+    )
     [found] = of_rule(scan_text(text), "service-target-port-not-declared")
     assert "protocol UDP" in found.message and "53 (dns)" in found.message
 
 
 def test_probe_on_an_undeclared_name_is_fixed_to_the_only_port():
-    text = DEPLOYMENT.format(ports="            - name: http\n              containerPort: 8080\n"
-                                   "          livenessProbe:\n            tcpSocket:\n              port: admin")
+    text = DEPLOYMENT.format(
+        ports="            - name: http\n              containerPort: 8080\n"
+        "          livenessProbe:\n            tcpSocket:\n              port: admin"
+    )
     [found] = of_rule(scan_text(text), "probe-port-not-declared")
     assert "CrashLoopBackOff" in found.message
     fixed = apply_fix({"manifest.yaml": text}, found.fix)["manifest.yaml"]
@@ -117,22 +136,32 @@ spec:
     assert not of_rule(scan_text(text), "ingress-backend-missing")
 
 
-@pytest.mark.parametrize("pattern, host, expected", [
-    (None, "a.example.com", True),
-    ("a.example.com", "A.example.com", True),
-    ("*.example.com", "a.example.com", True),
-    ("*.example.com", "a.b.example.com", True),
-    ("*.example.com", "example.com", False),
-    ("b.example.com", "a.example.com", False),
-])
+@pytest.mark.parametrize(
+    "pattern, host, expected",
+    [
+        (None, "a.example.com", True),
+        ("a.example.com", "A.example.com", True),
+        ("*.example.com", "a.example.com", True),
+        ("*.example.com", "a.b.example.com", True),
+        ("*.example.com", "example.com", False),
+        ("b.example.com", "a.example.com", False),
+    ],
+)
 def test_listener_hostnames(pattern, host, expected):
     assert hostname_matches(pattern, host) is expected
 
 
-@pytest.mark.parametrize("value, prefix", [
-    ("/api.*", "/api"), ("^/api.*$", "/api"), ("/api/.*", None), ("/api", None),
-    ("/v[0-9]+.*", None), ("/a.b.*", None),
-])
+@pytest.mark.parametrize(
+    "value, prefix",
+    [
+        ("/api.*", "/api"),
+        ("^/api.*$", "/api"),
+        ("/api/.*", None),
+        ("/api", None),
+        ("/v[0-9]+.*", None),
+        ("/a.b.*", None),
+    ],
+)
 def test_regex_paths_that_are_character_prefixes(value, prefix):
     assert regex_character_prefix({"type": "RegularExpression", "value": value}) == prefix
     assert regex_character_prefix({"type": "PathPrefix", "value": value}) is None

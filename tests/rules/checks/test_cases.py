@@ -1,6 +1,7 @@
 """Every case under cases/<rule-id>/ is an example: lines marked ``# expect: <rule>``
 must carry exactly those findings; a case without marks is a "leave alone" case on
 which its folder's rule must stay silent."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,8 +1,9 @@
 """client-ip-session-affinity: wording with and without a proxy in front, and the
 two-place fix (the Service, and the ingress-nginx Ingress that routes to it)."""
+
 from __future__ import annotations
 
-from rules.config import parse_config
+from footgun.rules.config import parse_config
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
 
 RULE = "client-ip-session-affinity"
@@ -62,7 +63,8 @@ def test_footguns_example_edits_the_service_and_the_ingress():
         "  annotations:\n"
         "    nginx.ingress.kubernetes.io/affinity: cookie\n"
         "    nginx.ingress.kubernetes.io/session-cookie-name: route\n"
-        "    nginx.ingress.kubernetes.io/session-cookie-max-age: \"10800\"\n")
+        '    nginx.ingress.kubernetes.io/session-cookie-max-age: "10800"\n'
+    )
     fixed = apply_fix(files, found.fix)
     assert not of_rule(scan_texts(fixed), RULE)
 
@@ -113,9 +115,14 @@ def test_alb_gets_target_group_stickiness():
 def test_gke_and_f5_nginx_are_told_apart():
     gce = only(scan_text(pair(cls="  ingressClassName: gce\n")))
     assert "GENERATED_COOKIE" in gce.message
-    f5 = only(scan_text(pair(cls="  ingressClassName: nginx\n").replace(
-        "  namespace: prod\nspec:\n  ingressClassName",
-        "  namespace: prod\n  annotations:\n    nginx.org/lb-method: round_robin\nspec:\n  ingressClassName")))
+    f5 = only(
+        scan_text(
+            pair(cls="  ingressClassName: nginx\n").replace(
+                "  namespace: prod\nspec:\n  ingressClassName",
+                "  namespace: prod\n  annotations:\n    nginx.org/lb-method: round_robin\nspec:\n  ingressClassName",
+            )
+        )
+    )
     assert "nginx.com/sticky-cookie-services" in f5.message
     assert len(f5.fix.edits) == 1
 
@@ -134,8 +141,10 @@ def test_an_unknown_class_gets_generic_advice():
 
 
 def test_flow_style_metadata_cannot_take_annotations_and_the_message_says_what_to_add():
-    text = pair().replace("metadata:\n  name: web\n  namespace: prod\nspec:\n  ingressClassName",
-                          "metadata: {name: web, namespace: prod}\nspec:\n  ingressClassName")
+    text = pair().replace(
+        "metadata:\n  name: web\n  namespace: prod\nspec:\n  ingressClassName",
+        "metadata: {name: web, namespace: prod}\nspec:\n  ingressClassName",
+    )
     found = only(scan_text(text))
     assert 'set nginx.ingress.kubernetes.io/affinity: "cookie"' in found.message
     assert len(found.fix.edits) == 1
@@ -153,7 +162,10 @@ def test_crlf_and_four_space_indentation_survive_the_fix():
 
 
 def test_suppressed_by_annotation_on_the_service():
-    text = pair().replace("  namespace: prod\nspec:\n  sessionAffinity",
-                          "  namespace: prod\n  annotations:\n    footgun.dev/ignore: client-ip-session-affinity\n"
-                          "spec:\n  sessionAffinity", 1)
+    text = pair().replace(
+        "  namespace: prod\nspec:\n  sessionAffinity",
+        "  namespace: prod\n  annotations:\n    footgun.dev/ignore: client-ip-session-affinity\n"
+        "spec:\n  sessionAffinity",
+        1,
+    )
     assert not of_rule(scan_text(text), RULE)

@@ -1,4 +1,5 @@
 """default-deny-blocks-dns: what marks cannot say (severity, wording, the new policy)."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,8 +65,10 @@ def test_fix_appends_an_allow_dns_policy_for_the_same_pods_and_namespace():
     (rule,) = new["spec"]["egress"]
     assert rule["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
     assert {"ipBlock": {"cidr": "169.254.20.10/32"}} in rule["to"]
-    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}} in rule["to"]
+    assert {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    } in rule["to"]
     assert of_rule(scan_text(fixed), RULE) == []
     assert finding.fix.description == "Add NetworkPolicy allow-dns allowing DNS (UDP and TCP 53) for the same pods"
 
@@ -119,8 +122,7 @@ def test_udp_and_tcp_in_two_policies_add_up():
 def test_tcp_only_is_no_dns():
     findings = of_rule(scan_text(DENY + _allow(TCP)), RULE)
     # the TCP-only policy restricts egress for the same pods: reported too, the fix on the first
-    assert [(f.resource.name, f.severity) for f in findings] == [("default-deny", "error"),
-                                                                 ("allow-dns", "error")]
+    assert [(f.resource.name, f.severity) for f in findings] == [("default-deny", "error"), ("allow-dns", "error")]
 
 
 def test_port_range_that_includes_53_counts():
@@ -168,8 +170,11 @@ def test_dns_pods_in_own_namespace_note():
 
 
 def test_skipped_file_in_the_namespace_is_a_caveat():
-    files = {"deny.yaml": DENY, "allow.yaml": "metadata:\n  namespace: production\n{{ .Values.x }}\n",
-             "chart/allow.yaml": "metadata:\n  namespace: production\n{{ .Values.x }}\n"}
+    files = {
+        "deny.yaml": DENY,
+        "allow.yaml": "metadata:\n  namespace: production\n{{ .Values.x }}\n",
+        "chart/allow.yaml": "metadata:\n  namespace: production\n{{ .Values.x }}\n",
+    }
     (finding,) = of_rule(scan_texts(files), RULE)
     # a skipped file of another folder is not deployed with the policy
     assert "allow.yaml could not be scanned" in finding.message and "chart/" not in finding.message
@@ -177,8 +182,8 @@ def test_skipped_file_in_the_namespace_is_a_caveat():
 
 def test_kube_system_policy_may_select_dns_pods_by_pod_selector_alone():
     text = DENY.replace("production", "kube-system") + _allow(
-        UDP + TCP, to="to: [{podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n      ").replace(
-        "production", "kube-system")
+        UDP + TCP, to="to: [{podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n      "
+    ).replace("production", "kube-system")
     assert of_rule(scan_text(text), RULE) == []
 
 
@@ -189,11 +194,14 @@ def test_all_ports_to_a_private_range_may_reach_dns_but_a_public_one_does_not():
     assert [f.resource.name for f in of_rule(scan_text(public), RULE)] == ["default-deny", "allow-dns"]
 
 
-@pytest.mark.parametrize("case, severity, kept", [
-    ("namespace-deny-dns-for-some-pods.yaml", "warning", "app=web"),
-    ("namespace-deny-workloads-keep-dns.yaml", "info", "app=web"),
-    ("coverage-judged-on-workloads.yaml", "error", None),
-])
+@pytest.mark.parametrize(
+    "case, severity, kept",
+    [
+        ("namespace-deny-dns-for-some-pods.yaml", "warning", "app=web"),
+        ("namespace-deny-workloads-keep-dns.yaml", "info", "app=web"),
+        ("coverage-judged-on-workloads.yaml", "error", None),
+    ],
+)
 def test_namespace_wide_deny_names_who_keeps_dns(case, severity, kept):
     [finding] = of_rule(scan_texts(read_case(CASE_DIR / case)), "default-deny-blocks-dns")
     assert finding.severity == severity

@@ -2,12 +2,12 @@
 edits only files deployed with its finding's resource (never another example),
 and applied, the files are valid YAML, the rule no longer fires on that resource
 and field, and no other finding appears that was not there before."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import (apply_fix, case_config, case_id, case_paths, fingerprints, parses,
-                           read_case, scan_texts)
+from tests.helpers import apply_fix, case_config, case_id, case_paths, fingerprints, parses, read_case, scan_texts
 
 
 def _fixable_cases():
@@ -25,8 +25,9 @@ def test_fix_is_valid_and_effective(case, files, finding):
     before = scan_texts(files, config)
     units = before.inventory.units
     for path in {e.path for e in finding.fix.edits}:
-        assert path == finding.path or units.roots(path) & units.roots(finding.path), \
+        assert path == finding.path or units.roots(path) & units.roots(finding.path), (
             f"the fix edits {path}, which is not deployed with {finding.path}"
+        )
     fixed = apply_fix(files, finding.fix)
     for path in {e.path for e in finding.fix.edits}:
         assert parses(fixed[path]), f"{path} is not valid YAML after the fix:\n{fixed[path]}"

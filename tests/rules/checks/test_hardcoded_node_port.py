@@ -1,5 +1,6 @@
 """hardcoded-node-port: a port pinned twice is a conflict only where both are
 deployed; Services exported from a cluster get a note, not a fix."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,10 @@ EXPORT = read_case(CASES / "hardcoded-node-port" / "kubectl-export.yaml")
 
 
 def service(name: str) -> str:
-    return (f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  type: NodePort\n"
-            f"  selector:\n    app: {name}\n  ports:\n    - port: 80\n      nodePort: 30080\n")
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  type: NodePort\n"
+        f"  selector:\n    app: {name}\n  ports:\n    - port: 80\n      nodePort: 30080\n"
+    )
 
 
 def test_the_same_node_port_in_alternative_examples_is_no_conflict():
@@ -30,9 +33,12 @@ def _without_server_fields(files: dict[str, str]) -> dict[str, str]:
     """The export as someone would write it: no uid, no resourceVersion; what
     `kubectl create --dry-run=client -o yaml` writes (`creationTimestamp: null`,
     `status: {}`) may stay."""
-    return {path: re.sub(r"(?m)^\s*(uid|resourceVersion): .*\n", "", text)
-            .replace('creationTimestamp: "2026-11-02T09:12:44Z"', "creationTimestamp: null")
-            for path, text in files.items()}
+    return {
+        path: re.sub(r"(?m)^\s*(uid|resourceVersion): .*\n", "", text).replace(
+            'creationTimestamp: "2026-11-02T09:12:44Z"', "creationTimestamp: null"
+        )
+        for path, text in files.items()
+    }
 
 
 def test_exported_node_port_is_an_info_note_without_a_fix():

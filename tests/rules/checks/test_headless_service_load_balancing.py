@@ -1,4 +1,5 @@
 """headless-service-load-balancing: what marks cannot say (wording, fix text, severity)."""
+
 from __future__ import annotations
 
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
@@ -103,7 +104,9 @@ def test_cluster_ips_list_is_removed_with_cluster_ip():
 
 def test_governing_service_in_another_namespace_does_not_count():
     text = HEADLESS.replace("  name: api\nspec:\n  clusterIP", "  name: api\n  namespace: a\nspec:\n  clusterIP", 1)
-    text = text.format(kind="Deployment", extra="") + """---
+    text = (
+        text.format(kind="Deployment", extra="")
+        + """---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata:
@@ -119,6 +122,7 @@ spec:
     spec:
       containers: [{name: other, image: other}]
 """
+    )
     assert len(of_rule(scan_text(text), RULE)) == 1
 
 

@@ -1,11 +1,12 @@
 """ingress-path-overmatch: wording, the exact fixes, and controller semantics the
 marks alone cannot pin down."""
+
 from __future__ import annotations
 
 import pytest
 from ruamel.yaml import YAML
 
-from rules.config import parse_config
+from footgun.rules.config import parse_config
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
 
 RULE = "ingress-path-overmatch"
@@ -13,11 +14,13 @@ RULE = "ingress-path-overmatch"
 
 def ingress(path, path_type="ImplementationSpecific", cls="nginx", annotations="", extra_paths=""):
     type_line = f"        pathType: {path_type}\n" if path_type else ""
-    return (f"apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n{annotations}"
-            f"spec:\n  ingressClassName: {cls}\n  rules:\n  - host: web.example.com\n    http:\n      paths:\n"
-            f"      - path: {path}\n{type_line}"
-            f"        backend:\n          service:\n            name: web\n            port:\n"
-            f"              number: 80\n{extra_paths}")
+    return (
+        f"apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n{annotations}"
+        f"spec:\n  ingressClassName: {cls}\n  rules:\n  - host: web.example.com\n    http:\n      paths:\n"
+        f"      - path: {path}\n{type_line}"
+        f"        backend:\n          service:\n            name: web\n            port:\n"
+        f"              number: 80\n{extra_paths}"
+    )
 
 
 def findings(text, config=None):
@@ -32,8 +35,10 @@ def test_ingress_nginx_implementation_specific_becomes_prefix():
     text = ingress("/api")
     [found] = findings(text)
     assert found.severity == "warning" and found.line == 11
-    assert found.message == ("`/api` (ImplementationSpecific) is a character prefix with ingress-nginx: it also "
-                             "matches `/api2` and `/api-anything`, not only `/api` and `/api/...`.")
+    assert found.message == (
+        "`/api` (ImplementationSpecific) is a character prefix with ingress-nginx: it also "
+        "matches `/api2` and `/api-anything`, not only `/api` and `/api/...`."
+    )
     assert fixed(text, found) == text.replace("pathType: ImplementationSpecific", "pathType: Prefix")
 
 
@@ -58,8 +63,7 @@ def test_files_roots_trailing_slashes_and_regexes_are_left_alone():
 def test_missing_path_type_is_inserted():
     text = ingress("/api", path_type=None)
     [found] = findings(text)
-    assert fixed(text, found) == text.replace("      - path: /api\n",
-                                              "      - path: /api\n        pathType: Prefix\n")
+    assert fixed(text, found) == text.replace("      - path: /api\n", "      - path: /api\n        pathType: Prefix\n")
 
 
 REGEX_ELSEWHERE = """apiVersion: networking.k8s.io/v1
@@ -100,13 +104,15 @@ def test_regex_mode_needs_the_same_host_and_class():
 
 
 def test_a_rewrite_target_with_captures_gets_a_non_capturing_anchor():
-    text = ingress("/api", "Prefix", annotations="  annotations:\n    nginx.ingress.kubernetes.io/rewrite-target: /$1\n")
+    text = ingress(
+        "/api", "Prefix", annotations="  annotations:\n    nginx.ingress.kubernetes.io/rewrite-target: /$1\n"
+    )
     [found] = findings(text)
     assert "path: /api(?:/|$)" in fixed(text, found)
 
 
 def test_exact_in_regex_mode_is_anchored_at_the_end_in_one_edit_when_path_type_is_missing():
-    annotations = "  annotations:\n    nginx.ingress.kubernetes.io/use-regex: \"true\"\n"
+    annotations = '  annotations:\n    nginx.ingress.kubernetes.io/use-regex: "true"\n'
     text = ingress("/login", "Exact", annotations=annotations)
     [found] = findings(text)
     assert "path: /login$" in fixed(text, found)
@@ -147,7 +153,8 @@ def test_traefik_prefix_is_split_into_exact_and_slash_prefix_in_the_files_style(
         "                            service:\n"
         "                                name: whoami\n"
         "                                port:\n"
-        "                                    number: 80\n")
+        "                                    number: 80\n"
+    )
     paths = YAML(typ="safe").load(after)["spec"]["rules"][0]["http"]["paths"]
     assert [(p["path"], p["pathType"]) for p in paths] == [("/bar", "Exact"), ("/bar/", "Prefix")]
 
@@ -159,8 +166,9 @@ def test_traefik_strict_prefix_matching_silences_prefix():
 
 def test_f5_nginx_path_regex_modes():
     f5 = "  annotations:\n    nginx.org/path-regex: {}\n"
-    [found] = findings(ingress("/tea", "Prefix", annotations=f5.format("case_sensitive")
-                               + "    nginx.org/server-tokens: \"off\"\n"))
+    [found] = findings(
+        ingress("/tea", "Prefix", annotations=f5.format("case_sensitive") + '    nginx.org/server-tokens: "off"\n')
+    )
     assert "`nginx.org/path-regex`" in found.message and "/tea(/|$)" in found.fix.description
     assert findings(ingress("/tea", "Prefix", annotations=f5.format("exact"))) == []
 
@@ -170,7 +178,8 @@ def test_alb_wildcard_becomes_prefix():
     [found] = findings(text)
     assert found.message.startswith("`/cart*` is a character wildcard with the AWS Load Balancer Controller")
     assert fixed(text, found) == text.replace("path: /cart*", "path: /cart").replace(
-        "pathType: ImplementationSpecific", "pathType: Prefix")
+        "pathType: ImplementationSpecific", "pathType: Prefix"
+    )
     assert findings(ingress("/cart", cls="alb")) == []  # no wildcard: exact
 
 

@@ -1,10 +1,11 @@
 """ingress-without-tls: what the marks cannot say (wording, the exact fix, coverage)."""
+
 from __future__ import annotations
 
 import pytest
 
-from rules.checks.ingress_without_tls import covered
-from rules.config import parse_config
+from footgun.rules.checks.ingress_without_tls import covered
+from footgun.rules.config import parse_config
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
 
 RULE = "ingress-without-tls"
@@ -19,20 +20,19 @@ def test_footguns_example_is_fixed_with_tls_issuer_and_redirect():
     [found] = of_rule(scan_texts(files), RULE)
     assert found.severity == "warning"
     assert found.message.startswith("No `tls:` section: api.example.com is served over plain HTTP")
-    assert found.fix.description == ("Add a `tls:` entry for api.example.com with Secret `api-ingress-tls`, "
-                                     "issued by cert-manager (ClusterIssuer `letsencrypt-prod`) and redirect "
-                                     "HTTP to HTTPS")
+    assert found.fix.description == (
+        "Add a `tls:` entry for api.example.com with Secret `api-ingress-tls`, "
+        "issued by cert-manager (ClusterIssuer `letsencrypt-prod`) and redirect "
+        "HTTP to HTTPS"
+    )
     fixed = apply_fix(files, found.fix)["footguns-example.yaml"]
     assert fixed == files["footguns-example.yaml"].replace(
         "  name: api-ingress\n",
         "  name: api-ingress\n"
         "  annotations:\n"
         "    cert-manager.io/cluster-issuer: letsencrypt-prod\n"
-        "    nginx.ingress.kubernetes.io/force-ssl-redirect: \"true\"\n") + (
-        "  tls:\n"
-        "  - hosts:\n"
-        "    - api.example.com\n"
-        "    secretName: api-ingress-tls\n")
+        '    nginx.ingress.kubernetes.io/force-ssl-redirect: "true"\n',
+    ) + ("  tls:\n  - hosts:\n    - api.example.com\n    secretName: api-ingress-tls\n")
 
 
 TRAEFIK = """apiVersion: networking.k8s.io/v1
@@ -63,8 +63,10 @@ def test_no_redirect_annotation_off_ingress_nginx_and_an_existing_issuer_is_kept
 
 
 def test_issuer_comes_from_the_config():
-    [found] = findings(TRAEFIK.replace("    cert-manager.io/issuer: team-issuer\n", "    team: blog\n"),
-                       parse_config({"cert-manager-issuer": "letsencrypt-staging"}))
+    [found] = findings(
+        TRAEFIK.replace("    cert-manager.io/issuer: team-issuer\n", "    team: blog\n"),
+        parse_config({"cert-manager-issuer": "letsencrypt-staging"}),
+    )
     assert "cert-manager.io/cluster-issuer: letsencrypt-staging" in "".join(e.replacement for e in found.fix.edits)
 
 
@@ -73,10 +75,9 @@ def test_partial_coverage_names_the_hosts_and_adds_a_second_secret():
     [found] = of_rule(scan_texts(files), RULE)
     assert found.message.startswith("`tls:` does not cover api.shop.example:")
     fixed = apply_fix(files, found.fix)["partial-coverage.yaml"]
-    assert ("      secretName: shop-tls\n"
-            "    - hosts:\n"
-            "        - api.shop.example\n"
-            "      secretName: shop-2-tls\n") in fixed
+    assert (
+        "      secretName: shop-tls\n    - hosts:\n        - api.shop.example\n      secretName: shop-2-tls\n"
+    ) in fixed
     assert "letsencrypt-staging" in fixed and "letsencrypt-prod" not in fixed
 
 
@@ -96,31 +97,36 @@ def test_no_host_and_alb_get_no_fix():
 
 
 def test_flow_metadata_gets_no_fix_rather_than_a_wrong_one():
-    text = TRAEFIK.replace("metadata:\n  name: blog\n  annotations:\n    cert-manager.io/issuer: team-issuer\n",
-                           "metadata: {name: blog}\n")
+    text = TRAEFIK.replace(
+        "metadata:\n  name: blog\n  annotations:\n    cert-manager.io/issuer: team-issuer\n", "metadata: {name: blog}\n"
+    )
     [found] = findings(text)
     assert found.fix is None
 
 
-@pytest.mark.parametrize("host, entries, expected", [
-    ("api.example.com", [{"hosts": ["api.example.com"]}], True),
-    ("API.example.com", [{"hosts": ["api.EXAMPLE.com"]}], True),
-    ("api.example.com", [{"hosts": ["*.example.com"]}], True),
-    ("example.com", [{"hosts": ["*.example.com"]}], False),
-    ("a.b.example.com", [{"hosts": ["*.example.com"]}], False),
-    ("*.example.com", [{"hosts": ["*.example.com"]}], True),
-    ("api.example.com", [{"secretName": "any"}], True),
-    ("api.example.com", [{"hosts": [], "secretName": "any"}], True),
-    ("api.example.com", [{"hosts": ["www.example.com"]}], False),
-    ("api.example.com", [], False),
-])
+@pytest.mark.parametrize(
+    "host, entries, expected",
+    [
+        ("api.example.com", [{"hosts": ["api.example.com"]}], True),
+        ("API.example.com", [{"hosts": ["api.EXAMPLE.com"]}], True),
+        ("api.example.com", [{"hosts": ["*.example.com"]}], True),
+        ("example.com", [{"hosts": ["*.example.com"]}], False),
+        ("a.b.example.com", [{"hosts": ["*.example.com"]}], False),
+        ("*.example.com", [{"hosts": ["*.example.com"]}], True),
+        ("api.example.com", [{"secretName": "any"}], True),
+        ("api.example.com", [{"hosts": [], "secretName": "any"}], True),
+        ("api.example.com", [{"hosts": ["www.example.com"]}], False),
+        ("api.example.com", [], False),
+    ],
+)
 def test_coverage(host, entries, expected):
     assert covered(host, entries) is expected
 
 
 def test_flow_annotations_and_tls_are_rewritten_whole():
-    text = TRAEFIK.replace("  annotations:\n    cert-manager.io/issuer: team-issuer\n", "  annotations: {}\n") \
-        .replace("  ingressClassName: traefik\n", "  ingressClassName: traefik\n  tls: []\n")
+    text = TRAEFIK.replace("  annotations:\n    cert-manager.io/issuer: team-issuer\n", "  annotations: {}\n").replace(
+        "  ingressClassName: traefik\n", "  ingressClassName: traefik\n  tls: []\n"
+    )
     [found] = findings(text)
     after = apply_fix({"manifest.yaml": text}, found.fix)["manifest.yaml"]
     assert "  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt-prod\n" in after

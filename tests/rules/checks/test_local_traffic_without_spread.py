@@ -1,4 +1,5 @@
 """local-traffic-without-spread: what marks cannot say (wording, fix text, severity)."""
+
 from __future__ import annotations
 
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
@@ -80,7 +81,8 @@ def test_fix_inserts_a_spread_constraint_with_the_selector_labels_only():
         "          whenUnsatisfiable: DoNotSchedule\n"
         "          labelSelector:\n"
         "            matchLabels:\n"
-        "              app: web\n")
+        "              app: web\n"
+    )
     assert "version: v2" not in fixed.split("topologySpreadConstraints")[1]
     assert "topologySpreadConstraints" in found[0].fix.description
     assert of_rule(scan_text(fixed), RULE) == []
@@ -118,9 +120,7 @@ def test_constraint_counting_other_pods_gets_this_workloads_labels():
     files = read_case(CASE_DIR / "spread-counts-other-pods.yaml")
     finding = of_rule(scan_texts(files), RULE)[0]
     (edit,) = finding.fix.edits
-    assert edit.replacement == ("          labelSelector:\n"
-                                "            matchLabels:\n"
-                                "              app: search\n")
+    assert edit.replacement == ("          labelSelector:\n            matchLabels:\n              app: search\n")
 
 
 def test_cross_file_fix_edits_the_workload_file_in_its_own_style():
@@ -153,7 +153,9 @@ def test_two_workloads_behind_one_service_share_one_finding_and_fix():
 
 
 def test_flow_style_pod_spec_gets_no_fix():
-    text = SERVICE.format(type="LoadBalancer") + """---
+    text = (
+        SERVICE.format(type="LoadBalancer")
+        + """---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -164,13 +166,14 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: "example/web:2"}]}
 """
+    )
     (finding,) = of_rule(scan_text(text), RULE)
     assert finding.fix is None
 
 
 def test_suppressed_by_comment():
     text = SERVICE.format(type="LoadBalancer").replace(
-        "externalTrafficPolicy: Local", "externalTrafficPolicy: Local  # footgun:ignore " + RULE)
+        "externalTrafficPolicy: Local", "externalTrafficPolicy: Local  # footgun:ignore " + RULE
+    )
     text += "---\n" + DEPLOYMENT.format(replicas="  replicas: 3\n")
     assert of_rule(scan_text(text), RULE) == []
-

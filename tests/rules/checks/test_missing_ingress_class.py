@@ -1,7 +1,8 @@
 """missing-ingress-class: wording, fixes, and the leave-alone conditions."""
+
 from __future__ import annotations
 
-from rules.config import parse_config
+from footgun.rules.config import parse_config
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
 
 RULE = "missing-ingress-class"
@@ -27,8 +28,10 @@ def test_typo_is_named_and_corrected():
     files = read_case(CASES / RULE / "typo.yaml")
     [found] = of_rule(scan_texts(files), RULE)
     assert found.severity == "error"
-    assert found.message == ("`ingressClassName` names class `ngnix`, which does not exist (known: `nginx`): no "
-                             "controller will serve this Ingress, and nothing reports it. Did you mean `nginx`?")
+    assert found.message == (
+        "`ingressClassName` names class `ngnix`, which does not exist (known: `nginx`): no "
+        "controller will serve this Ingress, and nothing reports it. Did you mean `nginx`?"
+    )
     after = apply_fix(files, found.fix)["typo.yaml"]
     assert after == files["typo.yaml"].replace("ingressClassName: ngnix", "ingressClassName: nginx")
 
@@ -41,21 +44,27 @@ def test_annotation_typo_keeps_its_quotes():
 
 
 def test_a_case_difference_is_a_near_miss():
-    [found] = findings(CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n"
-                       + ingress("  ingressClassName: NGINX\n"))
+    [found] = findings(
+        CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n" + ingress("  ingressClassName: NGINX\n")
+    )
     assert found.fix.description == "Use class `nginx`"
 
 
 def test_unknown_class_without_near_miss_has_no_fix():
-    [found] = findings(CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n"
-                       + ingress("  ingressClassName: haproxy\n"))
+    [found] = findings(
+        CLASS.format(name="nginx", controller="k8s.io/ingress-nginx")
+        + "---\n"
+        + ingress("  ingressClassName: haproxy\n")
+    )
     assert found.fix is None and "Did you mean" not in found.message
 
 
 def test_an_unscanned_file_makes_the_verdict_tentative():
-    files = {"classes.yaml": CLASS.format(name="nginx", controller="k8s.io/ingress-nginx"),
-             "class.yaml": "kind: IngressClass\nmetadata:\n  name: {{ .Values.name }}\n",
-             "web.yaml": ingress("  ingressClassName: edge\n")}
+    files = {
+        "classes.yaml": CLASS.format(name="nginx", controller="k8s.io/ingress-nginx"),
+        "class.yaml": "kind: IngressClass\nmetadata:\n  name: {{ .Values.name }}\n",
+        "web.yaml": ingress("  ingressClassName: edge\n"),
+    }
     [found] = of_rule(scan_texts(files), RULE)
     assert "class.yaml could not be scanned" in found.message
 
@@ -69,8 +78,11 @@ def test_classless_with_the_only_class_gets_it_as_first_key_of_spec():
 
 
 def test_classless_with_a_flow_spec_gets_no_fix():
-    [found] = findings(CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n"
-                       + ingress("  {defaultBackend: {service: {name: web, port: {number: 80}}}}\n"))
+    [found] = findings(
+        CLASS.format(name="nginx", controller="k8s.io/ingress-nginx")
+        + "---\n"
+        + ingress("  {defaultBackend: {service: {name: web, port: {number: 80}}}}\n")
+    )
     assert found.fix is None
 
 
@@ -113,8 +125,11 @@ def test_gke_and_traefik_serve_classless_ingresses():
 
 
 def test_messages_say_how_to_declare_what_the_cluster_has():
-    [unknown] = findings(CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n"
-                         + ingress("  ingressClassName: haproxy\n"))
+    [unknown] = findings(
+        CLASS.format(name="nginx", controller="k8s.io/ingress-nginx")
+        + "---\n"
+        + ingress("  ingressClassName: haproxy\n")
+    )
     assert "declare it under `ingress-classes` in `.footgun.yml`" in unknown.message
     [classless] = findings(CLASS.format(name="nginx", controller="k8s.io/ingress-nginx") + "---\n" + ingress())
     assert "set `default-ingress-class` in `.footgun.yml`" in classless.message

@@ -1,4 +1,5 @@
 """service-selector-mismatch: which workload the fix targets, and what it says."""
+
 from __future__ import annotations
 
 from tests.helpers import CASES, apply_fix, of_rule, read_case, scan_text, scan_texts
@@ -13,24 +14,33 @@ def only(result):
     return found[0]
 
 
-def deployment(name: str, labels: dict[str, str], namespace: str | None = "prod",
-               match: dict[str, str] | None = None, meta: dict[str, str] | None = None) -> str:
+def deployment(
+    name: str,
+    labels: dict[str, str],
+    namespace: str | None = "prod",
+    match: dict[str, str] | None = None,
+    meta: dict[str, str] | None = None,
+) -> str:
     ns = f"  namespace: {namespace}\n" if namespace else ""
     meta_lines = "".join(f"    {k}: {v}\n" for k, v in (meta or {}).items())
     meta_block = f"  labels:\n{meta_lines}" if meta else ""
     match_lines = "".join(f"      {k}: {v}\n" for k, v in (match or labels).items())
     label_lines = "".join(f"        {k}: {v}\n" for k, v in labels.items())
-    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}{meta_block}"
-            f"spec:\n  selector:\n    matchLabels:\n{match_lines}  template:\n    metadata:\n"
-            f"      labels:\n{label_lines}    spec:\n      containers:\n        - name: c\n"
-            f"          image: example/{name}:1\n")
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}{meta_block}"
+        f"spec:\n  selector:\n    matchLabels:\n{match_lines}  template:\n    metadata:\n"
+        f"      labels:\n{label_lines}    spec:\n      containers:\n        - name: c\n"
+        f"          image: example/{name}:1\n"
+    )
 
 
 def service(name: str, selector: dict[str, str], namespace: str | None = "prod") -> str:
     ns = f"  namespace: {namespace}\n" if namespace else ""
     lines = "".join(f"    {k}: {v}\n" for k, v in selector.items())
-    return (f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n{ns}spec:\n  selector:\n{lines}"
-            f"  ports:\n    - port: 80\n")
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n{ns}spec:\n  selector:\n{lines}"
+        f"  ports:\n    - port: 80\n"
+    )
 
 
 def test_footguns_example_is_fixed_on_the_selector_lines():
@@ -66,10 +76,15 @@ def test_template_fix_that_would_break_the_deployment_selector_changes_the_servi
 
 
 def test_template_fix_keeps_a_matchexpressions_selector_valid():
-    text = deployment("api", {"app": "api"}, meta={"app": "api", "tier": "web"}) \
-        .replace("    matchLabels:\n      app: api\n",
-                 "    matchExpressions:\n      - {key: tier, operator: DoesNotExist}\n"
-                 "      - {key: app, operator: In, values: [api]}\n") + "---\n" + service("api", {"app": "api", "tier": "web"})
+    text = (
+        deployment("api", {"app": "api"}, meta={"app": "api", "tier": "web"}).replace(
+            "    matchLabels:\n      app: api\n",
+            "    matchExpressions:\n      - {key: tier, operator: DoesNotExist}\n"
+            "      - {key: app, operator: In, values: [api]}\n",
+        )
+        + "---\n"
+        + service("api", {"app": "api", "tier": "web"})
+    )
     found = only(scan_text(text))
     # tier on the pods would take them out of the Deployment's own selector
     assert "would no longer match" in found.message
@@ -108,18 +123,21 @@ def test_no_fix_when_nothing_looks_meant():
 
 
 def test_no_fix_when_two_workloads_are_equally_close():
-    text = "---\n".join([service("api", {"app": "api"}), deployment("one", {"app": "api1"}),
-                         deployment("two", {"app": "api2"})])
+    text = "---\n".join(
+        [service("api", {"app": "api"}), deployment("one", {"app": "api1"}), deployment("two", {"app": "api2"})]
+    )
     assert only(scan_text(text)).fix is None
 
 
 def test_selector_that_singles_out_nothing_gets_the_workload_own_selector_pairs():
     # the typo'd key is dropped; app alone would also pick the worker's pods
-    text = "---\n".join([
-        service("web", {"app": "shop", "role": "frontend-web"}),
-        deployment("web", {"app": "shop", "component": "web"}, match={"app": "shop", "component": "web"}),
-        deployment("worker", {"app": "shop", "component": "worker"}, match={"app": "shop", "component": "worker"}),
-    ])
+    text = "---\n".join(
+        [
+            service("web", {"app": "shop", "role": "frontend-web"}),
+            deployment("web", {"app": "shop", "component": "web"}, match={"app": "shop", "component": "web"}),
+            deployment("worker", {"app": "shop", "component": "worker"}, match={"app": "shop", "component": "worker"}),
+        ]
+    )
     found = only(scan_text(text))
     lines = found.fix.edits[0].replacement.splitlines()
     assert lines[1:] == ["    app: shop", "    component: web"]
@@ -133,16 +151,20 @@ def test_unset_namespace_is_compared_with_every_namespace_and_says_so():
 
 
 def test_unscanned_files_that_could_hold_the_workload_are_named():
-    files = {"svc.yaml": service("api", {"app": "api"}),
-             "web.yaml": deployment("web", {"app": "web"}),
-             "api-template.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-                                  "  name: {{ .Release.Name }}\n  namespace: prod\n"}
+    files = {
+        "svc.yaml": service("api", {"app": "api"}),
+        "web.yaml": deployment("web", {"app": "web"}),
+        "api-template.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        "  name: {{ .Release.Name }}\n  namespace: prod\n",
+    }
     found = only(scan_texts(files))
     assert "api-template.yaml could not be scanned" in found.message
 
 
 def test_crlf_file_fix_keeps_crlf():
-    text = (service("api-server", {"app": "api-server"}) + "---\n" + deployment("api", {"app": "api"})).replace("\n", "\r\n")
+    text = (service("api-server", {"app": "api-server"}) + "---\n" + deployment("api", {"app": "api"})).replace(
+        "\n", "\r\n"
+    )
     found = only(scan_text(text))
     fixed = apply_fix({"manifest.yaml": text}, found.fix)["manifest.yaml"]
     assert "\n" not in fixed.replace("\r\n", "")
@@ -151,8 +173,13 @@ def test_crlf_file_fix_keeps_crlf():
 
 
 def test_suppressed_on_the_selector_line():
-    text = service("api", {"app": "nope"}).replace("  selector:\n", "  selector:  # footgun:ignore service-selector-mismatch\n") \
-        + "---\n" + deployment("api", {"app": "api"})
+    text = (
+        service("api", {"app": "nope"}).replace(
+            "  selector:\n", "  selector:  # footgun:ignore service-selector-mismatch\n"
+        )
+        + "---\n"
+        + deployment("api", {"app": "api"})
+    )
     assert not of_rule(scan_text(text), RULE)
 
 
