@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from footgun.rules.config import CONFIG_NAMES, Config, ConfigError, parse_config_text
-from footgun.rules.engine import ScanResult, is_manifest_path
+from footgun.rules.engine import ScanResult, is_manifest_path, scan_files, validate_fixes
 from footgun.rules.model import Finding, Skip
 
 from .budget import Budget
@@ -141,8 +141,6 @@ class InProcessEngine:
     def scan(
         self, files: dict[str, bytes], config: Config, seconds: float, validate: frozenset[str] = frozenset()
     ) -> tuple[list[Finding], list[Skip]]:
-        from footgun.rules.engine import scan_files, validate_fixes
-
         result = scan_files(files, config)
         if validate:
             validate_fixes(result, config, paths=validate)
