@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
+from footgun.rules.model import Skip
+
 from .annotations import annotation, batches, check_run_output, conclusion_for, fit_summary
 from .check_run import CHECK_NAME
 from .errors import Forbidden, NotFound, Transient
@@ -107,7 +109,7 @@ def _honest(output: dict[str, Any], conclusion: str, evaluation: Evaluation) -> 
     return "neutral" if conclusion == "success" else conclusion
 
 
-def _not_judged_title(title: str, unjudged: list) -> str:
+def _not_judged_title(title: str, unjudged: list[Skip]) -> str:
     files = [s.path for s in unjudged if s.path != "."]
     what = (
         f"{count(len(files), 'changed file')} not judged"
@@ -117,7 +119,7 @@ def _not_judged_title(title: str, unjudged: list) -> str:
     return f"{title}; {what}" if title else what[0].upper() + what[1:]
 
 
-def _not_judged_text(unjudged: list) -> str:
+def _not_judged_text(unjudged: list[Skip]) -> str:
     items = [
         f"- {'the pull request' if s.path == '.' else code_span(s.path)}: {escape_prose(s.reason)}"
         for s in unjudged[:20]

@@ -228,13 +228,14 @@ def evaluate(source: ChangeSource, budget: Budget, engine: Engine, config: Confi
                 f"per analysis)",
             )
         )
-    scan = _scan_within(source, head_tree, config, selection.paths, own, engine)
+    head = Head(source, head_tree, config, engine)
+    scan = _scan_within(head, selection.paths, own)
     alerts.extend(scan.alerts)
     notes.extend(scan.notes)
     head_result = scan.result
     base_fingerprints: set[str] = set()
     if any(f.path not in changed for f in head_result.findings):
-        at_base = _base_fingerprints(source, config, scan.paths, engine)
+        at_base = _base_fingerprints(head, scan.paths)
         if at_base is None:
             notes.append(
                 Skip(
@@ -247,15 +248,11 @@ def evaluate(source: ChangeSource, budget: Budget, engine: Engine, config: Confi
         else:
             base_fingerprints = at_base
     owned = select_findings(head_result, base_fingerprints, changed)
-    for finding in _emptied_services(source, diffs, config, head_tree, scan.paths, engine):
+    for finding in _emptied_services(head, diffs, scan.paths):
         if finding.fingerprint not in {f.fingerprint for f in head_result.findings}:
             head_result.findings.append(finding)
             owned.append(finding)  # absent at the merge base by construction
-    remarks = (
-        []
-        if proposed is None
-        else [_config_change_remark(source, head_tree, scan.paths, proposed, head_result.findings, engine)]
-    )
+    remarks = [] if proposed is None else [_config_change_remark(head, scan.paths, proposed, head_result.findings)]
     return Evaluation(
         head_findings=list(head_result.findings),
         owned=owned,
@@ -326,6 +323,20 @@ def judging_config(
 
 
 @dataclass
+class Head:
+    """The head under judgement: where its files come from, its tree, the configuration
+    that judges it, and the engine with the time it has left."""
+
+    source: ChangeSource
+    tree: Tree
+    config: Config
+    engine: Engine
+
+    def read(self, paths: list[str], config: Config | None = None) -> Manifests:
+        return self.source.read_manifests(self.tree, config or self.config, paths)
+
+
+@dataclass
 class HeadScan:
     """The head's scan: its result, the paths it covers, and what it could not do
     (``alerts`` for the review, ``notes`` when the whole analysis is partial)."""
@@ -336,13 +347,12 @@ class HeadScan:
     notes: list[Skip] = field(default_factory=list)
 
 
-def _scan_within(
-    source: ChangeSource, tree: Tree, config: Config, paths: list[str], own: list[str], engine: Engine
-) -> HeadScan:
-    """Scan ``paths`` of ``tree`` within the engine's time; when the engine cannot
+def _scan_within(head: Head, paths: list[str], own: list[str]) -> HeadScan:
+    """Scan ``paths`` of the head within the engine's time; when the engine cannot
     (time, memory), scan the change's ``own`` files alone, and failing that report
     them as not scanned."""
-    manifests = source.read_manifests(tree, config, paths)
+    engine, config = head.engine, head.config
+    manifests = head.read(paths)
     context = len(paths) > len(own)
     # With context to drop, keep a quarter of the time for scanning the change's files alone.
     reserve = engine.remaining() * 0.25 if context and own else 0.0
@@ -351,7 +361,7 @@ def _scan_within(
         return HeadScan(ScanResult(findings, skipped + manifests.skipped), paths)
     except (EngineTimeout, EngineFailed) as exc:
         problem = str(exc)
-    where = source.describe()
+    where = head.source.describe()
     if context and own:
         log.warning("%s %s over %d manifests: scanning the change's %d alone", where, problem, len(paths), len(own))
         dropped = Skip(
@@ -375,49 +385,39 @@ def _scan_within(
     )
 
 
-def _base_fingerprints(source: ChangeSource, config: Config, paths: list[str], engine: Engine) -> set[str] | None:
+def _base_fingerprints(head: Head, paths: list[str]) -> set[str] | None:
     """The fingerprints of the findings at the merge base, over the same files as at
     the head; None when the engine runs out of time or memory."""
-    contents = source.base_files(config, paths)
+    engine = head.engine
+    contents = head.source.base_files(head.config, paths)
     if engine.remaining() <= 0:
         return None
     try:
-        findings, _ = engine.scan(contents, config, engine.remaining())
+        findings, _ = engine.scan(contents, head.config, engine.remaining())
     except (EngineTimeout, EngineFailed) as exc:
-        log.warning("%s base scan: %s", source.describe(), exc)
+        log.warning("%s base scan: %s", head.source.describe(), exc)
         return None
     return {f.fingerprint for f in findings}
 
 
-def _emptied_services(
-    source: ChangeSource,
-    diffs: dict[str, FileDiff],
-    config: Config,
-    head_tree: Tree,
-    scanned: list[str],
-    engine: Engine,
-) -> list[Finding]:
+def _emptied_services(head: Head, diffs: dict[str, FileDiff], scanned: list[str]) -> list[Finding]:
     """Services left without pods by the manifests the change deletes (`bot.emptied`);
     none when it deletes none, or the engine has no time left."""
+    config = head.config
     removed = [path for path, diff in diffs.items() if diff.removed and _reviewable(path, config)]
-    if not removed or engine.remaining() <= 0:
+    if not removed or head.engine.remaining() <= 0:
         return []
-    head = source.read_manifests(head_tree, config, scanned).files
-    base = source.base_files(config, [*scanned, *removed])
+    now = head.read(scanned).files
+    before = head.source.base_files(config, [*scanned, *removed])
     try:
-        return engine.call(emptied_services, (head, base, config, frozenset(removed)))
+        return head.engine.call(emptied_services, (now, before, config, frozenset(removed)))
     except (EngineTimeout, EngineFailed) as exc:
-        log.warning("%s services left without pods: %s", source.describe(), exc)
+        log.warning("%s services left without pods: %s", head.source.describe(), exc)
         return []
 
 
 def _config_change_remark(
-    source: ChangeSource,
-    tree: Tree,
-    scanned: list[str],
-    proposed: tuple[str, Config | ConfigError],
-    findings: list[Finding],
-    engine: Engine,
+    head: Head, scanned: list[str], proposed: tuple[str, Config | ConfigError], findings: list[Finding]
 ) -> Skip:
     """What the configuration the change proposes would do: the findings it would
     hide, from a scan of the same files under it."""
@@ -429,10 +429,11 @@ def _config_change_remark(
     if isinstance(config, ConfigError):
         return Skip(name, f"{said} The proposed file does not load: {config}")
     paths = [p for p in scanned if config.is_included(p)]
+    engine = head.engine
     try:
         if engine.remaining() <= 0:
             raise EngineTimeout("the rule engine had no time left")
-        files = source.read_manifests(tree, config, paths).files
+        files = head.read(paths, config).files
         after, _ = engine.scan(files, config, engine.remaining())
     except (EngineTimeout, EngineFailed) as exc:
         return Skip(name, f"{said} What the change would hide is not known: {exc}.")
