@@ -32,7 +32,7 @@ from footgun.rules.model import Finding, Skip
 from .budget import Budget
 from .diff import FileDiff
 from .emptied import emptied_services
-from .fetch import Manifests, Tree, select_manifests
+from .fetch import Manifests, Selection, Tree, select_manifests
 from .review import QUIET_ALONE_PREFIXES, ReviewPlan, code_span, finding_id, plan_review
 from .sandbox import EngineFailed, EngineTimeout
 from .sandbox import call as sandboxed_call
@@ -207,47 +207,14 @@ def evaluate(source: ChangeSource, budget: Budget, engine: Engine, config: Confi
     built_with = source.built_with(head_tree, config, order, budget.max_files // 4)
     selection = select_manifests(head_tree, config, order, budget.max_files, budget.max_bytes, built_with)
     own = [p for p in selection.paths if p in changed]
-    if selection.changed_left_out:
-        left = selection.changed_left_out
-        alerts.append(
-            Skip(
-                ".",
-                f"{len(left):,} of the {len(own) + len(left):,} manifests it changes were not "
-                f"scanned (the first: {code_span(left[0])}): over the App's budget of {budget.describe()} "
-                f"per analysis",
-            )
-        )
-    if selection.context_left_out:
-        read = selection.context_total - selection.context_left_out
-        notes.append(
-            Skip(
-                ".",
-                f"the repository has {count(selection.context_total, 'other manifest')}: the "
-                f"{read:,} nearest to the changed files were read as context for cross-file rules, "
-                f"{selection.context_left_out:,} not (the App's budget of {budget.describe()} "
-                f"per analysis)",
-            )
-        )
+    alerts += _left_out_of_own(selection, own, budget)
+    notes += _left_out_of_context(selection, budget)
     head = Head(source, head_tree, config, engine)
     scan = _scan_within(head, selection.paths, own)
     alerts.extend(scan.alerts)
     notes.extend(scan.notes)
     head_result = scan.result
-    base_fingerprints: set[str] = set()
-    if any(f.path not in changed for f in head_result.findings):
-        at_base = _base_fingerprints(head, scan.paths)
-        if at_base is None:
-            notes.append(
-                Skip(
-                    ".",
-                    "findings in files it did not change are left out: the rule engine had no "
-                    "time left to tell whether this change caused them",
-                )
-            )
-            head_result.findings = [f for f in head_result.findings if f.path in changed]
-        else:
-            base_fingerprints = at_base
-    owned = select_findings(head_result, base_fingerprints, changed)
+    owned = _owned(head, scan, changed, notes)
     for finding in _emptied_services(head, diffs, scan.paths):
         if finding.fingerprint not in {f.fingerprint for f in head_result.findings}:
             head_result.findings.append(finding)
@@ -264,6 +231,56 @@ def evaluate(source: ChangeSource, budget: Budget, engine: Engine, config: Confi
         config=config,
         remarks=remarks,
     )
+
+
+def _left_out_of_own(selection: Selection, own: list[str], budget: Budget) -> list[Skip]:
+    if not selection.changed_left_out:
+        return []
+    left = selection.changed_left_out
+    return [
+        Skip(
+            ".",
+            f"{len(left):,} of the {len(own) + len(left):,} manifests it changes were not "
+            f"scanned (the first: {code_span(left[0])}): over the App's budget of {budget.describe()} "
+            f"per analysis",
+        )
+    ]
+
+
+def _left_out_of_context(selection: Selection, budget: Budget) -> list[Skip]:
+    if not selection.context_left_out:
+        return []
+    read = selection.context_total - selection.context_left_out
+    return [
+        Skip(
+            ".",
+            f"the repository has {count(selection.context_total, 'other manifest')}: the "
+            f"{read:,} nearest to the changed files were read as context for cross-file rules, "
+            f"{selection.context_left_out:,} not (the App's budget of {budget.describe()} "
+            f"per analysis)",
+        )
+    ]
+
+
+def _owned(head: Head, scan: HeadScan, changed: set[str], notes: list[Skip]) -> list[Finding]:
+    """The head's findings the change owns; the merge base is scanned only when some
+    lie outside the changed files. Without time for it, those are dropped (from the
+    scan's result too) and ``notes`` says so."""
+    result = scan.result
+    if not any(f.path not in changed for f in result.findings):
+        return select_findings(result, set(), changed)
+    at_base = _base_fingerprints(head, scan.paths)
+    if at_base is None:
+        notes.append(
+            Skip(
+                ".",
+                "findings in files it did not change are left out: the rule engine had no "
+                "time left to tell whether this pull request caused them",
+            )
+        )
+        result.findings = [f for f in result.findings if f.path in changed]
+        return select_findings(result, set(), changed)
+    return select_findings(result, at_base, changed)
 
 
 def select_findings(
