@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from footgun.rules.config import ConfigError
 
+from .annotations import Conclusion
 from .check_lifecycle import (
     complete_check_run,
     fail_check_run,
@@ -73,7 +74,7 @@ class Outcome:
     status: Status
     head_sha: str | None = None
     review_id: int | None = None
-    conclusion: str | None = None
+    conclusion: Conclusion | None = None
     resolved: int = 0
 
 

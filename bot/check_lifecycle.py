@@ -16,7 +16,7 @@ from typing import Any
 
 from footgun.rules.model import Skip
 
-from .annotations import annotation, batches, check_run_output, conclusion_for, fit_summary
+from .annotations import Conclusion, annotation, batches, check_run_output, conclusion_for, fit_summary
 from .check_run import CHECK_NAME
 from .errors import Forbidden, NotFound, Transient
 from .evaluation import Evaluation, count
@@ -61,7 +61,7 @@ def start_check_run(run: PullRun, fresh: bool = False) -> int:
     )
 
 
-def complete_check_run(run: PullRun, run_id: int | None, evaluation: Evaluation) -> str:
+def complete_check_run(run: PullRun, run_id: int | None, evaluation: Evaluation) -> Conclusion:
     """Complete the check run with the evaluation; its conclusion."""
     if not evaluation.manifests_changed:
         finish_check_run(
@@ -95,7 +95,7 @@ def complete_check_run(run: PullRun, run_id: int | None, evaluation: Evaluation)
     return conclusion
 
 
-def _honest(output: dict[str, Any], conclusion: str, evaluation: Evaluation) -> str:
+def _honest(output: dict[str, Any], conclusion: Conclusion, evaluation: Evaluation) -> Conclusion:
     """The conclusion, and the output saying first what the pull request's proposed
     configuration would hide and what it changes that was not judged: silence about
     what was not read is not a clean bill, so that is never a ``success``."""
@@ -135,7 +135,7 @@ def finish_check_run(
     gh: Installation,
     repo: str,
     run_id: int | None,
-    conclusion: str,
+    conclusion: Conclusion,
     output: dict[str, Any],
     annotations: list[dict[str, Any]] | None = None,
 ) -> None:
