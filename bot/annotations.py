@@ -9,13 +9,16 @@ per create/update request (`batches`), later requests appending to the earlier o
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from footgun.rules.checks import RULES
 from footgun.rules.model import SEVERITY_RANK, Finding, Skip
 
 from .links import rule_link
 from .review import code_span, escape_prose, fix_text, is_marked, neutralise, severity_counts
+
+# A check run's conclusions footgun gives (GitHub's words).
+Conclusion = Literal["success", "neutral", "failure"]
 
 MAX_SUMMARY_BYTES = 65535
 MAX_DETAIL_BYTES = 64 * 1024 - 1024  # 64 KB, with room to spare
@@ -25,7 +28,7 @@ LEVELS = {"error": "failure", "warning": "warning", "info": "notice"}
 T = TypeVar("T")
 
 
-def conclusion_for(findings: Iterable[Finding], new: set[str] | frozenset[str]) -> str:
+def conclusion_for(findings: Iterable[Finding], new: set[str] | frozenset[str]) -> Conclusion:
     """``failure`` when an error-severity finding is new in the PR, ``neutral`` when
     findings remain (warnings, info, or errors the PR did not introduce), ``success``
     when clean. ``new``: the findings the PR introduced (absent at its base), as ids

@@ -16,9 +16,9 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, request
 
 from .credentials import LiveSettings
-from .events import router
 from .jobs import Jobs
 from .logs import configure_logging, register_secret
+from .routes import build_router
 from .settings import Settings
 from .setup import load_web_settings, register_routes
 from .webhook import receive
@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None, jobs: Jobs | None = None) -> Fl
     configure_logging(settings.log_level, settings.log_format)
     register_secret(settings.webhook_secret)
     register_secret(settings.private_key)
-    jobs = jobs or Jobs(settings)
+    router = build_router()
+    jobs = jobs or Jobs(settings, router)
     app = Flask("footgun")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies: 413
     app.extensions["footgun.jobs"] = jobs

@@ -9,11 +9,16 @@ commit's pull requests.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from .analysis import CHECK_NAME, analyse
-from .events import Event, pull_request_number, router
+from .events import Event, Router, pull_request_number
+
+if TYPE_CHECKING:
+    from .jobs import JobContext
 
 log = logging.getLogger("footgun.check_run")
+
+CHECK_NAME = "footgun"
 
 
 def _accept(event: Event, app_id: int | None) -> str | None:
@@ -25,33 +30,31 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register(
-    "check_run",
-    "rerequested",
-    accept=_accept,
-    shape={
-        "check_run": dict,
-        "check_run.name": (str, type(None)),
-        "check_run.head_sha": str,
-        "check_run.external_id": (str, type(None)),
-        "check_run.app": (dict, type(None)),
-        "check_run.pull_requests": (list, type(None)),
-    },
-)
-def on_rerequested(event: Event, ctx) -> None:
+def on_rerequested(event: Event, job: JobContext) -> None:
+    from .analysis import Trigger, analyse
+
     number = pull_request_number(event)
     if number is None:
         head = event.payload["check_run"].get("head_sha", "")
-        numbers = ctx.github(event).pulls_for_commit(event.repo, head)
+        numbers = job.github(event).pulls_for_commit(event.repo, head)
         if not numbers:
             log.info("%s: no open pull request for commit %s", event.describe(), head[:7])
             return
         number = numbers[0]
-    analyse(
-        ctx.app,
-        ctx.installation_id(event),
-        ctx.cache,
-        event.repo,
-        number,
-        ctx.trigger("rerequested", new_check_run=True),
-    )
+    analyse(job, event, number, Trigger("rerequested", new_check_run=True))
+
+
+def register(router: Router) -> None:
+    router.register(
+        "check_run",
+        "rerequested",
+        accept=_accept,
+        shape={
+            "check_run": dict,
+            "check_run.name": (str, type(None)),
+            "check_run.head_sha": str,
+            "check_run.external_id": (str, type(None)),
+            "check_run.app": (dict, type(None)),
+            "check_run.pull_requests": (list, type(None)),
+        },
+    )(on_rerequested)

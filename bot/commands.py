@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
-from .analysis import analyse
-from .events import Event, router
-from .review import code_span, neutralise
+from .events import Event, Router
+
+if TYPE_CHECKING:
+    from .jobs import JobContext
 
 log = logging.getLogger("footgun.commands")
 
@@ -44,11 +46,11 @@ def parse_command(body: str | None) -> str | None:
     return (match.group(1) or "help").lower()
 
 
-def _other_rechecks(event: Event, ctx, login: str) -> list[tuple[int, str]]:
+def _other_rechecks(event: Event, job: JobContext, login: str) -> list[tuple[int, str]]:
     """The comment ids and deliveries of the same person's other ``/footgun recheck``
     jobs on the same pull request that are in the journal (waiting or running)."""
     found = []
-    for entry in ctx.queued():
+    for entry in job.queued():
         try:
             other = Event.from_job(entry.data)
         except (KeyError, TypeError):
@@ -58,7 +60,9 @@ def _other_rechecks(event: Event, ctx, login: str) -> list[tuple[int, str]]:
             continue
         if (other.payload.get("issue") or {}).get("number") != event.payload["issue"]["number"]:
             continue
-        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        user = body.get("user")
+        if not isinstance(user, dict):
+            user = {}
         if (
             str(user.get("login", "")).lower() == login.lower()
             and isinstance(body.get("id"), int)
@@ -83,34 +87,20 @@ def _accept(event: Event, app_id: int | None) -> str | None:
     return None
 
 
-@router.register(
-    "issue_comment",
-    "created",
-    accept=_accept,
-    shape={
-        "issue": dict,
-        "issue.number": int,
-        "issue.pull_request": (dict, type(None)),
-        "issue.state": (str, type(None)),
-        "comment": dict,
-        "comment.id": int,
-        "comment.body": str,
-        "comment.user": dict,
-        "comment.user.login": str,
-        "comment.performed_via_github_app": (dict, type(None)),
-    },
-)
-def on_comment(event: Event, ctx) -> None:
+def on_comment(event: Event, job: JobContext) -> None:
+    from .analysis import Trigger, analyse
+    from .review import code_span, neutralise
+
     comment = event.payload["comment"]
     number = event.payload["issue"]["number"]
     login = comment["user"]["login"]
-    if ctx.app.is_self(login):
+    if job.app.is_self(login):
         return
-    gh = ctx.github(event)
-    command = parse_command(comment.get("body"))
+    gh = job.github(event)
+    command = parse_command(comment.get("body")) or "help"  # accepted: the first line is a command
     pull = f"{event.repo.lower()}#{number}"
     if command != "recheck":
-        with ctx.once(f"help:{pull}") as first:
+        with job.once(f"help:{pull}") as first:
             if not first:  # the list is on the pull request already
                 gh.react(event.repo, comment["id"], "eyes")
                 return
@@ -120,7 +110,7 @@ def on_comment(event: Event, ctx) -> None:
     role = gh.permission(event.repo, login)
     if role not in WRITERS:
         gh.react(event.repo, comment["id"], "confused")
-        with ctx.once(f"refused:{pull}:{login.lower()}") as first:
+        with job.once(f"refused:{pull}:{login.lower()}") as first:
             if first:
                 gh.comment(
                     event.repo,
@@ -136,14 +126,32 @@ def on_comment(event: Event, ctx) -> None:
     # A burst of rechecks from one person is one run, whichever of its jobs runs first:
     # the latest one runs, and marks the earlier ones it saw as covered (an earlier one
     # may wait for the pull request's lock until the latest has finished).
-    others = _other_rechecks(event, ctx, login)
-    if any(other_id > comment["id"] for other_id, _ in others) or ctx.marked(f"recheck-covered:{event.delivery}"):
+    others = _other_rechecks(event, job, login)
+    if any(other_id > comment["id"] for other_id, _ in others) or job.marked(f"recheck-covered:{event.delivery}"):
         log.info("%s: a later recheck by %s runs for this one too", event.describe(), login)
         return
     for other_id, delivery in others:
         if other_id < comment["id"]:
-            ctx.mark(f"recheck-covered:{delivery}")
-    analyse(
-        ctx.app, ctx.installation_id(event), ctx.cache, event.repo, number, ctx.trigger("recheck", force_review=True)
-    )
+            job.mark(f"recheck-covered:{delivery}")
+    analyse(job, event, number, Trigger("recheck", force_review=True))
     gh.react(event.repo, comment["id"], "rocket")
+
+
+def register(router: Router) -> None:
+    router.register(
+        "issue_comment",
+        "created",
+        accept=_accept,
+        shape={
+            "issue": dict,
+            "issue.number": int,
+            "issue.pull_request": (dict, type(None)),
+            "issue.state": (str, type(None)),
+            "comment": dict,
+            "comment.id": int,
+            "comment.body": str,
+            "comment.user": dict,
+            "comment.user.login": str,
+            "comment.performed_via_github_app": (dict, type(None)),
+        },
+    )(on_comment)

@@ -124,7 +124,7 @@ class CredentialStore:
         except FileNotFoundError:
             if self._redis is not None:
                 raw = self._redis.get(REDIS_KEY)
-                text = raw.decode() if raw else None
+                text = raw.decode() if isinstance(raw, bytes) else raw
         if not text:
             return None
         credentials = AppCredentials.from_json(text)

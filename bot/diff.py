@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-NO_NEWLINE = "\\ No newline at end of file"
 
 
 @dataclass
@@ -60,13 +59,6 @@ class FileDiff:
     def __post_init__(self) -> None:
         self._hunk_by_line = {n: h for h in self.hunks for n in h.right}
 
-    def commentable(self, line: int) -> bool:
-        """A RIGHT-side line (added or context) a review comment may target."""
-        return line in self._hunk_by_line
-
-    def hunk_of(self, line: int) -> Hunk | None:
-        return self._hunk_by_line.get(line)
-
     def added(self, line: int) -> bool:
         hunk = self._hunk_by_line.get(line)
         return hunk is not None and line in hunk.added
@@ -87,10 +79,6 @@ class FileDiff:
         all lines of one hunk (a suggestion over them could not be posted)."""
         hunk = self.hunk_spanning(start, end)
         return [hunk.right[n] for n in range(start, end + 1)] if hunk is not None else None
-
-    @property
-    def added_lines(self) -> set[int]:
-        return {n for h in self.hunks for n in h.added}
 
     @property
     def removed(self) -> bool:
@@ -126,19 +114,28 @@ def from_pr_files(entries: Iterable[Any]) -> dict[str, FileDiff]:
     return {d.path: d for d in diffs}
 
 
+def hunk_header(line: str) -> tuple[int, int, int, int] | None:
+    """The old start, old count, new start and new count of a ``@@ -a,b +c,d @@``
+    line (a count left out is 1, as git writes it), or None for any other line."""
+    match = HUNK_HEADER.match(line)
+    if match is None:
+        return None
+    old_start, old_count, new_start, new_count = match.groups()
+    return int(old_start), _count(old_count), int(new_start), _count(new_count)
+
+
 def _parse_hunks(lines: list[str]) -> list[Hunk]:
     hunks: list[Hunk] = []
     hunk: Hunk | None = None
     old_left = new_left = 0
-    old_no = new_no = 0
+    new_no = 0
     for raw in lines:
-        header = HUNK_HEADER.match(raw)
+        header = hunk_header(raw)
         if header:
-            old_start, old_count, new_start, new_count = header.groups()
-            hunk = Hunk(len(hunks), int(old_start), _count(old_count), int(new_start), _count(new_count))
+            hunk = Hunk(len(hunks), *header)
             hunks.append(hunk)
             old_left, new_left = hunk.old_count, hunk.new_count
-            old_no, new_no = hunk.old_start, hunk.new_start
+            new_no = hunk.new_start
             continue
         if hunk is None or raw.startswith("\\"):
             continue  # text before the first hunk, or a no-newline marker
@@ -152,12 +149,10 @@ def _parse_hunks(lines: list[str]) -> list[Hunk]:
             new_no += 1
             new_left -= 1
         elif kind == "-":
-            old_no += 1
             old_left -= 1
         elif kind == " ":
             hunk.right[new_no] = text
             new_no += 1
-            old_no += 1
             new_left -= 1
             old_left -= 1
     return hunks

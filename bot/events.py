@@ -1,15 +1,19 @@
 """Webhook events and the router that maps ``(event, action)`` to a handler.
 
-Each concern (``pull_request``, ``commands``, ``check_run``) registers its handlers on
-`router`. A registration has two parts:
+Each concern (``pull_request``, ``commands``, ``check_run``) has a ``register(router)``
+that adds its handlers to a `Router`; `bot.routes.build_router` composes them, and the
+app factory and the worker each build theirs with it. A registration has two parts:
 
 * ``accept(event, app_id)``: a cheap test on the payload alone, run by the web process
   to decide between "store it and answer 202" and "answer 200 and ignore it" (a
   comment that is no command, a check run of another App, ...). It returns ``None`` to
   accept or the reason it ignores the event;
-* the handler itself, run later by a worker with a `Runtime` (GitHub access, store).
+* the handler itself, run later by a worker with the job's context
+  (`bot.jobs.JobContext`: GitHub access, the store, which try this is).
 
-Handlers stay thin: they read the payload and call plain functions.
+Handlers stay thin: they read the payload and call plain functions. The web process
+loads no handler's work (the rule engine, the GitHub client): handlers import it when
+they run.
 """
 
 from __future__ import annotations
@@ -216,6 +220,3 @@ def pull_request_number(event: Event) -> int | None:
 def pull_request_key(event: Event) -> str | None:
     number = pull_request_number(event)
     return f"{event.repo.lower()}#{number}" if number is not None and event.repo else None
-
-
-router = Router()

@@ -26,18 +26,18 @@ import io
 import logging
 import os
 import posixpath
-import re
 import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from footgun.rules.config import CONFIG_NAMES, Config, parse_config_text
+from footgun.rules.config import Config
+from footgun.rules.engine import is_manifest_path
 from footgun.rules.model import Skip
 
+from .diff import hunk_header
 from .github import Installation, TreeEntry
-from .local import is_manifest_path
 
 log = logging.getLogger("footgun.fetch")
 
@@ -289,23 +289,7 @@ def read_manifests(
     return out
 
 
-def read_config(gh: Installation, repo: str, tree: Tree, cache: BlobCache) -> Config:
-    """The repository's ``.footgun.yml`` at ``tree``, or the defaults. `ConfigError`
-    names the file when it is invalid."""
-    for name in CONFIG_NAMES:
-        if name in tree.files:
-            raw = read_blobs(gh, repo, tree, [name], cache)[name]
-            return parse_config_text(raw, name)
-    return Config()
-
-
-def is_manifest(path: str, config: Config) -> bool:
-    return is_manifest_path(path, config) or posixpath.basename(path) in CONFIG_NAMES
-
-
 # --- the merge base's version of a changed file, without reading it ----------------------------
-
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def unapply_patch(head: bytes, patch: str | None) -> bytes | None:
@@ -325,12 +309,11 @@ def unapply_patch(head: bytes, patch: str | None) -> bytes | None:
     kind = None
     old_left = new_left = 0
     for raw in patch.split("\n"):
-        match = _HUNK.match(raw)
-        if match:
+        header = hunk_header(raw)
+        if header:
             if old_left or new_left:
                 return None
-            old_start, old_count = int(match[1]), int(match[2] if match[2] is not None else 1)
-            new_start, new_count = int(match[3]), int(match[4] if match[4] is not None else 1)
+            old_start, old_count, new_start, new_count = header
             before = new_start - 1 if new_count else new_start
             if before < at or before > len(lines):
                 return None
@@ -377,11 +360,10 @@ def _invert(patch: str) -> str:
     """The patch the other way round (from the head back to the merge base)."""
     out = []
     for raw in patch.split("\n"):
-        match = _HUNK.match(raw)
-        if match:
-            old_count = match[2] if match[2] is not None else "1"
-            new_count = match[4] if match[4] is not None else "1"
-            out.append(f"@@ -{match[3]},{new_count} +{match[1]},{old_count} @@")
+        header = hunk_header(raw)
+        if header:
+            old_start, old_count, new_start, new_count = header
+            out.append(f"@@ -{new_start},{new_count} +{old_start},{old_count} @@")
         elif raw.startswith("+"):
             out.append("-" + raw[1:])
         elif raw.startswith("-"):
@@ -413,7 +395,7 @@ def fill_from_patches(tree: Tree, files: list[dict], cache: BlobCache, base_sha:
     for entry in files:
         path, status, patch = entry.get("filename"), entry.get("status"), entry.get("patch")
         item = tree.files.get(path) if path else None
-        if item is None or not patch or status not in ("added", "modified", "changed"):
+        if not path or item is None or not patch or status not in ("added", "modified", "changed"):
             continue
         if cache.get(item.sha) is not None:
             continue

@@ -46,6 +46,7 @@ from github.GithubException import (
 )
 from urllib3.util.retry import Retry
 
+from .errors import Forbidden, GitHubError, NotFound, NotYetThere, RateLimited, Transient, Unprocessable
 from .pacing import MemoryPaceState, PaceWait, WritePacer
 
 log = logging.getLogger("footgun.github")
@@ -68,54 +69,6 @@ WRITE_RETRIES = 2  # in-place retries of an idempotent write (PATCH...) on a 5xx
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 
 T = TypeVar("T")
-
-
-# --- errors --------------------------------------------------------------------------
-
-
-class GitHubError(Exception):
-    def __init__(self, message: str, status: int | None = None, data: Any = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.data = data
-
-
-class NotFound(GitHubError):
-    """404/410: the App was uninstalled, or the repository or pull request is gone."""
-
-
-class NotYetThere(NotFound):
-    """404 on a git object read (a tree, a blob) named by a fresh push: GitHub may
-    still be storing it, so one more try later is worth it."""
-
-
-class Unprocessable(GitHubError):
-    """422: GitHub refused the request as written (e.g. a review comment off the diff)."""
-
-
-class Forbidden(GitHubError):
-    """403 without a rate limit: the installation lacks a permission."""
-
-
-class Transient(GitHubError):
-    """5xx, timeouts, rate limits: worth trying again later. ``maybe_applied``: a write
-    that may have taken effect although the answer was an error (a timeout, a 5xx)."""
-
-    def __init__(
-        self,
-        message: str,
-        status: int | None = None,
-        data: Any = None,
-        retry_after: float | None = None,
-        maybe_applied: bool = False,
-    ) -> None:
-        super().__init__(message, status, data)
-        self.retry_after = retry_after
-        self.maybe_applied = maybe_applied
-
-
-class RateLimited(Transient):
-    """403/429 rate limit: GitHub did nothing; not before ``retry_after`` seconds."""
 
 
 def translate(exc: Exception, write: bool = False) -> GitHubError:
@@ -321,7 +274,7 @@ class _ReadRetry(GithubRetry):
 
 def _json_of(retry: GithubRetry, response: Any, url: str | None) -> Any:
     try:
-        return json.loads(retry.get_content(response, url))
+        return json.loads(retry.get_content(response, url or ""))
     except Exception:  # noqa: BLE001 - only for the error's message
         return {"message": f"rate limited ({response.status})"}
 
@@ -912,28 +865,25 @@ query($owner: String!, $name: String!, $number: Int!) {
     pullRequest(number: $number) {
       headRefOid
       state
-      reviews(first: 100) {%s
+      reviews(first: 100) {<reviews>
       }
-      reviewThreads(first: 100) {%s
+      reviewThreads(first: 100) {<threads>
       }
     }
   }
 }
-""" % (_REVIEW_FIELDS, _THREAD_FIELDS)
+""".replace("<reviews>", _REVIEW_FIELDS).replace("<threads>", _THREAD_FIELDS)
 
-REVIEWS_QUERY = (
-    """
+REVIEWS_QUERY = """
 query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
-      reviews(first: 100, after: $cursor) {%s
+      reviews(first: 100, after: $cursor) {<reviews>
       }
     }
   }
 }
-"""
-    % _REVIEW_FIELDS
-)
+""".replace("<reviews>", _REVIEW_FIELDS)
 
 RESOLVE_MUTATION = """
 mutation($id: ID!) {

@@ -13,13 +13,14 @@ record) and puts its id on huey's queue. A worker running it:
    back on the queue for a few seconds, without using up a try);
 3. claims the entry with a lease that a heartbeat thread extends while it runs (and
    the pull request's lock with it); claimed by a live worker already: nothing to do;
-4. dispatches the event to its handler (`bot.events.router`) and deletes the entry.
+4. dispatches the event to its handler (the `router` it was built with:
+   `bot.routes.build_router`) and deletes the entry.
 
 Failures: a 404 (App uninstalled, PR gone) ends the job quietly with a log line, a 403
 (a missing permission) with a warning; a rate limit puts it back for as long as GitHub
 asked, without using up a try; anything else is tried again after ``retry_delay``,
 doubling, up to ``max_attempts`` tries in all, and the last failure is reported on the
-check run (`bot.analysis`). A payload no try could read (stored by an older version,
+check run (`bot.check_lifecycle`). A payload no try could read (stored by an older version,
 or naming no pull request) ends the job at once; a failure before the job is claimed
 (the store refusing its lock) counts as a try too, so no entry is run forever.
 
@@ -32,7 +33,7 @@ seconds after, puts back on the queue the entries whose lease ran out; at start 
 also takes back at once the entries and locks of dead processes of its own machine.
 Either way the job runs again ``write_settle`` seconds later (so a write the dead
 worker had sent has landed and is seen), and the analysis finds what the dead run
-already posted (`bot.analysis`), so the pull request still gets one review. A run
+already posted (`bot.posting`), so the pull request still gets one review. A run
 counts as a try when it claims the entry, so a job that kills its worker every time
 stops after ``max_attempts`` too.
 """
@@ -45,7 +46,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
@@ -53,12 +54,9 @@ from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 from huey.storage import SqliteStorage
 
-from . import check_run, commands, pull_request  # noqa: F401  (register their handlers)
-from .analysis import Budget, Trigger, report_gave_up
-from .credentials import current_settings
-from .events import Event, PayloadError, pull_request_number, router
-from .fetch import BlobCache
-from .github import Forbidden, GitHubApp, Installation, NotFound, RateLimited, Transient
+from .budget import Budget
+from .errors import Forbidden, NotFound, RateLimited, Transient
+from .events import Event, PayloadError, Router, pull_request_number
 from .logs import for_delivery
 from .settings import Settings
 from .store import (
@@ -74,6 +72,10 @@ from .store import (
     sqlite_connection,
     sqlite_write_lock,
 )
+
+if TYPE_CHECKING:
+    from .fetch import BlobCache
+    from .github import GitHubApp, Installation
 
 log = logging.getLogger("footgun.jobs")
 
@@ -145,14 +147,16 @@ def make_store(settings: Settings, huey: Huey) -> Store:
 
 
 class Runtime:
-    """What a handler works with: the App's GitHub client, the blob cache, the budgets."""
+    """What a handler works with: the App's GitHub client, the blob cache, the budgets.
+    The client and the cache are made when a handler first asks: the web process,
+    which runs no handler, loads neither."""
 
     def __init__(self, settings: Settings, app: GitHubApp | None = None, store: Store | None = None) -> None:
         self.settings = settings
         self._app = app
         self._store = store
         self._lock = threading.Lock()
-        self.cache = BlobCache(settings.data_dir / "blobs")
+        self._cache: BlobCache | None = None
 
     @property
     def store(self) -> Store | None:
@@ -162,16 +166,29 @@ class Runtime:
     def app(self) -> GitHubApp:
         with self._lock:
             if self._app is None:
+                from .credentials import current_settings
+                from .github import GitHubApp
+
                 self._app = GitHubApp.from_settings(current_settings(self.settings), self._store)
             return self._app
 
+    @property
+    def cache(self) -> BlobCache:
+        with self._lock:
+            if self._cache is None:
+                from .fetch import BlobCache
+
+                self._cache = BlobCache(self.settings.data_dir / "blobs")
+            return self._cache
+
 
 @dataclass
-class Context:
-    """One run of one job, as its handler sees it."""
+class JobContext:
+    """One run of one job, as its handler sees it: the runtime, which try this is, and
+    the store's once-only markers."""
 
     runtime: Runtime
-    last_attempt: bool = True
+    last_attempt: bool = True  # a failure now is final
     attempt: int = 1
     first_run: bool = False  # no earlier run of this job started: it left nothing behind
 
@@ -190,19 +207,6 @@ class Context:
     @property
     def budget(self) -> Budget:
         return Budget.from_settings(self.runtime.settings)
-
-    def trigger(self, reason: str, **details: Any) -> Trigger:
-        """The `Trigger` of an analysis this run starts for ``reason``: this run's try,
-        whether it is the first, `once` and the budget, with the handler's ``details``."""
-        return Trigger(
-            reason,
-            first_run=self.first_run,
-            last_attempt=self.last_attempt,
-            attempt=self.attempt,
-            once=self.once,
-            budget=self.budget,
-            **details,
-        )
 
     @contextlib.contextmanager
     def once(self, key: str) -> Iterator[bool]:
@@ -256,6 +260,7 @@ class Jobs:
     def __init__(
         self,
         settings: Settings,
+        router: Router,
         huey: Huey | None = None,
         store: Store | None = None,
         runtime: Runtime | None = None,
@@ -264,6 +269,7 @@ class Jobs:
         pending_hold: float = PENDING_HOLD,
     ) -> None:
         self.settings = settings
+        self.router = router
         self.huey = huey or make_huey(settings)
         self.store = store or make_store(settings, self.huey)
         self._runtime = runtime
@@ -324,16 +330,13 @@ class Jobs:
             self.task(job_id)
 
     # -- the worker side -------------------------------------------------------------------------
-    def _run(self, job: str | dict[str, Any], task: Any = None) -> None:
-        if isinstance(job, dict):  # a task queued before the journal existed
-            self.store.journal_add(job["delivery"], job, hold=self.pending_hold)
-            job = job["delivery"]
+    def _run(self, job: str, task: Any = None) -> None:
         entry = self.store.journal_get(job)
         if entry is None:
             return  # a copy of a job that is over
         try:
             event = Event.from_job(entry.data)
-            problem = router.malformed(event)
+            problem = self.router.malformed(event)
         except (KeyError, TypeError, AttributeError) as exc:
             event, problem = None, f"an unreadable job ({_brief(exc)})"
         if problem or event is None:  # stored before it was checked: no try could read it either
@@ -345,7 +348,7 @@ class Jobs:
 
     def _take(self, job_id: str, event: Event) -> None:
         try:
-            key = router.subject(event)
+            key = self.router.subject(event)
         except (PayloadError, KeyError, TypeError, AttributeError) as exc:  # the payload: no try could read it
             log.error("job %s dropped: its payload names no pull request it can be read for (%s)", job_id, _brief(exc))
             self.store.journal_done(job_id)
@@ -390,8 +393,8 @@ class Jobs:
         last = attempt >= self.max_attempts
         outcome = "done"
         try:
-            router.dispatch(
-                event, Context(self.runtime, last_attempt=last, attempt=attempt, first_run=entry.claims == 1)
+            self.router.dispatch(
+                event, JobContext(self.runtime, last_attempt=last, attempt=attempt, first_run=entry.claims == 1)
             )
         except NotFound as exc:
             outcome = "ended"
@@ -461,8 +464,9 @@ class Jobs:
         if number is None or not event.repo:
             return
         try:
-            ctx = Context(self.runtime)
-            report_gave_up(ctx.app, ctx.installation_id(event), event.repo, number, reason)
+            from .analysis import gave_up
+
+            gave_up(JobContext(self.runtime), event, number, reason)
         except Exception as exc:
             log.warning("%s: could not report it on the check run: %s", event.describe(), _brief(exc))
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from footgun.rules.model import SEVERITY_RANK, Edit, Finding, Fix, Skip
@@ -164,7 +164,7 @@ def _outside_code_spans(text: str, change, inside=lambda part: part) -> str:
             i += 1
             continue
         run = len(text[i:]) - len(text[i:].lstrip("`"))
-        closing = re.compile(r"(?<!`)`{%d}(?!`)" % run).search(text, i + run)
+        closing = re.compile(rf"(?<!`)`{{{run}}}(?!`)").search(text, i + run)
         if closing is None:
             i += run
             continue
@@ -490,8 +490,8 @@ def _review_body(
     inline: int,
     listed: list[tuple[Finding, str]],
     skipped: list[Skip],
-    notes: list[Skip] = (),
-    remarks: list[Skip] = (),
+    notes: Sequence[Skip] = (),
+    remarks: Sequence[Skip] = (),
 ) -> tuple[str, set[str]]:
     old = len(findings) - new
     if new:

@@ -20,6 +20,7 @@ from .app import create_app
 from .credentials import verifies_webhooks
 from .jobs import Jobs
 from .logs import configure_logging
+from .routes import build_router
 from .settings import SettingsError
 from .setup import load_web_settings, setup_mode_note
 
@@ -42,7 +43,7 @@ def run(host: str = "127.0.0.1", port: int | None = None, idle_timeout: float = 
         print(f"footgun serve: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_format)
-    jobs = Jobs(settings)
+    jobs = Jobs(settings, build_router())
     server = make_server(
         host,
         port or settings.port,

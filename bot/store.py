@@ -51,10 +51,6 @@ CONTENT_WINDOW = 3600.0  # the longest window of GitHub's content-creation limit
 JOB_COLUMNS = "id, data, owner, lease_until, attempts, claims"
 
 
-class LockBusy(Exception):
-    """Another run holds the lock."""
-
-
 class NotQueued(Exception):
     """`Store.accept` stored the delivery and its journal entry, but putting it on the
     queue failed (``__cause__``): the journal has it, a worker queues it later."""
@@ -107,18 +103,6 @@ class Store(Protocol):
 
     def beat(self, worker: str) -> None: ...
     def last_beat(self) -> float | None: ...
-
-
-@contextlib.contextmanager
-def locked(store: Store, key: str, ttl: float = LOCK_TTL) -> Iterator[str]:
-    """Hold ``key`` for the block, or raise `LockBusy` at once."""
-    token = store.acquire(key, ttl)
-    if token is None:
-        raise LockBusy(key)
-    try:
-        yield token
-    finally:
-        store.release(key, token)
 
 
 # --- who holds what --------------------------------------------------------------------

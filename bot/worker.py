@@ -9,6 +9,7 @@ import sys
 from .credentials import current_settings
 from .jobs import Jobs
 from .logs import configure_logging, register_secret
+from .routes import build_router
 from .settings import SettingsError, load_settings
 
 log = logging.getLogger("footgun.worker")
@@ -33,7 +34,7 @@ def main() -> int:
         settings.workers,
         "Redis" if settings.redis_url else settings.data_dir,
     )
-    Jobs(settings).consumer().run()
+    Jobs(settings, build_router()).consumer().run()
     return 0
 
 

@@ -35,6 +35,23 @@ YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__", ".venv", "venv"}
 
 
+def is_manifest_name(name: str) -> bool:
+    """A file name the engine reads: YAML, and not footgun's own configuration (YAML,
+    but no manifest: not worth a "skipped" line)."""
+    return name.endswith(YAML_SUFFIXES) and name not in CONFIG_NAMES
+
+
+def is_manifest_path(path: str, config: Config) -> bool:
+    """A repository path (``/``-separated, from its root) to scan: a manifest name, under
+    no vendored or tool folder (`SKIP_DIRS`), within the configuration's scope."""
+    folders, _, name = path.rpartition("/")
+    return (
+        is_manifest_name(name)
+        and not any(part in SKIP_DIRS for part in folders.split("/"))
+        and config.is_included(path)
+    )
+
+
 @dataclass
 class ScanResult:
     findings: list[Finding]
@@ -167,12 +184,7 @@ def collect_files(paths: Iterable[str], config: Config, unreadable: list[Skip] |
         if os.path.isdir(path):
             for folder, dirs, names in os.walk(path, onerror=cannot_list):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                # footgun's own config is YAML but no manifest: not worth a "skipped" line
-                found.extend(
-                    os.path.join(folder, n)
-                    for n in sorted(names)
-                    if n.endswith(YAML_SUFFIXES) and n not in CONFIG_NAMES
-                )
+                found.extend(os.path.join(folder, n) for n in sorted(names) if is_manifest_name(n))
         else:
             found.append(path)
     seen: set[str] = set()

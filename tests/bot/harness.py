@@ -13,6 +13,7 @@ from typing import Any
 
 from footgun.bot.app import create_app
 from footgun.bot.jobs import Jobs
+from footgun.bot.routes import build_router
 from footgun.bot.settings import Settings
 from footgun.bot.webhook import signature_of
 from tests.fakegithub.serializers import Urls, pull_json
@@ -211,7 +212,7 @@ def start_bot(
     **overrides: Any,
 ) -> Bot:
     settings = make_settings(fake, data_dir, redis_url, **overrides)
-    jobs = Jobs(settings)
+    jobs = Jobs(settings, build_router())
     bot = Bot(fake, settings, jobs, create_app(settings, jobs).test_client())
     if consume:
         bot.consumer = jobs.consumer(workers=workers, signals=False)

@@ -21,14 +21,23 @@ PATCH = """@@ -1,4 +1,5 @@ kind: Service
  c"""
 
 
+def commentable(diff: FileDiff, line: int) -> bool:
+    """A RIGHT-side line (added or context): one a review comment may target."""
+    return diff.text(line) is not None
+
+
+def added_lines(diff: FileDiff) -> set[int]:
+    return {n for hunk in diff.hunks for n in hunk.added}
+
+
 def test_patch_right_lines_by_hunk():
     diff = parse_patch(PATCH, "svc.yaml")
     assert [sorted(h.right) for h in diff.hunks] == [[1, 2, 3, 4, 5], [21, 22]]
-    assert diff.commentable(1) and diff.commentable(5) and diff.commentable(22)
-    assert not diff.commentable(6) and not diff.commentable(20) and not diff.commentable(23)
+    assert commentable(diff, 1) and commentable(diff, 5) and commentable(diff, 22)
+    assert not commentable(diff, 6) and not commentable(diff, 20) and not commentable(diff, 23)
     assert diff.added(2) and diff.added(3) and not diff.added(1) and not diff.added(21)
-    assert diff.added_lines == {2, 3}
-    assert diff.hunk_of(4).index == 0 and diff.hunk_of(22).index == 1
+    assert added_lines(diff) == {2, 3}
+    assert diff.hunk_spanning(4, 4).index == 0 and diff.hunk_spanning(22, 22).index == 1
     assert diff.text(2) == "kind: Service"
     assert diff.hunk_spanning(2, 5) is diff.hunks[0]
     assert diff.hunk_spanning(4, 21) is None  # across hunks: GitHub refuses the range
@@ -54,20 +63,20 @@ def test_no_newline_marker_and_empty_context_line():
 
 def test_new_file_and_hunk_counts_of_one():
     diff = parse_patch("@@ -0,0 +1 @@\n+kind: Service", "new.yaml", "added")
-    assert diff.commentable(1) and diff.added(1)
-    assert not diff.commentable(2)
+    assert commentable(diff, 1) and diff.added(1)
+    assert not commentable(diff, 2)
 
 
 def test_removed_file_has_no_right_lines():
     diff = from_pr_file({"filename": "old.yaml", "status": "removed", "patch": "@@ -1,2 +0,0 @@\n-a\n-b"})
-    assert diff.removed and not diff.hunks and not diff.commentable(1)
+    assert diff.removed and not diff.hunks and not commentable(diff, 1)
 
 
 def test_patchless_and_binary_files_have_nothing_commentable():
     large = from_pr_file({"filename": "big.yaml", "status": "modified", "changes": 9000})
-    assert not large.has_patch and not large.commentable(1)
+    assert not large.has_patch and not commentable(large, 1)
     binary = from_pr_file({"filename": "logo.png", "status": "added"})
-    assert not binary.commentable(1)
+    assert not commentable(binary, 1)
 
 
 def test_renamed_file_keeps_previous_path():
@@ -82,7 +91,7 @@ def test_renamed_file_keeps_previous_path():
 
 def test_pure_rename_without_patch_has_no_lines():
     diff = from_pr_file({"filename": "b.yaml", "status": "renamed", "previous_filename": "a.yaml"})
-    assert diff.previous_path == "a.yaml" and not diff.commentable(1)
+    assert diff.previous_path == "a.yaml" and not commentable(diff, 1)
 
 
 def _git(repo, *args):
@@ -119,13 +128,13 @@ def test_git_diff_of_a_real_repository(repo):
 
     mod = diffs["mod.yaml"]
     assert [sorted(h.right) for h in mod.hunks] == [[1, 2, 3, 4, 5], [15, 16, 17, 18, 19, 20]]
-    assert mod.added_lines == {2, 18}
-    assert diffs["gone.yaml"].removed and not diffs["gone.yaml"].commentable(1)
+    assert added_lines(mod) == {2, 18}
+    assert diffs["gone.yaml"].removed and not commentable(diffs["gone.yaml"], 1)
     moved = diffs["moved here.yaml"]
     assert moved.status == "renamed" and moved.previous_path == "move me.yaml" and moved.added(11)
-    assert diffs["bin.dat"].binary and not diffs["bin.dat"].commentable(1)
+    assert diffs["bin.dat"].binary and not commentable(diffs["bin.dat"], 1)
     new = diffs["new.yaml"]
-    assert new.status == "added" and new.added_lines == {1, 2} and new.text(2) == "b: 2"
+    assert new.status == "added" and added_lines(new) == {1, 2} and new.text(2) == "b: 2"
 
 
 def test_git_diff_quoted_paths():

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from footgun.bot.local import LocalReviewError, local_review, review_markdown, select_findings, select_skipped
+from footgun.bot.evaluation import select_findings, select_skipped
+from footgun.bot.local import LocalReviewError, local_review, review_markdown
 from footgun.rules.checks import RULES
 from footgun.rules.edits import apply_edits
 from footgun.rules.model import Finding, ResourceRef, Skip
@@ -126,7 +127,9 @@ def test_old_findings_in_unchanged_files_are_not_the_changes(tmp_path: Path):
     assert review_markdown(str(tmp_path)) == "No findings."  # default base: master
 
 
-def test_config_at_head_and_explicit_config(repo: Path):
+def test_the_base_branch_configuration_judges_as_on_the_app(repo: Path):
+    """A change cannot switch off the rule that flags it: the base's ``.footgun.yml``
+    judges, and the review says what the proposed one would hide (as the App does)."""
     commit(
         repo,
         {
@@ -135,6 +138,22 @@ def test_config_at_head_and_explicit_config(repo: Path):
         },
         "pin, silence",
     )
+    text = review_markdown(str(repo))
+    assert "hardcoded-node-port" in text
+    assert "### Configuration change" in text and "1 finding would be hidden" in text
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {".footgun.yml": "rules:\n  hardcoded-node-port: false\n"}, "silence on main")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "rebase", "-q", "main")
+    assert review_markdown(str(repo)) == "No findings."  # the base's configuration, unchanged by the change
+
+
+def test_explicit_config_judges_instead(repo: Path):
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {".footgun.yml": "rules:\n  hardcoded-node-port: false\n"}, "silence on main")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "rebase", "-q", "main")
+    commit(repo, {"k8s/service.yaml": SERVICE + "      nodePort: 30080\n"}, "pin")
     assert review_markdown(str(repo)) == "No findings."
     from footgun.rules.config import Config
 
@@ -191,3 +210,13 @@ def test_select_findings_keeps_changed_files_and_caused_findings():
         Skip("changed.yaml", "not a Kubernetes manifest (no document has apiVersion and kind)"),
     ]
     assert select_skipped(skips, {"changed.yaml"}) == skips[:1]
+
+
+@pytest.mark.skipif("service-selector-mismatch" not in RULES, reason="rule not in the catalogue yet")
+def test_deleting_the_only_workload_a_service_selected_is_reported(repo: Path):
+    """The same review core as the App: a Service the change leaves without pods."""
+    commit(repo, {"k8s/deployment.yaml": None}, "drop the deployment")
+    review = local_review(str(repo))
+    [found] = [f for f in review.findings if f.rule == "service-selector-mismatch"]
+    assert found.path == "k8s/service.yaml"
+    assert "k8s/service.yaml" in review_markdown(str(repo))

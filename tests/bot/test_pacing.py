@@ -13,6 +13,7 @@ from footgun.bot.app import create_app
 from footgun.bot.github import GitHubApp
 from footgun.bot.jobs import Jobs, Runtime
 from footgun.bot.pacing import MemoryPaceState, PaceWait, WritePacer
+from footgun.bot.routes import build_router
 from footgun.bot.store import SqliteStore
 
 from .harness import Bot, make_settings, start_bot, stop_bot
@@ -183,7 +184,7 @@ def test_no_burst_beyond_githubs_content_creation_limit(fake_github, tmp_path):
     app = GitHubApp(
         fake_github.app.id, fake_github.app.private_key_pem, settings.api_url, backoff=0.01, pacer=pacer, timeout=5
     )
-    jobs = Jobs(settings, runtime=Runtime(settings, app))
+    jobs = Jobs(settings, build_router(), runtime=Runtime(settings, app))
     bot = Bot(fake_github, settings, jobs, create_app(settings, jobs).test_client())
     bot.consumer = jobs.consumer(workers=4, signals=False)
     bot.consumer.start()

@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from footgun.bot.store import LockBusy, RedisStore, locked
+from footgun.bot.store import RedisStore
 
 from .harness import start_bot, stop_bot
 from .test_app_flow import REPO, SERVICE, open_typo, setup_repo
@@ -20,10 +20,10 @@ pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="re
 def test_redis_store(redis_url):
     one, two = RedisStore(redis.Redis.from_url(redis_url)), RedisStore(redis.Redis.from_url(redis_url))
     assert one.remember_delivery("d-1") and not two.remember_delivery("d-1")
-    with locked(one, "pr:x", ttl=0.2):
-        with pytest.raises(LockBusy):
-            with locked(two, "pr:x"):
-                pass
+    held = one.acquire("pr:x", ttl=0.2)
+    assert held is not None
+    assert two.acquire("pr:x") is None
+    one.release("pr:x", held)
     stale = one.acquire("pr:y", ttl=0.1)  # a holder that died
     time.sleep(0.2)
     assert stale and two.acquire("pr:y", ttl=5)

@@ -438,8 +438,10 @@ def test_edits_in_two_hunks_fall_back_to_yaml_blocks():
     found = engine_finding({"k8s/lb.yaml": head}, "load-balancer-per-service")
     diff = diffs["k8s/lb.yaml"]
     assert len(diff.hunks) == 2
-    assert all(diff.commentable(n) for e in found.fix.edits for n in (e.start_line, e.end_line))
-    assert diff.hunk_of(found.fix.edits[0].start_line) is not diff.hunk_of(found.fix.edits[-1].end_line)
+    assert all(diff.text(n) is not None for e in found.fix.edits for n in (e.start_line, e.end_line))
+    assert diff.hunk_spanning(found.fix.edits[0].start_line, found.fix.edits[0].start_line) is not diff.hunk_spanning(
+        found.fix.edits[-1].end_line, found.fix.edits[-1].end_line
+    )
     plan = plan_review([found], diffs, set(), "h")
     [comment] = plan.comments
     assert comment["line"] == found.line == 17 and "start_line" not in comment

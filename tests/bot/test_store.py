@@ -7,9 +7,7 @@ import sys
 import threading
 import time
 
-import pytest
-
-from footgun.bot.store import LockBusy, SqliteStore, locked, sqlite_write_lock
+from footgun.bot.store import SqliteStore, sqlite_write_lock
 
 from .test_app_flow import REPO, open_typo, setup_repo
 
@@ -79,14 +77,14 @@ def test_writers_of_two_processes_take_turns_on_a_file_lock(tmp_path):
 def test_lock_is_exclusive_and_released(tmp_path):
     clock = Clock()
     one, two = SqliteStore(tmp_path / "q.db", clock), SqliteStore(tmp_path / "q.db", clock)
-    with locked(one, "pr:acme/shop#1"):
-        with pytest.raises(LockBusy):
-            with locked(two, "pr:acme/shop#1"):
-                pass
-        with locked(two, "pr:acme/shop#2"):  # another PR is free
-            pass
-    with locked(two, "pr:acme/shop#1"):
-        pass
+    held = one.acquire("pr:acme/shop#1")
+    assert held is not None
+    assert two.acquire("pr:acme/shop#1") is None
+    other = two.acquire("pr:acme/shop#2")  # another PR is free
+    assert other is not None
+    two.release("pr:acme/shop#2", other)
+    one.release("pr:acme/shop#1", held)
+    assert two.acquire("pr:acme/shop#1") is not None
 
 
 def test_a_dead_holders_lock_expires(tmp_path):

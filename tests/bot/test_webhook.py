@@ -10,6 +10,7 @@ import pytest
 
 from footgun.bot.app import create_app
 from footgun.bot.jobs import Jobs
+from footgun.bot.routes import build_router
 from footgun.bot.settings import Settings, SettingsError, load_settings
 from footgun.bot.webhook import signature_of, valid_signature
 
@@ -106,7 +107,7 @@ def test_missing_event_header_is_a_400(idle):
 
 def test_body_over_the_cap_is_a_413(fake_github, tmp_path):
     settings = Settings(webhook_secret=SECRET, data_dir=tmp_path, max_body_bytes=2048)
-    client = create_app(settings, Jobs(settings)).test_client()
+    client = create_app(settings, Jobs(settings, build_router())).test_client()
     body = json.dumps({"action": "opened", "padding": "x" * 4096}).encode()
     answer = client.post(
         "/webhook",
