@@ -15,6 +15,7 @@ from functools import cached_property
 from itertools import accumulate
 from typing import Any
 
+from .filestyle import FileStyle, detect_style
 from .model import ResourceRef, Skip
 from .templates import TEMPLATE_MARK, structural_marker_line
 from .yamltree import (
@@ -56,6 +57,12 @@ class SourceFile:
     @cached_property
     def newline(self) -> str:
         return line_ending(self.text)
+
+    @cached_property
+    def style(self) -> FileStyle:
+        """Indentation width, sequence style and preferred quote (what a fix's new
+        lines follow), read once per file."""
+        return detect_style(self.lines)
 
     @cached_property
     def has_ignore_comment(self) -> bool:

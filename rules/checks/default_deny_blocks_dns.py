@@ -210,7 +210,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         for r in ctx.inventory.of_kind(kind)
         if r.api_version.startswith(PLUGIN_POLICY_GROUPS) and _plugin_allows_dns(r)
     ]
-    reported_udp: set[int] = set()
+    reported_udp: set[Resource] = set()
     fixed_groups: dict[tuple[str | None, Selector, tuple], Resource] = {}
     for restricting in policies:
         if any(
@@ -230,8 +230,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         kind, detail = verdict
         if kind == "udp-only":
             allowing: Policy = detail
-            if id(allowing.resource) not in reported_udp:
-                reported_udp.add(id(allowing.resource))
+            if allowing.resource not in reported_udp:
+                reported_udp.add(allowing.resource)
                 yield _udp_only_finding(ctx, allowing, restricting)
             continue
         if ctx.inventory.unscanned_holding(restricting.resource, "NetworkPolicy", "53"):
@@ -520,7 +520,9 @@ def _isolated_workloads(ctx: Context, restricting: Policy) -> list:
     """The scanned workloads whose pods the restricting policy selects: those that
     could share its namespace (the one place this rule asks which workloads are
     applied with a policy)."""
-    return [w for w in ctx.inventory.workloads_near(restricting.resource) if restricting.selector.matches(w.labels)]
+    return [
+        w for w in ctx.inventory.workloads_deployed_with(restricting.resource) if restricting.selector.matches(w.labels)
+    ]
 
 
 def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], partial: list[Policy]) -> list:
@@ -715,7 +717,7 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
 def _free_name(ctx: Context, restricting: Policy) -> str:
     resource = restricting.resource
     base = "allow-dns" if restricting.selector.is_empty else f"allow-dns-{resource.name}"
-    taken = {resource.name} | {r.name for r in ctx.inventory.near(resource, "NetworkPolicy")}
+    taken = {resource.name} | {r.name for r in ctx.inventory.deployed_with(resource, "NetworkPolicy")}
     name, number = base, 2
     while name in taken:
         name, number = f"{base}-{number}", number + 1

@@ -101,7 +101,7 @@ from typing import Any
 
 from ..backends import (
     ServicePort,
-    core_services_near,
+    core_services_deployed_with,
     describe_ports,
     is_port_name,
     made_elsewhere,
@@ -178,7 +178,7 @@ def _missing_service(ctx: Context, ingress: Resource, backend: Backend) -> Findi
     )
     candidates = {
         s.name: s
-        for s in core_services_near(ctx, ingress, namespace)
+        for s in core_services_deployed_with(ctx, ingress, namespace)
         if backend.port is None or _unported(s) or _exposes(s, backend.port)
     }
     nearest = nearest_name(backend.service, candidates)

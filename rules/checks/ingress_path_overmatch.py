@@ -208,23 +208,23 @@ class Overmatch:
 
 def check(ctx: Context) -> Iterator[Finding]:
     ingresses = [r for r in ctx.inventory.of_kind("Ingress") if is_ingress(r)]
-    classes_of = {id(i): ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
-    controllers = {id(i): classes_of[id(i)].controller_of(i) for i in ingresses}
+    classes_of = {i: ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
+    controllers = {i: classes_of[i].controller_of(i) for i in ingresses}
     regex_hosts: dict[tuple[str | None, str], list[tuple[Resource, str]]] = defaultdict(list)
     for ingress in ingresses:
-        trigger = _regex_trigger(ingress) if controllers[id(ingress)] == INGRESS_NGINX else None
+        trigger = _regex_trigger(ingress) if controllers[ingress] == INGRESS_NGINX else None
         if trigger:
             for host in {entry.host for entry in ingress_paths(ingress)}:
-                regex_hosts[(classes_of[id(ingress)].class_of(ingress), host)].append((ingress, trigger))
+                regex_hosts[(classes_of[ingress].class_of(ingress), host)].append((ingress, trigger))
     for ingress in ingresses:
-        controller = controllers[id(ingress)]
+        controller = controllers[ingress]
         if controller not in NAMES:
             continue
         for entry in ingress_paths(ingress):
             triggers = (
                 [
                     t
-                    for t in regex_hosts.get((classes_of[id(ingress)].class_of(ingress), entry.host), [])
+                    for t in regex_hosts.get((classes_of[ingress].class_of(ingress), entry.host), [])
                     if ctx.inventory.together(t[0], ingress)
                 ]
                 if controller == INGRESS_NGINX

@@ -210,7 +210,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     ingresses = [i for i in ctx.inventory.of_kind("Ingress") if is_ingress(i)]
     servers = _NginxServers(ingresses, ctx)
     for ingress in ingresses:
-        classes = servers.classes[id(ingress)]  # the classes deployed with this Ingress
+        classes = servers.classes[ingress]  # the classes deployed with this Ingress
         if terminated_by_controller(ingress.annotations) or _mergeable_type(ingress, classes) == MINION:
             continue  # a minion's paths are served with its master's TLS: the master decides
         entries = tls_entries(ingress)
@@ -362,10 +362,10 @@ class _NginxServers:
 
     def __init__(self, ingresses: list[Resource], ctx: Context) -> None:
         self.inventory = ctx.inventory
-        self.classes = {id(i): ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
+        self.classes = {i: ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
         self.by_host: dict[tuple[str | None, str], list[Resource]] = {}
         for ingress in ingresses:
-            classes = self.classes[id(ingress)]
+            classes = self.classes[ingress]
             if classes.controller_of(ingress) != INGRESS_NGINX:
                 continue
             for host, _ in ingress_hosts(ingress):
@@ -374,7 +374,7 @@ class _NginxServers:
     def secured_elsewhere(self, ingress: Resource, host: str) -> bool:
         """Whether the host's ingress-nginx server gets its certificate, or its
         finding, from another Ingress of the same class deployed with it."""
-        classes = self.classes[id(ingress)]
+        classes = self.classes[ingress]
         if classes.controller_of(ingress) != INGRESS_NGINX:
             return False
         others = [

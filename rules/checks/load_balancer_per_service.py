@@ -406,13 +406,13 @@ MAX_RELATED = 10  # other Services listed as related locations
 def check(ctx: Context) -> Iterator[Finding]:
     services = sorted(ctx.inventory.of_kind("Service"), key=lambda s: (s.path, s.start_line))
     units = _units(ctx, services)
-    reported: set[int] = set()
+    reported: set[Resource] = set()
     for unit, members in units:
         for pool in _pools(ctx.inventory, members):
             yield from _excess(ctx, unit, pool, reported)
 
 
-def _excess(ctx: Context, unit: Unit, pool: list[list[Resource]], reported: set[int]) -> Iterator[Finding]:
+def _excess(ctx: Context, unit: Unit, pool: list[list[Resource]], reported: set[Resource]) -> Iterator[Finding]:
     """Findings on every Service beyond the allowance in one unit; ``pool`` holds, in
     file order, the LoadBalancer copies of each distinct Service."""
     allowed = ctx.config.max_load_balancers
@@ -420,9 +420,9 @@ def _excess(ctx: Context, unit: Unit, pool: list[list[Resource]], reported: set[
         return
     for copies in pool[allowed:]:
         for service in copies:
-            if id(service) in reported:
+            if service in reported:
                 continue
-            reported.add(id(service))
+            reported.add(service)
             # the first few others only: listing every other one per finding is quadratic
             others = list(islice((c[0] for c in pool if c is not copies), MAX_RELATED))
             yield _finding(ctx, service, unit, len(pool), others)

@@ -105,9 +105,8 @@ from ..context import Context
 from ..edits import set_scalar
 from ..manifests import Resource
 from ..model import Finding, Fix
-from ..selectors import Selector, from_label_selector
+from ..selectors import Selector, from_label_selector, is_runtime_key
 from ..workloads import Workload
-from .service_selector_mismatch import is_runtime_key
 
 ID = "networkpolicy-selects-nothing"
 SEVERITY = "warning"
@@ -207,7 +206,9 @@ def _fix(ctx: Context, policy: Resource, path: tuple[Any, ...], raw: Any, select
 
 def _values(ctx: Context, policy: Resource, rest: Selector, key: str) -> set[str]:
     candidates: list[Workload] = (
-        ctx.inventory.workloads_selected(rest, policy) if not rest.is_empty else ctx.inventory.workloads_near(policy)
+        ctx.inventory.workloads_selected(rest, policy)
+        if not rest.is_empty
+        else ctx.inventory.workloads_deployed_with(policy)
     )
     return {w.labels[key] for w in candidates if key in w.labels}
 

@@ -93,7 +93,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..backends import (
-    core_services_near,
+    core_services_deployed_with,
     describe_ports,
     made_elsewhere,
     nearest_name,
@@ -133,7 +133,7 @@ def check(ctx: Context) -> Iterator[Finding]:
 
 
 def _gateways_near(ctx: Context, route: Resource, namespace: str | None) -> list[Resource]:
-    return [g for g in ctx.inventory.near_in(route, namespace, "Gateway") if is_gateway(g)]
+    return [g for g in ctx.inventory.deployed_with_in_namespace(route, namespace, "Gateway") if is_gateway(g)]
 
 
 def _check_parent(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
@@ -222,7 +222,9 @@ def _missing_service(ctx: Context, route: Resource, ref: Ref) -> Finding:
         f"BackendNotFound) and {_failure(route)}."
     )
     candidates = [
-        s.name for s in core_services_near(ctx, route, ref.namespace) if not _is_port(ref.port) or _accepts(s, ref.port)
+        s.name
+        for s in core_services_deployed_with(ctx, route, ref.namespace)
+        if not _is_port(ref.port) or _accepts(s, ref.port)
     ]
     nearest = nearest_name(ref.name, candidates)
     fix = None

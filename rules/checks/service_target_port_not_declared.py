@@ -130,10 +130,9 @@ from ..context import Context
 from ..edits import insert_entries, set_scalar
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
-from ..selectors import from_map
+from ..selectors import RUNTIME_PREFIXES, from_map, is_runtime_key
 from ..workloads import Workload
 from ..yamltree import YMap
-from .service_selector_mismatch import RUNTIME_PREFIXES, is_runtime_key
 
 ID = "service-target-port-not-declared"
 SEVERITY = "error"

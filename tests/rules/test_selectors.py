@@ -197,6 +197,6 @@ def test_selection_by_expressions_only_and_empty_selectors():
 
 def test_workloads_near_a_namespace():
     found = inventory(WORKLOADS + ASKING)
-    assert names(found.workloads_near(asking(found, "one"))) == ["a", "b"]
-    assert names(found.workloads_near(asking(found, "two"))) == ["b", "c", "d"]
-    assert names(found.workloads_near(asking(found, None))) == ["a", "b", "c", "d"]
+    assert names(found.workloads_deployed_with(asking(found, "one"))) == ["a", "b"]
+    assert names(found.workloads_deployed_with(asking(found, "two"))) == ["b", "c", "d"]
+    assert names(found.workloads_deployed_with(asking(found, None))) == ["a", "b", "c", "d"]
