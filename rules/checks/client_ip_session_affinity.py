@@ -341,7 +341,7 @@ def _annotation_quote(ingress: Resource) -> str | None:
     if not isinstance(annotations, YMap) or annotations.flow or not annotations:
         return None
     quotes = set()
-    for key, span in annotations.at.items():
+    for span in annotations.at.values():
         text = ingress.source.line(span.key_line)[span.col :]
         match = re.match(r"""^(?:"[^"]*"|'[^']*'|[^:]+):\s*(["'])?""", text)
         quotes.add(match.group(1) if match else None)

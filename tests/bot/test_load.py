@@ -55,7 +55,7 @@ def _deliveries(fake, prs) -> list[tuple[str, str, bytes]]:
     "reopened" and "ready_for_review" (same head: one review); and 40 deliveries to
     ignore (pings, pushes, comments that are no command)."""
     out = []
-    for repo, pr in prs:
+    for _repo, pr in prs:
         opened = str(uuid.uuid4())
         for action, delivery in (
             ("opened", opened),

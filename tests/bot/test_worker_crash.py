@@ -76,7 +76,7 @@ def test_a_job_that_kills_its_worker_every_time_stops_and_says_so(crash):
     assert web.open(pr).status_code == 202
     for tries in (1, 2):
         w = worker(FOOTGUN_MAX_ATTEMPTS="2")
-        until(lambda: held.hits == tries, what=f"try {tries}")
+        until(lambda tries=tries: held.hits == tries, what=f"try {tries}")
         w.kill()
     web.fake.faults.clear()
 
