@@ -137,8 +137,8 @@ def remove_keys(source: SourceFile, mapping: YMap, keys: Iterable[Any]) -> list[
     if not present or mapping.flow:
         return []
     if "-" in line_prefix(source, mapping.at[present[0]].key_line, mapping.at[present[0]].col):
-        edits = [remove_key(source, mapping, k) for k in present]
-        return [e for e in edits if e]
+        removals = [remove_key(source, mapping, k) for k in present]
+        return [e for e in removals if e]
     edits: list[Edit] = []
     for key in present:
         span = mapping.at[key]
@@ -293,7 +293,7 @@ def _merge(
         elif isinstance(value, dict) and isinstance(current, dict):
             if not _merge(source, current, value, inserts, replaced):
                 return False
-        elif isinstance(value, list) and isinstance(current, list):
+        elif isinstance(value, list) and isinstance(current, YSeq):
             lines = _item_lines(source, current, value)
             if lines is None:
                 return False

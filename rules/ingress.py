@@ -329,7 +329,9 @@ def ingress_paths(ingress: Resource) -> Iterator[IngressPath]:
         paths = http.get("paths") if isinstance(http, dict) else None
         if not isinstance(paths, list):
             continue
-        host = rule.get("host") if isinstance(rule.get("host"), str) else ""
+        host = rule.get("host")
+        if not isinstance(host, str):
+            host = ""
         for path_index, item in enumerate(paths):
             if not isinstance(item, YMap):
                 continue

@@ -120,7 +120,7 @@ class Inventory:
         for resource in self.resources:
             if resource.namespace is None and resource.kind not in CLUSTER_SCOPED:
                 resource.namespace = self.units.namespace(resource.path)
-        self.unscanned = [_unscanned(f) for f in self.files if f.skip and _could_hold_resources(f.skip)]
+        self.unscanned = [_unscanned(f, f.skip) for f in self.files if f.skip and _could_hold_resources(f.skip)]
         self._by_kind: dict[str, dict[str | None, list[Resource]]] = defaultdict(lambda: defaultdict(list))
         self._by_name: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         for resource in self.resources:
@@ -156,7 +156,7 @@ class Inventory:
 
     def _could_be_in(self, namespace: str | None, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere that could be in ``namespace``."""
-        found = []
+        found: list[Resource] = []
         for kind in kinds:
             buckets = self._by_kind.get(kind, {})
             if namespace is None:
@@ -369,8 +369,8 @@ def _could_hold_resources(skip: Skip) -> bool:
     return not skip.reason.startswith(("not a Kubernetes manifest", "binary file"))
 
 
-def _unscanned(loaded: LoadedFile) -> Unscanned:
+def _unscanned(loaded: LoadedFile, skip: Skip) -> Unscanned:
     if loaded.source is None:
-        return Unscanned(loaded.skip, None)
+        return Unscanned(skip, None)
     names = frozenset(_NAMESPACE_LINE.findall(loaded.source.text))
-    return Unscanned(loaded.skip, names or None, loaded.source.text)
+    return Unscanned(skip, names or None, loaded.source.text)

@@ -128,10 +128,16 @@ class Resource:
                 return default
         return node
 
+    def key_line(self, *path: Any) -> int:
+        """The line of the key (or item) at ``path``; the resource's first line when
+        the path is absent, so a message always points into the resource."""
+        span = self.span(*path)
+        return span.key_line if span is not None else self.start_line
+
     def span(self, *path: Any) -> Span | None:
         """Where the value at ``path`` sits, or None when it is absent."""
         node: Any = self.data
-        parent = None
+        parent: YMap | YSeq | None = None
         for step in path:
             if isinstance(node, YMap) and step in node:
                 parent = node

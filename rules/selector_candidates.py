@@ -13,7 +13,7 @@ of `Inventory.workloads_deployed_with`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from .context import Context
@@ -206,7 +206,7 @@ def candidate_workloads(ctx: Context, service: Resource, wider: bool = False) ->
     groups: dict[tuple[str | None, tuple[str, str] | None], _Group] = ctx.memo("workload-groups", dict)
     # (a namespace with no workload has no bucket: `workloads_deployed_with` lists the rest)
     keys = inventory.namespaces_of_workloads() if namespace is None else [namespace] if wider else [namespace, None]
-    units: list[tuple[str, str] | None] = [None] if wider else sorted(inventory.units.roots(service.path))
+    units: Sequence[tuple[str, str] | None] = [None] if wider else sorted(inventory.units.roots(service.path))
     for unit in units:
         for key in keys:
             if (key, unit) not in groups:

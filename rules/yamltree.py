@@ -193,6 +193,12 @@ class YMap(dict):
     """A mapping; ``at[key]`` is the `Span` of that key's entry."""
 
     __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
+    _at: Any  # raw spans until `at` is first read
+    _spans: dict[Any, Span]
+    line: int
+    end_line: int
+    col: int
+    flow: bool
 
     @property
     def at(self) -> dict[Any, Span]:
@@ -211,6 +217,12 @@ class YSeq(list):
     """A sequence; ``at[i]`` is the `Span` of item i."""
 
     __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
+    _at: Any  # raw spans until `at` is first read
+    _spans: list[Span]
+    line: int
+    end_line: int
+    col: int
+    flow: bool
 
     @property
     def at(self) -> list[Span]:
@@ -500,7 +512,7 @@ class _Builder:
 
     def _sequence(self, node: SequenceNode) -> tuple[YSeq, int]:
         result = YSeq()
-        at = []
+        at: list[Span] = []
         size = 1
         flow = bool(node.flow_style)
         for item_node in node.value:
@@ -559,6 +571,7 @@ class _PlainBuilder(_Builder):
         if top:
             self.duplicates = []
         cls = type(node)
+        value: Any
         if cls is MappingNode:
             value = self._mapping(node)
         elif cls is SequenceNode:
@@ -586,9 +599,10 @@ class _PlainBuilder(_Builder):
                     end -= 1
         return end
 
-    def _mapping(self, node: Any) -> YMap:
+    def _mapping(self, node: Any) -> YMap:  # type: ignore[override]  # the value alone: the count is in self.total
         result = YMap()
-        at: dict[Any, Span] = {}
+        at: dict[Any, Any] = {}  # raw spans (see `_span_of`)
+        value: Any
         merges = None
         mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
         count = 1
@@ -660,9 +674,10 @@ class _PlainBuilder(_Builder):
                 self.duplicates.append((key_node.start_mark.line + 1, key))
             seen.add(key)
 
-    def _sequence(self, node: Any) -> YSeq:
+    def _sequence(self, node: Any) -> YSeq:  # type: ignore[override]  # the value alone: the count is in self.total
         result = YSeq()
-        at = []
+        at: list[Any] = []  # raw spans (see `_span_of`)
+        value: Any
         mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
         # Every "-" of a block sequence stands in the sequence's own column.
         block_col = None if node.flow_style else node.start_mark.column

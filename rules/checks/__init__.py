@@ -74,8 +74,9 @@ def project_urls() -> dict[str, str]:
         label, _, url = entry.partition(",")
         if url.strip():
             urls[label.strip().lower()] = url.strip()
-    if metadata.get("Home-page") and "homepage" not in urls:
-        urls["homepage"] = metadata["Home-page"]
+    home = (metadata.get_all("Home-page") or [None])[0]
+    if home and "homepage" not in urls:
+        urls["homepage"] = home
     return urls
 
 

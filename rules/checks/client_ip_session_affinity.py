@@ -266,7 +266,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 described += f"; add ingress-nginx cookie affinity to Ingress {', '.join(annotated)}"
             fix = Fix(described, tuple(sorted(edits, key=lambda e: (e.path, e.start_line))))
         lines = None
-        if len(removal) == 1 and removal[0].start_line == service.span("spec", "sessionAffinity").key_line:
+        if len(removal) == 1 and removal[0].start_line == service.key_line("spec", "sessionAffinity"):
             lines = (removal[0].start_line, removal[0].end_line)
         yield ctx.finding(
             service,

@@ -137,7 +137,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         related = [
             Related(
                 other.path,
-                other.span("spec", "ports", i, "nodePort").key_line,
+                other.key_line("spec", "ports", i, "nodePort"),
                 f"{other.ref} also pins nodePort {node_port}",
             )
             for other, i in rivals

@@ -116,6 +116,7 @@ from ..edits import set_scalar
 from ..ingress import Backend, ingress_backends, is_ingress
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
+from ..yamltree import YMap
 
 ID = "ingress-backend-missing"
 SEVERITY = "error"
@@ -230,7 +231,7 @@ def _missing_port(ctx: Context, ingress: Resource, backend: Backend, service: Re
         f" Verify with `kubectl get service {service.name} -n {namespace or '<namespace>'}` "
         f"(PORT(S)) and `kubectl describe ingress {ingress.name} -n {namespace or '<namespace>'}`."
     )
-    related = [Related(service.path, service.span("spec", "ports").key_line, f"ports of Service {service.name}")]
+    related = [Related(service.path, service.key_line("spec", "ports"), f"ports of Service {service.name}")]
     path = backend.field_path + _port_path(ingress, backend, _port_key(backend))
     return ctx.finding(ingress, path, message, fix=fix, related=related, field=_field(backend, "port"))
 
@@ -270,7 +271,7 @@ def _port_key(backend: Backend) -> str:
 
 def _set(ingress: Resource, backend: Backend, path: tuple[str, ...], value: Any, description: str) -> Fix | None:
     mapping = ingress.get(*backend.field_path, *path[:-1])
-    if not isinstance(mapping, dict) or path[-1] not in mapping:
+    if not isinstance(mapping, YMap) or path[-1] not in mapping:
         return None
     edit = set_scalar(ingress.source, mapping, path[-1], value)
     return Fix(description, (edit,)) if edit else None

@@ -315,7 +315,7 @@ def _finding(
             f"matches {also}, and `{prefix.upper()}`."
         )
         related = [
-            Related(s.path, s.span("metadata", "annotations", a).key_line, f"`{a}` puts host {host} in regex mode")
+            Related(s.path, s.key_line("metadata", "annotations", a), f"`{a}` puts host {host} in regex mode")
             for s, a in triggers
             if s is not ingress
         ]
@@ -472,14 +472,15 @@ def _route_overmatches(ctx: Context) -> Iterator[Finding]:
                 f"`{prefix}2` and `{prefix}-anything`, not only `{prefix}` and `{prefix}/...`."
             )
             new_type = "Exact" if _is_endpoint(prefix) else "PathPrefix"
-            edits = [
-                set_scalar(route.source, match, "type", new_type),
-                set_scalar(route.source, match, "value", prefix),
-            ]
+            edits = (
+                [set_scalar(route.source, match, "type", new_type), set_scalar(route.source, match, "value", prefix)]
+                if isinstance(match, YMap)
+                else []
+            )
             fix = _made(
                 f"Use `type: {new_type}` with `value: {prefix}`, which Gateway API matches "
                 f"{'exactly' if new_type == 'Exact' else 'per path segment'}",
-                edits if all(edits) else None,
+                [e for e in edits if e] if edits and all(edits) else None,
             )
             yield ctx.finding(
                 route, field_path + ("value",), message, fix=fix, field=f"spec.rules.matches.path.{value}"

@@ -170,6 +170,7 @@ from ..inventory import Inventory
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..units import Unit
+from ..yamltree import YMap
 
 ID = "load-balancer-per-service"
 SEVERITY = "info"
@@ -450,7 +451,7 @@ def _finding(ctx: Context, service: Resource, unit: Unit, count: int, others: li
     related = [
         Related(
             o.path,
-            o.span("spec", "type").key_line if o.span("spec", "type") else o.start_line,
+            o.key_line("spec", "type"),
             f"{o.ref} is another LoadBalancer serving HTTP in {unit.label}",
         )
         for o in others
@@ -512,7 +513,7 @@ def _ingress_port(service: Resource) -> Any:
 def _fix(service: Resource) -> Fix | None:
     spec = service.get("spec")
     source = service.source
-    if not isinstance(spec, dict) or spec.flow:
+    if not isinstance(spec, YMap) or spec.flow:
         return None
     edit = set_scalar(source, spec, "type", "ClusterIP")
     if edit is None:
@@ -523,13 +524,13 @@ def _fix(service: Resource) -> Fix | None:
         drop.append("externalTrafficPolicy")
     edits += remove_keys(source, spec, drop)
     for port in spec.get("ports") or []:
-        if isinstance(port, dict) and "nodePort" in port:
+        if isinstance(port, YMap) and "nodePort" in port:
             removed = remove_key(source, port, "nodePort")
             if removed is None:
                 return None
             edits.append(removed)
     annotations = service.get("metadata", "annotations")
-    if isinstance(annotations, dict) and SOURCE_RANGES_ANNOTATION in annotations:
+    if isinstance(annotations, YMap) and SOURCE_RANGES_ANNOTATION in annotations:
         removed = remove_key(source, annotations, SOURCE_RANGES_ANNOTATION)
         if removed is None:
             return None

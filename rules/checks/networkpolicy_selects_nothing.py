@@ -107,6 +107,7 @@ from ..manifests import Resource
 from ..model import Finding, Fix
 from ..selectors import Selector, from_label_selector, is_runtime_key
 from ..workloads import Workload
+from ..yamltree import YMap
 
 ID = "networkpolicy-selects-nothing"
 SEVERITY = "warning"
@@ -189,7 +190,7 @@ def _fix(ctx: Context, policy: Resource, path: tuple[Any, ...], raw: Any, select
     """A plain ``matchLabels`` one of whose values is nearly the one the pods
     matching its other labels carry."""
     labels = raw.get("matchLabels") if isinstance(raw, dict) else None
-    if not isinstance(labels, dict) or raw.get("matchExpressions") or selector.expressions:
+    if not isinstance(labels, YMap) or raw.get("matchExpressions") or selector.expressions:
         return None
     choices = {}
     for key, value in selector.labels:

@@ -120,7 +120,7 @@ def _finding(
         f"which the container does not declare (its ports: {listed}): the kubelet cannot resolve "
         f"the name and the probe always fails: {PROBES[probe]}."
     )
-    replacement = nearest_name(port, [p.name for p in ports if p.name])
+    replacement: str | int | None = nearest_name(port, [p.name for p in ports if p.name])
     if replacement is None and len(ports) == 1:
         replacement = ports[0].name or ports[0].number
     fix = None

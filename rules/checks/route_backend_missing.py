@@ -107,6 +107,7 @@ from ..edits import set_scalar
 from ..gateway import ROUTE_KINDS, Ref, backend_refs, gateways_named, is_gateway, is_gateway_api, listeners, parent_refs
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
+from ..yamltree import YMap
 
 ID = "route-backend-missing"
 SEVERITY = "error"
@@ -249,7 +250,7 @@ def _is_port(value: Any) -> bool:
 
 def _rename(route: Resource, ref: Ref, key: str, value: Any, description: str) -> Fix | None:
     mapping = route.get(*ref.field_path)
-    if not isinstance(mapping, dict) or key not in mapping:
+    if not isinstance(mapping, YMap) or key not in mapping:
         return None
     edit = set_scalar(route.source, mapping, key, value)
     return Fix(description, (edit,)) if edit else None

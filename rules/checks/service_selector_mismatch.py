@@ -580,9 +580,9 @@ def _rewrite_selector(service: Resource, raw: YMap, new: dict[str, str]) -> Edit
     entries = {str(k): s for k, s in raw.at.items()}
     col = min(s.col for s in entries.values())
     owner: dict[int, str] = {}
-    for key, s in entries.items():
+    for entry_key, s in entries.items():
         for number in range(s.key_line, s.end + 1):
-            owner[number] = key
+            owner[number] = entry_key
     out = [source.line(span.key_line)]
     pending = {k: v for k, v in new.items() if k not in entries}
     replacement_for = _replacements(raw, new)

@@ -317,7 +317,7 @@ def _finding(
         f"`kubectl port-forward -n {ns} service/{service.name} {port.port}`."
     )
     related = [
-        Related(w.resource.path, w.resource.span(*w.pod_spec_path).key_line, f"pod template of {w.kind} {w.name}")
+        Related(w.resource.path, w.resource.key_line(*w.pod_spec_path), f"pod template of {w.kind} {w.name}")
         for w in workloads[:3]
         if w.resource.span(*w.pod_spec_path)
     ]
