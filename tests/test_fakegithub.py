@@ -19,6 +19,7 @@ import urllib3
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.GithubException import BadCredentialsException, RateLimitExceededException, UnknownObjectException
 
+from tests.bot.procs import until
 from tests.fakegithub import FakeGitHub, FakeGitHubServer
 from tests.fakegithub.auth import generate_key_pair
 from tests.fakegithub.gitobjects import blob_sha
@@ -831,9 +832,7 @@ def test_hang_past_client_timeout(world):
         repo.get_pull(1).create_review(body="slow", event="COMMENT")
     assert time.time() - started < 2.9  # the client gave up before the server answered
     # the slow request still went through on the server, as a real one can
-    deadline = time.time() + 5
-    while not fake.reviews("acme/web", 1) and time.time() < deadline:
-        time.sleep(0.05)
+    until(lambda: fake.reviews("acme/web", 1), timeout=5, what="the slow review to be stored")
     assert len(fake.reviews("acme/web", 1)) == 1
     assert fake.requests.filter("POST", "/repos/acme/web/pulls/1/reviews")[0].fault == "hang"
 

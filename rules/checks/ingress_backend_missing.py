@@ -80,7 +80,39 @@ spec:
       targetPort: 8080
 ```
 Good: the backend's `port.number` is `80`, the Service's port (8080 is the pods'
-`targetPort`, which an Ingress never names).
+`targetPort`, which an Ingress never names):
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  namespace: shop
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: storefront
+                port:
+                  number: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: storefront
+  namespace: shop
+spec:
+  selector:
+    app: storefront
+  ports:
+    - port: 80
+      targetPort: 8080
+```
 
 ## Configuration
 None.

@@ -83,7 +83,60 @@ spec:
           image: registry.example.com/payments:5.1.0
 ```
 Good: `app: payments`, the label the pods carry (and a `checkout` workload in the
-namespace, or a `namespaceSelector` for the namespace it runs in).
+namespace, or a `namespaceSelector` for the namespace it runs in):
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: payments-ingress
+  namespace: payments
+spec:
+  podSelector:
+    matchLabels:
+      app: payments
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              app: checkout
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments
+  namespace: payments
+spec:
+  selector:
+    matchLabels:
+      app: payments
+  template:
+    metadata:
+      labels:
+        app: payments
+    spec:
+      containers:
+        - name: payments
+          image: registry.example.com/payments:5.1.0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+  namespace: payments
+spec:
+  selector:
+    matchLabels:
+      app: checkout
+  template:
+    metadata:
+      labels:
+        app: checkout
+    spec:
+      containers:
+        - name: checkout
+          image: registry.example.com/checkout:2.0.1
+```
 
 ## Configuration
 - `custom-workloads`: custom resources whose pod templates count as pods.

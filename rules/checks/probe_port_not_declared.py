@@ -59,7 +59,32 @@ spec:
               path: /healthz
               port: web
 ```
-Good: `port: http`, the name the container declares.
+Good: `port: http`, the name the container declares:
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: billing
+spec:
+  selector:
+    matchLabels:
+      app: billing
+  template:
+    metadata:
+      labels:
+        app: billing
+    spec:
+      containers:
+        - name: billing
+          image: registry.example.com/billing:3.2.0
+          ports:
+            - name: http
+              containerPort: 8080
+          readinessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+```
 
 ## Configuration
 - `custom-workloads`: custom resources whose pod templates are checked too.

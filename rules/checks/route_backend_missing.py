@@ -72,7 +72,34 @@ spec:
   ports:
     - port: 8080
 ```
-Good: `name: store`, the Service that exists.
+Good: `name: store`, the Service that exists:
+```yaml
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: store
+  namespace: store
+spec:
+  parentRefs:
+    - name: public
+      namespace: infra
+  hostnames: [store.example.com]
+  rules:
+    - backendRefs:
+        - name: store
+          port: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: store
+  namespace: store
+spec:
+  selector:
+    app: store
+  ports:
+    - port: 8080
+```
 
 ## Configuration
 None.

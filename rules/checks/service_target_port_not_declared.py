@@ -93,7 +93,39 @@ spec:
             - name: http
               containerPort: 8080
 ```
-Good: `targetPort: http`, the name the container declares.
+Good: `targetPort: http`, the name the container declares:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: checkout
+spec:
+  selector:
+    app: checkout
+  ports:
+    - port: 80
+      targetPort: http
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  selector:
+    matchLabels:
+      app: checkout
+  template:
+    metadata:
+      labels:
+        app: checkout
+    spec:
+      containers:
+        - name: checkout
+          image: registry.example.com/checkout:2.0.1
+          ports:
+            - name: http
+              containerPort: 8080
+```
 
 ## Configuration
 - `custom-workloads`: custom resources whose pod templates count as selected pods.
