@@ -51,7 +51,7 @@ _DEFAULT_TAGS = {
 }
 # Plain scalar text -> its resolved tag. The C composer calls back into the resolver
 # for every node and ruamel's VersionedResolver looks its rule table up through three
-# properties each time; that lookup was most of the parse. The answer depends on the
+# properties each time, which would be most of the parse. The answer depends on the
 # text alone: the C parser never reports a %YAML directive to the resolver, so the
 # version is always the default 1.2 (see test_yaml_1_1_directive_keeps_1_2_types).
 _PLAIN_TAGS: dict[str, Tag] = {}
@@ -270,7 +270,7 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
     docs = []
     # Building allocates several objects per node and frees none in cycles; the
     # cyclic garbage collector would traverse every live object again and again
-    # meanwhile (it was 40% of a scan's parse time). Paused for this file only.
+    # meanwhile (a large share of a scan's parse time). Paused for this file only.
     collecting = gc.isenabled()
     if collecting:
         gc.disable()

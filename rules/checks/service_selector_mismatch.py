@@ -231,8 +231,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         selector = from_map(raw).without_keys(is_runtime_key)
         if selector.is_empty:
             continue  # only run-time keys: nothing the manifests can tell
-        # The label index answers for most Services; listing the namespace's
-        # workloads for each Service made the rule quadratic in namespace size.
+        # The label index answers for most Services without listing the namespace's
+        # workloads: the rule stays linear in namespace size (guarded by
+        # tests/rules/test_selector_mismatch_scaling.py).
         if (
             ctx.inventory.workloads_selected(selector, service)
             or ctx.inventory.workloads_selected_in_subtree(selector, service)
@@ -363,8 +364,8 @@ def _choose(
         if len(ranked) == 1 or _name_score(service, selector, ranked[0]) > _name_score(service, selector, ranked[1]):
             return ranked[0], True
         return None
-    # Only workloads that can be plausible are scored: difflib for every workload of
-    # the namespace made this quadratic in namespace size (see `_plausible_candidates`).
+    # Only workloads that can be plausible are scored (`plausible`): difflib for every
+    # workload of the namespace would be quadratic in namespace size.
     scores = _contenders(ctx, service, selector, plausible(ctx, service, selector, candidates))
     if not scores:
         return None
@@ -379,7 +380,7 @@ def _contenders(ctx: Context, service: Resource, selector: Selector, workloads: 
     neither be the highest nor come within CLOSE of it: scored by difflib in order
     of `_score_bound`, highest first, until no bound comes within CLOSE of the best
     score found. In a large namespace many workloads pass the bounds (`api-12`,
-    `api-21`, ... for `api-12x`), and difflib for each of them grew with its size."""
+    `api-21`, ... for `api-12x`), and difflib for each of them would grow with its size."""
     values = [prepare(v) for v in [service.name] + [v for _, v in selector.labels]]
     pairs = [(key, prepare(value)) for key, value in selector.labels]
     bounds = sorted((-_score_bound(ctx, values, pairs, w), i) for i, w in enumerate(workloads))
