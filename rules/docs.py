@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .checks import ORDER, RULES, doc_url
+from .checks import RULES, doc_url
 from .config import OPTIONS
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
@@ -44,7 +44,8 @@ class RuleDoc:
 def rule_doc(module: ModuleType) -> RuleDoc:
     doc = inspect.cleandoc(module.__doc__ or module.SUMMARY)
     title, _, body = doc.partition("\n")
-    return RuleDoc(module.ID, ORDER.index(module.ID) + 1, module.SEVERITY, module.SUMMARY, title.strip(), body.strip())
+    number = list(RULES).index(module.ID) + 1
+    return RuleDoc(module.ID, number, module.SEVERITY, module.SUMMARY, title.strip(), body.strip())
 
 
 def rule_docs() -> list[RuleDoc]:

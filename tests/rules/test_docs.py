@@ -52,3 +52,11 @@ def test_check_reports_a_stale_readme_table(tmp_path, monkeypatch, capsys):
     assert docs.main(["--check"]) == 1
     assert "README.md is stale" in capsys.readouterr().err
     assert docs.main([]) == 0 and docs.main(["--check"]) == 0
+
+
+def test_a_rule_module_not_in_the_catalogue_order_is_found_and_numbered_after(monkeypatch):
+    from footgun.rules import checks
+
+    listed = [rule_id for rule_id in checks.ORDER if rule_id != "service-selector-mismatch"]
+    monkeypatch.setattr(checks, "ORDER", tuple(listed))
+    assert list(checks._discover()) == [*listed, "service-selector-mismatch"]
