@@ -337,20 +337,15 @@ def _compose_all(text: str) -> Iterator[Any]:
 
 
 def _may_be_too_deep(text: str, limit: int) -> bool:
-    """Whether `_estimated_depth` exceeds ``limit``, without splitting the text in
-    lines when no run of spaces and dashes is long enough for it to."""
+    """Whether a cheap upper bound of the nesting depth exceeds ``limit``: every block
+    level needs at least one more column of indentation or a compact ``- `` indicator,
+    every flow level one bracket. The text is split in lines only when some run of
+    spaces and dashes is long enough for it to."""
     brackets = text.count("[") + text.count("{")
     run = limit - brackets  # the block depth it takes, in leading spaces and dashes
     if run > 0 and not re.search(f"[ -]{{{run}}}", text):
         return False
     return brackets + _max_block_depth(text) > limit
-
-
-def _estimated_depth(text: str) -> int:
-    """A cheap upper bound of the nesting depth: every block level needs at least one
-    more column of indentation or a compact ``- `` indicator, every flow level one
-    bracket."""
-    return text.count("[") + text.count("{") + _max_block_depth(text)
 
 
 def _max_block_depth(text: str) -> int:

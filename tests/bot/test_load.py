@@ -27,6 +27,8 @@ from .harness import SECRET, pull_request_payload
 from .procs import ROOT, Worker, app_env, free_port, have_redis, until
 from .test_app_flow import DEPLOY, MANIFEST, SERVICE, TYPO
 
+pytestmark = pytest.mark.slow  # gunicorn and worker processes under load
+
 ORGS = 4
 PRS_PER_ORG = 10
 SENDERS = 20

@@ -69,6 +69,7 @@ def _web_and_workers(fake, tmp_path, redis_url, count, **env):
     return web, workers
 
 
+@pytest.mark.slow
 def test_two_worker_processes_never_post_the_same_review_twice(fake_github, tmp_path, redis_url):
     fake = fake_github
     setup_repo(fake)
@@ -103,6 +104,7 @@ def test_two_worker_processes_never_post_the_same_review_twice(fake_github, tmp_
             w.stop()
 
 
+@pytest.mark.slow
 def test_a_killed_workers_job_is_taken_over_by_the_other_worker(fake_github, tmp_path, redis_url):
     """No restart: the surviving worker process sees the lease run out and runs it."""
     fake = fake_github

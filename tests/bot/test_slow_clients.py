@@ -21,6 +21,8 @@ from footgun.bot.webhook import signature_of
 from .harness import SECRET
 from .procs import ROOT, app_env, free_port, until
 
+pytestmark = pytest.mark.slow  # starts the Procfile's processes
+
 GITHUB_TIMEOUT = 10.0  # GitHub gives up on a delivery after 10 s
 SLOW_CLIENTS = 16
 

@@ -10,6 +10,8 @@ from .harness import start_bot
 from .procs import Worker, app_env, until
 from .test_app_flow import REPO, open_typo, setup_repo
 
+pytestmark = pytest.mark.slow  # kills and restarts worker processes
+
 
 @pytest.fixture
 def crash(fake_github, tmp_path):

@@ -244,6 +244,7 @@ def fuzz(seed: int, count: int, timeout: int) -> list[str]:
     return json.loads(child.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_fuzz_scan_and_fix_quick():
     assert fuzz(seed=17, count=150, timeout=300) == []
 
