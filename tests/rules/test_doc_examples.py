@@ -20,9 +20,11 @@ _EXAMPLE = re.compile(
 
 def examples(rule_id: str) -> dict[str, tuple[str, str]]:
     """{"Bad": (words, yaml), "Good": (words, yaml)} of the rule's docstring."""
-    found = {}
+    found: dict[str, tuple[str, str]] = {}
     for match in _EXAMPLE.finditer(rule_doc(RULES[rule_id]).body):
         found.setdefault(match.group(1), (match.group("words").strip(), match.group("yaml")))
+    missing = {"Bad", "Good"} - set(found)
+    assert not missing, f"{rule_id}: no {' or '.join(sorted(missing))} example as a yaml block"
     return found
 
 
