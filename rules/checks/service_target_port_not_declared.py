@@ -168,7 +168,7 @@ from ..yamltree import YMap
 
 ID = "service-target-port-not-declared"
 SEVERITY = "error"
-SUMMARY = "a Service `targetPort` that no container of the selected pods declares"
+SUMMARY = "a Service `targetPort` that no container of the selected pods declares (warning when numeric)"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
