@@ -161,7 +161,7 @@ def child_time(folder: str, repeat: int, all_loaders: int = 1) -> dict:
     docs = findings = 0
     for _ in range(repeat):  # interleaved, so drifts in machine load hit both
         for name, parse in parsers.items():
-            docs = timed(name, lambda: parse(files))
+            docs = timed(name, lambda parse=parse: parse(files))
         result = timed("scan", lambda: scan_paths([folder]))
         findings = len(result.findings)
         del result

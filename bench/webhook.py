@@ -165,7 +165,7 @@ def free_port() -> int:
 def procfile_web_options() -> list[str]:
     """The Procfile's gunicorn options for the web process, less those the benchmark
     sets itself (bind, workers) and the access log; ``${VAR:-default}`` expanded."""
-    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    line = next(entry for entry in (ROOT / "Procfile").read_text().splitlines() if entry.startswith("web:"))
     line = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), line)
     words = shlex.split(line.split(":", 1)[1])[1:]  # past "gunicorn"
     options, skip = [], False

@@ -48,7 +48,7 @@ def emptied_services(
     found = []
     for service in after.of_kind("Service"):
         selector = _selector(service)
-        if selector is None or after.workloads_near(service):
+        if selector is None or after.workloads_deployed_with(service):
             continue  # the rule itself judges a unit that still holds workloads
         was = _same(before, service)
         chosen = before.workloads_selected(selector, was) if was is not None else []

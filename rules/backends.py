@@ -41,10 +41,10 @@ def placed_with(resources: list[Resource], namespace: str | None) -> list[Resour
     return resources if namespace is not None else [r for r in resources if r.namespace is None]
 
 
-def core_services_near(ctx: Context, origin: Resource, namespace: str | None) -> list[Resource]:
+def core_services_deployed_with(ctx: Context, origin: Resource, namespace: str | None) -> list[Resource]:
     """The core ``v1`` Services deployed with ``origin`` that could be in
     ``namespace`` (not, say, a Knative ``serving.knative.dev`` Service)."""
-    return [s for s in ctx.inventory.near_in(origin, namespace, "Service") if s.api_version == "v1"]
+    return [s for s in ctx.inventory.deployed_with_in_namespace(origin, namespace, "Service") if s.api_version == "v1"]
 
 
 def nearest_name(name: str, candidates: Iterable[str]) -> str | None:
@@ -228,10 +228,12 @@ def shows_its_namespace(ctx: Context, origin: Resource, namespace: str | None, *
         return bool(
             any(ctx.inventory.together(origin, w.resource) for w in ctx.inventory.workloads_in(None))
             or services
-            and any(s.namespace is None for s in core_services_near(ctx, origin, None))
+            and any(s.namespace is None for s in core_services_deployed_with(ctx, origin, None))
         )
     return bool(
-        ctx.inventory.workloads_near_in(origin, namespace) or services and core_services_near(ctx, origin, namespace)
+        ctx.inventory.workloads_deployed_with_in_namespace(origin, namespace)
+        or services
+        and core_services_deployed_with(ctx, origin, namespace)
     )
 
 

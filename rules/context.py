@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from .config import Config
 from .inventory import Inventory
 from .manifests import Resource
 from .model import Finding, Fix, Related
+
+T = TypeVar("T")
 
 
 class Context:
@@ -21,6 +23,14 @@ class Context:
         self.rule_id: str = rule.ID
         self.default_severity: str = rule.SEVERITY
         self.origins: dict[int, Resource] = {}
+        self._memos: dict[str, Any] = {}
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``'s value, built once per rule and scan: the indexes a rule
+        derives for its many look-ups live on its context, and go with it."""
+        if key not in self._memos:
+            self._memos[key] = build()
+        return self._memos[key]
 
     def finding(
         self,
@@ -66,7 +76,7 @@ class Context:
     def caveat(self, resource: Resource) -> str:
         """A sentence to append when skipped files of ``resource``'s unit could
         change the verdict (nearest first)."""
-        unscanned = self.inventory.unscanned_near(resource)
+        unscanned = self.inventory.unscanned_by_distance(resource)
         if not unscanned:
             return ""
         names = ", ".join(s.path for s in unscanned[:3]) + (" and others" if len(unscanned) > 3 else "")

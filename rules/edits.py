@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import io
 import re
-import weakref
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -23,6 +20,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
+from .filestyle import FileStyle
 from .manifests import SourceFile, line_ending
 from .model import Edit
 from .yamltree import YMap, YSeq, split_lines
@@ -32,55 +30,9 @@ _RESOLVER = VersionedResolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
-@dataclass(frozen=True)
-class FileStyle:
-    indent: int = 2  # columns per mapping level
-    seq_offset: int = 2  # columns from a key to its sequence's "-" (0: indentless)
-    quote: str = '"'
-
-
-_styles: weakref.WeakKeyDictionary[SourceFile, FileStyle] = weakref.WeakKeyDictionary()
-
-
 def style_of(source: SourceFile) -> FileStyle:
     """The file's indentation width, sequence style and preferred quote."""
-    if source not in _styles:
-        _styles[source] = _detect_style(source.lines)
-    return _styles[source]
-
-
-def _detect_style(lines: list[str]) -> FileStyle:
-    indents: Counter[int] = Counter()
-    offsets: Counter[int] = Counter()
-    quotes: Counter[str] = Counter()
-    opener_col = None  # column of the last "key:" line that opens a block
-    for raw in lines:
-        text = raw.rstrip("\r\n")
-        body = text.lstrip(" ")
-        if not body or body.startswith("#") or body.startswith("---"):
-            continue
-        col = len(text) - len(body)
-        if opener_col is not None:
-            if body.startswith("- ") or body == "-":
-                offsets[col - opener_col] += 1
-            elif col > opener_col:
-                indents[col - opener_col] += 1
-        value = re.search(r":\s+(['\"])", body)
-        if value:
-            quotes[value.group(1)] += 1
-        stripped = re.sub(r"\s+#.*$", "", body)
-        if stripped.endswith(":"):
-            # the key's column: past any "- " item indicators before it
-            key_body = body
-            while key_body.startswith("- "):
-                key_body = key_body[2:].lstrip(" ")
-            opener_col = len(text) - len(key_body)
-        else:
-            opener_col = None
-    indent = indents.most_common(1)[0][0] if indents else 2
-    offset = offsets.most_common(1)[0][0] if offsets else indent
-    quote = quotes.most_common(1)[0][0] if quotes else '"'
-    return FileStyle(indent=max(indent, 1), seq_offset=max(offset, 0), quote=quote)
+    return source.style
 
 
 # --- rendering -------------------------------------------------------------------
@@ -185,8 +137,8 @@ def remove_keys(source: SourceFile, mapping: YMap, keys: Iterable[Any]) -> list[
     if not present or mapping.flow:
         return []
     if "-" in line_prefix(source, mapping.at[present[0]].key_line, mapping.at[present[0]].col):
-        edits = [remove_key(source, mapping, k) for k in present]
-        return [e for e in edits if e]
+        removals = [remove_key(source, mapping, k) for k in present]
+        return [e for e in removals if e]
     edits: list[Edit] = []
     for key in present:
         span = mapping.at[key]
@@ -245,10 +197,6 @@ def _comment_lines(source: SourceFile, old: Any, span: Any) -> list[str]:
     if not isinstance(old, (YMap, YSeq)) or old.flow:
         return []
     return [text for text in map(source.line, range(span.key_line + 1, span.end + 1)) if text.lstrip().startswith("#")]
-
-
-def child_col(source: SourceFile, parent_col: int) -> int:
-    return parent_col + style_of(source).indent
 
 
 def append_document(source: SourceFile, after_line: int, document: dict[str, Any]) -> Edit:
@@ -345,7 +293,7 @@ def _merge(
         elif isinstance(value, dict) and isinstance(current, dict):
             if not _merge(source, current, value, inserts, replaced):
                 return False
-        elif isinstance(value, list) and isinstance(current, list):
+        elif isinstance(value, list) and isinstance(current, YSeq):
             lines = _item_lines(source, current, value)
             if lines is None:
                 return False

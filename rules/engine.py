@@ -495,7 +495,7 @@ def _withhold(finding: Finding, reason: str) -> None:
 
 
 def _unsafe(finding: Finding, sources: dict[str, SourceFile], loaded: list[LoadedFile]) -> str | None:
-    for edit in finding.fix.edits:
+    for edit in finding.fix.edits if finding.fix else ():
         source = sources.get(edit.path)
         if source is None or not 1 <= edit.start_line <= edit.end_line <= len(source.lines):
             return "its edit does not fit the file"
@@ -545,14 +545,14 @@ class _Validation:
         """Why applying the fixes of ``group`` together is not safe, or None."""
         edits: dict[str, list[Edit]] = {}
         for finding in group:
-            for edit in finding.fix.edits:
+            for edit in finding.fix.edits if finding.fix else ():
                 edits.setdefault(edit.path, []).append(edit)
         reloaded = []
         for file in self.loaded:
-            path = file.source.path if file.source else None
-            if path not in edits:
+            if file.source is None or file.source.path not in edits:
                 reloaded.append(file)
                 continue
+            path = file.source.path
             edited = load_text(path, apply_edits(file.source.text, edits[path]), self.config.limits)
             if edited.skip or len(edited.skipped_documents) > len(file.skipped_documents):
                 reason = edited.skip.reason if edited.skip else edited.skipped_documents[-1].reason

@@ -52,7 +52,7 @@ def fix_paths(paths: list[str], config: Config) -> FixReport:
             break
         by_file: dict[str, tuple[SourceFile, list[Edit]]] = {}
         for finding in chosen:
-            for edit in finding.fix.edits:
+            for edit in finding.fix.edits if finding.fix else ():
                 real = os.path.realpath(edit.path)
                 by_file.setdefault(real, (result.sources[edit.path], []))[1].append(edit)
             changed[finding.path] += 1

@@ -152,11 +152,11 @@ def http_exposures(inventory: Inventory, route: Resource, host: str) -> list[Exp
         if not ref.is_gateway:
             continue
         gateways = gateways_named(inventory, route, ref.namespace, ref.name)
-        admitting = {id(g): [lis for lis in listeners(g) if hostname_matches(lis.hostname, host)] for g in gateways}
+        admitting = {g: [lis for lis in listeners(g) if hostname_matches(lis.hostname, host)] for g in gateways}
         # several Gateways of that name (unplaced copies): any of them may be the one applied
         secured = any(lis.protocol in SECURE_PROTOCOLS for own in admitting.values() for lis in own)
         for gateway in gateways:
-            for listener in admitting[id(gateway)]:
+            for listener in admitting[gateway]:
                 if (
                     listener.protocol == "HTTP"
                     and (ref.section in (None, listener.name))

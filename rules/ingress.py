@@ -155,15 +155,15 @@ class IngressClasses:
     """The classes known in one scan (manifests and config) and how an Ingress
     resolves to a class and a controller."""
 
-    def __init__(self, inventory: Inventory, config: Config, near: Resource | None = None) -> None:
+    def __init__(self, inventory: Inventory, config: Config, origin: Resource | None = None) -> None:
         self.config = config
         # (an IngressClass without metadata.name, a skeleton or a template's
         # fragment, is no class: no Ingress can name it, nor be defaulted to it)
         everywhere = [r for r in inventory.of_kind("IngressClass") if is_ingress_class(r) and _named(r)]
-        nearby = everywhere if near is None else [r for r in everywhere if inventory.together(near, r)]
+        deployed_with = everywhere if origin is None else [r for r in everywhere if inventory.together(origin, r)]
         # True when the unit deploys no IngressClass and the repository's stand in
-        self.from_elsewhere = not nearby and bool(everywhere)
-        self.manifests = everywhere if self.from_elsewhere else nearby
+        self.from_elsewhere = not deployed_with and bool(everywhere)
+        self.manifests = everywhere if self.from_elsewhere else deployed_with
         known: dict[str, KnownClass] = {}
         for resource in self.manifests:
             known.setdefault(
@@ -257,16 +257,16 @@ class IngressClasses:
         return NGINX_INC if self.config.nginx_controller == NGINX_INC else INGRESS_NGINX
 
 
-def ingress_classes(inventory: Inventory, config: Config, near: Resource | None = None) -> IngressClasses:
-    """The `IngressClasses` deployed with ``near`` (when the unit deploys none, the
-    repository's, with ``from_elsewhere`` set); without ``near``, the whole scan's.
+def ingress_classes(inventory: Inventory, config: Config, origin: Resource | None = None) -> IngressClasses:
+    """The `IngressClasses` deployed with ``origin`` (when the unit deploys none, the
+    repository's, with ``from_elsewhere`` set); without ``origin``, the whole scan's.
     Computed once per inventory, config and unit."""
     per_config: dict[tuple, IngressClasses] = inventory.memo("ingress-classes", dict)
-    unit = inventory.units.roots(near.path) if near is not None else None
+    unit = inventory.units.roots(origin.path) if origin is not None else None
     key = (id(config), unit)
     found = per_config.get(key)
     if found is None or found.config is not config:
-        found = per_config[key] = IngressClasses(inventory, config, near)
+        found = per_config[key] = IngressClasses(inventory, config, origin)
     return found
 
 
@@ -329,7 +329,9 @@ def ingress_paths(ingress: Resource) -> Iterator[IngressPath]:
         paths = http.get("paths") if isinstance(http, dict) else None
         if not isinstance(paths, list):
             continue
-        host = rule.get("host") if isinstance(rule.get("host"), str) else ""
+        host = rule.get("host")
+        if not isinstance(host, str):
+            host = ""
         for path_index, item in enumerate(paths):
             if not isinstance(item, YMap):
                 continue

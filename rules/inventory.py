@@ -11,33 +11,39 @@ Relations are asked on behalf of a resource, and resolve inside its unit: what t
 return is deployed with it, never the resource itself nor an alternative of it (the
 same API group, kind, namespace and name: one replaces the other).
 
-- ``near(resource, *kinds)``, ``workloads_near(resource)``: resources of those kinds,
-  and workloads, that could share ``resource``'s namespace; ``near_in(origin,
-  namespace, *kinds)``, ``workloads_near_in(origin, namespace)`` the same for a
-  reference from ``origin`` into another namespace; ``named(origin, kind, name,
-  namespace)`` what a reference by name may mean; ``has_workloads_near(resource)``
-  whether there is any such workload at all;
-- ``workloads_selected(selector, resource)``: the workloads ``selector`` picks;
-  ``workloads_selected_or_wider`` falls back to the whole repository when only its
-  folder places ``resource`` and that holds no workload (and says so: a finding
-  drawn from it uses weaker words and edits no other unit's file);
-  ``workloads_selected_nearby`` looks in the folder's subtree, only ever to stay
-  silent;
-- ``workloads_selected_anywhere(selector, resource)``, ``anywhere(resource,
-  *kinds)``: the same over the whole repository, units ignored (``anywhere`` still
-  leaves out ``resource``'s alternatives);
-- ``together(a, b)``, ``unit_of(resource)``, ``grouped_by_unit(resources)``: the
-  units themselves, for rules that compare resources across a unit;
-- ``unscanned_near(resource)``: skipped files of the unit that could hold resources
-  of its namespace, nearest first; ``unscanned_holding(resource, *texts)`` those whose
-  raw text holds every one of ``texts`` (what a rule found missing may be there).
+Four relations of place, each with its own name:
+
+- *deployed with*: in ``resource``'s unit and able to share its namespace.
+  ``deployed_with(resource, *kinds)``, ``workloads_deployed_with(resource)``,
+  ``has_workloads_deployed_with(resource)`` (whether there is any such workload);
+- *deployed with, in a namespace*: in ``origin``'s unit and able to be in the
+  ``namespace`` a reference from ``origin`` names.
+  ``deployed_with_in_namespace(origin, namespace, *kinds)``,
+  ``workloads_deployed_with_in_namespace(origin, namespace)``, and ``named(origin,
+  kind, name, namespace)``: what a reference by name may mean;
+- *in the subtree*: ``workloads_selected_in_subtree(selector, resource)``, in the
+  subtree of the folder (or its parent) of a resource only its folder places, which
+  a recursive apply may deploy with it: only ever to stay silent;
+- *by distance*: ``unscanned_by_distance(resource)``, the skipped files of the unit
+  that could hold resources of its namespace, those of its folder first, then by the
+  folders shared (``unscanned_holding(resource, *texts)``: those whose raw text holds
+  every one of ``texts``, what a rule found missing may be there).
+
+``workloads_selected(selector, resource)`` is the workloads ``selector`` picks
+among those deployed with ``resource``; ``workloads_selected_or_wider`` falls back
+to the whole repository when only its folder places ``resource`` and that holds no
+workload (and says so: a finding drawn from it uses weaker words and edits no other
+unit's file); ``workloads_selected_anywhere(selector, resource)`` is the same over
+the whole repository, units ignored. ``together(a, b)``, ``unit_of(resource)``,
+``grouped_by_unit(resources)``: the units themselves, for rules that compare
+resources across a unit.
 
 Unit-free look-ups: ``of_kind(*kinds)``, ``workloads_in(namespace, unit)`` (exactly
 one namespace, optionally one unit), ``namespaces_of_workloads()``, ``api_versions``.
 ``may_run_several(workload)`` and ``replicated_pods(selected)`` judge workloads
 already found (a scaler counts only from the workload's unit). ``memo(key, build)``
-keeps an index a rule derives from the resources for the rest of the scan (the
-scan's state lives here, not in module globals).
+keeps an index several rules derive from the resources for the rest of the scan
+(the scan's state lives here or on a rule's context, never in module globals).
 
 Evidence that silences a finding must come from the unit: a neighbour that is never
 deployed beside the resource neither covers nor accompanies it.
@@ -114,7 +120,7 @@ class Inventory:
         for resource in self.resources:
             if resource.namespace is None and resource.kind not in CLUSTER_SCOPED:
                 resource.namespace = self.units.namespace(resource.path)
-        self.unscanned = [_unscanned(f) for f in self.files if f.skip and _could_hold_resources(f.skip)]
+        self.unscanned = [_unscanned(f, f.skip) for f in self.files if f.skip and _could_hold_resources(f.skip)]
         self._by_kind: dict[str, dict[str | None, list[Resource]]] = defaultdict(lambda: defaultdict(list))
         self._by_name: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         for resource in self.resources:
@@ -150,7 +156,7 @@ class Inventory:
 
     def _could_be_in(self, namespace: str | None, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere that could be in ``namespace``."""
-        found = []
+        found: list[Resource] = []
         for kind in kinds:
             buckets = self._by_kind.get(kind, {})
             if namespace is None:
@@ -160,10 +166,10 @@ class Inventory:
                 found.extend(buckets.get(ANY, ()))
         return found
 
-    def near(self, resource: Resource, *kinds: str) -> list[Resource]:
+    def deployed_with(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds deployed with ``resource`` that could share its
         namespace (not ``resource`` itself, nor an alternative of it)."""
-        return self.near_in(resource, resource.namespace, *kinds)
+        return self.deployed_with_in_namespace(resource, resource.namespace, *kinds)
 
     def named(self, origin: Resource, kind: str, name: str, namespace: str | None) -> list[Resource]:
         """The resources of ``kind`` called ``name``, deployed with ``origin``, that
@@ -176,25 +182,18 @@ class Inventory:
             and self.units.together(origin, r)
         ]
 
-    def near_in(self, origin: Resource, namespace: str | None, *kinds: str) -> list[Resource]:
-        """`near` for a reference into another namespace: resources of these kinds
+    def deployed_with_in_namespace(self, origin: Resource, namespace: str | None, *kinds: str) -> list[Resource]:
+        """`deployed_with` for a reference into another namespace: resources of these kinds
         deployed with ``origin`` that could be in ``namespace``."""
         return [r for r in self._could_be_in(namespace, *kinds) if r is not origin and self.units.together(origin, r)]
 
-    def workloads_near_in(self, origin: Resource, namespace: str | None) -> list[Workload]:
-        """`workloads_near` for ``namespace`` instead of ``origin``'s own."""
+    def workloads_deployed_with_in_namespace(self, origin: Resource, namespace: str | None) -> list[Workload]:
+        """`workloads_deployed_with` for ``namespace`` instead of ``origin``'s own."""
         return [
             w
             for w in self._workloads_could_be_in(namespace)
             if w.resource is not origin and self.units.together(origin, w.resource)
         ]
-
-    def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
-        """Resources of these kinds anywhere in the scan that could share
-        ``resource``'s namespace, less its alternatives: the repository-wide
-        fallback of `near`."""
-        own = identity(resource)
-        return [r for r in self._could_be_in(resource.namespace, *kinds) if r is not resource and identity(r) != own]
 
     def together(self, a: Resource, b: Resource) -> bool:
         """Whether two resources are applied to one cluster together."""
@@ -213,9 +212,9 @@ class Inventory:
                 groups.setdefault(root, []).append(resource)
         return [(Unit(root, self.units.label(root)), members) for root, members in groups.items()]
 
-    def workloads_near(self, resource: Resource) -> list[Workload]:
+    def workloads_deployed_with(self, resource: Resource) -> list[Workload]:
         """The workloads deployed with ``resource`` that could share its namespace."""
-        return self.workloads_near_in(resource, resource.namespace)
+        return self.workloads_deployed_with_in_namespace(resource, resource.namespace)
 
     def _workloads_could_be_in(self, namespace: str | None) -> list[Workload]:
         """Workloads anywhere that could be in ``namespace``: its own, then those
@@ -257,12 +256,12 @@ class Inventory:
         the pods were found elsewhere, and edits none). A kustomization or GitOps
         build says exactly what is applied: no fallback from it."""
         selected = self.workloads_selected(selector, resource)
-        if selected or not self.units.only_folder(resource.path) or self.has_workloads_near(resource):
+        if selected or not self.units.only_folder(resource.path) or self.has_workloads_deployed_with(resource):
             return selected, False
         wider = self.workloads_selected_anywhere(selector, resource)
         return wider, bool(wider)
 
-    def workloads_selected_nearby(self, selector: Selector, resource: Resource) -> list[Workload]:
+    def workloads_selected_in_subtree(self, selector: Selector, resource: Resource) -> list[Workload]:
         """For a resource that only its folder places: workloads ``selector``
         matches in the subtree of its folder (or of its folder's parent), which a
         recursive apply may deploy with it. Only to decide that pods are *not*
@@ -276,7 +275,7 @@ class Inventory:
             if folder_of(w.resource.path) == prefix or folder_of(w.resource.path).startswith(prefix + "/")
         ]
 
-    def has_workloads_near(self, resource: Resource) -> bool:
+    def has_workloads_deployed_with(self, resource: Resource) -> bool:
         """Whether ``resource``'s unit holds any workload that could share its namespace."""
         namespace = resource.namespace
         keys = list(self._workloads_by_namespace) if namespace is None else [namespace, ANY]
@@ -328,7 +327,7 @@ class Inventory:
             replicas = 1
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas > 1:
             return True
-        for scaler in self.near(workload.resource, *SCALER_KINDS):
+        for scaler in self.deployed_with(workload.resource, *SCALER_KINDS):
             target = scaler.get("spec", "scaleTargetRef")
             if (
                 isinstance(target, dict)
@@ -338,7 +337,7 @@ class Inventory:
                 return True
         return False
 
-    def unscanned_near(self, resource: Resource) -> list[Skip]:
+    def unscanned_by_distance(self, resource: Resource) -> list[Skip]:
         """Skipped files of ``resource``'s unit that might hold resources of its
         namespace, nearest first."""
         found = [u.skip for u in self._unscanned_in_unit(resource)]
@@ -370,8 +369,8 @@ def _could_hold_resources(skip: Skip) -> bool:
     return not skip.reason.startswith(("not a Kubernetes manifest", "binary file"))
 
 
-def _unscanned(loaded: LoadedFile) -> Unscanned:
+def _unscanned(loaded: LoadedFile, skip: Skip) -> Unscanned:
     if loaded.source is None:
-        return Unscanned(loaded.skip, None)
+        return Unscanned(skip, None)
     names = frozenset(_NAMESPACE_LINE.findall(loaded.source.text))
-    return Unscanned(loaded.skip, names or None, loaded.source.text)
+    return Unscanned(skip, names or None, loaded.source.text)

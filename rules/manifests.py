@@ -15,6 +15,7 @@ from functools import cached_property
 from itertools import accumulate
 from typing import Any
 
+from .filestyle import FileStyle, detect_style
 from .model import ResourceRef, Skip
 from .templates import TEMPLATE_MARK, structural_marker_line
 from .yamltree import (
@@ -56,6 +57,12 @@ class SourceFile:
     @cached_property
     def newline(self) -> str:
         return line_ending(self.text)
+
+    @cached_property
+    def style(self) -> FileStyle:
+        """Indentation width, sequence style and preferred quote (what a fix's new
+        lines follow), read once per file."""
+        return detect_style(self.lines)
 
     @cached_property
     def has_ignore_comment(self) -> bool:
@@ -121,10 +128,16 @@ class Resource:
                 return default
         return node
 
+    def key_line(self, *path: Any) -> int:
+        """The line of the key (or item) at ``path``; the resource's first line when
+        the path is absent, so a message always points into the resource."""
+        span = self.span(*path)
+        return span.key_line if span is not None else self.start_line
+
     def span(self, *path: Any) -> Span | None:
         """Where the value at ``path`` sits, or None when it is absent."""
         node: Any = self.data
-        parent = None
+        parent: YMap | YSeq | None = None
         for step in path:
             if isinstance(node, YMap) and step in node:
                 parent = node

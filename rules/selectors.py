@@ -89,3 +89,27 @@ def from_label_selector(value: Any) -> Selector | None:
         values = frozenset(label_value(v) for v in raw_values)
         requirements.append(Requirement(str(expr["key"]), expr["operator"], values))
     return Selector(tuple((str(k), label_value(v)) for k, v in match_labels.items()), tuple(requirements))
+
+
+# Labels controllers put on pods at run time: a selector may name them, the pod
+# templates in the manifests never carry them.
+RUNTIME_KEYS = frozenset(
+    {
+        "job-name",
+        "batch.kubernetes.io/job-name",
+        "controller-uid",
+        "batch.kubernetes.io/controller-uid",
+        "batch.kubernetes.io/job-completion-index",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "pod-template-hash",
+        "controller-revision-hash",
+        "pod-template-generation",
+        "rollouts-pod-template-hash",
+    }
+)
+RUNTIME_PREFIXES = ("leaderworkerset.sigs.k8s.io/",)
+
+
+def is_runtime_key(key: str) -> bool:
+    return key in RUNTIME_KEYS or key.startswith(RUNTIME_PREFIXES)

@@ -378,7 +378,9 @@ def _flux_targets(resource: Resource) -> list[_Target]:
 def _argo_targets(spec: Any, generated: list[str]) -> list[_Target]:
     if not isinstance(spec, dict):
         return []
-    destination = spec.get("destination") if isinstance(spec.get("destination"), dict) else {}
+    destination = spec.get("destination")
+    if not isinstance(destination, dict):
+        destination = {}
     server = destination.get("server") or destination.get("name") or "in-cluster"
     if server == "https://kubernetes.default.svc":
         server = "in-cluster"

@@ -14,6 +14,7 @@ from .edits import merge_entries
 from .manifests import Resource
 from .model import Edit
 from .selectors import label_value
+from .yamltree import YMap
 
 # kind -> path of the pod template inside the resource (() means: the resource is the pod)
 POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
@@ -91,6 +92,6 @@ def insert_into_pod_spec(workload: Workload, entries: dict[str, Any]) -> list[Ed
     (merged into keys already there: items appended to an existing list, missing
     keys added to an existing mapping). None when no safe line edit exists."""
     spec = workload.pod_spec
-    if not isinstance(spec, dict):
+    if not isinstance(spec, YMap):
         return None
     return merge_entries(workload.resource.source, spec, entries)

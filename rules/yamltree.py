@@ -51,7 +51,7 @@ _DEFAULT_TAGS = {
 }
 # Plain scalar text -> its resolved tag. The C composer calls back into the resolver
 # for every node and ruamel's VersionedResolver looks its rule table up through three
-# properties each time; that lookup was most of the parse. The answer depends on the
+# properties each time, which would be most of the parse. The answer depends on the
 # text alone: the C parser never reports a %YAML directive to the resolver, so the
 # version is always the default 1.2 (see test_yaml_1_1_directive_keeps_1_2_types).
 _PLAIN_TAGS: dict[str, Tag] = {}
@@ -193,6 +193,12 @@ class YMap(dict):
     """A mapping; ``at[key]`` is the `Span` of that key's entry."""
 
     __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
+    _at: Any  # raw spans until `at` is first read
+    _spans: dict[Any, Span]
+    line: int
+    end_line: int
+    col: int
+    flow: bool
 
     @property
     def at(self) -> dict[Any, Span]:
@@ -211,6 +217,12 @@ class YSeq(list):
     """A sequence; ``at[i]`` is the `Span` of item i."""
 
     __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
+    _at: Any  # raw spans until `at` is first read
+    _spans: list[Span]
+    line: int
+    end_line: int
+    col: int
+    flow: bool
 
     @property
     def at(self) -> list[Span]:
@@ -258,7 +270,7 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
     docs = []
     # Building allocates several objects per node and frees none in cycles; the
     # cyclic garbage collector would traverse every live object again and again
-    # meanwhile (it was 40% of a scan's parse time). Paused for this file only.
+    # meanwhile (a large share of a scan's parse time). Paused for this file only.
     collecting = gc.isenabled()
     if collecting:
         gc.disable()
@@ -325,20 +337,15 @@ def _compose_all(text: str) -> Iterator[Any]:
 
 
 def _may_be_too_deep(text: str, limit: int) -> bool:
-    """Whether `_estimated_depth` exceeds ``limit``, without splitting the text in
-    lines when no run of spaces and dashes is long enough for it to."""
+    """Whether a cheap upper bound of the nesting depth exceeds ``limit``: every block
+    level needs at least one more column of indentation or a compact ``- `` indicator,
+    every flow level one bracket. The text is split in lines only when some run of
+    spaces and dashes is long enough for it to."""
     brackets = text.count("[") + text.count("{")
     run = limit - brackets  # the block depth it takes, in leading spaces and dashes
     if run > 0 and not re.search(f"[ -]{{{run}}}", text):
         return False
     return brackets + _max_block_depth(text) > limit
-
-
-def _estimated_depth(text: str) -> int:
-    """A cheap upper bound of the nesting depth: every block level needs at least one
-    more column of indentation or a compact ``- `` indicator, every flow level one
-    bracket."""
-    return text.count("[") + text.count("{") + _max_block_depth(text)
 
 
 def _max_block_depth(text: str) -> int:
@@ -500,7 +507,7 @@ class _Builder:
 
     def _sequence(self, node: SequenceNode) -> tuple[YSeq, int]:
         result = YSeq()
-        at = []
+        at: list[Span] = []
         size = 1
         flow = bool(node.flow_style)
         for item_node in node.value:
@@ -559,6 +566,7 @@ class _PlainBuilder(_Builder):
         if top:
             self.duplicates = []
         cls = type(node)
+        value: Any
         if cls is MappingNode:
             value = self._mapping(node)
         elif cls is SequenceNode:
@@ -586,9 +594,10 @@ class _PlainBuilder(_Builder):
                     end -= 1
         return end
 
-    def _mapping(self, node: Any) -> YMap:
+    def _mapping(self, node: Any) -> YMap:  # type: ignore[override]  # the value alone: the count is in self.total
         result = YMap()
-        at: dict[Any, Span] = {}
+        at: dict[Any, Any] = {}  # raw spans (see `_span_of`)
+        value: Any
         merges = None
         mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
         count = 1
@@ -660,9 +669,10 @@ class _PlainBuilder(_Builder):
                 self.duplicates.append((key_node.start_mark.line + 1, key))
             seen.add(key)
 
-    def _sequence(self, node: Any) -> YSeq:
+    def _sequence(self, node: Any) -> YSeq:  # type: ignore[override]  # the value alone: the count is in self.total
         result = YSeq()
-        at = []
+        at: list[Any] = []  # raw spans (see `_span_of`)
+        value: Any
         mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
         # Every "-" of a block sequence stands in the sequence's own column.
         block_col = None if node.flow_style else node.start_mark.column

@@ -19,6 +19,7 @@ import urllib3
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.GithubException import BadCredentialsException, RateLimitExceededException, UnknownObjectException
 
+from tests.bot.procs import until
 from tests.fakegithub import FakeGitHub, FakeGitHubServer
 from tests.fakegithub.auth import generate_key_pair
 from tests.fakegithub.gitobjects import blob_sha
@@ -327,7 +328,7 @@ def test_pull_request_files_and_patches(world):
         "     targetPort: 8080"
     )
     deploy = files["k8s/deploy.txt"].patch.split("\n")
-    assert [l for l in deploy if l.startswith("@@")] == ["@@ -2,7 +2,7 @@ line 1", "@@ -27,7 +27,7 @@ line 26"]
+    assert [line for line in deploy if line.startswith("@@")] == ["@@ -2,7 +2,7 @@ line 1", "@@ -27,7 +27,7 @@ line 26"]
     assert files["new.yaml"].patch == "@@ -0,0 +1 @@\n+a: 1"
     assert files["old.txt"].patch == "@@ -1 +0,0 @@\n-bye"
     assert (files["new.yaml"].additions, files["old.txt"].deletions) == (1, 1)
@@ -375,12 +376,12 @@ def test_files_pagination_with_link_header_and_3000_cap(fake_github):
     first = raw(fake, "GET", "/repos/acme/web/pulls/1/files?per_page=100", token)
     assert len(first.json()) == 100
     links = requests.utils.parse_header_links(first.headers["link"])
-    rels = {l["rel"]: l["url"] for l in links}
+    rels = {link["rel"]: link["url"] for link in links}
     assert set(rels) == {"next", "last"}
     assert "page=2" in rels["next"] and "page=30" in rels["last"] and rels["next"].startswith(fake.url)
     assert len(raw(fake, "GET", "/repos/acme/web/pulls/1/files?per_page=500", token).json()) == 100  # max 100
     last = raw(fake, "GET", "/repos/acme/web/pulls/1/files?per_page=100&page=30", token)
-    assert {l["rel"] for l in requests.utils.parse_header_links(last.headers["link"])} == {"prev", "first"}
+    assert {link["rel"] for link in requests.utils.parse_header_links(last.headers["link"])} == {"prev", "first"}
 
     fake.requests.clear()
     g = installation_client(fake, inst, per_page=100)
@@ -672,16 +673,16 @@ def test_graphql_batches_blob_reads_with_aliases(fake_github):
     query = """
     query($owner: String!, $name: String!) {
       repository(owner: $owner, name: $name) {
-        a: object(expression: "%s:a.yaml") { ...B }
+        a: object(expression: "HEAD_SHA:a.yaml") { ...B }
         b: object(expression: "main:b.yaml") { ...B }
         bin: object(expression: "main:bin.yaml") { ...B }
         big: object(expression: "main:big.yaml") { ...B }
-        byOid: object(oid: "%s") { ... on Blob { text } }
+        byOid: object(oid: "BLOB_SHA") { ... on Blob { text } }
         missing: object(expression: "main:nope.yaml") { ...B }
       }
     }
     fragment B on Blob { oid text isTruncated byteSize isBinary }
-    """ % (head, blob_sha(b"b: 2\n"))
+    """.replace("HEAD_SHA", head).replace("BLOB_SHA", blob_sha(b"b: 2\n"))
     fake.requests.clear()
     _, data = g.requester.graphql_query(query, {"owner": "acme", "name": "web"})
     r = data["data"]["repository"]
@@ -831,9 +832,7 @@ def test_hang_past_client_timeout(world):
         repo.get_pull(1).create_review(body="slow", event="COMMENT")
     assert time.time() - started < 2.9  # the client gave up before the server answered
     # the slow request still went through on the server, as a real one can
-    deadline = time.time() + 5
-    while not fake.reviews("acme/web", 1) and time.time() < deadline:
-        time.sleep(0.05)
+    until(lambda: fake.reviews("acme/web", 1), timeout=5, what="the slow review to be stored")
     assert len(fake.reviews("acme/web", 1)) == 1
     assert fake.requests.filter("POST", "/repos/acme/web/pulls/1/reviews")[0].fault == "hang"
 

@@ -202,10 +202,10 @@ def check(ctx: Context) -> Iterator[Finding]:
         timeout = _timeout(spec)
         routed = ingresses_routing_to(ctx.inventory, service)
         ingresses = _unique(ingress for ingress, _ in routed)
-        backend_line = {}
+        backend_line: dict[Resource, int] = {}
         for ingress, backend in routed:
             span = ingress.span(*backend.field_path)
-            backend_line.setdefault(id(ingress), span.key_line if span else ingress.start_line)
+            backend_line.setdefault(ingress, span.key_line if span else ingress.start_line)
         routes = _routes_to(ctx, service)
         if not ingresses and not routes and _client_ips_preserved(spec):
             continue
@@ -219,7 +219,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             classes = ingress_classes(ctx.inventory, ctx.config, ingress)
             class_name = classes.class_of(ingress)
             controller = classes.controller_of(ingress)
-            line = backend_line[id(ingress)]
+            line = backend_line[ingress]
             related.append(Related(ingress.path, line, f"Ingress {ingress.name} routes to Service {service.name}"))
             if controller == INGRESS_NGINX or (controller is None and class_name is None):
                 if ingress.annotations.get(AFFINITY):
@@ -266,7 +266,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 described += f"; add ingress-nginx cookie affinity to Ingress {', '.join(annotated)}"
             fix = Fix(described, tuple(sorted(edits, key=lambda e: (e.path, e.start_line))))
         lines = None
-        if len(removal) == 1 and removal[0].start_line == service.span("spec", "sessionAffinity").key_line:
+        if len(removal) == 1 and removal[0].start_line == service.key_line("spec", "sessionAffinity"):
             lines = (removal[0].start_line, removal[0].end_line)
         yield ctx.finding(
             service,
@@ -341,7 +341,7 @@ def _annotation_quote(ingress: Resource) -> str | None:
     if not isinstance(annotations, YMap) or annotations.flow or not annotations:
         return None
     quotes = set()
-    for key, span in annotations.at.items():
+    for span in annotations.at.values():
         text = ingress.source.line(span.key_line)[span.col :]
         match = re.match(r"""^(?:"[^"]*"|'[^']*'|[^:]+):\s*(["'])?""", text)
         quotes.add(match.group(1) if match else None)
@@ -364,10 +364,7 @@ def _timeout(spec: Any) -> int:
 
 
 def _unique(resources: Any) -> list[Resource]:
-    seen: dict[int, Resource] = {}
-    for resource in resources:
-        seen.setdefault(id(resource), resource)
-    return list(seen.values())
+    return list(dict.fromkeys(resources))
 
 
 def _join(names: list[str]) -> str:

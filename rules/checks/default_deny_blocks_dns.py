@@ -166,7 +166,7 @@ SUMMARY = "egress-restricting NetworkPolicy without DNS egress for its pods"
 PROTOCOLS = ("UDP", "TCP")
 DNS_PORTS = (53, 5353)  # 5353: OpenShift's DNS pods
 DNS_NAMESPACES = ("kube-system", "openshift-dns")
-NODELOCAL = ipaddress.ip_network("169.254.0.0/16")
+NODELOCAL = ipaddress.IPv4Network("169.254.0.0/16")
 NODELOCAL_DEFAULT = ipaddress.ip_address("169.254.20.10")
 # Where pod and Service addresses live: private, shared (CGNAT) and unique-local ranges.
 CLUSTER_RANGES = tuple(
@@ -210,7 +210,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         for r in ctx.inventory.of_kind(kind)
         if r.api_version.startswith(PLUGIN_POLICY_GROUPS) and _plugin_allows_dns(r)
     ]
-    reported_udp: set[int] = set()
+    reported_udp: set[Resource] = set()
     fixed_groups: dict[tuple[str | None, Selector, tuple], Resource] = {}
     for restricting in policies:
         if any(
@@ -230,8 +230,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         kind, detail = verdict
         if kind == "udp-only":
             allowing: Policy = detail
-            if id(allowing.resource) not in reported_udp:
-                reported_udp.add(id(allowing.resource))
+            if allowing.resource not in reported_udp:
+                reported_udp.add(allowing.resource)
                 yield _udp_only_finding(ctx, allowing, restricting)
             continue
         if ctx.inventory.unscanned_holding(restricting.resource, "NetworkPolicy", "53"):
@@ -416,7 +416,7 @@ def _ip_block_reach(block: Any, unplaced: int) -> int:
         network = ipaddress.ip_network(str(cidr), strict=False)
     except ValueError:
         return unplaced
-    if network.version == 4 and network.subnet_of(NODELOCAL):
+    if isinstance(network, ipaddress.IPv4Network) and network.subnet_of(NODELOCAL):
         return YES  # a NodeLocal DNSCache address
     if any(network.version == r.version and network.overlaps(r) for r in CLUSTER_RANGES):
         return MAYBE  # may hold the DNS pods; whether ipBlock matches pod IPs depends on the CNI
@@ -448,7 +448,9 @@ def _names_dns(selector: Any) -> bool:
 def _names_dns_namespace(selector: Any) -> bool:
     if not isinstance(selector, dict):
         return False
-    labels = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) else {}
+    labels = selector.get("matchLabels")
+    if not isinstance(labels, dict):
+        labels = {}
     names = [str(labels[k]) for k in NAMESPACE_NAME_LABELS if k in labels]
     for expr in selector.get("matchExpressions") or []:
         if isinstance(expr, dict) and expr.get("key") in NAMESPACE_NAME_LABELS and expr.get("operator") == "In":
@@ -520,7 +522,9 @@ def _isolated_workloads(ctx: Context, restricting: Policy) -> list:
     """The scanned workloads whose pods the restricting policy selects: those that
     could share its namespace (the one place this rule asks which workloads are
     applied with a policy)."""
-    return [w for w in ctx.inventory.workloads_near(restricting.resource) if restricting.selector.matches(w.labels)]
+    return [
+        w for w in ctx.inventory.workloads_deployed_with(restricting.resource) if restricting.selector.matches(w.labels)
+    ]
 
 
 def _blocked_workloads(ctx: Context, restricting: Policy, reachable: set[str], partial: list[Policy]) -> list:
@@ -551,7 +555,7 @@ def _pods(policy: Policy) -> str:
     return f"the pods with {_describe(policy.resource.get('spec', 'podSelector'))}{where}"
 
 
-def _field_path(policy: Resource) -> tuple[str, ...]:
+def _field_path(policy: Resource) -> tuple[str | int, ...]:
     types = policy.get("spec", "policyTypes")
     if isinstance(types, list) and "Egress" in types:
         return ("spec", "policyTypes", types.index("Egress"))
@@ -686,6 +690,7 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
     metadata: dict[str, Any] = {"name": name}
     if resource.get("metadata", "namespace"):  # as written: a kustomization sets the rest
         metadata["namespace"] = resource.namespace
+    to: list[dict[str, Any]]
     if _openshift(ctx):
         to = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "openshift-dns"}}}]
         port = 5353
@@ -715,7 +720,7 @@ def _allow_dns_fix(ctx: Context, restricting: Policy, policies: list[Policy]) ->
 def _free_name(ctx: Context, restricting: Policy) -> str:
     resource = restricting.resource
     base = "allow-dns" if restricting.selector.is_empty else f"allow-dns-{resource.name}"
-    taken = {resource.name} | {r.name for r in ctx.inventory.near(resource, "NetworkPolicy")}
+    taken = {resource.name} | {r.name for r in ctx.inventory.deployed_with(resource, "NetworkPolicy")}
     name, number = base, 2
     while name in taken:
         name, number = f"{base}-{number}", number + 1

@@ -137,7 +137,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         related = [
             Related(
                 other.path,
-                other.span("spec", "ports", i, "nodePort").key_line,
+                other.key_line("spec", "ports", i, "nodePort"),
                 f"{other.ref} also pins nodePort {node_port}",
             )
             for other, i in rivals
@@ -156,7 +156,7 @@ def _rivals(groups: list[dict], own: tuple[str | None, str]) -> tuple[int, list[
     """How many claims on a node port come from other Services than ``own`` in the
     units ``groups`` stand for (one group per unit), and the first `MAX_RELATED`."""
     first: list[tuple[Resource, int]] = []
-    seen: set[int] = set()
+    seen: set[Resource] = set()
     count = 0
     for by_identity in groups:
         for identity, group in by_identity.items():
@@ -167,8 +167,8 @@ def _rivals(groups: list[dict], own: tuple[str | None, str]) -> tuple[int, list[
                 first.extend(group[: MAX_RELATED - len(first)])
                 continue
             for claim in group:
-                if id(claim[0]) not in seen:
-                    seen.add(id(claim[0]))
+                if claim[0] not in seen:
+                    seen.add(claim[0])
                     count += 1
                     if len(first) < MAX_RELATED:
                         first.append(claim)

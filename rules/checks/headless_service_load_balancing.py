@@ -176,7 +176,7 @@ def _headless(spec: dict) -> bool:
 def _governs(ctx: Context, service: Resource, selected: list[Workload]) -> bool:
     """Whether the Service gives pods their own DNS names: it is some StatefulSet's
     ``serviceName``, or the ``subdomain`` of pods it selects."""
-    for statefulset in ctx.inventory.near(service, "StatefulSet"):
+    for statefulset in ctx.inventory.deployed_with(service, "StatefulSet"):
         if statefulset.get("spec", "serviceName") == service.name:
             return True
     return any(isinstance(w.pod_spec, dict) and w.pod_spec.get("subdomain") == service.name for w in selected)
@@ -228,7 +228,7 @@ def _service_name(statefulset: Workload) -> str:
 
 def _governing_service(ctx: Context, statefulset: Workload) -> Resource | None:
     name = _service_name(statefulset)
-    for service in ctx.inventory.near(statefulset.resource, "Service"):
+    for service in ctx.inventory.deployed_with(statefulset.resource, "Service"):
         if service.name == name:
             return service
     return None

@@ -80,7 +80,39 @@ spec:
       targetPort: 8080
 ```
 Good: the backend's `port.number` is `80`, the Service's port (8080 is the pods'
-`targetPort`, which an Ingress never names).
+`targetPort`, which an Ingress never names):
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  namespace: shop
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: storefront
+                port:
+                  number: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: storefront
+  namespace: shop
+spec:
+  selector:
+    app: storefront
+  ports:
+    - port: 80
+      targetPort: 8080
+```
 
 ## Configuration
 None.
@@ -101,7 +133,7 @@ from typing import Any
 
 from ..backends import (
     ServicePort,
-    core_services_near,
+    core_services_deployed_with,
     describe_ports,
     is_port_name,
     made_elsewhere,
@@ -116,6 +148,7 @@ from ..edits import set_scalar
 from ..ingress import Backend, ingress_backends, is_ingress
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
+from ..yamltree import YMap
 
 ID = "ingress-backend-missing"
 SEVERITY = "error"
@@ -178,7 +211,7 @@ def _missing_service(ctx: Context, ingress: Resource, backend: Backend) -> Findi
     )
     candidates = {
         s.name: s
-        for s in core_services_near(ctx, ingress, namespace)
+        for s in core_services_deployed_with(ctx, ingress, namespace)
         if backend.port is None or _unported(s) or _exposes(s, backend.port)
     }
     nearest = nearest_name(backend.service, candidates)
@@ -230,7 +263,7 @@ def _missing_port(ctx: Context, ingress: Resource, backend: Backend, service: Re
         f" Verify with `kubectl get service {service.name} -n {namespace or '<namespace>'}` "
         f"(PORT(S)) and `kubectl describe ingress {ingress.name} -n {namespace or '<namespace>'}`."
     )
-    related = [Related(service.path, service.span("spec", "ports").key_line, f"ports of Service {service.name}")]
+    related = [Related(service.path, service.key_line("spec", "ports"), f"ports of Service {service.name}")]
     path = backend.field_path + _port_path(ingress, backend, _port_key(backend))
     return ctx.finding(ingress, path, message, fix=fix, related=related, field=_field(backend, "port"))
 
@@ -270,7 +303,7 @@ def _port_key(backend: Backend) -> str:
 
 def _set(ingress: Resource, backend: Backend, path: tuple[str, ...], value: Any, description: str) -> Fix | None:
     mapping = ingress.get(*backend.field_path, *path[:-1])
-    if not isinstance(mapping, dict) or path[-1] not in mapping:
+    if not isinstance(mapping, YMap) or path[-1] not in mapping:
         return None
     edit = set_scalar(ingress.source, mapping, path[-1], value)
     return Fix(description, (edit,)) if edit else None

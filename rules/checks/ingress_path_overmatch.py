@@ -208,23 +208,23 @@ class Overmatch:
 
 def check(ctx: Context) -> Iterator[Finding]:
     ingresses = [r for r in ctx.inventory.of_kind("Ingress") if is_ingress(r)]
-    classes_of = {id(i): ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
-    controllers = {id(i): classes_of[id(i)].controller_of(i) for i in ingresses}
+    classes_of = {i: ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
+    controllers = {i: classes_of[i].controller_of(i) for i in ingresses}
     regex_hosts: dict[tuple[str | None, str], list[tuple[Resource, str]]] = defaultdict(list)
     for ingress in ingresses:
-        trigger = _regex_trigger(ingress) if controllers[id(ingress)] == INGRESS_NGINX else None
+        trigger = _regex_trigger(ingress) if controllers[ingress] == INGRESS_NGINX else None
         if trigger:
             for host in {entry.host for entry in ingress_paths(ingress)}:
-                regex_hosts[(classes_of[id(ingress)].class_of(ingress), host)].append((ingress, trigger))
+                regex_hosts[(classes_of[ingress].class_of(ingress), host)].append((ingress, trigger))
     for ingress in ingresses:
-        controller = controllers[id(ingress)]
+        controller = controllers[ingress]
         if controller not in NAMES:
             continue
         for entry in ingress_paths(ingress):
             triggers = (
                 [
                     t
-                    for t in regex_hosts.get((classes_of[id(ingress)].class_of(ingress), entry.host), [])
+                    for t in regex_hosts.get((classes_of[ingress].class_of(ingress), entry.host), [])
                     if ctx.inventory.together(t[0], ingress)
                 ]
                 if controller == INGRESS_NGINX
@@ -315,7 +315,7 @@ def _finding(
             f"matches {also}, and `{prefix.upper()}`."
         )
         related = [
-            Related(s.path, s.span("metadata", "annotations", a).key_line, f"`{a}` puts host {host} in regex mode")
+            Related(s.path, s.key_line("metadata", "annotations", a), f"`{a}` puts host {host} in regex mode")
             for s, a in triggers
             if s is not ingress
         ]
@@ -472,14 +472,15 @@ def _route_overmatches(ctx: Context) -> Iterator[Finding]:
                 f"`{prefix}2` and `{prefix}-anything`, not only `{prefix}` and `{prefix}/...`."
             )
             new_type = "Exact" if _is_endpoint(prefix) else "PathPrefix"
-            edits = [
-                set_scalar(route.source, match, "type", new_type),
-                set_scalar(route.source, match, "value", prefix),
-            ]
+            edits = (
+                [set_scalar(route.source, match, "type", new_type), set_scalar(route.source, match, "value", prefix)]
+                if isinstance(match, YMap)
+                else []
+            )
             fix = _made(
                 f"Use `type: {new_type}` with `value: {prefix}`, which Gateway API matches "
                 f"{'exactly' if new_type == 'Exact' else 'per path segment'}",
-                edits if all(edits) else None,
+                [e for e in edits if e] if edits and all(edits) else None,
             )
             yield ctx.finding(
                 route, field_path + ("value",), message, fix=fix, field=f"spec.rules.matches.path.{value}"

@@ -188,7 +188,7 @@ from ..ingress import (
 )
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
-from ..yamltree import YMap
+from ..yamltree import YMap, YSeq
 
 ID = "ingress-without-tls"
 SEVERITY = "warning"
@@ -210,7 +210,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     ingresses = [i for i in ctx.inventory.of_kind("Ingress") if is_ingress(i)]
     servers = _NginxServers(ingresses, ctx)
     for ingress in ingresses:
-        classes = servers.classes[id(ingress)]  # the classes deployed with this Ingress
+        classes = servers.classes[ingress]  # the classes deployed with this Ingress
         if terminated_by_controller(ingress.annotations) or _mergeable_type(ingress, classes) == MINION:
             continue  # a minion's paths are served with its master's TLS: the master decides
         entries = tls_entries(ingress)
@@ -280,10 +280,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             fix = _fix(ingress, names, ctx.config.cert_manager_issuer, controller == INGRESS_NGINX)
         first = uncovered[names[0].lower()]
-        span = ingress.span("spec", "rules", first, "host")
-        yield ctx.finding(
-            ingress, ("spec", "tls"), message, fix=fix, lines=(span.key_line, span.key_line), field="spec.tls"
-        )
+        line = ingress.key_line("spec", "rules", first, "host")
+        yield ctx.finding(ingress, ("spec", "tls"), message, fix=fix, lines=(line, line), field="spec.tls")
     yield from _plain_http_routes(ctx)
 
 
@@ -301,7 +299,7 @@ def _covers_every_host(entries: list[dict]) -> bool:
 def _catch_all_finding(ctx: Context, ingress: Resource, index: int) -> Finding:
     """A rule without host beside a `tls` section that names its hosts: the
     certificate covers those hosts only, and the catch-all is served on port 80."""
-    span = ingress.span("spec", "rules", index)
+    line = ingress.key_line("spec", "rules", index)
     message = (
         "This rule has no `host`, so it is served for every Host header, and the `tls:` section "
         "names other hosts only: its paths are served over plain HTTP (TLS cannot work on a rule "
@@ -312,7 +310,7 @@ def _catch_all_finding(ctx: Context, ingress: Resource, index: int) -> Finding:
         ingress,
         ("spec", "rules", index),
         message,
-        lines=(span.key_line, span.key_line),
+        lines=(line, line),
         field="spec.rules.catch-all.tls",
     )
 
@@ -362,10 +360,10 @@ class _NginxServers:
 
     def __init__(self, ingresses: list[Resource], ctx: Context) -> None:
         self.inventory = ctx.inventory
-        self.classes = {id(i): ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
+        self.classes = {i: ingress_classes(ctx.inventory, ctx.config, i) for i in ingresses}
         self.by_host: dict[tuple[str | None, str], list[Resource]] = {}
         for ingress in ingresses:
-            classes = self.classes[id(ingress)]
+            classes = self.classes[ingress]
             if classes.controller_of(ingress) != INGRESS_NGINX:
                 continue
             for host, _ in ingress_hosts(ingress):
@@ -374,7 +372,7 @@ class _NginxServers:
     def secured_elsewhere(self, ingress: Resource, host: str) -> bool:
         """Whether the host's ingress-nginx server gets its certificate, or its
         finding, from another Ingress of the same class deployed with it."""
-        classes = self.classes[id(ingress)]
+        classes = self.classes[ingress]
         if classes.controller_of(ingress) != INGRESS_NGINX:
             return False
         others = [
@@ -482,12 +480,12 @@ def _hostless(ctx: Context, ingress: Resource, note: str = "") -> Finding | None
         if not rules:
             return None
         path = ("spec", "rules", rules[0][0])
-    span = ingress.span(*path)
+    line = ingress.key_line(*path)
     message = (
         "No `tls:` section and no host: everything this Ingress serves goes over plain "
         "HTTP. Name the host(s) in `rules` and add a `tls:` entry with a certificate for them." + note
     )
-    return ctx.finding(ingress, path, message, lines=(span.key_line, span.key_line), field="spec.tls")
+    return ctx.finding(ingress, path, message, lines=(line, line), field="spec.tls")
 
 
 def _fix(ingress: Resource, hosts: list[str], issuer: str, ingress_nginx: bool) -> Fix | None:
@@ -514,8 +512,8 @@ def _add(ingress: Resource, section: str, key: str, value: Any) -> list[Edit] | 
     its value is in flow style (``annotations: {}``, ``tls: []``)."""
     parent = ingress.get(section)
     current = parent.get(key) if isinstance(parent, YMap) else None
-    if isinstance(parent, YMap) and not parent.flow and getattr(current, "flow", False):
-        merged = {**current, **value} if isinstance(current, dict) else [*current, *value]
+    if isinstance(parent, YMap) and not parent.flow and isinstance(current, (YMap, YSeq)) and current.flow:
+        merged = {**current, **value} if isinstance(current, YMap) else [*current, *value]
         edit = set_block(ingress.source, parent, key, merged)
         return [edit] if edit else None
     return merge_entries(ingress.source, ingress.data, {section: {key: value}})
@@ -564,8 +562,6 @@ def _plain_http_routes(ctx: Context) -> Iterator[Finding]:
                 message,
                 field=f"spec.hostnames.{host}",
                 related=[
-                    Related(
-                        gateway.path, gateway.span("spec", "listeners").key_line, f"listeners of Gateway {gateway.name}"
-                    )
+                    Related(gateway.path, gateway.key_line("spec", "listeners"), f"listeners of Gateway {gateway.name}")
                 ],
             )

@@ -170,6 +170,7 @@ from ..inventory import Inventory
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
 from ..units import Unit
+from ..yamltree import YMap
 
 ID = "load-balancer-per-service"
 SEVERITY = "info"
@@ -406,13 +407,13 @@ MAX_RELATED = 10  # other Services listed as related locations
 def check(ctx: Context) -> Iterator[Finding]:
     services = sorted(ctx.inventory.of_kind("Service"), key=lambda s: (s.path, s.start_line))
     units = _units(ctx, services)
-    reported: set[int] = set()
+    reported: set[Resource] = set()
     for unit, members in units:
         for pool in _pools(ctx.inventory, members):
             yield from _excess(ctx, unit, pool, reported)
 
 
-def _excess(ctx: Context, unit: Unit, pool: list[list[Resource]], reported: set[int]) -> Iterator[Finding]:
+def _excess(ctx: Context, unit: Unit, pool: list[list[Resource]], reported: set[Resource]) -> Iterator[Finding]:
     """Findings on every Service beyond the allowance in one unit; ``pool`` holds, in
     file order, the LoadBalancer copies of each distinct Service."""
     allowed = ctx.config.max_load_balancers
@@ -420,9 +421,9 @@ def _excess(ctx: Context, unit: Unit, pool: list[list[Resource]], reported: set[
         return
     for copies in pool[allowed:]:
         for service in copies:
-            if id(service) in reported:
+            if service in reported:
                 continue
-            reported.add(id(service))
+            reported.add(service)
             # the first few others only: listing every other one per finding is quadratic
             others = list(islice((c[0] for c in pool if c is not copies), MAX_RELATED))
             yield _finding(ctx, service, unit, len(pool), others)
@@ -450,7 +451,7 @@ def _finding(ctx: Context, service: Resource, unit: Unit, count: int, others: li
     related = [
         Related(
             o.path,
-            o.span("spec", "type").key_line if o.span("spec", "type") else o.start_line,
+            o.key_line("spec", "type"),
             f"{o.ref} is another LoadBalancer serving HTTP in {unit.label}",
         )
         for o in others
@@ -512,7 +513,7 @@ def _ingress_port(service: Resource) -> Any:
 def _fix(service: Resource) -> Fix | None:
     spec = service.get("spec")
     source = service.source
-    if not isinstance(spec, dict) or spec.flow:
+    if not isinstance(spec, YMap) or spec.flow:
         return None
     edit = set_scalar(source, spec, "type", "ClusterIP")
     if edit is None:
@@ -523,13 +524,13 @@ def _fix(service: Resource) -> Fix | None:
         drop.append("externalTrafficPolicy")
     edits += remove_keys(source, spec, drop)
     for port in spec.get("ports") or []:
-        if isinstance(port, dict) and "nodePort" in port:
+        if isinstance(port, YMap) and "nodePort" in port:
             removed = remove_key(source, port, "nodePort")
             if removed is None:
                 return None
             edits.append(removed)
     annotations = service.get("metadata", "annotations")
-    if isinstance(annotations, dict) and SOURCE_RANGES_ANNOTATION in annotations:
+    if isinstance(annotations, YMap) and SOURCE_RANGES_ANNOTATION in annotations:
         removed = remove_key(source, annotations, SOURCE_RANGES_ANNOTATION)
         if removed is None:
             return None

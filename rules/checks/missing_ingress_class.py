@@ -126,6 +126,7 @@ from ..ingress import (
 )
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
+from ..yamltree import YMap
 
 ID = "missing-ingress-class"
 SEVERITY = "error"
@@ -183,7 +184,7 @@ def _several_defaults(ctx: Context, classes: IngressClasses) -> Iterator[Finding
         related = [
             Related(
                 o.path,
-                o.span("metadata", "annotations", DEFAULT_CLASS_ANNOTATION).key_line,
+                o.key_line("metadata", "annotations", DEFAULT_CLASS_ANNOTATION),
                 f"IngressClass `{o.name}` is marked default too",
             )
             for o in others
@@ -238,10 +239,8 @@ def _unknown(ctx: Context, classes: IngressClasses, ingress: Resource, name: str
         if edit:
             fix = Fix(f"Use class `{near}`", (edit,))
     message += _elsewhere(classes) + ctx.caveat(ingress)
-    span = ingress.span(*field_path)
-    return ctx.finding(
-        ingress, field_path, message, fix=fix, lines=(span.key_line, span.key_line), field="spec.ingressClassName"
-    )
+    line = ingress.key_line(*field_path)
+    return ctx.finding(ingress, field_path, message, fix=fix, lines=(line, line), field="spec.ingressClassName")
 
 
 def _classless(ctx: Context, classes: IngressClasses, ingress: Resource) -> Finding:
@@ -288,7 +287,7 @@ def _choice(classes: IngressClasses, ingress: Resource) -> tuple[str | None, str
 def _insert_class(ingress: Resource, name: str):
     """``ingressClassName`` as the first key of ``spec``."""
     spec, span = ingress.get("spec"), ingress.span("spec")
-    if not isinstance(spec, dict) or span is None or getattr(spec, "flow", True) or not spec:
+    if not isinstance(spec, YMap) or span is None or spec.flow or not spec:
         return None
     first = spec.at[next(iter(spec))]
     if first.key_line > span.key_line:

@@ -83,7 +83,60 @@ spec:
           image: registry.example.com/payments:5.1.0
 ```
 Good: `app: payments`, the label the pods carry (and a `checkout` workload in the
-namespace, or a `namespaceSelector` for the namespace it runs in).
+namespace, or a `namespaceSelector` for the namespace it runs in):
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: payments-ingress
+  namespace: payments
+spec:
+  podSelector:
+    matchLabels:
+      app: payments
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              app: checkout
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments
+  namespace: payments
+spec:
+  selector:
+    matchLabels:
+      app: payments
+  template:
+    metadata:
+      labels:
+        app: payments
+    spec:
+      containers:
+        - name: payments
+          image: registry.example.com/payments:5.1.0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+  namespace: payments
+spec:
+  selector:
+    matchLabels:
+      app: checkout
+  template:
+    metadata:
+      labels:
+        app: checkout
+    spec:
+      containers:
+        - name: checkout
+          image: registry.example.com/checkout:2.0.1
+```
 
 ## Configuration
 - `custom-workloads`: custom resources whose pod templates count as pods.
@@ -105,9 +158,9 @@ from ..context import Context
 from ..edits import set_scalar
 from ..manifests import Resource
 from ..model import Finding, Fix
-from ..selectors import Selector, from_label_selector
+from ..selectors import Selector, from_label_selector, is_runtime_key
 from ..workloads import Workload
-from .service_selector_mismatch import is_runtime_key
+from ..yamltree import YMap
 
 ID = "networkpolicy-selects-nothing"
 SEVERITY = "warning"
@@ -190,7 +243,7 @@ def _fix(ctx: Context, policy: Resource, path: tuple[Any, ...], raw: Any, select
     """A plain ``matchLabels`` one of whose values is nearly the one the pods
     matching its other labels carry."""
     labels = raw.get("matchLabels") if isinstance(raw, dict) else None
-    if not isinstance(labels, dict) or raw.get("matchExpressions") or selector.expressions:
+    if not isinstance(labels, YMap) or raw.get("matchExpressions") or selector.expressions:
         return None
     choices = {}
     for key, value in selector.labels:
@@ -207,7 +260,9 @@ def _fix(ctx: Context, policy: Resource, path: tuple[Any, ...], raw: Any, select
 
 def _values(ctx: Context, policy: Resource, rest: Selector, key: str) -> set[str]:
     candidates: list[Workload] = (
-        ctx.inventory.workloads_selected(rest, policy) if not rest.is_empty else ctx.inventory.workloads_near(policy)
+        ctx.inventory.workloads_selected(rest, policy)
+        if not rest.is_empty
+        else ctx.inventory.workloads_deployed_with(policy)
     )
     return {w.labels[key] for w in candidates if key in w.labels}
 

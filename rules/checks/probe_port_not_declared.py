@@ -59,7 +59,32 @@ spec:
               path: /healthz
               port: web
 ```
-Good: `port: http`, the name the container declares.
+Good: `port: http`, the name the container declares:
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: billing
+spec:
+  selector:
+    matchLabels:
+      app: billing
+  template:
+    metadata:
+      labels:
+        app: billing
+    spec:
+      containers:
+        - name: billing
+          image: registry.example.com/billing:3.2.0
+          ports:
+            - name: http
+              containerPort: 8080
+          readinessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+```
 
 ## Configuration
 - `custom-workloads`: custom resources whose pod templates are checked too.
@@ -120,7 +145,7 @@ def _finding(
         f"which the container does not declare (its ports: {listed}): the kubelet cannot resolve "
         f"the name and the probe always fails: {PROBES[probe]}."
     )
-    replacement = nearest_name(port, [p.name for p in ports if p.name])
+    replacement: str | int | None = nearest_name(port, [p.name for p in ports if p.name])
     if replacement is None and len(ports) == 1:
         replacement = ports[0].name or ports[0].number
     fix = None

@@ -72,7 +72,34 @@ spec:
   ports:
     - port: 8080
 ```
-Good: `name: store`, the Service that exists.
+Good: `name: store`, the Service that exists:
+```yaml
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: store
+  namespace: store
+spec:
+  parentRefs:
+    - name: public
+      namespace: infra
+  hostnames: [store.example.com]
+  rules:
+    - backendRefs:
+        - name: store
+          port: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: store
+  namespace: store
+spec:
+  selector:
+    app: store
+  ports:
+    - port: 8080
+```
 
 ## Configuration
 None.
@@ -93,7 +120,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..backends import (
-    core_services_near,
+    core_services_deployed_with,
     describe_ports,
     made_elsewhere,
     nearest_name,
@@ -107,6 +134,7 @@ from ..edits import set_scalar
 from ..gateway import ROUTE_KINDS, Ref, backend_refs, gateways_named, is_gateway, is_gateway_api, listeners, parent_refs
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
+from ..yamltree import YMap
 
 ID = "route-backend-missing"
 SEVERITY = "error"
@@ -133,7 +161,7 @@ def check(ctx: Context) -> Iterator[Finding]:
 
 
 def _gateways_near(ctx: Context, route: Resource, namespace: str | None) -> list[Resource]:
-    return [g for g in ctx.inventory.near_in(route, namespace, "Gateway") if is_gateway(g)]
+    return [g for g in ctx.inventory.deployed_with_in_namespace(route, namespace, "Gateway") if is_gateway(g)]
 
 
 def _check_parent(ctx: Context, route: Resource, ref: Ref) -> Finding | None:
@@ -222,7 +250,9 @@ def _missing_service(ctx: Context, route: Resource, ref: Ref) -> Finding:
         f"BackendNotFound) and {_failure(route)}."
     )
     candidates = [
-        s.name for s in core_services_near(ctx, route, ref.namespace) if not _is_port(ref.port) or _accepts(s, ref.port)
+        s.name
+        for s in core_services_deployed_with(ctx, route, ref.namespace)
+        if not _is_port(ref.port) or _accepts(s, ref.port)
     ]
     nearest = nearest_name(ref.name, candidates)
     fix = None
@@ -247,7 +277,7 @@ def _is_port(value: Any) -> bool:
 
 def _rename(route: Resource, ref: Ref, key: str, value: Any, description: str) -> Fix | None:
     mapping = route.get(*ref.field_path)
-    if not isinstance(mapping, dict) or key not in mapping:
+    if not isinstance(mapping, YMap) or key not in mapping:
         return None
     edit = set_scalar(route.source, mapping, key, value)
     return Fix(description, (edit,)) if edit else None

@@ -158,19 +158,26 @@ spec:
 
 from __future__ import annotations
 
-import weakref
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from .. import operators
 from ..context import Context
 from ..edits import merge_entries, render_scalar, replace_lines, set_scalar, style_of
 from ..manifests import Resource
 from ..model import Edit, Finding, Fix, Related
-from ..selectors import Selector, from_label_selector, from_map, label_value
-from ..similarity import Text, TextIndex, prepare, ratio_bound, similar, similar_bound, typo
+from ..selector_candidates import (
+    NAMED,
+    NEAR,
+    RENAMED,
+    Candidates,
+    candidate_workloads,
+    plausible,
+    texts_of,
+)
+from ..selectors import Selector, from_label_selector, from_map, is_runtime_key, label_value
+from ..similarity import Text, prepare, ratio_bound, similar, similar_bound, typo
 from ..workloads import Workload
 from ..yamltree import YMap
 
@@ -178,33 +185,6 @@ ID = "service-selector-mismatch"
 SEVERITY = "error"
 SUMMARY = "a Service selector that matches no workload's pod labels"
 
-# Labels controllers put on pods at run time: a selector may name them, the pod
-# templates in the manifests never carry them.
-RUNTIME_KEYS = frozenset(
-    {
-        "job-name",
-        "batch.kubernetes.io/job-name",
-        "controller-uid",
-        "batch.kubernetes.io/controller-uid",
-        "batch.kubernetes.io/job-completion-index",
-        "statefulset.kubernetes.io/pod-name",
-        "apps.kubernetes.io/pod-index",
-        "pod-template-hash",
-        "controller-revision-hash",
-        "pod-template-generation",
-        "rollouts-pod-template-hash",
-    }
-)
-RUNTIME_PREFIXES = ("leaderworkerset.sigs.k8s.io/",)
-
-# How alike two label values (or names) must be to count as the same one misspelt.
-NEAR = 0.75
-# The same, for a value the pods carry under another key: the key already differs,
-# so the value must be the same one, give or take a typo.
-RENAMED = 0.9
-# How alike a workload's name and the Service's name (or a selector value) must be
-# for the names to say which workload was meant, whatever the labels.
-NAMED = 0.9
 # Scores of two workloads closer than this: either may be the one meant.
 CLOSE = 0.05
 
@@ -237,20 +217,7 @@ def _cluster_component(service: Resource, selector: Selector) -> bool:
     return any(value in CLUSTER_COMPONENTS.get(key, ()) for key, value in selector.labels)
 
 
-def is_runtime_key(key: str) -> bool:
-    return key in RUNTIME_KEYS or key.startswith(RUNTIME_PREFIXES)
-
-
 def check(ctx: Context) -> Iterator[Finding]:
-    try:
-        yield from _check(ctx)
-    finally:
-        # the indexes serve this rule only: not kept for as long as the inventory
-        for cache in (_groups, _workload_texts, _workload_positions):
-            cache.pop(ctx.inventory, None)
-
-
-def _check(ctx: Context) -> Iterator[Finding]:
     apexes = _trafficsplit_apexes(ctx)
     for service in ctx.inventory.of_kind("Service"):
         if service.api_version != "v1":
@@ -264,16 +231,17 @@ def _check(ctx: Context) -> Iterator[Finding]:
         selector = from_map(raw).without_keys(is_runtime_key)
         if selector.is_empty:
             continue  # only run-time keys: nothing the manifests can tell
-        # The label index answers for most Services; listing the namespace's
-        # workloads for each Service made the rule quadratic in namespace size.
+        # The label index answers for most Services without listing the namespace's
+        # workloads: the rule stays linear in namespace size (guarded by
+        # tests/rules/test_selector_mismatch_scaling.py).
         if (
             ctx.inventory.workloads_selected(selector, service)
-            or ctx.inventory.workloads_selected_nearby(selector, service)
+            or ctx.inventory.workloads_selected_in_subtree(selector, service)
             or _endpoints_by_hand(ctx, service)
         ):
             continue
-        near = _near(ctx, service)
-        if not near.count:
+        candidates = candidate_workloads(ctx, service)
+        if not candidates.count:
             # nothing deployed with the Service makes pods of its namespace: look
             # through the repository, where a namespace the Service names must be
             # named by the workloads too (pods of a managed system namespace, or of
@@ -282,20 +250,20 @@ def _check(ctx: Context) -> Iterator[Finding]:
                 selector, service
             ):
                 continue  # a build without workloads: they are applied by another one
-            near = _near(ctx, service, wider=True)
-            if not near.count:
+            candidates = candidate_workloads(ctx, service, wider=True)
+            if not candidates.count:
                 continue  # no workload here at all: the pods come from elsewhere
         if (
             _is_apex(service, apexes)
             or _cluster_component(service, selector)
-            or _operator_labels(ctx, service, selector, near.wider)
-            or _operator_named(ctx, service, selector, near.wider)
+            or _operator_labels(ctx, service, selector, candidates.wider)
+            or _operator_named(ctx, service, selector, candidates.wider)
             or ctx.inventory.unscanned_holding(
                 service, *(f"{k}: " for k, _ in selector.labels), *(v for _, v in selector.labels)
             )
         ):
             continue
-        found = _finding(ctx, service, raw, selector, near)
+        found = _finding(ctx, service, raw, selector, candidates)
         if found is not None:
             yield found
 
@@ -303,24 +271,26 @@ def _check(ctx: Context) -> Iterator[Finding]:
 # --- the finding -------------------------------------------------------------------
 
 
-def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector, near: _Near) -> Finding | None:
+def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector, candidates: Candidates) -> Finding | None:
     ns = service.namespace
     wanted = _pairs(selector.labels)
     where = f" in namespace {ns}" if ns else ""
     dropped = [str(k) for k in raw if is_runtime_key(str(k))]
-    scope = "elsewhere in the repository (nothing deployed with it makes pods)" if near.wider else "deployed with it"
+    scope = (
+        "elsewhere in the repository (nothing deployed with it makes pods)" if candidates.wider else "deployed with it"
+    )
     message = f"Service {service.name} selects no pods: no workload{where} {scope} has pod labels {wanted}"
     message += f" (run-time label {', '.join(dropped)} left out of the comparison)." if dropped else "."
     related: list[Related] = []
     fix = None
 
-    # (workloads with these labels have pod labels: outside `near` only by namespace)
+    # (workloads with these labels have pod labels: not candidates only by namespace)
     elsewhere = [
         w
         for w in ctx.inventory.workloads_selected_anywhere(selector, None)
-        if not _may_share(ns, w) and (near.wider or ctx.inventory.together(service, w.resource))
+        if not _may_share(ns, w) and (candidates.wider or ctx.inventory.together(service, w.resource))
     ]
-    choice = None if elsewhere else _choose(ctx, service, selector, near)
+    choice = None if elsewhere else _choose(ctx, service, selector, candidates)
     if elsewhere:
         other = elsewhere[0]
         message += (
@@ -336,9 +306,9 @@ def _finding(ctx: Context, service: Resource, raw: YMap, selector: Selector, nea
             )
         )
     elif choice is None:
-        if _pod_makers_in_unit(ctx, service, near.wider) or operators.releases_into(ctx.inventory, ns):
+        if _pod_makers_in_unit(ctx, service, candidates.wider) or operators.releases_into(ctx.inventory, ns):
             return None  # no workload here looks meant, and an operator or a chart may make the pods
-        message += _no_target_hint(near.first(3), near.count)
+        message += _no_target_hint(candidates.first(3), candidates.count)
     else:
         target, by_metadata = choice
         fix, explanation = _fix(ctx, service, raw, selector, target, by_metadata)
@@ -383,24 +353,26 @@ class _Score:
         return self.labels + 0.5 * self.name
 
 
-def _choose(ctx: Context, service: Resource, selector: Selector, near: _Near) -> tuple[Workload, bool] | None:
+def _choose(
+    ctx: Context, service: Resource, selector: Selector, candidates: Candidates
+) -> tuple[Workload, bool] | None:
     """The workload the Service most likely means, and whether it was found by its
     own ``metadata.labels``; None when nothing is close enough or two tie."""
-    by_metadata = near.metadata_matches(selector)
+    by_metadata = candidates.metadata_matches(selector)
     if by_metadata:
         ranked = sorted(by_metadata, key=lambda w: -_name_score(service, selector, w))
         if len(ranked) == 1 or _name_score(service, selector, ranked[0]) > _name_score(service, selector, ranked[1]):
             return ranked[0], True
         return None
-    # Only workloads that can be plausible are scored: difflib for every workload of
-    # the namespace made this quadratic in namespace size (see `_plausible_candidates`).
-    candidates = _contenders(ctx, service, selector, _plausible_candidates(ctx, service, selector, near))
-    if not candidates:
+    # Only workloads that can be plausible are scored (`plausible`): difflib for every
+    # workload of the namespace would be quadratic in namespace size.
+    scores = _contenders(ctx, service, selector, plausible(ctx, service, selector, candidates))
+    if not scores:
         return None
-    candidates.sort(key=lambda s: -s.total)
-    if len(candidates) > 1 and candidates[0].total - candidates[1].total < CLOSE:
+    scores.sort(key=lambda s: -s.total)
+    if len(scores) > 1 and scores[0].total - scores[1].total < CLOSE:
         return None  # two equally likely workloads: do not guess
-    return candidates[0].workload, False
+    return scores[0].workload, False
 
 
 def _contenders(ctx: Context, service: Resource, selector: Selector, workloads: list[Workload]) -> list[_Score]:
@@ -408,7 +380,7 @@ def _contenders(ctx: Context, service: Resource, selector: Selector, workloads: 
     neither be the highest nor come within CLOSE of it: scored by difflib in order
     of `_score_bound`, highest first, until no bound comes within CLOSE of the best
     score found. In a large namespace many workloads pass the bounds (`api-12`,
-    `api-21`, ... for `api-12x`), and difflib for each of them grew with its size."""
+    `api-21`, ... for `api-12x`), and difflib for each of them would grow with its size."""
     values = [prepare(v) for v in [service.name] + [v for _, v in selector.labels]]
     pairs = [(key, prepare(value)) for key, value in selector.labels]
     bounds = sorted((-_score_bound(ctx, values, pairs, w), i) for i, w in enumerate(workloads))
@@ -432,7 +404,7 @@ _SLACK = 1e-9
 def _score_bound(ctx: Context, values: list[Text], pairs: list[tuple[str, Text]], workload: Workload) -> float:
     """At least `_score`'s total: the same sums with `similarity`'s bounds in place
     of difflib (``values``: the Service's name and selector values, prepared)."""
-    texts = _texts_of(ctx, workload)
+    texts = texts_of(ctx, workload)
     total = 0.0
     for key, value in pairs:
         pod_value = texts.labels.get(key)
@@ -472,209 +444,6 @@ def _score(service: Resource, selector: Selector, workload: Workload) -> _Score:
     # agrees, or the names say it outright.
     plausible = (agree > 0 and conflict == 0) or name >= NAMED
     return _Score(workload, plausible, labels, name)
-
-
-def _plausible_candidates(ctx: Context, service: Resource, selector: Selector, near: _Near) -> list[Workload]:
-    """The workloads of `near` that pass `_plausibility_test`, in `near`'s order.
-    Only those the namespace's indexes can find passing it are tested: testing every
-    workload, even at a few integer operations each, was quadratic in namespace
-    size."""
-    values = [prepare(v) for v in dict.fromkeys([service.name] + [v for _, v in selector.labels])]
-    pairs = [(key, prepare(value)) for key, value in selector.labels]
-    test = _plausibility_test(ctx, values, pairs)
-    return [w for w in near.may_pass(values, pairs) if test(w)]
-
-
-def _plausibility_test(ctx: Context, values: list[Text], pairs: list[tuple[str, Text]]) -> Callable[[Workload], bool]:
-    """False only for workloads `_score` would find implausible: the same test with
-    `similarity`'s cheap upper bounds in place of difflib, given the Service's name
-    and selector values (``values``) and its selector pairs, prepared."""
-
-    def test(workload: Workload) -> bool:
-        texts = _texts_of(ctx, workload)
-        if any(ratio_bound(value, texts.name) >= NAMED for value in values):
-            return True  # the names may say it outright
-        agree = False
-        for key, value in pairs:
-            pod_value = texts.labels.get(key)
-            if pod_value is not None:
-                if similar_bound(value, pod_value) < NEAR:
-                    return False  # a sure conflict
-                agree = True
-            elif not agree:  # `typo` gives no word-prefix credit
-                agree = any(ratio_bound(value, other) >= RENAMED for other in texts.other_values)
-        return agree
-
-    return test
-
-
-class _WorkloadTexts(NamedTuple):
-    name: Text
-    labels: dict[str, Text]
-    other_values: list[Text]  # label values less the run-time keys'
-
-
-_workload_texts: weakref.WeakKeyDictionary[Any, dict[int, _WorkloadTexts]] = weakref.WeakKeyDictionary()
-
-
-def _texts_of(ctx: Context, workload: Workload) -> _WorkloadTexts:
-    """The workload's strings prepared, once per scan (each workload is tested, and
-    indexed, for many Services)."""
-    prepared = _workload_texts.get(ctx.inventory)
-    if prepared is None:
-        prepared = _workload_texts[ctx.inventory] = {}
-    texts = prepared.get(id(workload))
-    if texts is None:
-        texts = prepared[id(workload)] = _WorkloadTexts(
-            prepare(workload.name),
-            {k: prepare(v) for k, v in workload.labels.items()},
-            [prepare(v) for k, v in workload.labels.items() if not is_runtime_key(k)],
-        )
-    return texts
-
-
-# --- the workloads near a Service, indexed -----------------------------------------
-
-
-class _Group:
-    """The workloads with pod labels of one namespace bucket, indexed once per scan
-    for the questions `_choose` asks of them: whose own metadata carries a label
-    pair, and which may pass `_plausibility_test`."""
-
-    def __init__(self, ctx: Context, workloads: list[Workload]) -> None:
-        self.ctx = ctx
-        self.workloads = [w for w in workloads if w.labels]
-        self._texts: TextIndex[tuple[str | None, int]] | None = None
-        self._by_metadata: dict[tuple[str, str], list[int]] | None = None
-
-    @property
-    def texts(self) -> TextIndex[tuple[str | None, int]]:
-        """Names and pod label values in one index, built when first asked (most
-        Services selecting nothing are left alone before): they are mostly the same
-        strings (`app: api` on Deployment `api`). Items: (None for the name, else
-        the label key; position in self.workloads)."""
-        if self._texts is None:
-            self._texts = TextIndex()
-            for position, workload in enumerate(self.workloads):
-                texts = _texts_of(self.ctx, workload)
-                self._texts.add(texts.name, (None, position))
-                for key, text in texts.labels.items():
-                    self._texts.add(text, (key, position))
-        return self._texts
-
-    @property
-    def by_metadata(self) -> dict[tuple[str, str], list[int]]:
-        """Positions of the workloads with a pod template by their own metadata's
-        label pairs (a bare Pod has no template to add labels to)."""
-        if self._by_metadata is None:
-            self._by_metadata = defaultdict(list)
-            for position, workload in enumerate(self.workloads):
-                if workload.template_path:
-                    for pair in _resource_labels(workload).items():
-                        self._by_metadata[pair].append(position)
-        return self._by_metadata
-
-    def metadata_matches(self, selector: Selector) -> list[Workload]:
-        """Workloads with a pod template whose own ``metadata.labels`` the selector
-        matches, in order."""
-        if not selector.labels:
-            return [w for w in self.workloads if w.template_path and selector.matches(_resource_labels(w))]
-        found = (self.workloads[i] for i in self.by_metadata.get(selector.labels[0], ()))
-        return [w for w in found if selector.matches(_resource_labels(w))]
-
-    def may_pass(self, values: list[Text], pairs: list[tuple[str, Text]]) -> list[Workload]:
-        """A superset of the workloads `_plausibility_test` passes, in order: those
-        with a name near one of ``values``, or for some pair a pod value near its
-        value under its key, or under any key but a run-time one."""
-        asked: dict[tuple[str, float], list[tuple[str | None, int]]] = {}
-
-        def near(value: Text, threshold: float) -> list[tuple[str | None, int]]:
-            # a selector value is asked about at NAMED and at RENAMED, both 0.9
-            found = asked.get((value.lowered, threshold))
-            if found is None:
-                found = asked[(value.lowered, threshold)] = self.texts.near(value, threshold)
-            return found
-
-        found: set[int] = set()
-        for value in values:
-            found.update(i for key, i in near(value, NAMED) if key is None)
-        for key, value in pairs:
-            found.update(i for k, i in self.texts.similar_near(value, NEAR) if k == key)
-            found.update(i for k, i in near(value, RENAMED) if k is not None and not is_runtime_key(k))
-        return [self.workloads[i] for i in sorted(found)]
-
-
-class _Near:
-    """The workloads with pod labels that could share a namespace, in the order of
-    `Inventory.workloads_near`: those of the namespace then those of no namespace,
-    or every workload for a Service of no namespace."""
-
-    def __init__(self, inventory: Any, groups: list[_Group], everywhere: bool, wider: bool) -> None:
-        self.inventory = inventory
-        self.groups = groups
-        self.everywhere = everywhere  # the groups of every namespace: order as the inventory's
-        self.wider = wider  # the repository's workloads, the unit holding none
-        self.count = sum(len(g.workloads) for g in groups)
-
-    def __iter__(self) -> Iterator[Workload]:
-        if self.everywhere or len(self.groups) > 2:
-            mine = {id(w) for g in self.groups for w in g.workloads}
-            return (w for w in self.inventory.workloads if id(w) in mine)
-        return (w for g in self.groups for w in g.workloads)
-
-    def first(self, count: int) -> list[Workload]:
-        return [w for _, w in zip(range(count), self)]
-
-    def metadata_matches(self, selector: Selector) -> list[Workload]:
-        return self._ordered([w for g in self.groups for w in g.metadata_matches(selector)])
-
-    def may_pass(self, values: list[Text], pairs: list[tuple[str, Text]]) -> list[Workload]:
-        return self._ordered([w for g in self.groups for w in g.may_pass(values, pairs)])
-
-    def _ordered(self, workloads: list[Workload]) -> list[Workload]:
-        if len(workloads) < 2:
-            return workloads
-        if len(self.groups) > 2:  # a base in several units: listed once each
-            workloads = list({id(w): w for w in workloads}.values())
-        if not self.everywhere:
-            return workloads
-        position = _positions(self.inventory)
-        return sorted(workloads, key=lambda w: position[id(w)])
-
-
-def _near(ctx: Context, service: Resource, wider: bool = False) -> _Near:
-    """The workloads deployed with ``service`` that could share its namespace (with
-    ``wider``, the repository's), from groups built once per scan, each namespace's
-    (and unit's) when a Service of it (or of no namespace) selects nothing."""
-    inventory = ctx.inventory
-    namespace = service.namespace
-    groups = _groups.get(inventory)
-    if groups is None:
-        groups = _groups[inventory] = {}
-    # (a namespace with no workload has no bucket: `workloads_near` lists the rest)
-    keys = (
-        list(inventory.namespaces_of_workloads()) if namespace is None else [namespace] if wider else [namespace, None]
-    )
-    units = [None] if wider else sorted(inventory.units.roots(service.path))
-    for unit in units:
-        for key in keys:
-            if (key, unit) not in groups:
-                groups[(key, unit)] = _Group(ctx, inventory.workloads_in(key, unit))
-    return _Near(inventory, [groups[(key, unit)] for unit in units for key in keys], namespace is None, wider)
-
-
-_groups: weakref.WeakKeyDictionary[Any, dict[tuple, _Group]] = weakref.WeakKeyDictionary()
-
-
-def _positions(inventory: Any) -> dict[int, int]:
-    """Each workload's position in the inventory's list, by id."""
-    found = _workload_positions.get(inventory)
-    if found is None:
-        found = _workload_positions[inventory] = {id(w): i for i, w in enumerate(inventory.workloads)}
-    return found
-
-
-_workload_positions: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
 def _may_share(namespace: str | None, workload: Workload) -> bool:
@@ -812,9 +581,9 @@ def _rewrite_selector(service: Resource, raw: YMap, new: dict[str, str]) -> Edit
     entries = {str(k): s for k, s in raw.at.items()}
     col = min(s.col for s in entries.values())
     owner: dict[int, str] = {}
-    for key, s in entries.items():
+    for entry_key, s in entries.items():
         for number in range(s.key_line, s.end + 1):
-            owner[number] = key
+            owner[number] = entry_key
     out = [source.line(span.key_line)]
     pending = {k: v for k, v in new.items() if k not in entries}
     replacement_for = _replacements(raw, new)
@@ -888,12 +657,6 @@ def _identity_pairs(workload: Workload, own: Selector | None) -> list[tuple[str,
             if requirement.operator in ("In", "Exists") and key in pods and not is_runtime_key(key):
                 pairs.append((key, pods[key]))
     return pairs or [(k, v) for k, v in pods.items() if not is_runtime_key(k)]
-
-
-def _resource_labels(workload: Workload) -> dict[str, str]:
-    # `Resource.labels` holds label values already (strings, as `label_value` makes
-    # them); not copied, as this runs for every workload near an unmatched Service.
-    return workload.resource.labels
 
 
 def _labels_line(workload: Workload) -> int:
@@ -987,7 +750,7 @@ def _endpoints_by_hand(ctx: Context, service: Resource) -> bool:
         return True
     return any(
         r.get("metadata", "labels", "kubernetes.io/service-name") == service.name
-        for r in ctx.inventory.near(service, "EndpointSlice")
+        for r in ctx.inventory.deployed_with(service, "EndpointSlice")
     )
 
 

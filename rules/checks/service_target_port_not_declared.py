@@ -93,7 +93,39 @@ spec:
             - name: http
               containerPort: 8080
 ```
-Good: `targetPort: http`, the name the container declares.
+Good: `targetPort: http`, the name the container declares:
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: checkout
+spec:
+  selector:
+    app: checkout
+  ports:
+    - port: 80
+      targetPort: http
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  selector:
+    matchLabels:
+      app: checkout
+  template:
+    metadata:
+      labels:
+        app: checkout
+    spec:
+      containers:
+        - name: checkout
+          image: registry.example.com/checkout:2.0.1
+          ports:
+            - name: http
+              containerPort: 8080
+```
 
 ## Configuration
 - `custom-workloads`: custom resources whose pod templates count as selected pods.
@@ -130,14 +162,13 @@ from ..context import Context
 from ..edits import insert_entries, set_scalar
 from ..manifests import Resource
 from ..model import Finding, Fix, Related
-from ..selectors import from_map
+from ..selectors import RUNTIME_PREFIXES, from_map, is_runtime_key
 from ..workloads import Workload
 from ..yamltree import YMap
-from .service_selector_mismatch import RUNTIME_PREFIXES, is_runtime_key
 
 ID = "service-target-port-not-declared"
 SEVERITY = "error"
-SUMMARY = "a Service `targetPort` that no container of the selected pods declares"
+SUMMARY = "a Service `targetPort` that no container of the selected pods declares (warning when numeric)"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -318,7 +349,7 @@ def _finding(
         f"`kubectl port-forward -n {ns} service/{service.name} {port.port}`."
     )
     related = [
-        Related(w.resource.path, w.resource.span(*w.pod_spec_path).key_line, f"pod template of {w.kind} {w.name}")
+        Related(w.resource.path, w.resource.key_line(*w.pod_spec_path), f"pod template of {w.kind} {w.name}")
         for w in workloads[:3]
         if w.resource.span(*w.pod_spec_path)
     ]

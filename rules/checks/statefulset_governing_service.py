@@ -107,7 +107,7 @@ from ..workloads import Workload
 
 ID = "statefulset-governing-service"
 SEVERITY = "warning"
-SUMMARY = "a StatefulSet whose `serviceName` names no headless Service selecting its pods"
+SUMMARY = "a StatefulSet whose `serviceName` names no headless Service selecting its pods (info when nothing uses the pod names)"
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import PurePath
+from typing import Any
 
 from ..checks import doc_url, package_version, project_urls
 from ..docs import rule_docs
@@ -86,7 +87,7 @@ def _result(f: Finding, index: dict[str, int], sources: dict[str, SourceFile]) -
             for i, r in enumerate(f.related)
         ]
     if f.fix:
-        changes = {}
+        changes: dict[str, dict[str, Any]] = {}
         for edit in f.fix.edits:
             change = changes.setdefault(edit.path, {"artifactLocation": {"uri": _uri(edit.path)}, "replacements": []})
             change["replacements"].append(_replacement(edit, sources.get(edit.path)))

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+pytestmark = pytest.mark.slow  # installs footgun as the action does
+
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = YAML(typ="safe").load((ROOT / "action.yml").read_text())
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")

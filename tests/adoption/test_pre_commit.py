@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PINNED = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  ports:\n    - port: 80\n      nodePort: 30080\n"
 CLEAN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+pytestmark = [
+    pytest.mark.slow,  # installs footgun in pre-commit's environments
+    pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
+]
 
 
 @pytest.fixture(scope="module")

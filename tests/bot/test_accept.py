@@ -12,6 +12,8 @@ from footgun.bot.jobs import make_huey
 from footgun.bot.settings import Settings
 from footgun.bot.store import NotQueued, SqliteStore, sqlite_connection
 
+from .procs import until
+
 
 def test_connections_are_reused_per_thread_in_wal_with_normal_sync(tmp_path):
     path = tmp_path / "q.db"
@@ -73,10 +75,6 @@ def test_commits_leave_checkpoints_to_a_background_thread(tmp_path, monkeypatch)
     store = SqliteStore(path)
     for n in range(200):
         store.journal_add(f"d-{n}", {"pad": "x" * 8000}, hold=300)
-    import time
-
-    deadline = time.monotonic() + 10  # under AUTOCHECKPOINT_PAGES: only the background thread copies the WAL
-    while path.stat().st_size < 1_000_000 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert path.stat().st_size >= 1_000_000
+    # under AUTOCHECKPOINT_PAGES: only the background thread copies the WAL
+    until(lambda: path.stat().st_size >= 1_000_000, timeout=10, what="the background checkpoint")
     assert len(store.journal_entries()) == 200

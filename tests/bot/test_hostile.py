@@ -223,6 +223,7 @@ def test_an_engine_out_of_memory_reports_the_files_as_not_scanned(make_bot):
     assert run.status == "completed" and "ran out of memory" in run.output["summary"]
 
 
+@pytest.mark.slow
 def test_a_pull_request_of_3000_files_gets_a_partial_review_that_says_so(make_bot):
     bot = make_bot(max_files=1000)
     fake = bot.fake
@@ -243,6 +244,7 @@ def test_a_pull_request_of_3000_files_gets_a_partial_review_that_says_so(make_bo
     print(f"3,000-file pull request analysed in {elapsed:.2f} s")
 
 
+@pytest.mark.slow
 def test_a_repository_of_50000_manifests_gets_a_partial_review_that_says_so(make_bot):
     bot = make_bot(max_files=500)
     fake = bot.fake

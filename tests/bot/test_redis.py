@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 import redis
@@ -25,8 +24,8 @@ def test_redis_store(redis_url):
     assert two.acquire("pr:x") is None
     one.release("pr:x", held)
     stale = one.acquire("pr:y", ttl=0.1)  # a holder that died
-    time.sleep(0.2)
-    assert stale and two.acquire("pr:y", ttl=5)
+    assert stale
+    until(lambda: two.acquire("pr:y", ttl=5), timeout=5, what="the dead holder's lock to expire")
 
 
 def test_worker_heartbeats_through_redis(redis_url):
@@ -70,6 +69,7 @@ def _web_and_workers(fake, tmp_path, redis_url, count, **env):
     return web, workers
 
 
+@pytest.mark.slow
 def test_two_worker_processes_never_post_the_same_review_twice(fake_github, tmp_path, redis_url):
     fake = fake_github
     setup_repo(fake)
@@ -104,6 +104,7 @@ def test_two_worker_processes_never_post_the_same_review_twice(fake_github, tmp_
             w.stop()
 
 
+@pytest.mark.slow
 def test_a_killed_workers_job_is_taken_over_by_the_other_worker(fake_github, tmp_path, redis_url):
     """No restart: the surviving worker process sees the lease run out and runs it."""
     fake = fake_github
@@ -118,7 +119,8 @@ def test_a_killed_workers_job_is_taken_over_by_the_other_worker(fake_github, tmp
             app_env(fake, tmp_path / "data", redis_url=redis_url, FOOTGUN_JOB_LEASE="1.5"), tmp_path / "survivor.log"
         )
         workers.append(survivor)
-        time.sleep(1.0)  # the survivor is up (its start finds nothing: the job's owner lives)
+        # the survivor is up, its start over (and finding nothing: the job's owner lives)
+        until(lambda: _has_beaten(redis_url, survivor), what="the survivor's first heartbeat")
         workers[0].kill()
         until(
             lambda: web.reviews(REPO, pr.number) and not web.jobs.store.journal_entries(),
@@ -130,3 +132,10 @@ def test_a_killed_workers_job_is_taken_over_by_the_other_worker(fake_github, tmp
     finally:
         for w in workers:
             w.stop()
+
+
+def _has_beaten(redis_url: str, worker: Worker) -> bool:
+    """Whether ``worker``'s process has beaten (it does once its start-up recovery is over)."""
+    store = RedisStore(redis.Redis.from_url(redis_url))
+    beaten = store.redis.zrange(store._k("heartbeat"), 0, -1)
+    return any(f":{worker.proc.pid}:" in name.decode() for name in beaten)

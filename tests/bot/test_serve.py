@@ -12,6 +12,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from footgun.bot.webhook import signature_of
 
 from .harness import SECRET, pull_request_payload
@@ -27,6 +29,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_serve_answers_webhooks_and_runs_the_jobs(fake_github, tmp_path):
     setup_repo(fake_github)
     pr = open_typo(fake_github)

@@ -236,6 +236,7 @@ def test_saved_credentials_reach_another_machine_through_redis(fake_github, tmp_
     assert live_there.current().app_id == 9 and live_there.current().webhook_secret == "s3cret-value"
 
 
+@pytest.mark.slow
 def test_footgun_serve_starts_in_setup_mode(fake_github, tmp_path):
     import os
     import signal

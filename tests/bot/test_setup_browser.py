@@ -28,10 +28,13 @@ from .test_app_flow import DEPLOY, REPO, SERVICE, TYPO
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
-)
+pytestmark = [
+    pytest.mark.slow,  # drives a headless browser
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+    ),
+]
 
 
 @pytest.fixture

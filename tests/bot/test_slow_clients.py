@@ -21,13 +21,15 @@ from footgun.bot.webhook import signature_of
 from .harness import SECRET
 from .procs import ROOT, app_env, free_port, until
 
+pytestmark = pytest.mark.slow  # starts the Procfile's processes
+
 GITHUB_TIMEOUT = 10.0  # GitHub gives up on a delivery after 10 s
 SLOW_CLIENTS = 16
 
 
 def procfile_web(port: int) -> list[str]:
     """The Procfile's web line as argv, on a loopback port."""
-    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    line = next(entry for entry in (ROOT / "Procfile").read_text().splitlines() if entry.startswith("web:"))
     line = line.split(":", 1)[1].replace("0.0.0.0", "127.0.0.1")
     line = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: str(port) if m.group(1) == "PORT" else m.group(2), line)
     argv = shlex.split(line)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
 from footgun.bot.store import SqliteStore, sqlite_write_lock
 
@@ -66,8 +65,8 @@ def test_writers_of_two_processes_take_turns_on_a_file_lock(tmp_path):
     with sqlite_write_lock(db):
         other.stdin.write("go\n")
         other.stdin.flush()
-        time.sleep(0.5)
-        assert other.poll() is None  # still waiting for its turn
+        with pytest.raises(subprocess.TimeoutExpired):
+            other.wait(timeout=0.5)  # still waiting for its turn
     waited = float(other.stdout.readline())
     assert other.wait(timeout=10) == 0
     assert waited >= 0.4

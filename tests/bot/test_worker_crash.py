@@ -10,6 +10,8 @@ from .harness import start_bot
 from .procs import Worker, app_env, until
 from .test_app_flow import REPO, open_typo, setup_repo
 
+pytestmark = pytest.mark.slow  # kills and restarts worker processes
+
 
 @pytest.fixture
 def crash(fake_github, tmp_path):
@@ -76,7 +78,7 @@ def test_a_job_that_kills_its_worker_every_time_stops_and_says_so(crash):
     assert web.open(pr).status_code == 202
     for tries in (1, 2):
         w = worker(FOOTGUN_MAX_ATTEMPTS="2")
-        until(lambda: held.hits == tries, what=f"try {tries}")
+        until(lambda tries=tries: held.hits == tries, what=f"try {tries}")
         w.kill()
     web.fake.faults.clear()
 

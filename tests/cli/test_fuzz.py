@@ -5,7 +5,7 @@ the wrong type changed) and mutated configurations go through ``main`` in a chil
 process whose address space is capped and whose run time is bounded. Every run must
 exit 0, 1 or 2, never with an internal error or a traceback, every file `fix` wrote
 must parse, and a file `fix` did not edit must keep its bytes. A few seconds in the
-normal run; ``pytest -m slow`` runs many more cases.
+normal run; ``pytest -m fuzz`` runs many more cases.
 """
 
 from __future__ import annotations
@@ -244,11 +244,13 @@ def fuzz(seed: int, count: int, timeout: int) -> list[str]:
     return json.loads(child.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_fuzz_scan_and_fix_quick():
     assert fuzz(seed=17, count=150, timeout=300) == []
 
 
 @pytest.mark.slow
+@pytest.mark.fuzz
 @pytest.mark.parametrize("seed", range(8))
 def test_fuzz_scan_and_fix_long(seed):
     assert fuzz(seed=1000 + seed, count=2000, timeout=1800) == []

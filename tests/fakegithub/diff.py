@@ -61,8 +61,10 @@ class Hunk:
     def side_lines(self, side: str) -> set[int]:
         """Line numbers a comment may target on ``side`` ("RIGHT" or "LEFT") in this hunk."""
         if side == "LEFT":
-            return {l.old_no for l in self.lines if l.kind in " -" and l.old_no is not None}
-        return {l.new_no for l in self.lines if l.kind in " +" and l.new_no is not None}
+            return {
+                diff_line.old_no for diff_line in self.lines if diff_line.kind in " -" and diff_line.old_no is not None
+            }
+        return {diff_line.new_no for diff_line in self.lines if diff_line.kind in " +" and diff_line.new_no is not None}
 
 
 @dataclass
@@ -113,10 +115,10 @@ class FileDiff:
         if hunk is None:
             return ""
         out = [hunk.header]
-        for l in hunk.lines:
-            out.append(l.kind + l.text if l.kind != "\\" else "\\ No newline at end of file")
-            if (side == "LEFT" and l.kind in " -" and l.old_no == line) or (
-                side == "RIGHT" and l.kind in " +" and l.new_no == line
+        for diff_line in hunk.lines:
+            out.append(diff_line.kind + diff_line.text if diff_line.kind != "\\" else "\\ No newline at end of file")
+            if (side == "LEFT" and diff_line.kind in " -" and diff_line.old_no == line) or (
+                side == "RIGHT" and diff_line.kind in " +" and diff_line.new_no == line
             ):
                 break
         return "\n".join(out)
@@ -166,7 +168,7 @@ def make_hunks(old: bytes, new: bytes, context: int = CONTEXT_LINES) -> list[Hun
         new_start = j1 + 1 if new_count else j1
         hunk = Hunk(old_start, old_count, new_start, new_count, _section(a, i1 + 1) if i1 > 0 else "")
 
-        def emit(kind: str, raw: bytes, old_no: int | None, new_no: int | None) -> None:
+        def emit(kind: str, raw: bytes, old_no: int | None, new_no: int | None, hunk: Hunk = hunk) -> None:
             hunk.lines.append(DiffLine(kind, _text(raw), old_no, new_no))
             if not raw.endswith(b"\n"):
                 hunk.lines.append(DiffLine("\\", "", None, None))
@@ -191,8 +193,8 @@ def render_patch(hunks: list[Hunk]) -> str:
     out: list[str] = []
     for hunk in hunks:
         out.append(hunk.header)
-        for l in hunk.lines:
-            out.append("\\ No newline at end of file" if l.kind == "\\" else l.kind + l.text)
+        for diff_line in hunk.lines:
+            out.append("\\ No newline at end of file" if diff_line.kind == "\\" else diff_line.kind + diff_line.text)
     return "\n".join(out)
 
 
@@ -220,8 +222,8 @@ def file_diff(
     if binary:
         return FileDiff(filename, status, previous_filename, old_sha, new_sha, 0, 0, True, [], None)
     hunks = make_hunks(old_b, new_b)
-    adds = sum(1 for h in hunks for l in h.lines if l.kind == "+")
-    dels = sum(1 for h in hunks for l in h.lines if l.kind == "-")
+    adds = sum(1 for h in hunks for diff_line in h.lines if diff_line.kind == "+")
+    dels = sum(1 for h in hunks for diff_line in h.lines if diff_line.kind == "-")
     patch: str | None = render_patch(hunks) if hunks else None
     if patch is not None and (
         patch.count("\n") + 1 > limits.max_patch_lines or len(patch.encode()) > limits.max_patch_bytes

@@ -53,10 +53,10 @@ def _unprocessable(messages: list[str]) -> APIError:
 
 
 def _line_index(hunk: Hunk, line: int, side: str) -> int:
-    for i, l in enumerate(hunk.lines):
-        if side == "LEFT" and l.kind in " -" and l.old_no == line:
+    for i, diff_line in enumerate(hunk.lines):
+        if side == "LEFT" and diff_line.kind in " -" and diff_line.old_no == line:
             return i
-        if side == "RIGHT" and l.kind in " +" and l.new_no == line:
+        if side == "RIGHT" and diff_line.kind in " +" and diff_line.new_no == line:
             return i
     return -1
 
@@ -128,11 +128,11 @@ def _position_of(f: FileDiff, line: int, side: str) -> int | None:
     pos = 0
     for hunk in f.hunks:
         pos += 1 if pos else 0  # the @@ line of every hunk after the first counts
-        for l in hunk.lines:
+        for diff_line in hunk.lines:
             pos += 1
-            if side == "LEFT" and l.kind in " -" and l.old_no == line:
+            if side == "LEFT" and diff_line.kind in " -" and diff_line.old_no == line:
                 return pos
-            if side == "RIGHT" and l.kind in " +" and l.new_no == line:
+            if side == "RIGHT" and diff_line.kind in " +" and diff_line.new_no == line:
                 return pos
     return None
 

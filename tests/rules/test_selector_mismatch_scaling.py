@@ -9,7 +9,9 @@ import random
 import pytest
 
 from footgun.rules import operators
+from footgun.rules import selector_candidates as candidates
 from footgun.rules.checks import service_selector_mismatch as rule
+from footgun.rules.selectors import is_runtime_key
 from tests.helpers import scan_texts
 
 WORDS = [
@@ -70,8 +72,8 @@ def _findings(files):
 
 
 def _score_every_workload(monkeypatch) -> None:
-    """Switch the pruning off: every workload near the Service is scored by difflib."""
-    monkeypatch.setattr(rule, "_plausible_candidates", lambda ctx, service, selector, near: list(near))
+    """Switch the pruning off: every candidate workload of the Service is scored by difflib."""
+    monkeypatch.setattr(rule, "plausible", lambda ctx, service, selector, found: list(found))
     monkeypatch.setattr(
         rule,
         "_contenders",
@@ -92,7 +94,7 @@ def test_resource_labels_are_label_values_already():
         }
     )
     workload = result.inventory.workloads[0]
-    assert rule._resource_labels(workload) == {
+    assert candidates.resource_labels(workload) == {
         k: label_value(v) for k, v in workload.resource.data["metadata"]["labels"].items()
     }
 
@@ -188,7 +190,7 @@ def test_pruned_choice_equals_scoring_every_workload(make, seed, monkeypatch):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_index_candidates_hold_every_workload_the_test_passes(seed):
-    """For each Service: the workloads near it (in `workloads_near`'s order), those
+    """For each Service: the workloads near it (in `workloads_deployed_with`'s order), those
     whose own metadata the selector matches, and those passing the plausibility test,
     all as a pass over every workload finds them."""
     from footgun.rules.config import Config
@@ -198,18 +200,18 @@ def test_index_candidates_hold_every_workload_the_test_passes(seed):
     result = scan_texts(_namespaced(random.Random(seed)))
     ctx = Context(result.inventory, Config(), rule)
     for service in result.inventory.of_kind("Service"):
-        selector = rule.from_map(service.get("spec", "selector")).without_keys(rule.is_runtime_key)
+        selector = rule.from_map(service.get("spec", "selector")).without_keys(is_runtime_key)
         if selector.is_empty:
             continue
-        near = rule._near(ctx, service)
-        every = [w for w in result.inventory.workloads_near(service) if w.labels]
+        near = candidates.candidate_workloads(ctx, service)
+        every = [w for w in result.inventory.workloads_deployed_with(service) if w.labels]
         assert list(near) == every and near.count == len(every) and near.first(3) == every[:3]
         assert near.metadata_matches(selector) == [
             w for w in every if w.template_path and selector.matches(w.resource.labels)
         ]
         values = [prepare(v) for v in dict.fromkeys([service.name] + [v for _, v in selector.labels])]
         pairs = [(key, prepare(value)) for key, value in selector.labels]
-        test = rule._plausibility_test(ctx, values, pairs)
+        test = candidates.plausibility_test(ctx, values, pairs)
         assert [w for w in near.may_pass(values, pairs) if test(w)] == [w for w in every if test(w)]
 
 
@@ -222,7 +224,7 @@ def test_score_bound_is_never_below_the_score(seed):
     result = scan_texts(_namespaced(random.Random(seed)))
     ctx = Context(result.inventory, Config(), rule)
     for service in result.inventory.of_kind("Service"):
-        selector = rule.from_map(service.get("spec", "selector")).without_keys(rule.is_runtime_key)
+        selector = rule.from_map(service.get("spec", "selector")).without_keys(is_runtime_key)
         values = [prepare(v) for v in [service.name] + [v for _, v in selector.labels]]
         pairs = [(key, prepare(value)) for key, value in selector.labels]
         for workload in result.inventory.workloads:

@@ -61,7 +61,7 @@ def test_alternatives_are_never_together_but_a_patch_merges():
     inventory, _ = units_of(files)
     a, b, c = sorted(inventory.resources, key=lambda x: x.path)
     assert not inventory.together(a, b) and inventory.together(a, c)
-    assert inventory.anywhere(a, "Service") == [c]
+    assert inventory.deployed_with(a, "Service") == [c]
     patched = {
         "base/kustomization.yaml": "resources:\n  - svc.yaml\n",
         "base/svc.yaml": service("web"),
@@ -106,4 +106,4 @@ def test_skipped_files_of_the_unit_are_listed_nearest_first():
     }
     result = scan_texts(files)
     web = next(r for r in result.inventory.resources if r.name == "web")
-    assert [s.path for s in result.inventory.unscanned_near(web)] == ["app/z.yaml", "app/deep/a.yaml"]
+    assert [s.path for s in result.inventory.unscanned_by_distance(web)] == ["app/z.yaml", "app/deep/a.yaml"]
