@@ -6,6 +6,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from footgun.bot.store import SqliteStore, sqlite_write_lock
 
 from .test_app_flow import REPO, open_typo, setup_repo
