@@ -153,6 +153,8 @@ class LoadedFile:
     kustomization: dict | None = None
     # documents of a scanned file left out, each with its reason (duplicate keys)
     skipped_documents: list[Skip] = field(default_factory=list)
+    # the kustomization whose build these objects are (`footgun.rules.builds`), if any
+    built_by: str | None = None
 
 
 def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int, size: int | None = None) -> LoadedFile:
