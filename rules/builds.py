@@ -81,6 +81,9 @@ class Patch:
     source: SourceFile | None
     line: int
     target: dict = field(default_factory=dict)
+    # for an inline patch written as a literal block (``patch: |``): its line n is the
+    # kustomization's line ``line_offset + n``
+    line_offset: int | None = None
 
     @property
     def is_json(self) -> bool:
@@ -503,7 +506,12 @@ def _patches(needed: _Inputs, limits: Limits) -> list[Patch]:
                     found.extend(_patch_docs(path, folder, entry["path"], target, line, needed, limits))
                 elif isinstance(entry.get("patch"), str):
                     span = entry.at["patch"]
-                    found.extend(_patch_docs(path, folder, entry["patch"], target, span.key_line, needed, limits))
+                    patches = _patch_docs(path, folder, entry["patch"], target, line, needed, limits)
+                    header = loaded.source.line(span.key_line) if loaded and loaded.source else ""
+                    if header.rstrip().endswith(("|", "|-", "|+")):
+                        for patch in patches:
+                            patch.line_offset = span.key_line
+                    found.extend(patches)
     return found
 
 

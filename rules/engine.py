@@ -24,7 +24,7 @@ from .config import CONFIG_NAMES, Config
 from .context import Context
 from .edits import apply_edits
 from .inventory import Inventory
-from .manifests import LoadedFile, Resource, SourceFile, load_file, load_text
+from .manifests import NOT_A_MANIFEST, LoadedFile, Resource, SourceFile, load_file, load_text
 from .model import SEVERITY_RANK, Edit, Finding, Skip
 from .sources import Placer
 from .units import norm
@@ -265,7 +265,7 @@ def _run_rules(
     findings.sort(key=lambda f: (f.path, f.line, order[f.rule]))
     sources = {f.source.path: f.source for f in loaded if f.source}
     skipped = (
-        [f.skip for f in loaded if f.skip]
+        [f.skip for f in loaded if f.skip and not _read_by_build(f, rendering)]
         + [s for f in loaded for s in f.skipped_documents]
         + rendering.skipped
         + unjudged
@@ -284,6 +284,17 @@ def _judged(loaded: list[LoadedFile], rendering: Rendering) -> list[LoadedFile]:
         replace(f, resources=[]) if f.source and f.resources and norm(f.source.path) in members else f for f in loaded
     ]
     return judged + [b.loaded for b in rendering.builds]
+
+
+def _read_by_build(file: LoadedFile, rendering: Rendering) -> bool:
+    """Whether a file that is no manifest (a JSON 6902 patch, say) was read by a build
+    that kustomize made: then it is no skipped file but a part of that build."""
+    return (
+        file.source is not None
+        and file.skip is not None
+        and file.skip.reason.startswith(NOT_A_MANIFEST)
+        and norm(file.source.path) in rendering.members
+    )
 
 
 def _placer(loaded: list[LoadedFile], rendering: Rendering) -> Placer:

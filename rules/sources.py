@@ -53,6 +53,7 @@ class Place:
     container: Any = None
     key: Any = None
     value: Any = _MISSING
+    patched: bool = False  # the place is a patch (removing its line would leave the base's value)
 
 
 class Placer:
@@ -178,8 +179,8 @@ class Placer:
         if found is None:
             return None
         if patch.source is None:
-            return Place(patch.kustomization, patch.line, patch.line)
-        return replace(found, path=norm(patch.source.path), source=patch.source)
+            return _inline(patch, found.line, found.end)
+        return replace(found, path=norm(patch.source.path), source=patch.source, patched=True)
 
     def _in_operations(self, patch: Patch, steps: list, built: YMap) -> Place | None:
         wanted = [str(s) for s in steps]
@@ -193,19 +194,19 @@ class Placer:
             tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
             if tokens != wanted[: len(tokens)] and wanted != tokens[: len(wanted)]:
                 continue
+            item = patch.root.at[index]
+            span = operation.at["value"] if "value" in operation else item
             if patch.source is None:
-                return Place(patch.kustomization, patch.line, patch.line)
+                return _inline(patch, span.key_line, span.end)
             where = norm(patch.source.path)
             if "value" not in operation:
-                item = patch.root.at[index]
                 return Place(where, item.key_line, item.end)
-            span = operation.at["value"]
             if len(tokens) < len(wanted) and isinstance(operation["value"], (YMap, YSeq)):
                 inner = _resolve(operation["value"], steps[len(tokens) :], _node(built, steps[: len(tokens)]))
                 if inner:
-                    return replace(inner, path=where, source=patch.source)
+                    return replace(inner, path=where, source=patch.source, patched=True)
             if len(tokens) == len(wanted) and not isinstance(operation["value"], (YMap, YSeq)):
-                return Place(where, span.key_line, span.end, patch.source, operation, "value", operation["value"])
+                return Place(where, span.key_line, span.end, patch.source, operation, "value", operation["value"], True)
             return Place(where, span.key_line, span.end)
         return None
 
@@ -232,27 +233,42 @@ class Placer:
     def _fix(self, fix: Fix, build: Build) -> Fix | None:
         edits = []
         for edit in fix.edits:
-            moved = self._moved_edit(edit, build)
-            if moved is None:
-                return None
-            edits.append(moved)
-        return Fix(fix.description, tuple(edits))
+            for part in self._line_by_line(edit):
+                moved = self._moved_edit(part, build)
+                if moved is None:
+                    return None
+                edits.append(moved)
+        return Fix(fix.description, tuple(edits)) if edits else None
+
+    def _line_by_line(self, edit: Edit) -> list[Edit]:
+        """An edit that rewrites a block with as many lines (a selector written anew)
+        as the one-line edits of the lines it changes; any other edit as it is."""
+        build = self.builds.get(edit.path)
+        source = build.loaded.source if build else None
+        new = edit.replacement.splitlines(keepends=True)
+        if source is None or edit.start_line == edit.end_line or len(new) != edit.end_line - edit.start_line + 1:
+            return [edit]
+        lines = range(edit.start_line, edit.end_line + 1)
+        return [
+            Edit(edit.path, number, number, text)
+            for number, text in zip(lines, new)
+            if text.rstrip("\r\n") != source.line(number)
+        ]
 
     def _moved_edit(self, edit: Edit, build: Build) -> Edit | None:
         """The edit on the source, when it changes or removes one scalar whose source
         value is the built one."""
         target = self.builds.get(edit.path)
-        if target is None or edit.start_line != edit.end_line:
-            return None
-        resource = _resource_at(target, edit.start_line)
-        if resource is None:
+        resource = _resource_at(target, edit.start_line) if target else None
+        if target is None or target.loaded.source is None or resource is None:
             return None
         steps, built = _steps_at(resource.data, edit.start_line)
         container = _node(resource.data, steps[:-1]) if steps else None
         if not isinstance(container, YMap) or isinstance(built, (YMap, YSeq)):
             return None
         span = container.at[steps[-1]]
-        if span.key_line != span.end:
+        removal = remove_key(target.loaded.source, container, steps[-1]) == edit
+        if span.key_line != span.end or (edit.start_line != edit.end_line and not removal):
             return None
         place = self.place(target, resource, edit.start_line)
         if place.source is None or place.container is None or place.value != built:
@@ -260,14 +276,22 @@ class Placer:
         if not isinstance(place.container, YMap) or place.container.at[place.key].key_line != place.line:
             return None
         source = place.source
-        if edit.replacement == "":
-            moved = remove_key(source, place.container, place.key)
+        if removal:
+            moved = remove_key(source, place.container, place.key) if not place.patched else None
         else:
             new = _new_value(edit.replacement, steps[-1])
             if new is _MISSING:
                 return None
             moved = set_scalar(source, place.container, place.key, new)
         return replace(moved, path=self._shown(norm(source.path))) if moved else None
+
+
+def _inline(patch: Patch, line: int, end: int) -> Place:
+    """A place in a patch written inline in its kustomization: the line itself when
+    the patch is a literal block, else the patch entry's line."""
+    if patch.line_offset is None:
+        return Place(patch.kustomization, patch.line, patch.line)
+    return Place(patch.kustomization, patch.line_offset + line, patch.line_offset + end)
 
 
 def _new_value(replacement: str, key: Any) -> Any:
