@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
 import shutil
 import signal
 import subprocess
@@ -403,11 +404,22 @@ def _kill(process: subprocess.Popen) -> None:
     process.communicate()
 
 
+# kubectl logs its error through klog: `E1203 14:10:11.47 26140 run.go:72] "command failed" err="..."`
+_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=')
+
+
 def _message(errors: str, folder: str, top: str) -> str:
-    """kustomize's message, with the private folder taken out of its paths."""
-    text = errors.strip().replace(top + "/", "").replace(top, ".").replace(folder, ".")
+    """kustomize's message, with the private folder taken out of its paths and
+    kubectl's log prefix and quoting taken off."""
+    lines = [line for line in errors.strip().splitlines() if not line.startswith("# Warning:")]
+    text = " ".join(" ".join(lines).split()).replace(top + "/", "").replace(top, ".").replace(folder, ".")
+    if _KLOG.match(text):
+        text = _KLOG.sub("", text).strip()
+        if text[:1] + text[-1:] in ('""', "<>"):
+            text = text[1:-1].strip()
+        text = text.replace("\\'", "'").replace('\\"', '"')
     text = text.removeprefix("error: ").removeprefix("Error: ")
-    return " ".join(text.split())[:400] or "kustomize failed"
+    return text[:400] or "kustomize failed"
 
 
 # --- reading a build's output ---------------------------------------------------------
