@@ -84,7 +84,7 @@ from .review import (
     neutralise,
     plan_review,
 )
-from .sandbox import EngineFailed, EngineTimeout
+from .sandbox import EngineFailed, EngineTimeout, is_note
 from .sandbox import call as sandboxed_call
 from .sandbox import scan as sandboxed_scan
 from .units import unit_paths
@@ -494,7 +494,8 @@ def _scan_within(
     reserve = engine.remaining() * 0.25 if context and own else 0.0
     try:
         findings, skipped = engine.scan(manifests.files, config, engine.remaining() - reserve, frozenset(own))
-        return ScanResult(findings, skipped + manifests.skipped), paths, []
+        notes.extend(s for s in skipped if is_note(s))  # builds not rendered: a partial review
+        return ScanResult(findings, [s for s in skipped if not is_note(s)] + manifests.skipped), paths, []
     except (EngineTimeout, EngineFailed) as exc:
         problem = str(exc)
     if context and own:

@@ -5,7 +5,9 @@ dangerous (oversized files, alias bombs, deep nesting, binary or non-UTF-8 bytes
 a worker must stay up whatever the input, and the analysis must end in bounded time
 however large the repository is. So the engine runs in a child process forked from a
 clean ``forkserver`` (not from the threaded worker), with ``RLIMIT_AS`` as its memory
-limit; the parent waits at most ``seconds`` for its findings and kills it after.
+limit (a kustomize build it starts gets the same budget as ``RLIMIT_DATA``, see
+`footgun.rules.builds`); the parent waits at most ``seconds`` for its findings and
+kills it after.
 
 `scan` returns the findings and skipped files, or raises `EngineTimeout` or
 `EngineFailed` (out of memory, crashed) with a message for the review.
@@ -20,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from footgun.rules.builds import NOT_RENDERED
 from footgun.rules.config import Config
 from footgun.rules.model import Finding, Skip
 
@@ -72,7 +75,15 @@ def _child(conn, files: Mapping[str, bytes], config: Config, validate: frozenset
 
 
 def _findings_and_skips(result: Any) -> tuple[Any, Any]:
-    return result.findings, result.skipped
+    """The findings, and the skips with the scan's notes among them (path ``.``, see
+    `is_note`)."""
+    return result.findings, result.skipped + [Skip(".", note) for note in result.notes]
+
+
+def is_note(skip: Skip) -> bool:
+    """Whether a skip the engine returned is a note on the whole scan (kustomizations
+    not built: no kustomize on the App's machine), not a file left out."""
+    return skip.path == "." and skip.reason == NOT_RENDERED
 
 
 def _child_of(conn, function: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
@@ -84,7 +95,11 @@ def _child_call(conn, work: Callable[[], tuple[Any, Any]], memory_bytes: int) ->
         if memory_bytes:
             import resource
 
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+            # The soft limit binds the engine; the hard one is left as it was, so that a
+            # kustomize build (a Go program, which reserves far more address space than
+            # it uses) can trade it for the same limit on written memory (RLIMIT_DATA).
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, hard))
         first, second = work()
         conn.send(("ok", first, second))
     except MemoryError:

@@ -1,0 +1,86 @@
+"""The App reviews what a pull request's overlay builds: the finding of a patch is
+commented on the patch's line with its suggestion, and what the merge base's build
+already had is left out."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .test_app_flow import REPO, setup_repo
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("kustomize") or shutil.which("kubectl")),
+    reason="needs kustomize or kubectl (.ci/run installs it)",
+)
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector:
+    app: web
+  ports:
+    - port: 80
+      targetPort: 8080
+      nodePort: 30080
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          ports:
+            - containerPort: 8080
+"""
+
+PATCH = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: {app}
+"""
+
+
+def test_a_patch_that_breaks_the_build_is_commented_on_its_line(bot):
+    files = {
+        "base/kustomization.yaml": "resources:\n  - service.yaml\n  - deployment.yaml\n",
+        "base/service.yaml": SERVICE,
+        "base/deployment.yaml": DEPLOYMENT,
+        "overlays/prod/kustomization.yaml": "namespace: prod\nnamePrefix: prod-\nresources:\n  - ../../base\n"
+        "patches:\n  - path: selector.yaml\n",
+        "overlays/prod/selector.yaml": PATCH.format(app="web"),
+        "README.md": "# shop\n",
+    }
+    setup_repo(bot.fake, files=files)
+    pr = bot.fake.open_pull_request(
+        REPO, head="typo", user="alice", changes={"overlays/prod/selector.yaml": PATCH.format(app="wbe")}
+    )
+    bot.open(pr)
+    bot.wait()
+    comments = bot.fake.review_comments(REPO, pr.number)
+    # the base's pinned nodePort is in the merge base's build too: not this pull request's
+    assert [(c.path, c.line) for c in comments] == [("overlays/prod/selector.yaml", 7)]
+    [comment] = comments
+    assert "service-selector-mismatch" in comment.body and "Service prod-web" in comment.body
+    assert "```suggestion\n  selector:\n    app: web\n```" in comment.body
