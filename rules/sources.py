@@ -39,6 +39,9 @@ from .yamltree import YMap, YSeq, parse_documents
 _MERGE_KEYS = ("name", "containerPort", "port", "mountPath", "ip")
 _IDENTITY = (("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"), ("metadata", "namespace"))
 _MISSING = object()
+# Why a built object's fix is not offered: its edit would write what the build made
+# (prefixed names, added labels, the overlay's namespace) into a file others build too.
+_NOT_CARRIED = "it edits the built object, and no single source line holds what it changes: edit the source by hand"
 
 
 @dataclass
@@ -114,7 +117,7 @@ class Placer:
             end_line=max(end, place.line),
             related=related,
             fix=fix,
-            fix_withheld=None if fix or not finding.fix else "the fix was written for the built object, not its source",
+            fix_withheld=None if fix or not finding.fix else _NOT_CARRIED,
         )
         start = origin.start_line if origin is not None and origin.source is place.source else place.line
         return moved, place.source, start

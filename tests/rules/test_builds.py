@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -212,3 +213,14 @@ def test_stdin_takes_a_rendered_build():
     )
     [found] = json.loads(built.stdout)["findings"]
     assert found["path"] == "<stdin>" and found["fix"] is None
+
+
+def test_the_bundled_overlays_example_shows_a_finding_in_each_overlays_patch(monkeypatch):
+    monkeypatch.chdir(Path(__file__).parents[2])
+    result = scan_paths(["examples/kustomize"])
+    found = {(f.path, f.line, f.rule, bool(f.fix)) for f in result.findings}
+    assert found == {
+        ("examples/kustomize/overlays/prod/service-load-balancer.yaml", 9, "local-traffic-without-spread", False),
+        ("examples/kustomize/overlays/staging/service-canary.yaml", 7, "service-selector-mismatch", True),
+    }
+    assert not result.skipped and not result.notes
