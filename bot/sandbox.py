@@ -24,6 +24,7 @@ from typing import Any
 
 from footgun.rules.builds import NOT_RENDERED
 from footgun.rules.config import Config
+from footgun.rules.manifests import KUSTOMIZATION_NAMES
 from footgun.rules.model import Finding, Skip
 
 log = logging.getLogger("footgun.sandbox")
@@ -66,12 +67,20 @@ def _child(conn, files: Mapping[str, bytes], config: Config, validate: frozenset
     from footgun.rules.engine import scan_files, validate_fixes
 
     def work() -> tuple[Any, Any]:
-        result = scan_files(files, config)
+        manifests = {p: raw for p, raw in files.items() if not _build_input(p)}
+        result = scan_files(manifests, config, {p: raw for p, raw in files.items() if _build_input(p)})
         if validate:
             validate_fixes(result, config, paths=validate)
         return _findings_and_skips(result)
 
     _child_call(conn, work, memory_bytes)
+
+
+def _build_input(path: str) -> bool:
+    """A file read only for kustomize builds (a JSON patch, a generator's ``.env``):
+    neither YAML nor a kustomization, so not judged (`bot.units` reads them)."""
+    name = path.rsplit("/", 1)[-1]
+    return not name.endswith((".yaml", ".yml")) and name not in KUSTOMIZATION_NAMES
 
 
 def _findings_and_skips(result: Any) -> tuple[Any, Any]:

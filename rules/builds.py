@@ -280,6 +280,19 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+def files_read(path: str, content: Any) -> list[str]:
+    """The files besides resources that the kustomization at ``path`` reads (patches,
+    generators' files, replacements, ...), as normalized paths; local ones only."""
+    if not isinstance(content, Mapping):
+        return []
+    folder = folder_of(path)
+    return [
+        norm(posixpath.join(folder, entry))
+        for entry in _file_entries(content)
+        if not entry.startswith("/") and not any(mark in entry for mark in _REMOTE)
+    ]
+
+
 def _file_entries(content: Mapping) -> list[str]:
     """Files a kustomization reads besides resources: patches, generators' files,
     replacements, configurations, CRDs, OpenAPI schema, plugin configurations."""

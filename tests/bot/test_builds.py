@@ -84,3 +84,34 @@ def test_a_patch_that_breaks_the_build_is_commented_on_its_line(bot):
     [comment] = comments
     assert "service-selector-mismatch" in comment.body and "Service prod-web" in comment.body
     assert "```suggestion\n  selector:\n    app: web\n```" in comment.body
+
+
+def test_a_build_reads_its_json_patch_and_generator_files_at_head_and_merge_base(bot):
+    files = {
+        "base/kustomization.yaml": "resources:\n  - service.yaml\n  - deployment.yaml\n",
+        "base/service.yaml": SERVICE.replace("      nodePort: 30080\n", ""),
+        "base/deployment.yaml": DEPLOYMENT,
+        "overlays/prod/kustomization.yaml": "resources:\n  - ../../base\nconfigMapGenerator:\n"
+        "  - name: web-settings\n    envs:\n      - settings.env\n",
+        "overlays/prod/settings.env": "GREETING=hello\n",
+        "README.md": "# shop\n",
+    }
+    setup_repo(bot.fake, files=files)
+    kustomization = files["overlays/prod/kustomization.yaml"] + (
+        "patches:\n  - path: node-port.json\n    target:\n      kind: Service\n      name: web\n"
+    )
+    operations = '[\n  {"op": "add", "path": "/spec/ports/0/nodePort", "value": 30080}\n]\n'
+    pr = bot.fake.open_pull_request(
+        REPO,
+        head="pin",
+        user="alice",
+        changes={"overlays/prod/kustomization.yaml": kustomization, "overlays/prod/node-port.json": operations},
+    )
+    bot.open(pr)
+    bot.wait()
+    comments = bot.fake.review_comments(REPO, pr.number)
+
+    assert [(c.path, c.line) for c in comments] == [("overlays/prod/node-port.json", 2)]
+    assert "hardcoded-node-port" in comments[0].body
+    [run] = bot.fake.check_runs(REPO, pr.head_sha, "footgun")
+    assert "not built" not in str(run.output)  # the .env and the .json were read for the build
