@@ -326,8 +326,7 @@ def _kustomize(command: list[str], needed: _Inputs, max_output_bytes: int) -> tu
     with tempfile.TemporaryDirectory(prefix="footgun-build-") as folder:
         top = _tree_root(folder, needed.files)
         for path, raw in needed.files.items():
-            if path == needed.root or path in needed.kustomizations:
-                raw = _with_origins(raw) if path == needed.root else raw
+            raw = _with_origins(raw) if path == needed.root else raw
             target = os.path.join(top, path)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as handle:
@@ -512,10 +511,10 @@ def _patches(needed: _Inputs, limits: Limits) -> list[Patch]:
             continue
         folder = folder_of(path)
         merges = content.get("patchesStrategicMerge")
-        for index, entry in enumerate(merges if isinstance(merges, YSeq) else []):
-            line = merges.at[index].key_line
-            if isinstance(entry, str):
-                found.extend(_patch_docs(path, folder, entry, {}, line, needed, limits))
+        if isinstance(merges, YSeq):
+            for index, entry in enumerate(merges):
+                if isinstance(entry, str):
+                    found.extend(_patch_docs(path, folder, entry, {}, merges.at[index].key_line, needed, limits))
         for key in ("patches", "patchesJson6902"):
             entries = content.get(key)
             if not isinstance(entries, YSeq):

@@ -70,7 +70,8 @@ def scan_files(
 
 
 def scan_paths(paths: Iterable[str], config: Config | None = None, progress: Progress | None = None) -> ScanResult:
-    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml``);
+    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml`` and
+    ``Kustomization`` files);
     ``progress``, if given, is told of each file read and each rule run."""
     config = config or Config()
     loaded = []
@@ -196,7 +197,7 @@ def collect_files(paths: Iterable[str], config: Config, unreadable: list[Skip] |
                 found.extend(
                     os.path.join(folder, n)
                     for n in sorted(names)
-                    if n.endswith(YAML_SUFFIXES) and n not in CONFIG_NAMES
+                    if (n.endswith(YAML_SUFFIXES) and n not in CONFIG_NAMES) or n == "Kustomization"
                 )
         else:
             found.append(path)

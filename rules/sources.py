@@ -151,7 +151,7 @@ class Placer:
         if origin is not None:
             found = _resolve(origin.data, steps, resource.data)
             if found and (found.value is _MISSING or found.value == built):
-                return replace(found, path=norm(origin.path), source=origin.source)
+                return _within_text(replace(found, path=norm(origin.path), source=origin.source), resource, steps, line)
         by_kustomization = self._in_kustomization(build, steps, resource)
         if by_kustomization:
             return by_kustomization
@@ -287,6 +287,19 @@ class Placer:
                 return None
             moved = set_scalar(source, place.container, place.key, new)
         return replace(moved, path=self._shown(norm(source.path))) if moved else None
+
+
+def _within_text(place: Place, resource: Resource, steps: list, line: int) -> Place:
+    """A line inside a multi-line string (a script in a block scalar) is the same line
+    of the same text in the source, when the text starts and ends alike there."""
+    container = _node(resource.data, steps[:-1])
+    if not isinstance(place.value, str) or "\n" not in place.value or not isinstance(container, (YMap, YSeq)):
+        return place
+    built = container.at[steps[-1]]
+    offset = line - built.start
+    if offset <= 0 or built.end - built.start != place.end - place.line or line > built.end:
+        return place
+    return replace(place, line=place.line + offset, end=place.line + offset, container=None)
 
 
 def _inline(patch: Patch, line: int, end: int) -> Place:

@@ -224,3 +224,14 @@ def test_the_bundled_overlays_example_shows_a_finding_in_each_overlays_patch(mon
         ("examples/kustomize/overlays/staging/service-canary.yaml", 7, "service-selector-mismatch", True),
     }
     assert not result.skipped and not result.notes
+
+
+def test_a_line_inside_a_script_keeps_its_line():
+    script = DEPLOYMENT.replace(
+        "          image: nginx:1.27\n",
+        "          image: nginx:1.27\n          command:\n            - /bin/sh\n            - -c\n            - |\n"
+        "              set -e\n              curl -fsS https://api.stripe.com/v1/charges\n",
+    )
+    result = scan_texts(base(**{"base/deployment.yaml": script, "prod/kustomization.yaml": OVERLAY}))
+    [found] = of_rule(result, "ndots-external-lookups")
+    assert (found.path, found.line) == ("base/deployment.yaml", 23)  # the curl line
