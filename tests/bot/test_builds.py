@@ -8,48 +8,15 @@ import shutil
 
 import pytest
 
+from tests.rules.test_builds import DEPLOYMENT
+from tests.rules.test_builds import NODE_PORT_SERVICE as SERVICE
+
 from .test_app_flow import REPO, setup_repo
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("kustomize") or shutil.which("kubectl")),
     reason="needs kustomize or kubectl (.ci/run installs it)",
 )
-
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  type: NodePort
-  selector:
-    app: web
-  ports:
-    - port: 80
-      targetPort: 8080
-      nodePort: 30080
-"""
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          ports:
-            - containerPort: 8080
-"""
 
 PATCH = """\
 apiVersion: v1
