@@ -37,6 +37,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,16 +145,18 @@ class Builder:
             return rendering
         texts = {norm(f.source.path): f.source for f in loaded if f.source}
         originals = {norm(f.source.path): f.source.path for f in loaded if f.source}
-        inputs = {path: _Inputs(path, texts, self.read_extra, self.limits) for path in sorted(kustomizations)}
+        inputs = {
+            path: _Inputs(path, texts, kustomizations, self.read_extra, self.limits) for path in sorted(kustomizations)
+        }
         included = {k for i in inputs.values() for k in i.chain if k != i.root}
-        for path, needed in inputs.items():
-            if path in included or _is_component(needed.kustomizations.get(path)):
-                continue
+        tops = {p: i for p, i in inputs.items() if p not in included and not _is_component(i.kustomizations.get(p))}
+        outcomes = self._run_all([i for i in tops.values() if not i.problem])
+        for path, needed in tops.items():
             shown = originals.get(path, path)
             if needed.problem:
                 rendering.skipped.append(Skip(shown, f"kustomization not built: {needed.problem}"))
                 continue
-            outcome, text = self._run(needed)
+            outcome, text = outcomes[_key(needed)]
             if outcome != "ok":
                 rendering.skipped.append(Skip(shown, f"kustomization not built: {text}"))
                 continue
@@ -164,14 +167,30 @@ class Builder:
                 rendering.builds.append(build)
         return rendering
 
-    def _run(self, needed: _Inputs) -> tuple[str, str]:
+    def _run_all(self, builds: list[_Inputs]) -> dict[str, tuple[str, str]]:
+        """Each build's outcome by its inputs' hash: from the cache, else run, a few at
+        once (kustomize is a process of its own)."""
+        pending = {}
+        for needed in builds:
+            key = _key(needed)
+            if key not in self._cache:
+                pending[key] = needed
+        if pending:
+            workers = max(1, min(4, os.cpu_count() or 1, len(pending)))
+            with ThreadPoolExecutor(workers) as pool:
+                done = pool.map(lambda n: _kustomize(self.command or [], n, self.max_output_bytes), pending.values())
+                self._cache.update(zip(pending, done))
+        return self._cache
+
+
+def _key(needed: _Inputs) -> str:
+    """What a build's output depends on: every file it reads, path and content."""
+    if needed.key is None:
         digest = hashlib.sha256()
         for path in sorted(needed.files):
             digest.update(path.encode() + b"\0" + needed.files[path] + b"\0")
-        key = digest.hexdigest()
-        if key not in self._cache:
-            self._cache[key] = _kustomize(self.command or [], needed, self.max_output_bytes)
-        return self._cache[key]
+        needed.key = digest.hexdigest()
+    return needed.key
 
 
 # --- what a build reads --------------------------------------------------------------
@@ -181,9 +200,18 @@ class _Inputs:
     """The files a kustomization's build reads (kustomizations, resources, patches,
     generators' files), or the reason it cannot be built here."""
 
-    def __init__(self, root: str, texts: Mapping[str, SourceFile], read_extra: Reader | None, limits: Limits) -> None:
+    def __init__(
+        self,
+        root: str,
+        texts: Mapping[str, SourceFile],
+        scanned: Mapping[str, LoadedFile],
+        read_extra: Reader | None,
+        limits: Limits,
+    ) -> None:
         self.root = root
         self.texts = texts
+        self.scanned = scanned  # the scan's kustomizations, already parsed
+        self.key: str | None = None
         self.read_extra = read_extra
         self.limits = limits
         self.files: dict[str, bytes] = {}
@@ -232,6 +260,8 @@ class _Inputs:
         raw = self._read(path)
         if raw is None:
             return None
+        if path in self.scanned:
+            return self.scanned[path]
         source = self.texts.get(path)
         loaded = load_text(path, source.text if source else raw.decode("utf-8", "replace"), self.limits)
         if not loaded.is_kustomization:  # a kustomization named otherwise (Kustomization file, kind)
