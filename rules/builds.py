@@ -145,8 +145,10 @@ class Builder:
             return rendering
         texts = {norm(f.source.path): f.source for f in loaded if f.source}
         originals = {norm(f.source.path): f.source.path for f in loaded if f.source}
+        unread = {norm(f.skip.path): f.skip.reason for f in loaded if f.skip and not f.source}
         inputs = {
-            path: _Inputs(path, texts, kustomizations, self.read_extra, self.limits) for path in sorted(kustomizations)
+            path: _Inputs(path, texts, kustomizations, self.read_extra, self.limits, unread)
+            for path in sorted(kustomizations)
         }
         included = {k for i in inputs.values() for k in i.chain if k != i.root}
         tops = {p: i for p, i in inputs.items() if p not in included and not _is_component(i.kustomizations.get(p))}
@@ -207,8 +209,10 @@ class _Inputs:
         scanned: Mapping[str, LoadedFile],
         read_extra: Reader | None,
         limits: Limits,
+        unread: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
+        self.unread = unread or {}  # files of the scan that were not read, with the reason
         self.texts = texts
         self.scanned = scanned  # the scan's kustomizations, already parsed
         self.key: str | None = None
@@ -223,6 +227,9 @@ class _Inputs:
     def _read(self, path: str) -> bytes | None:
         if path in self.files:
             return self.files[path]
+        if path in self.unread and not self.problem:
+            self.problem = f"it reads `{path}`, which was not scanned ({self.unread[path]})"
+            return None
         source = self.texts.get(path)
         raw = source.text.encode("utf-8") if source else self.read_extra(path) if self.read_extra else None
         if raw is not None:
@@ -461,7 +468,9 @@ def _message(errors: str, folder: str, top: str) -> str:
             text = text[1:-1].strip()
         text = text.replace("\\'", "'").replace('\\"', '"')
     text = text.removeprefix("error: ").removeprefix("Error: ")
-    return text[:400] or "kustomize failed"
+    if len(text) > 400:  # kustomize nests its errors: the innermost, at the end, says what is wrong
+        text = text[:150] + " [...] " + text[-250:]
+    return text or "kustomize failed"
 
 
 # --- reading a build's output ---------------------------------------------------------

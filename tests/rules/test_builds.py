@@ -235,3 +235,12 @@ def test_a_line_inside_a_script_keeps_its_line():
     result = scan_texts(base(**{"base/deployment.yaml": script, "prod/kustomization.yaml": OVERLAY}))
     [found] = of_rule(result, "ndots-external-lookups")
     assert (found.path, found.line) == ("base/deployment.yaml", 23)  # the curl line
+
+
+def test_a_build_that_reads_a_file_the_scan_left_out_says_which():
+    result = scan_texts(base(**{"prod/kustomization.yaml": OVERLAY}), Config(max_file_bytes=len(DEPLOYMENT) - 1))
+    reasons = {s.path: s.reason for s in result.skipped}
+    assert reasons["prod/kustomization.yaml"] == (
+        f"kustomization not built: it reads `base/deployment.yaml`, which was not scanned "
+        f"(file is {len(DEPLOYMENT):,} bytes, over the {len(DEPLOYMENT) - 1:,}-byte limit)"
+    )
