@@ -82,7 +82,13 @@ class Placer:
             if build is None:
                 kept.append(finding)
                 continue
-            moved, source, start = self._moved(finding, build)
+            try:
+                moved, source, start = self._moved(finding, build)
+            except MemoryError:
+                raise
+            except Exception:  # an unforeseen shape of source: the finding still counts, on its kustomization
+                moved = replace(finding, path=self._shown(build.kustomization), line=1, end_line=1, fix=None)
+                source, start = None, 1
             if source is not None and suppressed(moved, source, start):
                 continue
             key = (moved.rule, moved.path, moved.line, moved.field)
