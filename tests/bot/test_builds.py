@@ -82,3 +82,21 @@ def test_a_build_reads_its_json_patch_and_generator_files_at_head_and_merge_base
     assert "hardcoded-node-port" in comments[0].body
     [run] = bot.fake.check_runs(REPO, pr.head_sha, "footgun")
     assert "not built" not in str(run.output)  # the .env and the .json were read for the build
+
+
+def test_without_kustomize_the_engine_tells_the_review_its_builds_were_not_rendered(tmp_path, monkeypatch):
+    """What the sandboxed engine returns carries the note, which the analysis turns
+    into a "Partial review" line (`bot.analysis`), once."""
+    from footgun.bot.sandbox import _findings_and_skips, is_note
+    from footgun.rules.builds import NOT_RENDERED
+    from footgun.rules.engine import scan_files
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    files = {
+        "base/kustomization.yaml": b"resources:\n  - service.yaml\n",
+        "base/service.yaml": SERVICE.encode(),
+        "prod/kustomization.yaml": b"resources:\n  - ../base\n",
+    }
+    findings, skipped = _findings_and_skips(scan_files(files))
+    assert [s.reason for s in skipped if is_note(s)] == [NOT_RENDERED]
+    assert [f.path for f in findings if f.rule == "hardcoded-node-port"] == ["base/service.yaml"]
