@@ -22,6 +22,9 @@ built and the scan says so once.
 Each build is asked to record where every object came from (``buildMetadata:
 [originAnnotations]``, whose ``config.kubernetes.io/origin`` annotation names the
 source file); the annotation is taken out again before the rules see the objects.
+(``transformerAnnotations`` is not asked for: kustomize v5 lists there every
+transformer of the kustomization, applied to the object or not, so a patch is
+matched to an object by its target instead.)
 `footgun.rules.sources` then reports every finding on the source line a person has
 to change.
 """

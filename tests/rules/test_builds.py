@@ -165,6 +165,9 @@ def test_without_kustomize_the_unit_model_is_used_and_said_once(tmp_path, monkey
     assert text.count("kustomizations were not built") == 1
     document = subprocess.run([*cli, "--format", "json"], capture_output=True, text=True, env={"PATH": str(empty)})
     assert json.loads(document.stdout)["notes"] == [NOT_RENDERED]
+    sarif = subprocess.run([*cli, "--format", "sarif"], capture_output=True, text=True, env={"PATH": str(empty)})
+    told = json.loads(sarif.stdout)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in told if "locations" not in n] == [NOT_RENDERED]
 
 
 def test_a_kustomize_binary_on_path_is_preferred(tmp_path, monkeypatch):
