@@ -76,7 +76,7 @@ class Placer:
         """Findings on built objects moved to their sources (merged across builds);
         ``suppressed`` says whether an ignore comment at the source silences one."""
         kept: list[Finding] = []
-        merged: dict[tuple, tuple[Finding, list[str]]] = {}
+        merged: dict[tuple, tuple[Finding, list[Build]]] = {}
         for finding in findings:
             build = self.builds.get(finding.path)
             if build is None:
@@ -93,19 +93,40 @@ class Placer:
                 continue
             key = (moved.rule, moved.path, moved.line, moved.field)
             if key in merged:
-                merged[key][1].append(build.label)
+                merged[key][1].append(build)
                 continue
-            merged[key] = (moved, [build.label])
+            merged[key] = (moved, [build])
             kept.append(moved)
-        for moved, labels in merged.values():
+        for moved, found_in in merged.values():
             for build_path, build in self.builds.items():  # messages name a build by its kustomization
                 moved.message = moved.message.replace(build_path, self._shown(build.kustomization))
-            names = sorted(set(labels))
+            self._keep_fix_to_its_builds(moved, found_in)
+            names = sorted({b.label for b in found_in})
             if len(names) == 1:
                 moved.message += f" (in the build of {names[0]})"
             else:
                 moved.message += f" (in the builds of {', '.join(names[:-1])} and {names[-1]})"
         return kept
+
+    def _keep_fix_to_its_builds(self, finding: Finding, found_in: list[Build]) -> None:
+        """A fix that edits a file another build reads, where the finding does not
+        occur (a base shared with an overlay that patches the field differently), would
+        break that build: it is withheld."""
+        if not finding.fix:
+            return
+        mine = {b.kustomization for b in found_in}
+        for edit in finding.fix.edits:
+            others = sorted(
+                b.kustomization
+                for b in self.builds.values()
+                if norm(edit.path) in b.members and b.kustomization not in mine
+            )
+            if others:
+                finding.fix = None
+                finding.fix_withheld = (
+                    f"it edits {edit.path}, which {self._shown(others[0])} builds too, without this finding"
+                )
+                return
 
     def _moved(self, finding: Finding, build: Build) -> tuple[Finding, SourceFile | None, int]:
         resource = _resource_at(build, finding.line)

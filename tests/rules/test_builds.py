@@ -247,3 +247,24 @@ def test_a_build_that_reads_a_file_the_scan_left_out_says_which():
         f"kustomization not built: it reads `base/deployment.yaml`, which was not scanned "
         f"(file is {len(DEPLOYMENT):,} bytes, over the {len(DEPLOYMENT) - 1:,}-byte limit)"
     )
+
+
+def test_no_fix_edits_a_base_another_overlay_builds_without_the_finding():
+    relabel = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n"
+    files = base(
+        **{
+            "prod/kustomization.yaml": "resources:\n  - ../base\npatches:\n  - path: labels.yaml\n",
+            "prod/labels.yaml": relabel + "      labels:\n        app: web-v2\n",
+            "dev/kustomization.yaml": "resources:\n  - ../base\n",
+        }
+    )
+    result = scan_texts(files)
+    [mismatch] = of_rule(result, "service-selector-mismatch")  # prod's pods were relabelled, dev's were not
+    assert (mismatch.path, mismatch.fix) == ("base/service.yaml", None)
+    assert (
+        mismatch.fix_withheld
+        == "it edits base/service.yaml, which dev/kustomization.yaml builds too, without this finding"
+    )
+    assert mismatch.related[0].path == "prod/labels.yaml"  # the patch that relabelled the pods
+    [pinned] = of_rule(result, "hardcoded-node-port")  # in both builds: its fix is right for both
+    assert pinned.fix and "in the builds of `dev` and `prod`" in pinned.message
