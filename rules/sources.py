@@ -16,8 +16,9 @@ the place is, in this order:
 A fix moves with its finding only when each of its edits changes (or removes) one
 scalar whose source line holds the very value that was built, in a resource or
 patch file (never a kustomization: its ``namespace:`` or ``namePrefix:`` changes
-every object it builds); otherwise the finding comes without a fix. A base that
-several builds include gives one finding per source place, naming the builds.
+every object it builds), and only when every build that reads the edited file has
+the finding; otherwise the finding comes without a fix. A base that several builds
+include gives one finding per source place, naming the builds.
 """
 
 from __future__ import annotations
