@@ -365,12 +365,14 @@ def _kustomize(command: list[str], needed: _Inputs, max_output_bytes: int) -> tu
     private folder holding only the files it reads."""
     with tempfile.TemporaryDirectory(prefix="footgun-build-") as folder:
         top = _tree_root(folder, needed.files)
-        for path, raw in needed.files.items():
-            raw = _with_origins(raw) if path == needed.root else raw
-            target = os.path.join(top, path)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as handle:
-                handle.write(raw)
+        try:
+            for path, raw in needed.files.items():
+                target = _inside(folder, top, path)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as handle:
+                    handle.write(_with_origins(raw) if path == needed.root else raw)
+        except (ValueError, OSError) as exc:
+            return "error", f"its files cannot be laid out for kustomize: {exc}"
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": folder,
@@ -383,7 +385,7 @@ def _kustomize(command: list[str], needed: _Inputs, max_output_bytes: int) -> tu
         }
         try:
             process = subprocess.Popen(
-                [*command, os.path.join(top, folder_of(needed.root))],
+                [*command, _inside(folder, top, folder_of(needed.root))],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -411,6 +413,16 @@ def _tree_root(folder: str, files: Mapping[str, bytes]) -> str:
     reaching above it (``../shared``) stay inside."""
     ups = max((len(p.split("/")) for p in files if p.startswith("..")), default=0)
     return os.path.join(folder, *(["t"] * (ups + 1)))
+
+
+def _inside(folder: str, top: str, path: str) -> str:
+    """Where a scanned file's copy goes: below ``top`` in the private ``folder``, an
+    absolute path (a folder scanned by its absolute name) too. What is written must
+    never land next to, or over, the scanned files themselves."""
+    placed = os.path.normpath(os.path.join(top, path.lstrip("/")))
+    if os.path.commonpath([placed, folder]) != folder:
+        raise ValueError(f"`{path}` reaches above the scanned folders")
+    return placed
 
 
 def _with_origins(raw: bytes) -> bytes:

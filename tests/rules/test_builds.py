@@ -268,3 +268,14 @@ def test_no_fix_edits_a_base_another_overlay_builds_without_the_finding():
     assert mismatch.related[0].path == "prod/labels.yaml"  # the patch that relabelled the pods
     [pinned] = of_rule(result, "hardcoded-node-port")  # in both builds: its fix is right for both
     assert pinned.fix and "in the builds of `dev` and `prod`" in pinned.message
+
+
+def test_a_folder_scanned_by_its_absolute_name_is_built_and_left_untouched(tmp_path):
+    files = base(**{"prod/kustomization.yaml": OVERLAY})
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(text)
+    result = scan_paths([str(tmp_path.resolve())])
+    [found] = of_rule(result, "hardcoded-node-port")
+    assert found.path == str(tmp_path.resolve() / "base/service.yaml") and found.resource.name == "prod-web"
+    assert {path: (tmp_path / path).read_text() for path in files} == files  # nothing written beside them
