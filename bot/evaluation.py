@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from footgun.rules.config import CONFIG_NAMES, Config, ConfigError, parse_config_text
-from footgun.rules.engine import ScanResult, is_manifest_path, scan_files, validate_fixes
+from footgun.rules.engine import ScanResult, is_manifest_path
 from footgun.rules.model import Finding, Skip
 
 from .budget import Budget
@@ -34,7 +34,7 @@ from .diff import FileDiff
 from .emptied import emptied_services
 from .fetch import Manifests, Selection, Tree, select_manifests
 from .review import QUIET_ALONE_PREFIXES, ReviewPlan, code_span, finding_id, plan_review
-from .sandbox import EngineFailed, EngineTimeout
+from .sandbox import EngineFailed, EngineTimeout, is_note, scan_and_check
 from .sandbox import call as sandboxed_call
 from .sandbox import scan as sandboxed_scan
 
@@ -141,10 +141,7 @@ class InProcessEngine:
     def scan(
         self, files: dict[str, bytes], config: Config, seconds: float, validate: frozenset[str] = frozenset()
     ) -> tuple[list[Finding], list[Skip]]:
-        result = scan_files(files, config)
-        if validate:
-            validate_fixes(result, config, paths=validate)
-        return result.findings, result.skipped
+        return scan_and_check(files, config, validate)
 
     def call(self, function: Callable[..., Any], args: tuple) -> Any:
         return function(*args)
@@ -375,7 +372,9 @@ def _scan_within(head: Head, paths: list[str], own: list[str]) -> HeadScan:
     reserve = engine.remaining() * 0.25 if context and own else 0.0
     try:
         findings, skipped = engine.scan(manifests.files, config, engine.remaining() - reserve, frozenset(own))
-        return HeadScan(ScanResult(findings, skipped + manifests.skipped), paths)
+        kept = [s for s in skipped if not is_note(s)] + manifests.skipped
+        # builds not rendered (no kustomize on this machine): the whole review is partial
+        return HeadScan(ScanResult(findings, kept), paths, notes=[s for s in skipped if is_note(s)])
     except (EngineTimeout, EngineFailed) as exc:
         problem = str(exc)
     where = head.source.describe()

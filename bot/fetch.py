@@ -239,10 +239,12 @@ def select_manifests(
     closeness to them, within ``max_files`` and ``max_bytes`` (sizes from the tree;
     files over ``max_file_bytes`` cost nothing: they are skipped unread)."""
     all_paths = manifest_paths(tree, config)
+    # a build's files that are no manifests (`bot.units`) are read as context too
+    all_paths += sorted(set(first or ()) - set(all_paths))
     changed_set = set(changed)
-    own = [p for p in changed if p in tree.files and is_manifest_path(p, config)]
-    near = folders_around(own)
     built_with = set(first or ())
+    own = [p for p in changed if p in tree.files and (is_manifest_path(p, config) or p in built_with)]
+    near = folders_around(own)
     others = sorted(
         (p for p in all_paths if p not in changed_set),
         key=lambda p: (p not in built_with, _distance(_folder(p), near), p),

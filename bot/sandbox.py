@@ -5,7 +5,9 @@ dangerous (oversized files, alias bombs, deep nesting, binary or non-UTF-8 bytes
 a worker must stay up whatever the input, and the analysis must end in bounded time
 however large the repository is. So the engine runs in a child process forked from a
 clean ``forkserver`` (not from the threaded worker), with ``RLIMIT_AS`` as its memory
-limit; the parent waits at most ``seconds`` for its findings and kills it after.
+limit (a kustomize build it starts gets the same budget as ``RLIMIT_DATA``, see
+`footgun.rules.builds`); the parent waits at most ``seconds`` for its findings and
+kills it after.
 
 `scan` returns the findings and skipped files, or raises `EngineTimeout` or
 `EngineFailed` (out of memory, crashed) with a message for the review.
@@ -20,7 +22,9 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from footgun.rules.builds import NOT_RENDERED
 from footgun.rules.config import Config
+from footgun.rules.manifests import KUSTOMIZATION_NAMES
 from footgun.rules.model import Finding, Skip
 
 log = logging.getLogger("footgun.sandbox")
@@ -60,19 +64,42 @@ def _preload() -> list[str]:
 
 
 def _child(conn, files: Mapping[str, bytes], config: Config, validate: frozenset[str], memory_bytes: int) -> None:
+    _child_call(conn, lambda: scan_and_check(files, config, validate), memory_bytes)
+
+
+def scan_and_check(
+    files: Mapping[str, bytes], config: Config, validate: frozenset[str] = frozenset()
+) -> tuple[list[Finding], list[Skip]]:
+    """The engine's findings and skips for ``files`` (manifests, and what builds read
+    besides), with the scan's notes among the skips (`is_note`) and the fixes of
+    findings in the ``validate`` files checked in full. What the sandbox's child runs,
+    and what an unsandboxed engine runs in its own process."""
     from footgun.rules.engine import scan_files, validate_fixes
 
-    def work() -> tuple[Any, Any]:
-        result = scan_files(files, config)
-        if validate:
-            validate_fixes(result, config, paths=validate)
-        return _findings_and_skips(result)
+    manifests = {p: raw for p, raw in files.items() if not _build_input(p)}
+    result = scan_files(manifests, config, {p: raw for p, raw in files.items() if _build_input(p)})
+    if validate:
+        validate_fixes(result, config, paths=validate)
+    return _findings_and_skips(result)
 
-    _child_call(conn, work, memory_bytes)
+
+def _build_input(path: str) -> bool:
+    """A file read only for kustomize builds (a JSON patch, a generator's ``.env``):
+    neither YAML nor a kustomization, so not judged (`bot.units` reads them)."""
+    name = path.rsplit("/", 1)[-1]
+    return not name.endswith((".yaml", ".yml")) and name not in KUSTOMIZATION_NAMES
 
 
 def _findings_and_skips(result: Any) -> tuple[Any, Any]:
-    return result.findings, result.skipped
+    """The findings, and the skips with the scan's notes among them (path ``.``, see
+    `is_note`)."""
+    return result.findings, result.skipped + [Skip(".", note) for note in result.notes]
+
+
+def is_note(skip: Skip) -> bool:
+    """Whether a skip the engine returned is a note on the whole scan (kustomizations
+    not built: no kustomize on the App's machine), not a file left out."""
+    return skip.path == "." and skip.reason == NOT_RENDERED
 
 
 def _child_of(conn, function: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
@@ -84,7 +111,11 @@ def _child_call(conn, work: Callable[[], tuple[Any, Any]], memory_bytes: int) ->
         if memory_bytes:
             import resource
 
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+            # The soft limit binds the engine; the hard one is left as it was, so that a
+            # kustomize build (a Go program, which reserves far more address space than
+            # it uses) can trade it for the same limit on written memory (RLIMIT_DATA).
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, hard))
         first, second = work()
         conn.send(("ok", first, second))
     except MemoryError:

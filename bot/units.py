@@ -6,14 +6,18 @@ not always those: an overlay in `deploy/prod/` builds a base in `apps/base/`. So
 before the budget picks the context files, the repository's kustomizations nearest
 to the changed files (a quarter of the file budget at most, each read once and
 cached by blob) are read, and the files of every build that includes a changed file
-go first among the context.
+go first among the context: its manifests, and the other files its kustomizations
+read (JSON patches, generators' files), which the engine needs to build it with
+kustomize (`footgun.rules.builds`) at the head and at the merge base alike.
 """
 
 from __future__ import annotations
 
 import posixpath
 
+from footgun.rules.builds import files_read
 from footgun.rules.config import Config
+from footgun.rules.engine import is_manifest_path
 from footgun.rules.manifests import KUSTOMIZATION_NAMES, LoadedFile, load_file
 from footgun.rules.model import Skip
 from footgun.rules.units import Units, norm
@@ -26,7 +30,8 @@ def unit_paths(
     gh: Installation, repo: str, tree: Tree, config: Config, cache: BlobCache, changed: list[str], max_reads: int
 ) -> list[str]:
     """The manifests of ``tree`` built together with a changed one by some
-    kustomization, in path order; empty when none builds a changed file."""
+    kustomization, in path order, then the other files those builds read; empty when
+    none builds a changed file."""
     everything = manifest_paths(tree, config)
     kustomizations = _nearest_kustomizations(everything, changed, max_reads)
     if not kustomizations or not changed:
@@ -40,7 +45,21 @@ def unit_paths(
         root for path in changed if path in tree.files for root in units.roots(path) if root[0] == "kustomization"
     }
     mine = {norm(path) for path in changed}
-    return [path for path in everything if wanted & units.roots(path) and norm(path) not in mine]
+    built = [path for path in everything if wanted & units.roots(path) and norm(path) not in mine]
+    return built + _inputs_of(loaded, units, wanted, tree, config)
+
+
+def _inputs_of(loaded: list[LoadedFile], units: Units, wanted: set, tree: Tree, config: Config) -> list[str]:
+    """What the kustomizations of the ``wanted`` builds read that is no manifest (a
+    JSON patch, a generator's ``.env``), as far as the tree has it."""
+    found: list[str] = []
+    for file in loaded:
+        if not (file.is_kustomization and file.source and wanted & units.roots(file.source.path)):
+            continue
+        for path in files_read(norm(file.source.path), file.kustomization):
+            if path in tree.files and not is_manifest_path(path, config) and path not in found:
+                found.append(path)
+    return found
 
 
 def _nearest_kustomizations(paths: list[str], changed: list[str], limit: int) -> list[str]:

@@ -65,6 +65,7 @@ class Config:
     node_port_range: tuple[int, int] = (30000, 32767)
     max_load_balancers: int = 1
     deployment_unit: str = "kustomization"
+    kustomize_build: bool = True  # build kustomizations with kustomize (rules.builds)
     nginx_controller: str = "ingress-nginx"
     traefik_strict_prefix: bool = False
     ndots: int = 2
@@ -259,6 +260,12 @@ OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any], str]] = {
         _choice(DEPLOYMENT_UNITS),
         "what is applied together: `kustomization` (default: kustomize builds, GitOps "
         "descriptors, else the folder), `file`, `folder`, `repository`",
+    ),
+    "kustomize-build": (
+        "kustomize_build",
+        _bool,
+        "build each kustomization with kustomize and judge what it applies (default true; "
+        "false: judge the files as written)",
     ),
     "nginx-controller": (
         "nginx_controller",

@@ -18,13 +18,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 
+from .builds import Builder, Reader, Rendering
 from .checks import RULES
 from .config import CONFIG_NAMES, Config
 from .context import Context
 from .edits import apply_edits
 from .inventory import Inventory
-from .manifests import LoadedFile, Resource, SourceFile, load_file, load_text
+from .manifests import NOT_A_MANIFEST, LoadedFile, Resource, SourceFile, load_file, load_text
 from .model import SEVERITY_RANK, Edit, Finding, Skip
+from .sources import Placer
+from .units import norm
 
 # Told how far a scan is: (stage, done, total), stage "files" (read) or "rules" (run).
 Progress = Callable[[str, int, int], None]
@@ -37,8 +40,9 @@ SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__", ".venv", "venv
 
 def is_manifest_name(name: str) -> bool:
     """A file name the engine reads: YAML, and not footgun's own configuration (YAML,
-    but no manifest: not worth a "skipped" line)."""
-    return name.endswith(YAML_SUFFIXES) and name not in CONFIG_NAMES
+    but no manifest: not worth a "skipped" line); or a kustomization named
+    ``Kustomization``, which kustomize reads as its own."""
+    return (name.endswith(YAML_SUFFIXES) and name not in CONFIG_NAMES) or name == "Kustomization"
 
 
 def is_manifest_path(path: str, config: Config) -> bool:
@@ -59,6 +63,9 @@ class ScanResult:
     sources: dict[str, SourceFile] = field(default_factory=dict)
     inventory: Inventory | None = None
     docs_url: str | None = None  # the configured base of rule links (None: the default)
+    notes: list[str] = field(default_factory=list)  # said once to the reader (builds not rendered)
+    loaded: list[LoadedFile] | None = None  # the files as read (the inventory also holds builds)
+    builder: Builder | None = None  # this scan's kustomize builds, reused when fixes are checked
 
     def failing(self, fail_level: str) -> list[Finding]:
         if fail_level == "never":
@@ -67,16 +74,22 @@ class ScanResult:
         return [f for f in self.findings if SEVERITY_RANK[f.severity] >= threshold]
 
 
-def scan_files(files: Mapping[str, bytes], config: Config | None = None) -> ScanResult:
-    """Scan file contents keyed by path (paths are reported as given)."""
+def scan_files(
+    files: Mapping[str, bytes], config: Config | None = None, build_inputs: Mapping[str, bytes] | None = None
+) -> ScanResult:
+    """Scan file contents keyed by path (paths are reported as given).
+    ``build_inputs`` holds more files kustomizations may read (generators' files,
+    patches that are not YAML manifests), keyed by normalized path; they are not judged."""
     config = config or Config()
     with collector_paused():
         loaded = [_load(path, raw, config) for path, raw in files.items()]
-    return run_rules(loaded, config)
+    extra = dict(build_inputs or {})
+    return run_rules(loaded, config, read_extra=extra.get)
 
 
 def scan_paths(paths: Iterable[str], config: Config | None = None, progress: Progress | None = None) -> ScanResult:
-    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml``);
+    """Scan files and folders on disk (folders recursively, ``*.yaml``/``*.yml`` and
+    ``Kustomization`` files);
     ``progress``, if given, is told of each file read and each rule run."""
     config = config or Config()
     loaded = []
@@ -95,9 +108,23 @@ def scan_paths(paths: Iterable[str], config: Config | None = None, progress: Pro
                 loaded.append(LoadedFile(None, skip=Skip(path, str(exc))))
                 continue
             loaded.append(_load(path, raw, config, size))
-    result = run_rules(loaded, config, progress)
+    result = run_rules(loaded, config, progress, read_extra=_disk_reader(config.max_file_bytes))
     result.skipped[:0] = unreadable
     return result
+
+
+def _disk_reader(max_bytes: int) -> Reader:
+    """Reads what a kustomization names besides the scanned YAML files (a generator's
+    ``.env``, a ``Kustomization`` file): regular files only, up to the size limit."""
+
+    def read(path: str) -> bytes | None:
+        try:
+            raw, _ = _read_bounded(path, max_bytes)
+        except (OSError, NotARegularFile):
+            return None
+        return raw if len(raw) <= max_bytes else None
+
+    return read
 
 
 def _load(path: str, raw: bytes, config: Config, size: int | None = None) -> LoadedFile:
@@ -204,21 +231,34 @@ def _relative_to_root(path: str, root: str) -> str:
         return Path(path).as_posix()
 
 
-def run_rules(loaded: list[LoadedFile], config: Config, progress: Progress | None = None) -> ScanResult:
-    """Every enabled rule over the loaded files; then every fix is checked so that
-    none is suggested that would break the file (`validate_fixes`, without running
-    the rules again: `footgun fix` does that too before it writes)."""
+def run_rules(
+    loaded: list[LoadedFile], config: Config, progress: Progress | None = None, read_extra: Reader | None = None
+) -> ScanResult:
+    """Every enabled rule over the loaded files and the builds of their
+    kustomizations (`footgun.rules.builds`; ``read_extra`` reads what a build needs
+    beyond the loaded files); then every fix is checked so that none is suggested
+    that would break the file (`validate_fixes`, without running the rules again:
+    `footgun fix` does that too before it writes)."""
+    # builds are what a kustomization applies; other unit models say kustomize is not used
+    building = config.kustomize_build and config.deployment_unit == "kustomization"
+    builder = Builder(config.limits, config.max_file_bytes, read_extra) if building else None
     with loaded_frozen():
-        result = _run_rules(loaded, config, progress)
+        result = _run_rules(loaded, config, progress, builder=builder)
         validate_fixes(result, config, rerun_rules=False)
         return result
 
 
 def _run_rules(
-    loaded: list[LoadedFile], config: Config, progress: Progress | None = None, only: str | None = None
+    loaded: list[LoadedFile],
+    config: Config,
+    progress: Progress | None = None,
+    only: str | None = None,
+    builder: Builder | None = None,
 ) -> ScanResult:
-    """The rules (``only`` that one) over the loaded files, their findings in order."""
-    inventory, unjudged = _indexed(loaded, config)
+    """The rules (``only`` that one) over the loaded files and their builds, their
+    findings in order, each on its source line."""
+    rendering = builder.render(loaded) if builder else Rendering()
+    inventory, unjudged = _indexed(_judged(loaded, rendering), config)
     findings: list[Finding] = []
     rules = RULES if only is None else {only: RULES[only]}
     for done, (rule_id, rule) in enumerate(rules.items()):
@@ -233,11 +273,58 @@ def _run_rules(
             if setting.severity:
                 found.severity = setting.severity
             findings.append(found)
+    if rendering.builds:
+        findings = _placer(loaded, rendering).place_all(findings, _suppressed_at_source)
     order = {rule_id: index for index, rule_id in enumerate(RULES)}
     findings.sort(key=lambda f: (f.path, f.line, order[f.rule]))
     sources = {f.source.path: f.source for f in loaded if f.source}
-    skipped = [f.skip for f in loaded if f.skip] + [s for f in loaded for s in f.skipped_documents] + unjudged
-    return ScanResult(findings, skipped, sources, inventory, config.docs_url)
+    skipped = (
+        [f.skip for f in loaded if f.skip and not _read_by_build(f, rendering)]
+        + [s for f in loaded for s in f.skipped_documents]
+        + rendering.skipped
+        + unjudged
+    )
+    return ScanResult(findings, skipped, sources, inventory, config.docs_url, list(rendering.notes), loaded, builder)
+
+
+def _judged(loaded: list[LoadedFile], rendering: Rendering) -> list[LoadedFile]:
+    """What the rules judge: each build's objects, and the files no build read as
+    they are written (a file a build read is judged through the build: a patch is no
+    object of its own, a base only what its overlays make of it)."""
+    if not rendering.builds:
+        return loaded
+    members = rendering.members
+    judged = [
+        replace(f, resources=[]) if f.source and f.resources and norm(f.source.path) in members else f for f in loaded
+    ]
+    return judged + [b.loaded for b in rendering.builds]
+
+
+def _read_by_build(file: LoadedFile, rendering: Rendering) -> bool:
+    """Whether a file that is no manifest (a JSON 6902 patch, say) was read by a build
+    that kustomize made: then it is no skipped file but a part of that build."""
+    return (
+        file.source is not None
+        and file.skip is not None
+        and file.skip.reason.startswith(NOT_A_MANIFEST)
+        and norm(file.source.path) in rendering.members
+    )
+
+
+def _placer(loaded: list[LoadedFile], rendering: Rendering) -> Placer:
+    resources = {norm(f.source.path): f.resources for f in loaded if f.source}
+    paths = {norm(f.source.path): f.source.path for f in loaded if f.source}
+    return Placer(rendering.builds, resources, paths)
+
+
+def _suppressed_at_source(found: Finding, source: SourceFile, start_line: int) -> bool:
+    """An ignore comment at the source place of a built object's finding (its line,
+    or the source resource's first line)."""
+    if not source.has_ignore_comment:
+        return False
+    return any(
+        _names_rule(ids, found.rule) for line in {found.line, start_line} for ids in _ignore_comments_at(source, line)
+    )
 
 
 MAX_UNJUDGED_PER_RULE = 50  # resources one rule may fail on before it is given up
@@ -450,7 +537,7 @@ def validate_fixes(
     `MAX_VALIDATION_RUNS` runs; fixes left unvalidated past that are withheld too.
     With ``paths``, only the fixes of findings in those files are checked beyond the
     parse (the App's suggestions: a pull request's own files)."""
-    loaded = result.inventory.files if result.inventory else []
+    loaded = result.loaded if result.loaded is not None else result.inventory.files if result.inventory else []
     pending = []
     for finding in result.findings:
         if finding.fix:
@@ -527,6 +614,7 @@ class _Validation:
         self.loaded = loaded
         self.config = config
         self.rerun_rules = rerun_rules
+        self.builder = result.builder
         self.before = Counter(f.fingerprint for f in result.findings)
         self.runs_left = MAX_VALIDATION_RUNS
 
@@ -564,7 +652,9 @@ class _Validation:
             return "not validated: too many fixes of this scan failed validation"
         self.runs_left -= 1
         own_rule = group[0].rule  # a group holds the fixes of one rule: only its findings count
-        after = Counter(f.fingerprint for f in _run_rules(reloaded, self.config, only=own_rule).findings)
+        after = Counter(
+            f.fingerprint for f in _run_rules(reloaded, self.config, only=own_rule, builder=self.builder).findings
+        )
         fixed = Counter(f.fingerprint for f in group)
         for fingerprint, count in fixed.items():
             if after[fingerprint] > self.before[fingerprint] - count:

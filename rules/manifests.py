@@ -33,6 +33,7 @@ from .yamltree import (
 )
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+NOT_A_MANIFEST = "not a Kubernetes manifest"
 
 
 def line_ending(text: str) -> str:
@@ -166,6 +167,8 @@ class LoadedFile:
     kustomization: dict | None = None
     # documents of a scanned file left out, each with its reason (duplicate keys)
     skipped_documents: list[Skip] = field(default_factory=list)
+    # the kustomization whose build these objects are (`footgun.rules.builds`), if any
+    built_by: str | None = None
 
 
 def load_file(path: str, raw: bytes, limits: Limits, max_bytes: int, size: int | None = None) -> LoadedFile:
@@ -235,7 +238,7 @@ def load_text(path: str, text: str, limits: Limits = Limits()) -> LoadedFile:
         r for doc in docs if not (doc.duplicate_keys and _is_manifest(doc.root)) for r in _resources_in(source, doc)
     ]
     if not resources and not refused and any(doc.root is not None for doc in docs):  # empty documents are not YAML data
-        return LoadedFile(source, skip=Skip(path, "not a Kubernetes manifest (no document has apiVersion and kind)"))
+        return LoadedFile(source, skip=Skip(path, f"{NOT_A_MANIFEST} (no document has apiVersion and kind)"))
     return LoadedFile(source, resources, skipped_documents=refused)
 
 

@@ -99,6 +99,10 @@ class Units:
                 else {}
             )
             self._kustomization_builds(kustomizations)
+            for f in files:  # a build's rendered objects are applied by that kustomization
+                if f.built_by and f.source:
+                    build = ("kustomization", norm(f.built_by))
+                    self._add(norm(f.source.path), build, f"the kustomization `{norm(f.built_by)}`")
             for path in self._paths:
                 if not self._builds[path] and path not in kustomizations:
                     folder = folder_of(path)

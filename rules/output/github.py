@@ -29,4 +29,6 @@ def render(result: ScanResult, **_: object) -> str:
         lines.append(f"::{LEVELS[f.severity]} {props}::{_data(message)}")
     for s in result.skipped:
         lines.append(f"::notice file={_property(s.path)},title=footgun skipped::{_data(s.reason)}")
+    for note in result.notes:
+        lines.append(f"::notice title=footgun::{_data(note)}")
     return "".join(line + "\n" for line in lines)

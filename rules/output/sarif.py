@@ -45,7 +45,7 @@ def render(result: ScanResult, version: str | None = None, **_: object) -> str:
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(s.path)}}}],
         }
         for s in result.skipped
-    ]
+    ] + [{"level": "note", "message": {"text": note}} for note in result.notes]
     run = {
         "tool": {"driver": _driver(version, rules)},
         "results": results,

@@ -44,6 +44,8 @@ def render(result: ScanResult, colour: bool = False, **_: object) -> str:
         out.extend(_finding(finding, result, paint))
     for skip in result.skipped:
         out.append(f"{printable(skip.path)}: {paint('skipped', 'dim')}: {printable(skip.reason)}")
+    for note in result.notes:
+        out.append(f"{paint('note', 'dim')}: {printable(note)}")
     out.append(summary(result))
     return "\n".join(out) + "\n"
 

@@ -47,6 +47,7 @@ def test_every_key_is_accepted():
             "node-port-range": "30000-31000",
             "max-load-balancers": 2,
             "deployment-unit": "repository",
+            "kustomize-build": False,
             "nginx-controller": "nginx-inc",
             "traefik-strict-prefix": True,
             "ndots": 3,
@@ -65,7 +66,7 @@ def test_every_key_is_accepted():
         IngressClassDecl("nginx"),
         IngressClassDecl("internal", "k8s.io/ingress-nginx", True),
     ]
-    assert config.node_port_range == (30000, 31000)
+    assert config.node_port_range == (30000, 31000) and config.kustomize_build is False
     assert config.custom_workloads == [("CloneSet", ("spec", "template"))]
     assert config.limits == Limits(max_depth=50, max_nodes=1000) and config.max_file_bytes == 2048
     assert set(OPTIONS) == {
@@ -79,6 +80,7 @@ def test_every_key_is_accepted():
         "node-port-range",
         "max-load-balancers",
         "deployment-unit",
+        "kustomize-build",
         "nginx-controller",
         "traefik-strict-prefix",
         "ndots",

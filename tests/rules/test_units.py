@@ -14,7 +14,8 @@ def service(name: str, namespace: str | None = None) -> str:
 
 
 def units_of(files: dict[str, str], mode: str = "kustomization"):
-    inventory = scan_texts(files, Config(deployment_unit=mode)).inventory
+    # the unit model itself, as used when kustomizations are not built
+    inventory = scan_texts(files, Config(deployment_unit=mode, kustomize_build=False)).inventory
     by_name = {r.name: r for r in inventory.resources}
     return inventory, by_name
 
