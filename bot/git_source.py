@@ -10,9 +10,13 @@ git objects (``git ls-tree``, ``git cat-file``), never from the working tree.
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 
+from footgun.rules.builds import files_read
 from footgun.rules.config import Config
+from footgun.rules.engine import is_manifest_path
+from footgun.rules.manifests import KUSTOMIZATION_NAMES, load_file
 from footgun.rules.model import Skip
 
 from .diff import FileDiff, parse_git_diff
@@ -172,7 +176,17 @@ class GitSource:
         return Manifests({p: data[:limit] for p, data in self.read_blobs(tree, paths).items()})
 
     def built_with(self, tree: Tree, config: Config, changed: list[str], max_reads: int) -> list[str]:
-        return []  # every manifest is read: no budget to spend on what is near first
+        """What kustomize builds read besides manifests (JSON patches, generators'
+        files): every manifest is read anyway (no budget to spend on what is near
+        first), but these only when a kustomization names them, as the App reads them."""
+        kustomizations = [p for p in tree.files if posixpath.basename(p) in KUSTOMIZATION_NAMES]
+        inputs: list[str] = []
+        for path, raw in self.read_blobs(tree, kustomizations).items():
+            loaded = load_file(path, raw, config.limits, config.max_file_bytes)
+            for read in files_read(path, loaded.kustomization) if loaded.is_kustomization else []:
+                if read in tree.files and not is_manifest_path(read, config) and read not in inputs:
+                    inputs.append(read)
+        return inputs
 
     def base_files(self, config: Config, paths: list[str]) -> dict[str, bytes]:
         tree = self._tree(self.start)

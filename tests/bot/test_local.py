@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -220,3 +221,38 @@ def test_deleting_the_only_workload_a_service_selected_is_reported(repo: Path):
     [found] = [f for f in review.findings if f.rule == "service-selector-mismatch"]
     assert found.path == "k8s/service.yaml"
     assert "k8s/service.yaml" in review_markdown(str(repo))
+
+
+@pytest.mark.skipif(
+    not (shutil.which("kustomize") or shutil.which("kubectl")),
+    reason="needs kustomize or kubectl (.ci/run installs it)",
+)
+def test_a_build_reads_the_json_patch_and_env_files_its_kustomization_names(repo: Path):
+    """As the App does, ``footgun review`` gives kustomize the files an overlay reads
+    besides manifests, so the build is judged, not skipped for a missing file."""
+    overlay = (
+        "resources:\n  - ../../k8s\nconfigMapGenerator:\n  - name: api-settings\n    envs:\n      - settings.env\n"
+    )
+    commit(
+        repo,
+        {
+            "k8s/kustomization.yaml": "resources:\n  - service.yaml\n  - deployment.yaml\n",
+            "overlays/prod/kustomization.yaml": overlay,
+            "overlays/prod/settings.env": "GREETING=hello\n",
+        },
+        "an overlay",
+    )
+    git(repo, "branch", "-f", "main", "HEAD")
+    patched = overlay + "patches:\n  - path: node-port.json\n    target:\n      kind: Service\n      name: api\n"
+    operations = '[\n  {"op": "add", "path": "/spec/ports/0/nodePort", "value": 30080}\n]\n'
+    commit(
+        repo,
+        {"overlays/prod/kustomization.yaml": patched, "overlays/prod/node-port.json": operations},
+        "pin the port in prod",
+    )
+    review = local_review(str(repo))
+    assert review.plan is not None
+    assert [(f.rule, f.path, f.line) for f in review.findings] == [
+        ("hardcoded-node-port", "overlays/prod/node-port.json", 2)
+    ]
+    assert not [s for s in review.skipped if "build" in s.reason or "kustomiz" in s.reason]
