@@ -279,3 +279,99 @@ def test_a_folder_scanned_by_its_absolute_name_is_built_and_left_untouched(tmp_p
     [found] = of_rule(result, "hardcoded-node-port")
     assert found.path == str(tmp_path.resolve() / "base/service.yaml") and found.resource.name == "prod-web"
     assert {path: (tmp_path / path).read_text() for path in files} == files  # nothing written beside them
+
+
+def _described(result) -> list[tuple]:
+    return sorted(
+        (f.rule, f.path, f.line, f.end_line, f.message, f.fix.edits if f.fix else None, f.fix_withheld)
+        for f in result.findings
+    )
+
+
+def _counting_kustomize(tmp_path: Path, monkeypatch) -> Path:
+    """A ``kustomize`` on PATH that runs kubectl's and counts its runs."""
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        pytest.skip("the counting kustomize runs kubectl's")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    runs = tools / "runs"
+    (tools / "kustomize").write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec {kubectl} kustomize "$2"\n')
+    (tools / "kustomize").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:/usr/bin:/bin")
+    return runs
+
+
+SELECTOR_PATCH = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: wbe\n"
+
+
+def test_builds_sharing_a_kustomize_process_give_what_each_gives_alone(tmp_path, monkeypatch):
+    runs = _counting_kustomize(tmp_path, monkeypatch)
+    files = base(
+        **{
+            "prod/kustomization.yaml": OVERLAY,
+            "dev/kustomization.yaml": "namespace: dev\nnamePrefix: dev-\nresources:\n  - ../base\n",
+            "envs/staging/kustomization.yaml": "namespace: staging\nresources:\n  - ../../base\npatches:\n"
+            "  - path: selector.yaml\n",
+            "envs/staging/selector.yaml": SELECTOR_PATCH,
+            "other/kustomization.yaml": "resources:\n  - service.yaml\n",
+            "other/service.yaml": NODE_PORT_SERVICE.replace("name: web", "name: other"),
+        }
+    )
+    together = scan_texts(files)
+    shared_runs = len(runs.read_text().splitlines())
+    runs.unlink()
+    monkeypatch.setattr("footgun.rules.builds.MAX_BATCH", 1)
+    alone = scan_texts(files)
+    assert len(runs.read_text().splitlines()) == 4  # one process per build
+    assert shared_runs < 4
+    assert _described(together) == _described(alone)
+    assert {f.rule for f in together.findings} >= {"hardcoded-node-port", "service-selector-mismatch"}
+    [mismatch] = of_rule(together, "service-selector-mismatch")
+    assert (mismatch.path, mismatch.line) == ("envs/staging/selector.yaml", 6) and mismatch.fix
+
+
+def test_builds_that_cannot_share_a_process_are_built_apart(tmp_path, monkeypatch):
+    """Two overlays making the same object (kustomize refuses them side by side) and a
+    broken one: each gives what it gives alone, the broken one kustomize's message."""
+    runs = _counting_kustomize(tmp_path, monkeypatch)
+    files = base(
+        **{
+            "a/kustomization.yaml": "resources:\n  - ../base\n",
+            "b/kustomization.yaml": "resources:\n  - ../base\nlabels:\n  - pairs:\n      team: b\n",
+            "odd/kustomization.yaml": "resources: []\nnamePrefx: typo-\n",
+        }
+    )
+    together = scan_texts(files)
+    assert len(runs.read_text().splitlines()) > 1
+    monkeypatch.setattr("footgun.rules.builds.MAX_BATCH", 1)
+    alone = scan_texts(files)
+    assert _described(together) == _described(alone)
+    assert sorted((s.path, s.reason) for s in together.skipped) == sorted((s.path, s.reason) for s in alone.skipped)
+    reasons = {s.path: s.reason for s in together.skipped}
+    assert 'unknown field "namePrefx"' in reasons["odd/kustomization.yaml"]
+    [pinned] = of_rule(together, "hardcoded-node-port")
+    assert "in the builds of `a` and `b`" in pinned.message
+
+
+def test_builds_of_a_folder_named_absolutely_share_a_process(tmp_path, monkeypatch):
+    runs = _counting_kustomize(tmp_path, monkeypatch)
+    files = base(
+        **{
+            "prod/kustomization.yaml": OVERLAY,
+            **{
+                f"{name}/kustomization.yaml": f"namespace: {name}\nnamePrefix: {name}-\nresources:\n  - ../base\n"
+                for name in ("dev", "qa", "stage")
+            },
+        }
+    )
+    tree = tmp_path / "repo"
+    for path, text in files.items():
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / path).write_text(text)
+    together = scan_paths([str(tree.resolve())])
+    assert len(runs.read_text().splitlines()) < 4  # four builds
+    monkeypatch.setattr("footgun.rules.builds.MAX_BATCH", 1)
+    assert _described(together) == _described(scan_paths([str(tree.resolve())]))
+    [pinned] = of_rule(together, "hardcoded-node-port")
+    assert pinned.path == str(tree.resolve() / "base/service.yaml")
