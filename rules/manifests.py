@@ -48,10 +48,16 @@ class SourceFile:
     path: str
     text: str
 
-    @cached_property
+    @property
     def lines(self) -> list[str]:
-        """The lines as git counts them (see `split_lines`), with their endings."""
+        """The lines as git counts them (see `split_lines`), with their endings. Split
+        on each call, not kept: a scan holds every file's text, and a list of lines
+        would double that; `line` and `line_count` read single lines cheaply."""
         return split_lines(self.text, keepends=True)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts) - 1
 
     @cached_property
     def newline(self) -> str:
@@ -64,10 +70,8 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending."""
-        if "lines" in self.__dict__:
-            return self.lines[number - 1].rstrip("\r\n")
         # Rules ask for a few lines of many files: slicing the text at the line's
-        # offsets keeps 8 bytes a line instead of a string a line (``lines``).
+        # offsets keeps 4 bytes a line instead of a string a line (``lines``).
         starts = self._line_starts
         count = len(starts) - 1
         if not 1 <= number <= count:
@@ -78,7 +82,7 @@ class SourceFile:
     def _line_starts(self) -> array:
         """Where each line starts, and where the text ends: the boundaries of
         ``split_lines(text, keepends=True)``."""
-        starts = array("q", [0])
+        starts = array("i" if len(self.text) < 2**31 else "q", [0])
         starts.extend(accumulate(map(len, split_lines(self.text, keepends=True))))
         return starts
 
