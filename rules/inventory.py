@@ -183,11 +183,23 @@ class Inventory:
 
     def workloads_near_in(self, origin: Resource, namespace: str | None) -> list[Workload]:
         """`workloads_near` for ``namespace`` instead of ``origin``'s own."""
+        # Only a workload of one of origin's units can be deployed with it: looked up
+        # by unit first, so that a namespace's every policy does not weigh every
+        # workload of the namespace through `Units.together`.
+        by_root = self.memo("workloads by unit", self._workloads_by_root)
+        sharing = {id(w) for root in self.units.roots(origin.path) for w in by_root.get(root, ())}
         return [
             w
             for w in self._workloads_could_be_in(namespace)
-            if w.resource is not origin and self.units.together(origin, w.resource)
+            if id(w) in sharing and w.resource is not origin and self.units.together(origin, w.resource)
         ]
+
+    def _workloads_by_root(self) -> dict[tuple[str, str], list[Workload]]:
+        by_root: dict[tuple[str, str], list[Workload]] = defaultdict(list)
+        for workload in self.workloads:
+            for root in self.units.roots(workload.resource.path):
+                by_root[root].append(workload)
+        return by_root
 
     def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere in the scan that could share

@@ -87,7 +87,7 @@ class SourceFile:
         return starts
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # one per manifest of a scan: no per-object dict
 class Resource:
     source: SourceFile
     doc: YamlDoc
@@ -295,6 +295,8 @@ def _resource(source: SourceFile, doc: YamlDoc, data: YMap) -> Resource:
 def _string_map(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
+    if all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
+        return value  # already strings (most labels): shared, not copied; read only
     return {str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
 
 

@@ -106,13 +106,20 @@ class Units:
             if mode == "kustomization":
                 self._join_gitops(files, kustomizations)
         self._roots = {path: frozenset(builds) for path, builds in self._builds.items()}
+        self._roots_as_given: dict[str, frozenset[tuple[str, str]]] = {}  # rules ask per pair: norm once
 
     # --- what rules ask ---------------------------------------------------------
 
     def roots(self, path: str) -> frozenset[tuple[str, str]]:
         """The builds (kustomizations, folders, GitOps clusters) a file belongs to."""
-        found = self._roots.get(norm(path))
-        return found if found is not None else frozenset({("file", norm(path))})
+        found = self._roots_as_given.get(path)
+        if found is None:
+            normal = norm(path)
+            found = self._roots.get(normal)
+            if found is None:
+                found = frozenset({("file", normal)})
+            self._roots_as_given[path] = found
+        return found
 
     def together(self, a: Resource, b: Resource) -> bool:
         """Whether ``a`` and ``b`` are applied to one cluster together."""

@@ -663,7 +663,9 @@ class _PlainBuilder(_Builder):
         for key_node, value_node in node.value:
             key_tag = key_node.ctag
             if key_tag is str_tag:
-                key = intern(key_node.value)  # keys repeat in every document: one copy each
+                # keys and most values (ports' names, protocols, kinds, labels) repeat in
+                # every document: one copy each (interned strings die with their last use)
+                key = intern(key_node.value)
                 count += 1
             elif key_tag is _T_MERGE or key_node.tag == _MERGE:
                 if merges is None:
@@ -680,7 +682,7 @@ class _PlainBuilder(_Builder):
                 value = self._sequence(value_node)
                 start, end = value.line, value.end_line
             else:
-                value = value_node.value if value_node.ctag is str_tag else _scalar(value_node)
+                value = intern(value_node.value) if value_node.ctag is str_tag else _scalar(value_node)
                 count += 1
                 start = value_node.start_mark.line + 1
                 end = start if value_node.end_mark.line + 1 == start else self._scalar_end(value_node, start)
@@ -768,7 +770,7 @@ class _PlainBuilder(_Builder):
                 value = self._sequence(item_node)
                 start, end = value.line, value.end_line
             else:
-                value = item_node.value if item_node.ctag is str_tag else _scalar(item_node)
+                value = intern(item_node.value) if item_node.ctag is str_tag else _scalar(item_node)
                 count += 1
                 start = item_node.start_mark.line + 1
                 end = start if item_node.end_mark.line + 1 == start else self._scalar_end(item_node, start)
