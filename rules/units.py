@@ -82,7 +82,7 @@ class Units:
 
     def __init__(self, files: list[LoadedFile], mode: str = "kustomization") -> None:
         self._paths = [norm(_path_of(f)) for f in files]
-        self._builds: dict[str, set[tuple[str, str]]] = {p: set() for p in self._paths}
+        self._builds: dict[str, set[tuple[str, str]]] = {}  # a path without a build has no entry
         self._patches: dict[str, set[tuple[str, str]]] = {}
         self._namespace_hints: dict[str, list[str | None]] = {}
         self._labels: dict[tuple[str, str], str] = {}
@@ -100,12 +100,16 @@ class Units:
             )
             self._kustomization_builds(kustomizations)
             for path in self._paths:
-                if not self._builds[path] and path not in kustomizations:
+                if not self._builds.get(path) and path not in kustomizations:
                     folder = folder_of(path)
                     self._add(path, ("folder", folder), f"folder `{folder}/`" if folder != "." else "the top folder")
             if mode == "kustomization":
                 self._join_gitops(files, kustomizations)
-        self._roots = {path: frozenset(builds) for path, builds in self._builds.items()}
+        shared: dict[frozenset, frozenset] = {}  # the files of one folder or build share one set
+        self._roots: dict[str, frozenset[tuple[str, str]]] = {}
+        for path in [*self._paths, *self._builds]:
+            roots = frozenset(self._builds.get(path, ()))
+            self._roots[path] = shared.setdefault(roots, roots)
         self._roots_as_given: dict[str, frozenset[tuple[str, str]]] = {}  # rules ask per pair: norm once
 
     # --- what rules ask ---------------------------------------------------------

@@ -165,8 +165,8 @@ _new_tuple = tuple.__new__  # _new_tuple(Span, (key_line, start, end, col))
 # item of every file, while rules look at few of them. A builder appends to one
 # `array` of machine ints per file (``_table``), for each collection, after its
 # children: a header ``line, end_line, col, flow`` then, per entry in the
-# collection's order, ``key_line, start, end, col`` (16 bytes an entry, against a
-# dict entry and an int or tuple object each). `Span`s are made on first access to
+# collection's order, ``key_line, start, end, col`` (8 bytes an entry in a file
+# under 64 KiB, against a dict entry and an int or tuple object each). `Span`s are made on first access to
 # ``at``. A mapping whose entries do not line up with its keys (a key written twice,
 # YAML merge keys) and the alias-aware builder's collections keep a raw ``_at``
 # table instead: a dict (or list) of ints ``line * _ONE_LINE + col`` for entries on
@@ -189,10 +189,6 @@ def _table_span(table: array, at: int) -> Span:
 
 def span_at(collection: YMap | YSeq, key: Any) -> Span:
     """``collection.at[key]``, without making the Span of every other entry."""
-    try:
-        return collection._spans[key]
-    except AttributeError:
-        pass
     if collection._at is not None:
         return _span_of(collection._at[key])
     if isinstance(collection, YMap):
@@ -238,52 +234,59 @@ class _Placed:
             yield _table_span(table, at + _ENTRY * index)
 
 
+class _SpanDict(dict):
+    """``YMap.at`` once made: the Spans themselves (one slot holds raw or made)."""
+
+    __slots__ = ()
+
+
+class _SpanList(list):
+    """``YSeq.at`` once made."""
+
+    __slots__ = ()
+
+
 class YMap(_Placed, dict):
     """A mapping; ``at[key]`` is the `Span` of that key's entry."""
 
-    __slots__ = ("_table", "_base", "_at", "_spans")
-    _at: dict[Any, Any] | None  # None: the entries are in the table
-    _spans: dict[Any, Span]
+    __slots__ = ("_table", "_base", "_at")
+    _at: dict[Any, Any] | None  # None: the entries are in the table; else raw entries, or the Spans made
 
     @property
     def at(self) -> dict[Any, Span]:
-        try:
-            return self._spans
-        except AttributeError:
-            if self._at is None:
-                spans = dict(zip(self, self._entry_spans()))
-            else:
-                spans = {k: _span_of(v) for k, v in self._at.items()}
-            self._spans = spans
-            return spans
+        raw = self._at
+        if raw.__class__ is _SpanDict:
+            return raw  # type: ignore[return-value]
+        if raw is None:
+            spans = _SpanDict(zip(self, self._entry_spans()))
+        else:
+            spans = _SpanDict((k, _span_of(v)) for k, v in raw.items())
+        self._at = spans
+        return spans
 
     @at.setter
     def at(self, spans: dict[Any, Span]) -> None:
-        self._at = self._spans = spans
+        self._at = _SpanDict(spans)
 
 
 class YSeq(_Placed, list):
     """A sequence; ``at[i]`` is the `Span` of item i."""
 
-    __slots__ = ("_table", "_base", "_at", "_spans")
-    _at: list[Any] | None  # None: the entries are in the table
-    _spans: list[Span]
+    __slots__ = ("_table", "_base", "_at")
+    _at: list[Any] | None  # None: the entries are in the table; else raw entries, or the Spans made
 
     @property
     def at(self) -> list[Span]:
-        try:
-            return self._spans
-        except AttributeError:
-            if self._at is None:
-                spans = list(self._entry_spans())
-            else:
-                spans = [_span_of(v) for v in self._at]
-            self._spans = spans
-            return spans
+        raw = self._at
+        if raw.__class__ is _SpanList:
+            return raw  # type: ignore[return-value]
+        spans = _SpanList(self._entry_spans() if raw is None else (_span_of(v) for v in raw))
+        self._at = spans
+        return spans
 
     @at.setter
     def at(self, spans: list[Span]) -> None:
-        self._at = self._spans = spans
+        self._at = _SpanList(spans)
 
 
 @dataclass
@@ -368,10 +371,6 @@ def _restore_breaks(value: Any, done: dict[int, Any]) -> Any:
     value.update((key, item) for key, _, item in items)  # same order: a table still lines up
     if raw_at is not None:
         value._at = {key: raw_at[old] for key, old, _ in items}
-    try:
-        del value._spans  # made again from ``_at`` on first need
-    except AttributeError:
-        pass
     return value
 
 
@@ -458,8 +457,9 @@ class _Builder:
     def __init__(self, max_nodes: int, text: str) -> None:
         self.max_nodes = max_nodes
         self.text = text
-        # machine ints as wide as the text's line and column numbers can get
-        self.table = array("i" if len(text) < 2**31 else "q")
+        # machine ints as wide as the text's line and column numbers can get (bounded
+        # by its length): 2 bytes for nearly every manifest file
+        self.table = array("H" if len(text) < 2**16 - 1 else "i" if len(text) < 2**31 - 1 else "q")
         self._lines: list[str] | None = None
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
