@@ -148,7 +148,7 @@ class Resource:
         return f"<{self.ref} at {self.path}:{self.start_line}>"
 
 
-@dataclass
+@dataclass(slots=True)  # one per file of a scan: no per-object dict
 class LoadedFile:
     source: SourceFile | None
     resources: list[Resource] = field(default_factory=list)

@@ -99,10 +99,15 @@ class Units:
                 else {}
             )
             self._kustomization_builds(kustomizations)
+            folder_builds: dict[str, tuple[str, str]] = {}  # one per folder, shared by its files
             for path in self._paths:
                 if not self._builds.get(path) and path not in kustomizations:
                     folder = folder_of(path)
-                    self._add(path, ("folder", folder), f"folder `{folder}/`" if folder != "." else "the top folder")
+                    build = folder_builds.get(folder)
+                    if build is None:
+                        build = folder_builds[folder] = ("folder", folder)
+                        self._labels.setdefault(build, f"folder `{folder}/`" if folder != "." else "the top folder")
+                    self._add(path, build, self._labels[build])
             if mode == "kustomization":
                 self._join_gitops(files, kustomizations)
         shared: dict[frozenset, frozenset] = {}  # the files of one folder or build share one set
@@ -110,6 +115,7 @@ class Units:
         for path in [*self._paths, *self._builds]:
             roots = frozenset(self._builds.get(path, ()))
             self._roots[path] = shared.setdefault(roots, roots)
+        self._builds = self._roots  # type: ignore[assignment]  # built: frozen, one set per distinct value
         self._roots_as_given: dict[str, frozenset[tuple[str, str]]] = {}  # rules ask per pair: norm once
 
     # --- what rules ask ---------------------------------------------------------

@@ -754,7 +754,7 @@ class _PlainBuilder(_Builder):
             seen.add(key)
 
     def _sequence(self, node: Any) -> YSeq:
-        result = YSeq()
+        items = []
         entries = [0, 0, 0, 0]
         mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
         # Every "-" of a block sequence stands in the sequence's own column.
@@ -774,11 +774,12 @@ class _PlainBuilder(_Builder):
                 count += 1
                 start = item_node.start_mark.line + 1
                 end = start if item_node.end_mark.line + 1 == start else self._scalar_end(item_node, start)
-            result.append(value)
+            items.append(value)
             entries += (start, start, end, item_node.start_mark.column if block_col is None else block_col)
             if end > last:
                 last = end
         self.total += count
+        result = YSeq(items)  # sized exactly, where appending leaves room to grow
         result._at = None
         self._place_at(result, node, entries, last)
         self._check_total()
