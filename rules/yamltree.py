@@ -23,8 +23,8 @@ from __future__ import annotations
 import gc
 import re
 from array import array
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from sys import intern
 from typing import Any, NamedTuple
 
@@ -289,15 +289,16 @@ class YSeq(_Placed, list):
         self._at = _SpanList(spans)
 
 
-@dataclass
+@dataclass(slots=True)  # one per document of a scan: no per-object dict
 class YamlDoc:
     index: int  # position in the file, 0-based
     root: Any
     start_line: int
     end_line: int
     # (line, key) of every key written twice in one mapping: the data keeps the last
-    # value, as libyaml does, while kubectl refuses the whole document
-    duplicate_keys: list[tuple[int, Any]] = field(default_factory=list)
+    # value, as libyaml does, while kubectl refuses the whole document (read only: a
+    # document without any shares one empty tuple)
+    duplicate_keys: Sequence[tuple[int, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,7 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
             start, end = builder.lines_of(node, root)
             if stood_in:
                 root = _restore_breaks(root, {})
-            docs.append(YamlDoc(index, root, start, end, builder.duplicates))
+            docs.append(YamlDoc(index, root, start, end, builder.duplicates or ()))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
