@@ -33,16 +33,21 @@ if str(ROOT) not in sys.path:
 
 from bench.webhook import SECRET, free_port, github_payload, post, stop_processes, wait_healthy  # noqa: E402
 
+FILES = 250  # manifests a pull request changes
+REPOSITORY = 300  # manifests in the repository, at least
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="footgun end to end: delivery to review")
     parser.add_argument("--pulls", type=int, default=5)
+    parser.add_argument("--files", type=int, default=FILES, help=f"manifests each pull request changes ({FILES})")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for one review")
     parser.add_argument(
         "--write-interval",
         help="FOOTGUN_WRITE_INTERVAL for the run (default: the App's, 1 s between two writes of an installation)",
     )
     args = parser.parse_args(argv)
+    manifests = max(REPOSITORY, args.pulls * args.files)  # each pull request changes files of its own
 
     from footgun.bot.webhook import signature_of
 
@@ -52,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     timings: list[tuple[int, float | None, float | None]] = []
     try:
         fake = subprocess.Popen(
-            [sys.executable, "-m", "bench.webhook", "--serve-fake", str(args.pulls), "300", "10", "1"],
+            [sys.executable, "-m", "bench.webhook", "--serve-fake", str(args.pulls), str(manifests), str(args.files), "1"],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     pacing = f"FOOTGUN_WRITE_INTERVAL={args.write_interval}" if args.write_interval is not None else "default settings"
     print(
         f"the App as the Procfile runs it (gunicorn + worker, {pacing}) against the fake GitHub "
-        "on loopback; pull requests changing 10 manifests in a repository of 300"
+        f"on loopback; pull requests changing {args.files} manifests in a repository of {manifests}"
     )
     for index, (number, review_at, checked_at) in enumerate(timings):
         label = "first (cold worker)" if index == 0 else "warm"
