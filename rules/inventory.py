@@ -179,27 +179,38 @@ class Inventory:
     def near_in(self, origin: Resource, namespace: str | None, *kinds: str) -> list[Resource]:
         """`near` for a reference into another namespace: resources of these kinds
         deployed with ``origin`` that could be in ``namespace``."""
-        return [r for r in self._could_be_in(namespace, *kinds) if r is not origin and self.units.together(origin, r)]
+        mates = self.unit_mates(origin)
+        return [
+            r
+            for r in self._could_be_in(namespace, *kinds)
+            if id(r) in mates and r is not origin and self.units.together(origin, r)
+        ]
+
+    def unit_mates(self, origin: Resource) -> set[int]:
+        """The ids of the resources that share a unit with ``origin`` (`Units.roots`):
+        only they can be deployed with it. Looking them up first spares a rule that
+        asks for every resource of a namespace weighing each through `Units.together`
+        (a namespace's resources grow with the repository)."""
+        by_root = self.memo("resources by unit", self._resources_by_root)
+        mates = {id(r) for root in self.units.roots(origin.path) for r in by_root.get(root, ())}
+        mates.add(id(origin))  # `Units.together` holds a resource together with itself
+        return mates
+
+    def _resources_by_root(self) -> dict[tuple[str, str], list[Resource]]:
+        by_root: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            for root in self.units.roots(resource.path):
+                by_root[root].append(resource)
+        return by_root
 
     def workloads_near_in(self, origin: Resource, namespace: str | None) -> list[Workload]:
         """`workloads_near` for ``namespace`` instead of ``origin``'s own."""
-        # Only a workload of one of origin's units can be deployed with it: looked up
-        # by unit first, so that a namespace's every policy does not weigh every
-        # workload of the namespace through `Units.together`.
-        by_root = self.memo("workloads by unit", self._workloads_by_root)
-        sharing = {id(w) for root in self.units.roots(origin.path) for w in by_root.get(root, ())}
+        mates = self.unit_mates(origin)
         return [
             w
             for w in self._workloads_could_be_in(namespace)
-            if id(w) in sharing and w.resource is not origin and self.units.together(origin, w.resource)
+            if id(w.resource) in mates and w.resource is not origin and self.units.together(origin, w.resource)
         ]
-
-    def _workloads_by_root(self) -> dict[tuple[str, str], list[Workload]]:
-        by_root: dict[tuple[str, str], list[Workload]] = defaultdict(list)
-        for workload in self.workloads:
-            for root in self.units.roots(workload.resource.path):
-                by_root[root].append(workload)
-        return by_root
 
     def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere in the scan that could share
