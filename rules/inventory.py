@@ -191,10 +191,17 @@ class Inventory:
         only they can be deployed with it. Looking them up first spares a rule that
         asks for every resource of a namespace weighing each through `Units.together`
         (a namespace's resources grow with the repository)."""
-        by_root = self.memo("resources by unit", self._resources_by_root)
-        mates = {id(r) for root in self.units.roots(origin.path) for r in by_root.get(root, ())}
+        mates = {id(r) for r in self.unit_members(origin)}
         mates.add(id(origin))  # `Units.together` holds a resource together with itself
         return mates
+
+    def unit_members(self, origin: Resource) -> list[Resource]:
+        """The resources of ``origin``'s units (each once, in no particular order)."""
+        by_root = self.memo("resources by unit", self._resources_by_root)
+        roots = self.units.roots(origin.path)
+        if len(roots) == 1:
+            return by_root.get(next(iter(roots)), [])
+        return list({id(r): r for root in roots for r in by_root.get(root, ())}.values())
 
     def _resources_by_root(self) -> dict[tuple[str, str], list[Resource]]:
         by_root: dict[tuple[str, str], list[Resource]] = defaultdict(list)
@@ -205,12 +212,28 @@ class Inventory:
 
     def workloads_near_in(self, origin: Resource, namespace: str | None) -> list[Workload]:
         """`workloads_near` for ``namespace`` instead of ``origin``'s own."""
-        mates = self.unit_mates(origin)
-        return [
-            w
-            for w in self._workloads_could_be_in(namespace)
-            if id(w.resource) in mates and w.resource is not origin and self.units.together(origin, w.resource)
-        ]
+        # The workloads of origin's units, in the order of `_workloads_could_be_in`
+        # (its namespace's, then those whose namespace is unset; every workload for
+        # an unset ``namespace``), without walking that list: it grows with the scan.
+        placed = self.memo("workloads placed", self._workloads_placed)
+        found = []
+        for resource in self.unit_members(origin):
+            place = placed.get(id(resource))
+            if place is None or resource is origin:
+                continue
+            workload, bucket, index = place
+            if namespace is None:
+                found.append((0, index, workload))
+            elif bucket == namespace or bucket is ANY:
+                found.append((0 if bucket == namespace else 1, index, workload))
+        found.sort(key=lambda entry: entry[:2])
+        return [w for _, _, w in found if self.units.together(origin, w.resource)]
+
+    def _workloads_placed(self) -> dict[int, tuple[Workload, str | None, int]]:
+        """Each workload by its resource's id: the workload, the namespace bucket it is
+        in, its place in the scan."""
+        bucket_of = {id(w): key for key, bucket in self._workloads_by_namespace.items() for w in bucket}
+        return {id(w.resource): (w, bucket_of[id(w)], index) for index, w in enumerate(self.workloads)}
 
     def anywhere(self, resource: Resource, *kinds: str) -> list[Resource]:
         """Resources of these kinds anywhere in the scan that could share
