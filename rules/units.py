@@ -122,7 +122,9 @@ class Units:
 
     def roots(self, path: str) -> frozenset[tuple[str, str]]:
         """The builds (kustomizations, folders, GitOps clusters) a file belongs to."""
-        found = self._roots_as_given.get(path)
+        found = self._roots.get(path)  # a path in normal form (most) is its own key
+        if found is None:
+            found = self._roots_as_given.get(path)
         if found is None:
             normal = norm(path)
             found = self._roots.get(normal)
