@@ -82,7 +82,8 @@ class SourceFile:
     def _line_starts(self) -> array:
         """Where each line starts, and where the text ends: the boundaries of
         ``split_lines(text, keepends=True)``."""
-        starts = array("i" if len(self.text) < 2**31 else "q", [0])
+        size = len(self.text)
+        starts = array("H" if size < 2**16 else "i" if size < 2**31 else "q", [0])
         starts.extend(accumulate(map(len, split_lines(self.text, keepends=True))))
         return starts
 
