@@ -165,7 +165,7 @@ class KustomizeRuns:
                 self.count += 1
             original(popen, args, *rest, **kwargs)
 
-        subprocess.Popen.__init__ = counting  # type: ignore[method-assign]
+        subprocess.Popen.__init__ = counting  # type: ignore[assignment]
 
 
 def child_time(folder: str, repeat: int, all_loaders: int = 1) -> dict:

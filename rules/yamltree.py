@@ -661,6 +661,7 @@ class _PlainBuilder(_Builder):
         mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
         count = 1
         last = 0  # the last line of any entry
+        value: Any
         for key_node, value_node in node.value:
             key_tag = key_node.ctag
             if key_tag is str_tag:
@@ -762,6 +763,7 @@ class _PlainBuilder(_Builder):
         block_col = None if node.flow_style else node.start_mark.column
         count = 1
         last = 0
+        value: Any
         for item_node in node.value:
             cls = type(item_node)
             if cls is mapping_node:
