@@ -71,7 +71,7 @@ class SourceFile:
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending."""
         # Rules ask for a few lines of many files: slicing the text at the line's
-        # offsets keeps 4 bytes a line instead of a string a line (``lines``).
+        # offsets keeps 2 to 4 bytes a line instead of a string a line (``lines``).
         starts = self._line_starts
         count = len(starts) - 1
         if not 1 <= number <= count:

@@ -166,11 +166,12 @@ _new_tuple = tuple.__new__  # _new_tuple(Span, (key_line, start, end, col))
 # `array` of machine ints per file (``_table``), for each collection, after its
 # children: a header ``line, end_line, col, flow`` then, per entry in the
 # collection's order, ``key_line, start, end, col`` (8 bytes an entry in a file
-# under 64 KiB, against a dict entry and an int or tuple object each). `Span`s are made on first access to
-# ``at``. A mapping whose entries do not line up with its keys (a key written twice,
-# YAML merge keys) and the alias-aware builder's collections keep a raw ``_at``
-# table instead: a dict (or list) of ints ``line * _ONE_LINE + col`` for entries on
-# one line, else tuples ``(key_line, start, end, col)`` or Spans.
+# under 64 KiB, against a dict entry and an int or tuple object each). `Span`s are
+# made on first access to ``at``. A mapping whose entries do not line up with its
+# keys (a key written twice, YAML merge keys) and the alias-aware builder's
+# collections keep a raw ``_at`` table instead: a dict (or list) of ints
+# ``line * _ONE_LINE + col`` for entries on one line, else tuples
+# ``(key_line, start, end, col)`` or Spans.
 _ONE_LINE = 1 << 20
 _HEADER = 4  # line, end_line, col, flow
 _ENTRY = 4  # key_line, start, end, col
