@@ -5,7 +5,11 @@ IngressClasses and the ingress controller, then per namespace a ``policies.yaml`
 (default deny, usually DNS allowed) and one folder per application holding its
 Deployment (or StatefulSet with its governing headless Service), Service(s) and
 often an Ingress, either in one multi-document file or split over several files. A
-few applications are kustomize-style bases without a namespace. The number of
+few applications are bases without a namespace, and about one in six is laid out
+for kustomize: a ``base/`` (its kustomization listing the Deployment, Service and
+Ingress files, no namespace) and one or two ``overlays/`` (staging, production),
+each a kustomization setting the namespace and a label and patching the replicas
+(`bench.engine` says how many kustomize builds a scan rendered). The number of
 namespaces grows with the square root of the size, so namespaces get bigger as the
 corpus does (which is what exposes a rule that is quadratic per namespace).
 
@@ -33,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SIZES = (500, 5_000, 50_000)
+KUSTOMIZE_SHARE = 0.16  # of the applications in a namespace: a base and its overlays
 DEFAULT_SEED = 20240601
 
 WORDS = (
@@ -103,12 +108,15 @@ class Corpus:
     bytes: int = 0
     kinds: Counter = field(default_factory=Counter)
     namespaces: int = 0
+    bases: int = 0  # kustomize bases, each with one or two overlays
+    overlays: int = 0
 
     def describe(self) -> str:
         kinds = ", ".join(f"{k} {v:,}" for k, v in self.kinds.most_common())
         return (
             f"{self.documents:,} documents in {self.files:,} files "
-            f"({self.bytes / 2**20:.1f} MiB, {self.namespaces} namespaces): {kinds}"
+            f"({self.bytes / 2**20:.1f} MiB, {self.namespaces} namespaces, "
+            f"{self.bases:,} kustomize bases with {self.overlays:,} overlays): {kinds}"
         )
 
 
@@ -292,7 +300,9 @@ class _Generator:
             docs.append(("NetworkPolicy", network_policy_allow_peer(name, ns, rng.choice(peers), port)))
         if ns:
             self.apps_in[ns].append(name)
-        if len(docs) > 1 and rng.random() < 0.25:  # split layout
+        if ns and rng.random() < KUSTOMIZE_SHARE:
+            self.kustomize_app(folder, name, ns, docs)
+        elif len(docs) > 1 and rng.random() < 0.25:  # split layout
             files = {
                 "deployment.yaml": docs[:1],
                 "service.yaml": [d for d in docs[1:] if d[0] == "Service"],
@@ -305,8 +315,51 @@ class _Generator:
         else:
             self.write(f"{folder}/{name}.yaml", docs, f"# {name}: owned by team {team}\n")
 
+    def kustomize_app(self, folder: str, name: str, ns: str, docs: list[tuple[str, str]]) -> None:
+        """``docs`` as a kustomize base (without their namespace) and its overlays."""
+        files: dict[str, list[tuple[str, str]]] = {}
+        for kind, text in docs:
+            files.setdefault(f"{kind.lower()}.yaml", []).append((kind, text.replace(f"  namespace: {ns}\n", "", 1)))
+        if self.target - self.corpus.documents < len(docs) + 4:
+            return  # too little room left for a whole build: the corpus ends with plain files
+        for filename, part in files.items():
+            self.write(f"{folder}/base/{filename}", part)
+        self.write(f"{folder}/base/kustomization.yaml", [("Kustomization", kustomization(sorted(files)))])
+        self.corpus.bases += 1
+        workload = docs[0][0]
+        environments = ("production", "staging") if self.rng.random() < 0.5 else ("production",)
+        for environment in environments:
+            overlay = f"{folder}/overlays/{environment}"
+            namespace = ns if environment == "production" else f"{ns}-{environment}"
+            replicas = self.rng.choice((3, 4, 6)) if environment == "production" else 1
+            self.write(f"{overlay}/replicas.yaml", [(workload, replicas_patch(workload, name, replicas))])
+            self.write(
+                f"{overlay}/kustomization.yaml",
+                [("Kustomization", kustomization(["../../base"], namespace, environment, "replicas.yaml"))],
+            )
+            self.corpus.overlays += 1
+
 
 # ---- document templates --------------------------------------------------------------
+def kustomization(
+    resources: list[str], namespace: str | None = None, environment: str | None = None, patch: str | None = None
+) -> str:
+    out = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+    if namespace:
+        out += f"namespace: {namespace}\n"
+    out += "resources:\n" + "".join(f"  - {r}\n" for r in resources)
+    if environment:
+        out += f"labels:\n  - pairs:\n      environment: {environment}\n"
+    if patch:
+        out += f"patches:\n  - path: {patch}\n"
+    return out
+
+
+def replicas_patch(kind: str, name: str, replicas: int) -> str:
+    api_version = "apps/v1"
+    return f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n"
+
+
 def _map(entries: dict, indent: int) -> str:
     pad = " " * indent
     return "".join(f"{pad}{k}: {_scalar(v)}\n" for k, v in entries.items())

@@ -108,7 +108,10 @@ def _watch(fake, numbers: list[int]) -> None:
             runs = fake.check_runs(REPO, pr.head_sha, "footgun")
             if ("check", number) not in seen and any(r.status == "completed" for r in runs):
                 seen.add(("check", number))
-                print(json.dumps({"event": "check", "number": number, "at": time.monotonic()}), flush=True)
+                calls = len(fake.requests.all())  # every API request the fake answered so far
+                print(
+                    json.dumps({"event": "check", "number": number, "at": time.monotonic(), "calls": calls}), flush=True
+                )
         time.sleep(0.005)
 
 

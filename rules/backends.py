@@ -225,8 +225,12 @@ def shows_its_namespace(ctx: Context, origin: Resource, namespace: str | None, *
     too: any namespace may be its own, but a scan whose other resources all name
     theirs says nothing about where it lands."""
     if namespace is None:
+        mates = ctx.inventory.unit_mates(origin)
         return bool(
-            any(ctx.inventory.together(origin, w.resource) for w in ctx.inventory.workloads_in(None))
+            any(
+                w.resource in mates and ctx.inventory.together(origin, w.resource)
+                for w in ctx.inventory.workloads_in(None)
+            )
             or services
             and any(s.namespace is None for s in core_services_deployed_with(ctx, origin, None))
         )

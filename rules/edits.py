@@ -38,14 +38,53 @@ def style_of(source: SourceFile) -> FileStyle:
 # --- rendering -------------------------------------------------------------------
 
 
+# Many findings get the same snippet (one dnsConfig per workload, say) and ruamel's
+# emitter is pure Python: each value is rendered once per style. Bounded; the key
+# tells apart every value that renders differently (types included, not just ==).
+_RENDERED: dict[tuple[Any, FileStyle], tuple[str, ...]] = {}
+_RENDERED_MAX = 1024
+
+
+class _NotPlain(Exception):
+    """A value holding something other than plain data: rendered, not remembered."""
+
+
+def _plain_key(value: Any) -> Any:
+    cls = value.__class__
+    if cls in (str, int, bool) or value is None:
+        return (cls, value)
+    if cls is float:
+        return (cls, repr(value))  # -0.0 == 0.0 and nan != nan, but not as text
+    if isinstance(value, dict):
+        return (dict, tuple((_plain_key(k), _plain_key(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return (list, tuple(_plain_key(v) for v in value))
+    raise _NotPlain
+
+
 def render(value: Any, style: FileStyle, col: int) -> list[str]:
     """``value`` (a dict or list) as block YAML lines, each starting at ``col``."""
+    try:
+        key: Any = (_plain_key(value), style)
+    except _NotPlain:
+        key = None
+    lines = _RENDERED.get(key) if key is not None else None
+    if lines is None:
+        lines = _render(value, style)
+        if key is not None:
+            if len(_RENDERED) >= _RENDERED_MAX:
+                _RENDERED.clear()
+            _RENDERED[key] = lines
+    return [" " * col + line if line else line for line in lines]
+
+
+def _render(value: Any, style: FileStyle) -> tuple[str, ...]:
     yaml = YAML()
     yaml.indent(mapping=style.indent, sequence=style.seq_offset + 2, offset=style.seq_offset)
     yaml.width = 4096
     buffer = io.StringIO()
     yaml.dump(_quoted(value, style.quote), buffer)
-    return [" " * col + line if line else line for line in buffer.getvalue().splitlines()]
+    return tuple(buffer.getvalue().splitlines())
 
 
 def render_scalar(value: Any, quote: str = '"') -> str:

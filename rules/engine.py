@@ -493,7 +493,7 @@ def is_suppressed(found: Finding, resource: Resource | None) -> bool:
 def _ignore_comments_at(source: SourceFile, line: int) -> Iterator[str]:
     """Ignore-comment rule lists on ``line`` and on the comment lines above it."""
     number = line
-    while 1 <= number <= len(source.lines):
+    while 1 <= number <= source.line_count:
         text = source.line(number)
         match = _IGNORE_COMMENT.search(text)
         if match:
@@ -584,7 +584,7 @@ def _withhold(finding: Finding, reason: str) -> None:
 def _unsafe(finding: Finding, sources: dict[str, SourceFile], loaded: list[LoadedFile]) -> str | None:
     for edit in finding.fix.edits if finding.fix else ():
         source = sources.get(edit.path)
-        if source is None or not 1 <= edit.start_line <= edit.end_line <= len(source.lines):
+        if source is None or not 1 <= edit.start_line <= edit.end_line <= source.line_count:
             return "its edit does not fit the file"
         if any(_NODE_PROPERTY.search(source.line(n)) for n in range(edit.start_line, edit.end_line + 1)):
             return "its edit would touch a YAML anchor, alias or tag"
@@ -635,7 +635,7 @@ class _Validation:
         for finding in group:
             for edit in finding.fix.edits if finding.fix else ():
                 edits.setdefault(edit.path, []).append(edit)
-        reloaded = []
+        reloaded = []  # kept only to run the rules again: the edited trees are a scan's worth
         for file in self.loaded:
             if file.source is None or file.source.path not in edits:
                 reloaded.append(file)
@@ -645,7 +645,8 @@ class _Validation:
             if edited.skip or len(edited.skipped_documents) > len(file.skipped_documents):
                 reason = edited.skip.reason if edited.skip else edited.skipped_documents[-1].reason
                 return f"the edited file does not parse: {reason}"
-            reloaded.append(edited)
+            if self.rerun_rules:
+                reloaded.append(edited)
         if not self.rerun_rules:
             return None
         if self.runs_left <= 0:

@@ -14,6 +14,10 @@ class FileStyle:
     quote: str = '"'
 
 
+_QUOTED_VALUE = re.compile(r":\s+(['\"])")
+_TRAILING_COMMENT = re.compile(r"\s+#.*$")
+
+
 def detect_style(lines: list[str]) -> FileStyle:
     indents: Counter[int] = Counter()
     offsets: Counter[int] = Counter()
@@ -30,10 +34,11 @@ def detect_style(lines: list[str]) -> FileStyle:
                 offsets[col - opener_col] += 1
             elif col > opener_col:
                 indents[col - opener_col] += 1
-        value = re.search(r":\s+(['\"])", body)
-        if value:
-            quotes[value.group(1)] += 1
-        stripped = re.sub(r"\s+#.*$", "", body)
+        if "'" in body or '"' in body:  # (the searches are most of a file's reading)
+            value = _QUOTED_VALUE.search(body)
+            if value:
+                quotes[value.group(1)] += 1
+        stripped = _TRAILING_COMMENT.sub("", body) if "#" in body else body
         if stripped.endswith(":"):
             # the key's column: past any "- " item indicators before it
             key_body = body

@@ -185,15 +185,61 @@ class Inventory:
     def deployed_with_in_namespace(self, origin: Resource, namespace: str | None, *kinds: str) -> list[Resource]:
         """`deployed_with` for a reference into another namespace: resources of these kinds
         deployed with ``origin`` that could be in ``namespace``."""
-        return [r for r in self._could_be_in(namespace, *kinds) if r is not origin and self.units.together(origin, r)]
+        mates = self.unit_mates(origin)
+        return [
+            r
+            for r in self._could_be_in(namespace, *kinds)
+            if r in mates and r is not origin and self.units.together(origin, r)
+        ]
+
+    def unit_mates(self, origin: Resource) -> set[Resource]:
+        """The resources that share a unit with ``origin`` (`Units.roots`):
+        only they can be deployed with it. Looking them up first spares a rule that
+        asks for every resource of a namespace weighing each through `Units.together`
+        (a namespace's resources grow with the repository)."""
+        mates = set(self.unit_members(origin))
+        mates.add(origin)  # `Units.together` holds a resource together with itself
+        return mates
+
+    def unit_members(self, origin: Resource) -> list[Resource]:
+        """The resources of ``origin``'s units (each once, in no particular order)."""
+        by_root = self.memo("resources by unit", self._resources_by_root)
+        roots = self.units.roots(origin.path)
+        if len(roots) == 1:
+            return by_root.get(next(iter(roots)), [])
+        return list({r: None for root in roots for r in by_root.get(root, ())})
+
+    def _resources_by_root(self) -> dict[tuple[str, str], list[Resource]]:
+        by_root: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            for root in self.units.roots(resource.path):
+                by_root[root].append(resource)
+        return by_root
 
     def workloads_deployed_with_in_namespace(self, origin: Resource, namespace: str | None) -> list[Workload]:
         """`workloads_deployed_with` for ``namespace`` instead of ``origin``'s own."""
-        return [
-            w
-            for w in self._workloads_could_be_in(namespace)
-            if w.resource is not origin and self.units.together(origin, w.resource)
-        ]
+        # The workloads of origin's units, in the order of `_workloads_could_be_in`
+        # (its namespace's, then those whose namespace is unset; every workload for
+        # an unset ``namespace``), without walking that list: it grows with the scan.
+        placed = self.memo("workloads placed", self._workloads_placed)
+        found: list[tuple[int, int, Workload]] = []
+        for resource in self.unit_members(origin):
+            place = placed.get(resource)
+            if place is None or resource is origin:
+                continue
+            workload, bucket, index = place
+            if namespace is None:
+                found.append((0, index, workload))
+            elif bucket == namespace or bucket is ANY:
+                found.append((0 if bucket == namespace else 1, index, workload))
+        found.sort(key=lambda entry: entry[:2])
+        return [w for _, _, w in found if self.units.together(origin, w.resource)]
+
+    def _workloads_placed(self) -> dict[Resource, tuple[Workload, str | None, int]]:
+        """Each workload by its resource: the workload, the namespace bucket it is in,
+        its place in the scan."""
+        bucket_of = {w: key for key, bucket in self._workloads_by_namespace.items() for w in bucket}
+        return {w.resource: (w, bucket_of[w], index) for index, w in enumerate(self.workloads)}
 
     def together(self, a: Resource, b: Resource) -> bool:
         """Whether two resources are applied to one cluster together."""

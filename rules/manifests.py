@@ -50,10 +50,16 @@ class SourceFile:
     path: str
     text: str
 
-    @cached_property
+    @property
     def lines(self) -> list[str]:
-        """The lines as git counts them (see `split_lines`), with their endings."""
+        """The lines as git counts them (see `split_lines`), with their endings. Split
+        on each call, not kept: a scan holds every file's text, and a list of lines
+        would double that; `line` and `line_count` read single lines cheaply."""
         return split_lines(self.text, keepends=True)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts) - 1
 
     @cached_property
     def newline(self) -> str:
@@ -72,10 +78,8 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending."""
-        if "lines" in self.__dict__:
-            return self.lines[number - 1].rstrip("\r\n")
         # Rules ask for a few lines of many files: slicing the text at the line's
-        # offsets keeps 8 bytes a line instead of a string a line (``lines``).
+        # offsets keeps 2 to 4 bytes a line instead of a string a line (``lines``).
         starts = self._line_starts
         count = len(starts) - 1
         if not 1 <= number <= count:
@@ -86,12 +90,13 @@ class SourceFile:
     def _line_starts(self) -> array:
         """Where each line starts, and where the text ends: the boundaries of
         ``split_lines(text, keepends=True)``."""
-        starts = array("q", [0])
+        size = len(self.text)
+        starts = array("H" if size < 2**16 else "i" if size < 2**31 else "q", [0])
         starts.extend(accumulate(map(len, split_lines(self.text, keepends=True))))
         return starts
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # one per manifest of a scan: no per-object dict
 class Resource:
     source: SourceFile
     doc: YamlDoc
@@ -158,7 +163,7 @@ class Resource:
         return f"<{self.ref} at {self.path}:{self.start_line}>"
 
 
-@dataclass
+@dataclass(slots=True)  # one per file of a scan: no per-object dict
 class LoadedFile:
     source: SourceFile | None
     resources: list[Resource] = field(default_factory=list)
@@ -307,6 +312,8 @@ def _resource(source: SourceFile, doc: YamlDoc, data: YMap) -> Resource:
 def _string_map(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
+    if all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
+        return value  # already strings (most labels): shared, not copied; read only
     return {str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
 
 

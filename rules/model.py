@@ -64,7 +64,7 @@ class Related:
         return {"path": self.path, "line": self.line, "message": self.message}
 
 
-@dataclass
+@dataclass(slots=True)  # thousands in a large scan: no per-object dict
 class Finding:
     rule: str
     severity: str

@@ -82,7 +82,7 @@ class Units:
 
     def __init__(self, files: list[LoadedFile], mode: str = "kustomization") -> None:
         self._paths = [norm(_path_of(f)) for f in files]
-        self._builds: dict[str, set[tuple[str, str]]] = {p: set() for p in self._paths}
+        self._builds: dict[str, set[tuple[str, str]]] = {}  # a path without a build has no entry
         self._patches: dict[str, set[tuple[str, str]]] = {}
         self._namespace_hints: dict[str, list[str | None]] = {}
         self._labels: dict[tuple[str, str], str] = {}
@@ -101,22 +101,41 @@ class Units:
             self._kustomization_builds(kustomizations)
             for f in files:  # a build's rendered objects are applied by that kustomization
                 if f.built_by and f.source:
-                    build = ("kustomization", norm(f.built_by))
-                    self._add(norm(f.source.path), build, f"the kustomization `{norm(f.built_by)}`")
+                    applied_by = ("kustomization", norm(f.built_by))
+                    self._add(norm(f.source.path), applied_by, f"the kustomization `{norm(f.built_by)}`")
+            folder_builds: dict[str, tuple[str, str]] = {}  # one per folder, shared by its files
             for path in self._paths:
-                if not self._builds[path] and path not in kustomizations:
+                if not self._builds.get(path) and path not in kustomizations:
                     folder = folder_of(path)
-                    self._add(path, ("folder", folder), f"folder `{folder}/`" if folder != "." else "the top folder")
+                    build = folder_builds.get(folder)
+                    if build is None:
+                        build = folder_builds[folder] = ("folder", folder)
+                        self._labels.setdefault(build, f"folder `{folder}/`" if folder != "." else "the top folder")
+                    self._add(path, build, self._labels[build])
             if mode == "kustomization":
                 self._join_gitops(files, kustomizations)
-        self._roots = {path: frozenset(builds) for path, builds in self._builds.items()}
+        shared: dict[frozenset, frozenset] = {}  # the files of one folder or build share one set
+        self._roots: dict[str, frozenset[tuple[str, str]]] = {}
+        for path in [*self._paths, *self._builds]:
+            roots = frozenset(self._builds.get(path, ()))
+            self._roots[path] = shared.setdefault(roots, roots)
+        self._builds = self._roots  # type: ignore[assignment]  # built: frozen, one set per distinct value
+        self._roots_as_given: dict[str, frozenset[tuple[str, str]]] = {}  # rules ask per pair: norm once
 
     # --- what rules ask ---------------------------------------------------------
 
     def roots(self, path: str) -> frozenset[tuple[str, str]]:
         """The builds (kustomizations, folders, GitOps clusters) a file belongs to."""
-        found = self._roots.get(norm(path))
-        return found if found is not None else frozenset({("file", norm(path))})
+        found = self._roots.get(path)  # a path in normal form (most) is its own key
+        if found is None:
+            found = self._roots_as_given.get(path)
+        if found is None:
+            normal = norm(path)
+            found = self._roots.get(normal)
+            if found is None:
+                found = frozenset({("file", normal)})
+            self._roots_as_given[path] = found
+        return found
 
     def together(self, a: Resource, b: Resource) -> bool:
         """Whether ``a`` and ``b`` are applied to one cluster together."""

@@ -32,7 +32,7 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 REPLICATED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # one per workload of a scan: no per-object dict
 class Workload:
     resource: Resource
     template_path: tuple[str, ...]  # path of the pod template within the resource
@@ -84,6 +84,8 @@ def workload_of(resource: Resource, paths: dict[str, tuple[str, ...]]) -> Worklo
     labels = metadata.get("labels") if isinstance(metadata, dict) else None
     if not isinstance(labels, dict):
         labels = {}
+    if all(k.__class__ is str and v.__class__ is str for k, v in labels.items()):
+        return Workload(resource, path, labels)  # already strings (most): shared, not copied; read only
     return Workload(resource, path, {str(k): label_value(v) for k, v in labels.items()})
 
 

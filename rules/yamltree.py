@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from sys import intern
 from typing import Any, NamedTuple
 
@@ -160,13 +161,20 @@ class Span(NamedTuple):
 _new_tuple = tuple.__new__  # _new_tuple(Span, (key_line, start, end, col))
 
 
-# The builder stores each collection's spans raw (``_at``) and `Span`s are made on
-# first access to ``at``: there is one per key and item of every file while rules look
-# at few of them. Raw, an entry whose key and value sit on one line (most of them) is
-# one int, ``line * _ONE_LINE + col`` (28 bytes, outside the garbage collector's
-# lists), any other a plain tuple ``(key_line, start, end, col)`` (which drops out of
-# those lists at the collector's first pass; a Span, a tuple subclass, never does).
+# Where things sit is kept out of the tree's objects: there is one span per key and
+# item of every file, while rules look at few of them. A builder appends to one
+# `array` of machine ints per file (``_table``), for each collection, after its
+# children: a header ``line, end_line, col, flow`` then, per entry in the
+# collection's order, ``key_line, start, end, col`` (8 bytes an entry in a file
+# under 64 KiB, against a dict entry and an int or tuple object each). `Span`s are
+# made on first access to ``at``. A mapping whose entries do not line up with its
+# keys (a key written twice, YAML merge keys) and the alias-aware builder's
+# collections keep a raw ``_at`` table instead: a dict (or list) of ints
+# ``line * _ONE_LINE + col`` for entries on one line, else tuples
+# ``(key_line, start, end, col)`` or Spans.
 _ONE_LINE = 1 << 20
+_HEADER = 4  # line, end_line, col, flow
+_ENTRY = 4  # key_line, start, end, col
 
 
 def _span_of(raw: Any) -> Span:
@@ -176,12 +184,21 @@ def _span_of(raw: Any) -> Span:
     return _new_tuple(Span, raw)
 
 
+def _table_span(table: array, at: int) -> Span:
+    return _new_tuple(Span, (table[at], table[at + 1], table[at + 2], table[at + 3]))
+
+
 def span_at(collection: YMap | YSeq, key: Any) -> Span:
     """``collection.at[key]``, without making the Span of every other entry."""
-    try:
-        return collection._spans[key]
-    except AttributeError:
+    if collection._at is not None:
         return _span_of(collection._at[key])
+    if isinstance(collection, YMap):
+        if key not in collection:
+            raise KeyError(key)
+        index = list(collection).index(key)
+    else:
+        index = range(len(collection))[key]  # IndexError, negative indexes, as a list's
+    return _table_span(collection._table, collection._base + _HEADER + _ENTRY * index)
 
 
 def _end_of(raw: Any) -> int:
@@ -189,63 +206,100 @@ def _end_of(raw: Any) -> int:
     return raw // _ONE_LINE if raw.__class__ is int else raw[2]
 
 
-class YMap(dict):
+class _Placed:
+    """Where a collection sits, read from its builder's table."""
+
+    __slots__ = ()
+    _table: array
+    _base: int
+
+    @property
+    def line(self) -> int:
+        return self._table[self._base]
+
+    @property
+    def end_line(self) -> int:
+        return self._table[self._base + 1]
+
+    @property
+    def col(self) -> int:
+        return self._table[self._base + 2]
+
+    @property
+    def flow(self) -> bool:
+        return bool(self._table[self._base + 3])
+
+    def _entry_spans(self) -> Iterator[Span]:
+        table, at = self._table, self._base + _HEADER
+        for index in range(len(self)):  # type: ignore[arg-type]
+            yield _table_span(table, at + _ENTRY * index)
+
+
+class _SpanDict(dict):
+    """``YMap.at`` once made: the Spans themselves (one slot holds raw or made)."""
+
+    __slots__ = ()
+
+
+class _SpanList(list):
+    """``YSeq.at`` once made."""
+
+    __slots__ = ()
+
+
+class YMap(_Placed, dict):
     """A mapping; ``at[key]`` is the `Span` of that key's entry."""
 
-    __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
-    _at: Any  # raw spans until `at` is first read
-    _spans: dict[Any, Span]
-    line: int
-    end_line: int
-    col: int
-    flow: bool
+    __slots__ = ("_table", "_base", "_at")
+    _at: dict[Any, Any] | None  # None: the entries are in the table; else raw entries, or the Spans made
 
     @property
     def at(self) -> dict[Any, Span]:
-        try:
-            return self._spans
-        except AttributeError:
-            self._spans = spans = {k: _span_of(v) for k, v in self._at.items()}
-            return spans
+        raw = self._at
+        if raw.__class__ is _SpanDict:
+            return raw
+        if raw is None:
+            spans = _SpanDict(zip(self, self._entry_spans()))
+        else:
+            spans = _SpanDict((k, _span_of(v)) for k, v in raw.items())
+        self._at = spans
+        return spans
 
     @at.setter
     def at(self, spans: dict[Any, Span]) -> None:
-        self._at = self._spans = spans
+        self._at = _SpanDict(spans)
 
 
-class YSeq(list):
+class YSeq(_Placed, list):
     """A sequence; ``at[i]`` is the `Span` of item i."""
 
-    __slots__ = ("_at", "_spans", "line", "end_line", "col", "flow")
-    _at: Any  # raw spans until `at` is first read
-    _spans: list[Span]
-    line: int
-    end_line: int
-    col: int
-    flow: bool
+    __slots__ = ("_table", "_base", "_at")
+    _at: list[Any] | None  # None: the entries are in the table; else raw entries, or the Spans made
 
     @property
     def at(self) -> list[Span]:
-        try:
-            return self._spans
-        except AttributeError:
-            self._spans = spans = [_span_of(v) for v in self._at]
-            return spans
+        raw = self._at
+        if raw.__class__ is _SpanList:
+            return raw
+        spans = _SpanList(self._entry_spans() if raw is None else (_span_of(v) for v in raw))
+        self._at = spans
+        return spans
 
     @at.setter
     def at(self, spans: list[Span]) -> None:
-        self._at = self._spans = spans
+        self._at = _SpanList(spans)
 
 
-@dataclass
+@dataclass(slots=True)  # one per document of a scan: no per-object dict
 class YamlDoc:
     index: int  # position in the file, 0-based
     root: Any
     start_line: int
     end_line: int
     # (line, key) of every key written twice in one mapping: the data keeps the last
-    # value, as libyaml does, while kubectl refuses the whole document
-    duplicate_keys: list[tuple[int, Any]] = field(default_factory=list)
+    # value, as libyaml does, while kubectl refuses the whole document (read only: a
+    # document without any shares one empty tuple)
+    duplicate_keys: Sequence[tuple[int, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -282,7 +336,7 @@ def parse_documents(text: str, limits: Limits = Limits()) -> list[YamlDoc]:
             start, end = builder.lines_of(node, root)
             if stood_in:
                 root = _restore_breaks(root, {})
-            docs.append(YamlDoc(index, root, start, end, builder.duplicates))
+            docs.append(YamlDoc(index, root, start, end, builder.duplicates or ()))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -316,12 +370,9 @@ def _restore_breaks(value: Any, done: dict[int, Any]) -> Any:
     raw_at = value._at
     items = [(_restore_breaks(k, done), k, _restore_breaks(v, done)) for k, v in value.items()]
     value.clear()
-    value.update((key, item) for key, _, item in items)
-    value._at = {key: raw_at[old] for key, old, _ in items}
-    try:
-        del value._spans  # made again from ``_at`` on first need
-    except AttributeError:
-        pass
+    value.update((key, item) for key, _, item in items)  # same order: a table still lines up
+    if raw_at is not None:
+        value._at = {key: raw_at[old] for key, old, _ in items}
     return value
 
 
@@ -403,6 +454,9 @@ class _Builder:
     def __init__(self, max_nodes: int, text: str) -> None:
         self.max_nodes = max_nodes
         self.text = text
+        # machine ints as wide as the text's line and column numbers can get (bounded
+        # by its length): 2 bytes for nearly every manifest file
+        self.table = array("H" if len(text) < 2**16 - 1 else "i" if len(text) < 2**31 - 1 else "q")
         self._lines: list[str] | None = None
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
@@ -531,10 +585,10 @@ class _Builder:
         return result, size
 
     def _place(self, value: YMap | YSeq, node: Any) -> None:
-        value.flow = bool(node.flow_style)
-        value.line = node.start_mark.line + 1
-        value.col = node.start_mark.column
-        value.end_line = self.lines_of(node, value)[1]
+        value._table = table = self.table
+        value._base = len(table)
+        mark = node.start_mark
+        table.extend((mark.line + 1, self.lines_of(node, value)[1], mark.column, 1 if node.flow_style else 0))
 
     def lines_of(self, node: Any, value: Any) -> tuple[int, int]:
         """First and last line (1-based) of a node's own text."""
@@ -551,6 +605,8 @@ class _Builder:
             return start, end
         # A block collection's end mark lies past trailing comments and blank lines;
         # its real last line is its last child's.
+        if value._at is None:
+            return start, value.end_line  # placed from the table, where that is so
         spans = value._at.values() if isinstance(value, YMap) else value._at
         last = max((_end_of(s) for s in spans), default=start)
         return start, last
@@ -596,16 +652,19 @@ class _PlainBuilder(_Builder):
 
     def _mapping(self, node: Any) -> YMap:  # type: ignore[override]  # the value alone: the count is in self.total
         result = YMap()
-        at: dict[Any, Any] = {}  # raw spans (see `_span_of`)
-        value: Any
+        # the header (filled in last), then 4 ints an entry, appended to the table at once
+        entries = [0, 0, 0, 0]
         merges = None
-        mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
+        mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
         count = 1
         last = 0  # the last line of any entry
+        value: Any
         for key_node, value_node in node.value:
             key_tag = key_node.ctag
             if key_tag is str_tag:
-                key = intern(key_node.value)  # keys repeat in every document: one copy each
+                # keys and most values (ports' names, protocols, kinds, labels) repeat in
+                # every document: one copy each (interned strings die with their last use)
+                key = intern(key_node.value)
                 count += 1
             elif key_tag is _T_MERGE or key_node.tag == _MERGE:
                 if merges is None:
@@ -613,10 +672,7 @@ class _PlainBuilder(_Builder):
                 merges.append(value_node)
                 continue
             else:
-                key = self.build(key_node, False)
-                if isinstance(key, (YMap, YSeq)):
-                    key = str(key)  # complex keys never occur in manifests
-            mark = key_node.start_mark
+                key = self._key(key_node)
             cls = type(value_node)
             if cls is mapping_node:
                 value = self._mapping(value_node)
@@ -625,37 +681,64 @@ class _PlainBuilder(_Builder):
                 value = self._sequence(value_node)
                 start, end = value.line, value.end_line
             else:
-                value = value_node.value if value_node.ctag is str_tag else _scalar(value_node)
+                value = intern(value_node.value) if value_node.ctag is str_tag else _scalar(value_node)
                 count += 1
                 start = value_node.start_mark.line + 1
                 end = start if value_node.end_mark.line + 1 == start else self._scalar_end(value_node, start)
             result[key] = value
-            key_line, col = mark.line + 1, mark.column
-            if start == end == key_line and col < one_line:
-                at[key] = key_line * one_line + col
-            else:
-                at[key] = (key_line, start, end, col)
+            mark = key_node.start_mark
+            entries += (mark.line + 1, start, end, mark.column)
             if end > last:
                 last = end
         self.total += count
-        if len(result) + (len(merges) if merges else 0) < len(node.value):
-            self._find_duplicates(node)
-        if merges:
-            for merge_node in merges:  # YAML merge keys: explicit keys win
-                sources = merge_node.value if type(merge_node) is sequence_node else [merge_node]
-                for source in sources:
-                    merged = self.build(source, False)
-                    if isinstance(merged, YMap):
-                        for k, v in merged.items():
-                            if k not in result:
-                                result[k] = v
-                                at[k] = merged_span = merged._at[k]
-                                if _end_of(merged_span) > last:
-                                    last = _end_of(merged_span)
-        result._at = at
-        self._place_at(result, node, last if at else 0)
+        if merges or 4 * len(result) + 4 != len(entries):  # entries no longer line up with keys
+            last = self._raw_entries(result, node, entries, merges, last)
+            entries = entries[:4]
+        else:
+            result._at = None
+        self._place_at(result, node, entries, last)
         self._check_total()
         return result
+
+    def _key(self, key_node: Any) -> Any:
+        """A key that is not a plain string (counted as a node)."""
+        key = self.build(key_node, False)
+        return str(key) if isinstance(key, (YMap, YSeq)) else key  # complex keys never occur in manifests
+
+    def _raw_entries(self, result: YMap, node: Any, entries: list[int], merges: list | None, last: int) -> int:
+        """Give ``result`` a raw ``_at`` dict (a key written twice keeps its first place
+        and its last span; merged keys, explicit keys winning, keep where they are
+        written); returns the last line of any entry. Rare: not the hot path."""
+        self._find_duplicates(node)
+        keys = [
+            key_node.value if key_node.ctag is _T_STR else self._uncounted_key(key_node)
+            for key_node, _ in node.value
+            if not (key_node.ctag is _T_MERGE or key_node.tag == _MERGE)
+        ]
+        at: dict[Any, Any] = {}
+        for index, key in enumerate(keys):
+            at[key] = tuple(entries[4 + 4 * index : 8 + 4 * index])
+        for merge_node in merges or ():
+            sources = merge_node.value if type(merge_node) is SequenceNode else [merge_node]
+            for source in sources:
+                merged = self.build(source, False)
+                if isinstance(merged, YMap):
+                    for k, v in merged.items():
+                        if k not in result:
+                            result[k] = v
+                            at[k] = merged_span = span_at(merged, k)
+                            if merged_span.end > last:
+                                last = merged_span.end
+        result._at = at
+        return last
+
+    def _uncounted_key(self, key_node: Any) -> Any:
+        """A key built again (it was counted the first time)."""
+        total, self.total = self.total, 0
+        try:
+            return self._key(key_node)
+        finally:
+            self.total = total
 
     def _find_duplicates(self, node: Any) -> None:
         """Record the keys of a mapping node written more than once (rare: the hot
@@ -670,14 +753,14 @@ class _PlainBuilder(_Builder):
             seen.add(key)
 
     def _sequence(self, node: Any) -> YSeq:  # type: ignore[override]  # the value alone: the count is in self.total
-        result = YSeq()
-        at: list[Any] = []  # raw spans (see `_span_of`)
-        value: Any
-        mapping_node, sequence_node, str_tag, one_line = MappingNode, SequenceNode, _T_STR, _ONE_LINE
+        items: list[Any] = []
+        entries = [0, 0, 0, 0]
+        mapping_node, sequence_node, str_tag = MappingNode, SequenceNode, _T_STR
         # Every "-" of a block sequence stands in the sequence's own column.
         block_col = None if node.flow_style else node.start_mark.column
         count = 1
         last = 0
+        value: Any
         for item_node in node.value:
             cls = type(item_node)
             if cls is mapping_node:
@@ -687,36 +770,39 @@ class _PlainBuilder(_Builder):
                 value = self._sequence(item_node)
                 start, end = value.line, value.end_line
             else:
-                value = item_node.value if item_node.ctag is str_tag else _scalar(item_node)
+                value = intern(item_node.value) if item_node.ctag is str_tag else _scalar(item_node)
                 count += 1
                 start = item_node.start_mark.line + 1
                 end = start if item_node.end_mark.line + 1 == start else self._scalar_end(item_node, start)
-            result.append(value)
-            col = item_node.start_mark.column if block_col is None else block_col
-            at.append(start * one_line + col if start == end and col < one_line else (start, start, end, col))
+            items.append(value)
+            entries += (start, start, end, item_node.start_mark.column if block_col is None else block_col)
             if end > last:
                 last = end
         self.total += count
-        result._at = at
-        self._place_at(result, node, last)
+        result = YSeq(items)  # sized exactly, where appending leaves room to grow
+        result._at = None
+        self._place_at(result, node, entries, last)
         self._check_total()
         return result
 
-    def _place_at(self, value: YMap | YSeq, node: Any, last: int) -> None:
-        """`_place`, given the last line of the entries (0: no entries)."""
+    def _place_at(self, value: YMap | YSeq, node: Any, entries: list[int], last: int) -> None:
+        """Append ``value``'s header and ``entries`` (whose first 4 are the header's
+        room) to the table, given the last line of the entries (0: no entries)."""
         mark = node.start_mark
-        value.line = start = mark.line + 1
-        value.col = mark.column
+        entries[0] = start = mark.line + 1
+        entries[2] = mark.column
         if node.flow_style:
-            value.flow = True
+            entries[3] = 1
             end_mark = node.end_mark
             end = end_mark.line + 1
             if end_mark.column == 0 and end > start:
                 end -= 1
-            value.end_line = end
+            entries[1] = end
         else:
-            value.flow = False
-            value.end_line = last if last else start
+            entries[1] = last if last else start
+        value._table = table = self.table
+        value._base = len(table)
+        table.extend(entries)
 
 
 _MAX_INT_DIGITS = 40  # past int64 in any base YAML 1.2 writes integers in

@@ -149,6 +149,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..context import Context
@@ -296,7 +297,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         spec = workload.pod_spec
         if not isinstance(spec, dict) or not _affected(spec):
             continue
-        mentions = [m for m in _external_mentions(workload) if _is_external(m.host, namespaces)]
+        mentions = list(_external_mentions(workload, namespaces))
         if not mentions:
             continue
         first = min(mentions, key=lambda m: m.line)
@@ -353,7 +354,8 @@ def _fix(ctx: Context, workload: Workload) -> Fix | None:
 # --- finding host names in containers ----------------------------------------------
 
 
-def _external_mentions(workload: Workload) -> Iterator[Mention]:
+def _external_mentions(workload: Workload, namespaces: set[str]) -> Iterator[Mention]:
+    """The container's mentions of names outside the cluster (see `_is_external`)."""
     resource = workload.resource
     spec = workload.pod_spec
     for list_key in ("initContainers", "containers"):
@@ -372,6 +374,8 @@ def _external_mentions(workload: Workload) -> Iterator[Mention]:
                 if _own_name(env_name):
                     continue
                 for host in _hosts_in(env["value"]):
+                    if not _is_external(host, namespaces):
+                        continue
                     path = base + ("env", e_index, "value")
                     yield Mention(host, f"env {env_name} of container {name}", path, _line_of(resource, path, host))
             host_side = _HostSide(_host_root_mounts(spec, container), spec.get("hostPID") is True)
@@ -390,6 +394,8 @@ def _external_mentions(workload: Workload) -> Iterator[Mention]:
                     flag = None
                     continue
                 for host in _hosts_in(host_side.mask(strip_shell_comments(item)), flag):
+                    if not _is_external(host, namespaces):
+                        continue
                     path = base + (key, a_index)
                     yield Mention(host, f"{key} of container {name}", path, _line_of(resource, path, host))
                 flag = item if item.startswith("-") and "=" not in item else None
@@ -563,6 +569,7 @@ def _hosts_in(text: str, flag: str | None = None) -> Iterator[str]:
                 yield host
 
 
+@lru_cache(maxsize=4096)  # a pure function of a string that repeats over workloads
 def _host_of(piece: str) -> str | None:
     url = _URL.search(piece)
     if url:
@@ -603,6 +610,7 @@ def _is_external(host: str, namespaces: set[str] | frozenset[str] = frozenset())
     return True
 
 
+@lru_cache(maxsize=4096)  # a pure function of a name that repeats over workloads
 def _own_name(key: str) -> bool:
     """Whether an env var or flag names the pod's own public name (not a lookup)."""
     words = set(w for w in re.split(r"[^a-z0-9]+", _uncamel(key).lower()) if w)

@@ -4,7 +4,11 @@ engine loads, with footguns in them."""
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from bench.corpus import generate
 from bench.engine import yaml_files
@@ -31,8 +35,27 @@ def test_every_document_loads_and_footguns_are_found(tmp_path):
     corpus = generate(tmp_path, 400, seed=2)
     result = scan_paths([str(tmp_path)])
     assert result.skipped == []
-    assert len(result.inventory.resources) == corpus.documents == 400
+    kustomizations = corpus.kinds["Kustomization"]  # documents, but no resources
+    assert kustomizations == corpus.bases + corpus.overlays > 0
+    assert len(result.inventory.resources) == corpus.documents - kustomizations
+    assert corpus.documents == 400
     assert {"Deployment", "Service", "Ingress", "NetworkPolicy", "IngressClass"} <= set(corpus.kinds)
     rules = {f.rule for f in result.findings}
     assert {"ingress-without-tls", "ndots-external-lookups", "hardcoded-node-port"} <= rules
     assert 0.05 < len(result.findings) / corpus.documents < 0.5
+
+
+def test_overlays_build_with_kustomize(tmp_path):
+    if shutil.which("kustomize"):
+        command = ["kustomize", "build"]
+    elif shutil.which("kubectl"):
+        command = ["kubectl", "kustomize"]
+    else:
+        pytest.skip("neither kustomize nor kubectl is installed")
+    corpus = generate(tmp_path, 400, seed=2)
+    overlays = sorted(tmp_path.glob("*/*/overlays/*/kustomization.yaml"))
+    assert len(overlays) == corpus.overlays > 0
+    for overlay in overlays[:3]:
+        built = subprocess.run([*command, str(overlay.parent)], capture_output=True, text=True, check=True).stdout
+        namespace = overlay.read_text().split("namespace: ", 1)[1].split()[0]
+        assert f"namespace: {namespace}" in built and "environment: " in built

@@ -49,6 +49,7 @@ def test_line_matches_gits_lines_for_every_line_break(seed):
         text = "".join(rng.choice(["a", "b ", "#c", *BREAKS]) for _ in range(rng.randint(0, 14)))
         count = len(git_lines(text))
         assert SourceFile("f.yaml", text).lines == git_lines(text)
+        assert SourceFile("f.yaml", text).line_count == count
         for number in range(-2, count + 3):
             assert _got(SourceFile("f.yaml", text), number) == _expected(text, number), (text, number)
 
@@ -59,3 +60,4 @@ def test_line_does_not_split_the_whole_text():
     assert "lines" not in source.__dict__
     assert source.lines == ["a: 1\r\n", "b: 2\n"]
     assert source.line(1) == "a: 1"
+    assert "lines" not in source.__dict__  # a scan keeps every text, not its lines too

@@ -33,6 +33,9 @@ SNIPPETS = [
     "a:\n- 1\n- 2\nb:\n  - x\n",
     "a: 1\n---\n- x\n---\nplain\n",
     "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n      nodePort: 30080\n",
+    "a: 1\nb: 2\na:\n  x: 3\n  y: 4\nc: 5\n",
+    "a:\n  <<: {x: 1}\n  y: 2\n  y: 3\n  z:\n    - 4\n",
+    "1: a\n1: b\n? [k]\n: c\n",
 ]
 
 
@@ -231,3 +234,27 @@ def test_resource_span_equals_walking_the_at_tables(tmp_path):
             checked += 1
         assert resource.span("no", "such", "path") is None and resource.span() is None
     assert checked > 10_000
+
+
+@pytest.mark.parametrize("text", SNIPPETS)
+def test_one_span_is_the_same_as_in_the_whole_table(text):
+    for doc in parse_documents(text):
+        for collection in _collections(doc.root):
+            keys = list(collection) if isinstance(collection, YMap) else [*range(len(collection)), -1]
+            for key in keys if collection else []:
+                assert yamltree.span_at(collection, key) == collection.at[key]
+
+
+def _collections(value):
+    if isinstance(value, (YMap, YSeq)):
+        yield value
+        for item in value.values() if isinstance(value, YMap) else value:
+            yield from _collections(item)
+
+
+def test_a_missing_entry_is_reported_as_a_dict_or_a_list_would():
+    root = parse_documents("a:\n  - 1\n")[0].root
+    with pytest.raises(KeyError):
+        yamltree.span_at(root, "b")
+    with pytest.raises(IndexError):
+        yamltree.span_at(root["a"], 1)
