@@ -12,6 +12,7 @@ import pytest
 
 from bench.corpus import generate
 from bench.engine import yaml_files
+from footgun.rules.config import Config
 from footgun.rules.engine import scan_paths
 
 
@@ -33,11 +34,15 @@ def test_corpus_has_exactly_the_documents_asked_and_is_deterministic(tmp_path):
 
 def test_every_document_loads_and_footguns_are_found(tmp_path):
     corpus = generate(tmp_path, 400, seed=2)
-    result = scan_paths([str(tmp_path)])
-    assert result.skipped == []
+    as_written = scan_paths([str(tmp_path)], Config(kustomize_build=False))
+    assert as_written.skipped == []
     kustomizations = corpus.kinds["Kustomization"]  # documents, but no resources
     assert kustomizations == corpus.bases + corpus.overlays > 0
-    assert len(result.inventory.resources) == corpus.documents - kustomizations
+    assert len(as_written.inventory.resources) == corpus.documents - kustomizations
+    result = scan_paths([str(tmp_path)])
+    assert result.skipped == [] and result.notes == []
+    built = {r.path for r in result.inventory.resources if r.path.endswith("#build")}
+    assert len(built) == corpus.overlays  # every overlay built, judged as applied
     assert corpus.documents == 400
     assert {"Deployment", "Service", "Ingress", "NetworkPolicy", "IngressClass"} <= set(corpus.kinds)
     rules = {f.rule for f in result.findings}
