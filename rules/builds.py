@@ -128,7 +128,7 @@ class Rendering:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class BuildOutcome:
     """What kustomize gave for one build: its output (``ok``) or why not. Origin
     annotations in the output name files relative to ``origin_base`` (the built
     folder, or the folder of the batch it was built in); None: the built folder."""
@@ -147,7 +147,7 @@ class Builder:
         self.max_output_bytes = max_output_bytes
         self.read_extra = read_extra
         self.command = kustomize_command()
-        self._cache: dict[str, Outcome] = {}  # inputs' hash -> what kustomize gave
+        self._cache: dict[str, BuildOutcome] = {}  # inputs' hash -> what kustomize gave
 
     def render(self, loaded: list[LoadedFile]) -> Rendering:
         kustomizations = {norm(f.source.path): f for f in loaded if f.is_kustomization and f.source}
@@ -183,7 +183,7 @@ class Builder:
                 rendering.builds.append(build)
         return rendering
 
-    def _run_all(self, builds: list[_Inputs]) -> dict[str, Outcome]:
+    def _run_all(self, builds: list[_Inputs]) -> dict[str, BuildOutcome]:
         """Each build's outcome by its inputs' hash: from the cache, else run. Builds
         that can share a kustomize process do, in batches (`_kustomize_batch`); the
         batches and the builds run alone go a few at once."""
@@ -204,7 +204,7 @@ class Builder:
                 self._cache.update(done)
         return self._cache
 
-    def _run_batch(self, batch: list[_Inputs]) -> dict[str, Outcome]:
+    def _run_batch(self, batch: list[_Inputs]) -> dict[str, BuildOutcome]:
         """The outcomes of ``batch``, built in one process when it holds several; a
         batch kustomize refuses is split in halves (so a broken kustomization gets its
         own message), one that runs out of time is built one by one."""
@@ -392,7 +392,7 @@ def _file_entries(content: Mapping) -> list[str]:
 # --- running kustomize -------------------------------------------------------------------
 
 
-def _kustomize(command: list[str], needed: _Inputs, max_output_bytes: int) -> Outcome:
+def _kustomize(command: list[str], needed: _Inputs, max_output_bytes: int) -> BuildOutcome:
     """The build of ``needed.root`` in a private folder holding only the files it reads."""
     with tempfile.TemporaryDirectory(prefix="footgun-build-") as folder:
         top = _tree_root(folder, needed.files)
@@ -401,16 +401,16 @@ def _kustomize(command: list[str], needed: _Inputs, max_output_bytes: int) -> Ou
                 folder, top, {p: _with_origins(raw) if p == needed.root else raw for p, raw in needed.files.items()}
             )
         except (ValueError, OSError) as exc:
-            return Outcome(False, f"its files cannot be laid out for kustomize: {exc}")
+            return BuildOutcome(False, f"its files cannot be laid out for kustomize: {exc}")
         ran = _run_kustomize(command, _inside(folder, top, folder_of(needed.root)), folder)
         if isinstance(ran, str):
-            return Outcome(False, ran)
+            return BuildOutcome(False, ran)
         output, errors, status = ran
         if status != 0:
-            return Outcome(False, _message(errors.decode("utf-8", "replace"), folder, top))
+            return BuildOutcome(False, _message(errors.decode("utf-8", "replace"), folder, top))
         if len(output) > max_output_bytes:
-            return Outcome(False, f"its output is {len(output):,} bytes, over the {max_output_bytes:,}-byte limit")
-        return Outcome(True, output.decode("utf-8", "replace"))
+            return BuildOutcome(False, f"its output is {len(output):,} bytes, over the {max_output_bytes:,}-byte limit")
+        return BuildOutcome(True, output.decode("utf-8", "replace"))
 
 
 def _lay_out(folder: str, top: str, files: Mapping[str, bytes]) -> None:
@@ -463,7 +463,7 @@ def _run_kustomize(command: list[str], built: str, folder: str) -> tuple[bytes, 
 # an inline AnnotationsTransformer, added last to the member's own kustomization, sets
 # on the objects' metadata only (never on pod templates). Each member's objects come out
 # as its own build gives them, in the same order (kustomize sorts by kind and name),
-# with origins relative to the batch's folder (`Outcome.origin_base`). What must stay
+# with origins relative to the batch's folder (`BuildOutcome.origin_base`). What must stay
 # true: a batch that kustomize refuses (two members making one object, one member
 # broken) is split until every build runs alone, so a batch never changes an outcome.
 
@@ -494,7 +494,7 @@ def _member_marker(raw: bytes, index: int) -> bytes:
     ).encode()
 
 
-def _kustomize_batch(command: list[str], batch: list[_Inputs], max_output_bytes: int) -> dict[str, Outcome] | str:
+def _kustomize_batch(command: list[str], batch: list[_Inputs], max_output_bytes: int) -> dict[str, BuildOutcome] | str:
     """The outcome of each build of ``batch`` from one kustomize run, or why there is
     none (`_TIMED_OUT`, `_REFUSED`: the caller builds them apart)."""
     files: dict[str, bytes] = {}
@@ -533,11 +533,11 @@ def _kustomize_batch(command: list[str], batch: list[_Inputs], max_output_bytes:
     for needed, text in zip(batch, parts):
         size = len(text.encode("utf-8"))
         if size > max_output_bytes:
-            outcomes[_key(needed)] = Outcome(
+            outcomes[_key(needed)] = BuildOutcome(
                 False, f"its output is {size:,} bytes, over the {max_output_bytes:,}-byte limit"
             )
         else:
-            outcomes[_key(needed)] = Outcome(True, text, origin_base=base)
+            outcomes[_key(needed)] = BuildOutcome(True, text, origin_base=base)
     return outcomes
 
 
@@ -638,7 +638,7 @@ def _message(errors: str, folder: str, top: str) -> str:
 # --- reading a build's output ---------------------------------------------------------
 
 
-def _build_of(path: str, shown: str, outcome: Outcome, needed: _Inputs, limits: Limits) -> Build | Skip:
+def _build_of(path: str, shown: str, outcome: BuildOutcome, needed: _Inputs, limits: Limits) -> Build | Skip:
     """The build's objects, each with the source file it came from, without the
     annotations the build was asked to add."""
     output = outcome.text
