@@ -1,7 +1,7 @@
 """End to end: from a signed webhook delivery to the review posted on the pull request.
 
 The App runs as in production, from the Procfile's two processes (gunicorn serving
-``bot.app:create_app()`` and ``python -m footgun.bot.worker``) with the default settings
+``footgun.bot.app:create_app()`` and ``python -m footgun.bot.worker``) with the default settings
 (including the pacing of writes), against the fake GitHub of ``tests/fakegithub`` in
 its own process on 127.0.0.1, holding a repository of at least 300 manifests. For
 each of ``--pulls`` pull requests changing ``--files`` manifests (250 by default, each
