@@ -37,3 +37,19 @@ def test_python_dash_m_footgun_is_the_command_line(tmp_path):
     scan = _run([sys.executable, "-m", "footgun", "scan", "--format", "json", str(manifest)], tmp_path)
     assert scan.returncode in (0, 1), scan.stderr
     assert '"version": 1' in scan.stdout
+
+
+def test_python_dash_m_footgun_in_a_checkout_over_a_regular_install():
+    """In the repository's root, ``footgun/`` comes first on the path and holds only
+    the package's top; with a regular (not editable) install behind it, the
+    subpackages must still resolve, to the folders beside it. Simulated without
+    ``site`` (so no editable finder): the checkout, then the installed dependencies."""
+    site_packages = next(p for p in sys.path if p.endswith("site-packages"))
+    run_from_checkout = (
+        "import runpy, sys; "
+        f"sys.path[:0] = [{str(ROOT)!r}]; sys.path.append({site_packages!r}); "
+        "sys.argv = ['footgun', '--version']; runpy.run_module('footgun', run_name='__main__')"
+    )
+    done = _run([sys.executable, "-S", "-c", run_from_checkout], ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("footgun ")
