@@ -13,15 +13,14 @@ import os
 import posixpath
 import subprocess
 
-from footgun.rules.builds import files_read
 from footgun.rules.config import Config
-from footgun.rules.engine import is_manifest_path
 from footgun.rules.manifests import KUSTOMIZATION_NAMES, load_file
 from footgun.rules.model import Skip
 
 from .diff import FileDiff, parse_git_diff
 from .fetch import Manifests, Tree
 from .github import TreeEntry
+from .units import build_inputs
 
 DEFAULT_BRANCHES = ("origin/HEAD", "main", "master")
 
@@ -180,13 +179,9 @@ class GitSource:
         files): every manifest is read anyway (no budget to spend on what is near
         first), but these only when a kustomization names them, as the App reads them."""
         kustomizations = [p for p in tree.files if posixpath.basename(p) in KUSTOMIZATION_NAMES]
-        inputs: list[str] = []
-        for path, raw in self.read_blobs(tree, kustomizations).items():
-            loaded = load_file(path, raw, config.limits, config.max_file_bytes)
-            for read in files_read(path, loaded.kustomization) if loaded.is_kustomization else []:
-                if read in tree.files and not is_manifest_path(read, config) and read not in inputs:
-                    inputs.append(read)
-        return inputs
+        texts = self.read_blobs(tree, kustomizations)
+        loaded = [load_file(p, raw, config.limits, config.max_file_bytes) for p, raw in texts.items()]
+        return build_inputs(loaded, tree, config)
 
     def base_files(self, config: Config, paths: list[str]) -> dict[str, bytes]:
         tree = self._tree(self.start)

@@ -50,11 +50,18 @@ def unit_paths(
 
 
 def _inputs_of(loaded: list[LoadedFile], units: Units, wanted: set, tree: Tree, config: Config) -> list[str]:
-    """What the kustomizations of the ``wanted`` builds read that is no manifest (a
-    JSON patch, a generator's ``.env``), as far as the tree has it."""
+    """What the kustomizations of the ``wanted`` builds read that is no manifest."""
+    mine = [f for f in loaded if f.is_kustomization and f.source and wanted & units.roots(f.source.path)]
+    return build_inputs(mine, tree, config)
+
+
+def build_inputs(kustomizations: list[LoadedFile], tree: Tree, config: Config) -> list[str]:
+    """What these kustomizations read that is no manifest (a JSON patch, a
+    generator's ``.env``), as far as the tree has it, each once: kustomize needs them
+    to build, the engine does not judge them."""
     found: list[str] = []
-    for file in loaded:
-        if not (file.is_kustomization and file.source and wanted & units.roots(file.source.path)):
+    for file in kustomizations:
+        if not (file.is_kustomization and file.source):
             continue
         for path in files_read(norm(file.source.path), file.kustomization):
             if path in tree.files and not is_manifest_path(path, config) and path not in found:
