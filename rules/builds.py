@@ -120,11 +120,19 @@ class Rendering:
     builds: list[Build] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # files a kustomization that was not built reads: they stay judged as written, in
+    # that kustomization's unit, even when another build reads them too
+    written: set[str] = field(default_factory=set)
+
+    @property
+    def read(self) -> set[str]:
+        """Files some build read."""
+        return {m for b in self.builds for m in b.members}
 
     @property
     def members(self) -> set[str]:
-        """Files judged through builds rather than as written."""
-        return {m for b in self.builds for m in b.members}
+        """Files judged through builds only, not as written."""
+        return self.read - self.written
 
 
 @dataclass(frozen=True)
@@ -168,20 +176,21 @@ class Builder:
         tops = {p: i for p, i in inputs.items() if p not in included and not _is_component(i.kustomizations.get(p))}
         outcomes = self._run_all([i for i in tops.values() if not i.problem])
         for path, needed in tops.items():
-            shown = originals.get(path, path)
-            if needed.problem:
-                rendering.skipped.append(Skip(shown, f"kustomization not built: {needed.problem}"))
-                continue
-            outcome = outcomes[_key(needed)]
-            if not outcome.ok:
-                rendering.skipped.append(Skip(shown, f"kustomization not built: {outcome.text}"))
-                continue
-            build = _build_of(path, shown, outcome, needed, self.limits)
-            if isinstance(build, Skip):
-                rendering.skipped.append(build)
+            built = self._built(path, originals.get(path, path), needed, outcomes)
+            if isinstance(built, Skip):
+                rendering.skipped.append(built)
+                rendering.written.update(needed.files)
             else:
-                rendering.builds.append(build)
+                rendering.builds.append(built)
         return rendering
+
+    def _built(self, path: str, shown: str, needed: _Inputs, outcomes: dict[str, BuildOutcome]) -> Build | Skip:
+        if needed.problem:
+            return Skip(shown, f"kustomization not built: {needed.problem}")
+        outcome = outcomes[_key(needed)]
+        if not outcome.ok:
+            return Skip(shown, f"kustomization not built: {outcome.text}")
+        return _build_of(path, shown, outcome, needed, self.limits)
 
     def _run_all(self, builds: list[_Inputs]) -> dict[str, BuildOutcome]:
         """Each build's outcome by its inputs' hash: from the cache, else run. Builds
@@ -259,11 +268,18 @@ class _Inputs:
         self.problem: str | None = None
         self._visit(root, set())
 
+    def _cannot_build(self, why: str) -> None:
+        """Record the first reason the build cannot run here. The walk goes on: every
+        local file the kustomization reads is still known (they stay judged as
+        written, `Rendering.written`), and what it includes is not built on its own."""
+        if self.problem is None:
+            self.problem = why
+
     def _read(self, path: str) -> bytes | None:
         if path in self.files:
             return self.files[path]
-        if path in self.unread and not self.problem:
-            self.problem = f"it reads `{path}`, which was not scanned ({self.unread[path]})"
+        if path in self.unread:
+            self._cannot_build(f"it reads `{path}`, which was not scanned ({self.unread[path]})")
             return None
         source = self.texts.get(path)
         raw = source.text.encode("utf-8") if source else self.read_extra(path) if self.read_extra else None
@@ -279,15 +295,14 @@ class _Inputs:
         return None
 
     def _visit(self, path: str, active: set[str]) -> None:
-        if path in self.kustomizations or path in active or self.problem:
+        if path in self.kustomizations or path in active:
             return
         active.add(path)
         loaded = self._loaded(path)
         content = loaded.kustomization if loaded and isinstance(loaded.kustomization, dict) else {}
         folder = folder_of(path)
         if any(key in content for key in ("helmCharts", "helmChartInflationGenerator", "helmGlobals")):
-            self.problem = f"`{path}` inflates Helm charts (helmCharts), which are not rendered here"
-            return
+            self._cannot_build(f"`{path}` inflates Helm charts (helmCharts), which are not rendered here")
         for key in ("resources", "bases", "components"):
             for entry in _strings(content.get(key)):
                 self._entry(folder, entry, key, active)
@@ -311,13 +326,11 @@ class _Inputs:
         return loaded
 
     def _entry(self, folder: str, entry: str, key: str, active: set[str]) -> None:
-        if self.problem:
-            return
         if any(mark in entry for mark in _REMOTE):
-            self.problem = f"`{entry}` ({key}) is remote: it is not fetched"
+            self._cannot_build(f"`{entry}` ({key}) is remote: it is not fetched")
             return
         if entry.startswith("/"):
-            self.problem = f"`{entry}` ({key}) is an absolute path"
+            self._cannot_build(f"`{entry}` ({key}) is an absolute path")
             return
         target = norm(posixpath.join(folder, entry))
         if self._read(target) is not None:
@@ -327,7 +340,7 @@ class _Inputs:
             self._visit(inner, active)
 
     def _file(self, folder: str, entry: str) -> None:
-        if self.problem or entry.startswith("/") or any(mark in entry for mark in _REMOTE):
+        if entry.startswith("/") or any(mark in entry for mark in _REMOTE):
             return
         self._read(norm(posixpath.join(folder, entry)))
 

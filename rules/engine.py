@@ -307,7 +307,7 @@ def _read_by_build(file: LoadedFile, rendering: Rendering) -> bool:
         file.source is not None
         and file.skip is not None
         and file.skip.reason.startswith(NOT_A_MANIFEST)
-        and norm(file.source.path) in rendering.members
+        and norm(file.source.path) in rendering.read
     )
 
 

@@ -78,6 +78,9 @@ class Placer:
         ``suppressed`` says whether an ignore comment at the source silences one."""
         kept: list[Finding] = []
         merged: dict[tuple, tuple[Finding, list[Build]]] = {}
+        # a file an unbuilt kustomization reads is judged as written too: where that
+        # judgement already reports a line, a build's finding there says it again
+        as_written = {(f.rule, f.path, f.line, f.field) for f in findings if f.path not in self.builds}
         for finding in findings:
             build = self.builds.get(finding.path)
             if build is None:
@@ -93,6 +96,8 @@ class Placer:
             if source is not None and suppressed(moved, source, start):
                 continue
             key = (moved.rule, moved.path, moved.line, moved.field)
+            if key in as_written:
+                continue
             if key in merged:
                 merged[key][1].append(build)
                 continue

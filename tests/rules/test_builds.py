@@ -375,3 +375,20 @@ def test_builds_of_a_folder_named_absolutely_share_a_process(tmp_path, monkeypat
     assert _described(together) == _described(scan_paths([str(tree.resolve())]))
     [pinned] = of_rule(together, "hardcoded-node-port")
     assert pinned.path == str(tree.resolve() / "base/service.yaml")
+
+
+def test_a_base_an_unbuilt_kustomization_reads_is_judged_as_written_once():
+    """The umbrella names a remote resource, so it is not built: the base it includes
+    is judged as written in its unit, and the overlay's build, which reads the same
+    base, does not report the base's line a second time."""
+    files = base(
+        **{
+            "prod/kustomization.yaml": OVERLAY,
+            "all/kustomization.yaml": "resources:\n  - https://github.com/example/crds?ref=v1\n  - ../base\n",
+        }
+    )
+    result = scan_texts(files)
+    assert "remote" in {s.path: s.reason for s in result.skipped}["all/kustomization.yaml"]
+    [pinned] = of_rule(result, "hardcoded-node-port")
+    assert (pinned.path, pinned.line) == ("base/service.yaml", 11)
+    assert any(r.path == "base/service.yaml" for r in result.inventory.resources)  # as written, too
